@@ -1,0 +1,179 @@
+//! The scripted session of `ballast demo`, on an embedded bank.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use ballast_migrations::{deploy, Deployment};
+use ballast_sdk::instructions::{self, HolderAccounts};
+use ballast_sdk::program::instructions::PriceInput;
+use ballast_sdk::{accounts, fixed, pda, status, token, BankChain, Chain, Keypair, Pubkey, Signer};
+
+use crate::report::print_status;
+
+struct Demo {
+    chain: BankChain,
+    operator: Keypair,
+    /// Asset mints by symbol, in reserve order.
+    mints: Vec<(String, Pubkey, u8)>,
+    symbols: HashMap<String, String>,
+    json: bool,
+}
+
+struct Holder {
+    name: &'static str,
+    keypair: Keypair,
+}
+
+impl Demo {
+    fn mint_of(&self, symbol: &str) -> (Pubkey, u8) {
+        let (_, mint, decimals) = self.mints.iter().find(|(s, _, _)| s == symbol).expect("known symbol");
+        (*mint, *decimals)
+    }
+
+    fn show(&mut self, step: &str) -> Result<()> {
+        let reserve = status::reserve_status(&mut self.chain)?;
+        print_status(step, &reserve, &self.symbols, self.json);
+        Ok(())
+    }
+
+    fn set_prices(&mut self, prices: &[(&str, f64)]) -> Result<()> {
+        let inputs: Vec<(Pubkey, PriceInput)> = prices
+            .iter()
+            .map(|(symbol, price)| {
+                let input = PriceInput {
+                    price: fixed(*price),
+                    confidence: fixed(price * 0.001),
+                };
+                (self.mint_of(symbol).0, input)
+            })
+            .collect();
+        let ix = instructions::set_prices(&self.operator.pubkey(), &inputs);
+        self.chain.send(&[ix], &self.operator, &[])?;
+        Ok(())
+    }
+
+    /// Gives `holder` `whole` tokens of `symbol` in its associated account.
+    fn fund(&mut self, holder: &Holder, symbol: &str, whole: f64) -> Result<Pubkey> {
+        let (mint, decimals) = self.mint_of(symbol);
+        let account = token::associated_account(&mut self.chain, &self.operator, &holder.keypair.pubkey(), &mint)?;
+        let amount = (whole * 10f64.powi(decimals as i32)) as u64;
+        token::mint_to(&mut self.chain, &self.operator, &mint, &self.operator, &account, amount)?;
+        Ok(account)
+    }
+
+    fn holder_accounts(&mut self, holder: &Holder, symbol: &str) -> Result<(HolderAccounts, HolderAccounts)> {
+        let (mint, _) = self.mint_of(symbol);
+        let owner = holder.keypair.pubkey();
+        let asset_account = token::associated_account(&mut self.chain, &self.operator, &owner, &mint)?;
+        let stable_account = token::associated_account(&mut self.chain, &self.operator, &owner, &pda::stable_mint())?;
+        let minting = HolderAccounts {
+            user: owner,
+            asset_mint: mint,
+            source: asset_account,
+            destination: stable_account,
+        };
+        let redeeming = HolderAccounts {
+            source: stable_account,
+            destination: asset_account,
+            ..minting
+        };
+        Ok((minting, redeeming))
+    }
+
+    fn mint(&mut self, holder: &Holder, symbol: &str, whole: f64) -> Result<()> {
+        let (_, decimals) = self.mint_of(symbol);
+        let (accounts, _) = self.holder_accounts(holder, symbol)?;
+        let before = token::balance(&mut self.chain, &accounts.destination)?;
+        let amount = (whole * 10f64.powi(decimals as i32)) as u64;
+        let reserve = accounts::protocol(&mut self.chain)?.assets;
+        let ix = instructions::mint(&accounts, amount, &reserve);
+        let step = format!("{} mints with {whole} {symbol}", holder.name);
+        match self.chain.send(&[ix], &self.operator, &[&holder.keypair]) {
+            Ok(_) => {
+                let minted = token::balance(&mut self.chain, &accounts.destination)? - before;
+                self.show(&format!("{step}: received {:.6} stablecoins", minted as f64 / 1e6))
+            }
+            Err(refusal) => self.show(&format!("{step}: refused, {refusal}")),
+        }
+    }
+
+    fn redeem(&mut self, holder: &Holder, symbol: &str, stablecoins: f64) -> Result<()> {
+        let (_, decimals) = self.mint_of(symbol);
+        let (_, accounts) = self.holder_accounts(holder, symbol)?;
+        let before = token::balance(&mut self.chain, &accounts.destination)?;
+        let ix = instructions::redeem(&accounts, (stablecoins * 1e6) as u64);
+        let step = format!("{} redeems {stablecoins} stablecoins for {symbol}", holder.name);
+        match self.chain.send(&[ix], &self.operator, &[&holder.keypair]) {
+            Ok(_) => {
+                let paid = token::balance(&mut self.chain, &accounts.destination)? - before;
+                let whole = paid as f64 / 10f64.powi(decimals as i32);
+                self.show(&format!("{step}: received {whole} {symbol}"))
+            }
+            Err(refusal) => self.show(&format!("{step}: refused, {refusal}")),
+        }
+    }
+}
+
+pub fn run(json: bool) -> Result<()> {
+    let mut chain = BankChain::new()?;
+    let operator = chain.payer();
+    let mut deployment = Deployment::embedded_default();
+
+    // A bank starts empty: create an SPL mint for each reserve asset.
+    let mut mints = Vec::new();
+    for spec in deployment.assets.iter_mut() {
+        let mint = Keypair::new();
+        token::create_mint(&mut chain, &operator, &mint, &operator.pubkey(), spec.decimals)
+            .with_context(|| format!("creating the {} mint", spec.symbol))?;
+        spec.mint = Some(mint.pubkey().to_string());
+        mints.push((spec.symbol.clone(), mint.pubkey(), spec.decimals));
+    }
+    deploy(&mut chain, &operator, &deployment)?;
+    let symbols = mints.iter().map(|(s, m, _)| (m.to_string(), s.clone())).collect();
+    let mut demo = Demo {
+        chain,
+        operator,
+        mints,
+        symbols,
+        json,
+    };
+    demo.show("initialised with three assets")?;
+
+    let prices: Vec<(String, f64)> = deployment
+        .assets
+        .iter()
+        .map(|a| (a.symbol.clone(), a.price.unwrap_or(1.0)))
+        .collect();
+    let prices: Vec<(&str, f64)> = prices.iter().map(|(s, p)| (s.as_str(), *p)).collect();
+    demo.set_prices(&prices)?;
+    demo.show("prices set: USDC $1, TBILL $1.02, WBTC $60,000")?;
+
+    let treasury = Holder { name: "treasury", keypair: Keypair::new() };
+    let alice = Holder { name: "alice", keypair: Keypair::new() };
+    let bob = Holder { name: "bob", keypair: Keypair::new() };
+
+    // Equity first: minting dilutes CR toward 1 / (1 - fee), so the reserve
+    // needs capital above its liabilities before anyone can mint.
+    let source = demo.fund(&treasury, "USDC", 30_000.0)?;
+    let (usdc, _) = demo.mint_of("USDC");
+    let ix = instructions::contribute(&treasury.keypair.pubkey(), &usdc, &source, 30_000_000_000);
+    demo.chain.send(&[ix], &demo.operator, &[&treasury.keypair])?;
+    demo.show("treasury contributes 30,000 USDC of capital")?;
+
+    demo.fund(&alice, "USDC", 100_000.0)?;
+    demo.fund(&alice, "TBILL", 60_000.0)?;
+    demo.fund(&bob, "WBTC", 2.0)?;
+
+    demo.mint(&alice, "USDC", 100_000.0)?;
+    demo.mint(&alice, "TBILL", 50_000.0)?;
+    demo.mint(&bob, "WBTC", 0.5)?;
+    demo.mint(&bob, "WBTC", 1.5)?;
+    demo.redeem(&alice, "USDC", 20_000.0)?;
+    demo.redeem(&bob, "TBILL", 5_000.0)?;
+
+    demo.set_prices(&[("USDC", 1.0), ("TBILL", 1.02), ("WBTC", 45_000.0)])?;
+    demo.show("WBTC falls 25% to $45,000 (the smoothed price lags, valuations use the lower)")?;
+    demo.mint(&alice, "TBILL", 10_000.0)?;
+    demo.redeem(&bob, "WBTC", 10_000.0)?;
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! Seeds, sizes and the hard bounds that no parameter change may cross.
+
+use anchor_lang::prelude::*;
+
+#[constant]
+pub const PROTOCOL_SEED: &[u8] = b"protocol";
+#[constant]
+pub const STABLE_MINT_SEED: &[u8] = b"stable_mint";
+#[constant]
+pub const ASSET_SEED: &[u8] = b"asset";
+#[constant]
+pub const VAULT_SEED: &[u8] = b"vault";
+
+/// The stablecoin has the decimals of USDC, so one unit is one micro-dollar.
+#[constant]
+pub const STABLE_DECIMALS: u8 = 6;
+
+/// Reserve assets are bounded so that every valuation loop is bounded.
+pub const MAX_ASSETS: usize = 8;
+
+/// Per-operation pause bits in `Protocol::paused`.
+pub mod pause {
+    pub const MINT: u8 = 1 << 0;
+    pub const REDEEM: u8 = 1 << 1;
+    pub const REBALANCE: u8 = 1 << 2;
+    pub const LIQUIDATE: u8 = 1 << 3;
+    pub const ALL: u8 = MINT | REDEEM | REBALANCE | LIQUIDATE;
+}
+
+/// Hard bounds, fixed at compile time, for every governable parameter.
+/// Ratios and fractions are in `(numerator, denominator)` form so that they
+/// stay exact when turned into I80F48.
+pub mod bounds {
+    /// 1 < CR_crit < CR_min <= CR_target, each inside [1, 3].
+    pub const CR_LOWEST: (i64, i64) = (1, 1);
+    pub const CR_HIGHEST: (i64, i64) = (3, 1);
+    /// No fee may ever exceed 10%.
+    pub const FEE_HIGHEST: (i64, i64) = (1, 10);
+    /// Conservative prices may be at most 20% apart from spot in confidence.
+    pub const CONFIDENCE_HIGHEST: (i64, i64) = (1, 5);
+    /// Settlement windows from one slot to about a week of 400 ms slots.
+    pub const WINDOW_SLOTS_HIGHEST: u64 = 1_512_000;
+    /// Prices may be trusted for at most about an hour.
+    pub const STALENESS_SLOTS_HIGHEST: u64 = 9_000;
+    /// The smoothing horizon of the conservative price: at most about a day.
+    pub const EMA_SLOTS_HIGHEST: u64 = 216_000;
+}

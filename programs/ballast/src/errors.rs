@@ -1,0 +1,63 @@
+use anchor_lang::prelude::*;
+
+/// Every way an instruction can refuse. Codes are stable: clients match on
+/// them, so new variants go at the end.
+#[error_code]
+pub enum BallastError {
+    #[msg("signer is not the protocol authority")]
+    Unauthorized,
+    #[msg("a parameter is outside its hard bounds")]
+    ParameterOutOfBounds,
+    #[msg("thresholds must satisfy 1 < CR_crit < CR_min <= CR_target")]
+    InvalidThresholdOrder,
+    #[msg("fee is outside the protocol's fee bounds")]
+    FeeOutOfBounds,
+    #[msg("the reserve already holds the maximum number of assets")]
+    TooManyAssets,
+    #[msg("the vault account is not this asset's vault")]
+    InvalidVault,
+    #[msg("the token mint is not this asset's mint")]
+    InvalidAssetMint,
+    #[msg("the stablecoin mint is not the protocol's mint")]
+    InvalidStableMint,
+    #[msg("the token account does not belong to the signer or has the wrong mint")]
+    InvalidTokenAccount,
+    #[msg("the asset account does not belong to this protocol")]
+    InvalidAssetAccount,
+    #[msg("every reserve asset must be passed, once each, in index order")]
+    IncompleteReserve,
+    #[msg("amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("the amount is too small to produce any output after rounding")]
+    AmountTooSmall,
+    #[msg("the signer's token account holds less than the amount")]
+    InsufficientFunds,
+    #[msg("the vault holds less than the payout")]
+    InsufficientReserve,
+    #[msg("arithmetic overflow")]
+    MathOverflow,
+    #[msg("the asset is disabled")]
+    AssetDisabled,
+    #[msg("the operation is paused")]
+    OperationPaused,
+    #[msg("the asset has no price yet")]
+    PriceNotSet,
+    #[msg("the price is older than the asset's staleness bound")]
+    StalePrice,
+    #[msg("the price's confidence interval is wider than the asset allows")]
+    PriceConfidenceTooWide,
+    #[msg("price must be positive, with a confidence between zero and the price")]
+    InvalidPrice,
+    #[msg("one price per asset account is required")]
+    PriceCountMismatch,
+    #[msg("the mint would push the asset's weight above its cap")]
+    WeightCapExceeded,
+    #[msg("the mint would leave CR below CR_min without raising it")]
+    CollateralRatioTooLow,
+    #[msg("minting is halted while CR is below CR_crit")]
+    MintHaltedBelowCritical,
+    #[msg("the mint exceeds this window's mint limit")]
+    MintLimitExceeded,
+    #[msg("the redemption exceeds this window's redeem limit")]
+    RedeemLimitExceeded,
+}

@@ -1,0 +1,129 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Mint, MintTo, Token, TokenAccount, TransferChecked};
+
+use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
+use crate::errors::BallastError;
+use crate::events::Minted;
+use crate::instructions::reserve::value_reserve;
+use crate::math::{self, collateral_ratio_floor, weight_ceil};
+use crate::state::{Asset, PriceSide, Protocol};
+
+#[derive(Accounts)]
+pub struct MintStable<'info> {
+    pub user: Signer<'info>,
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(mut, address = protocol.stable_mint @ BallastError::InvalidStableMint)]
+    pub stable_mint: Box<Account<'info, Mint>>,
+    #[account(
+        mut,
+        seeds = [ASSET_SEED, asset.mint.as_ref()],
+        bump = asset.bump,
+        has_one = protocol @ BallastError::InvalidAssetAccount,
+    )]
+    pub asset: Box<Account<'info, Asset>>,
+    #[account(address = asset.mint @ BallastError::InvalidAssetMint)]
+    pub asset_mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = asset.vault @ BallastError::InvalidVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = user_asset_account.mint == asset.mint @ BallastError::InvalidTokenAccount,
+        constraint = user_asset_account.owner == user.key() @ BallastError::InvalidTokenAccount,
+    )]
+    pub user_asset_account: Box<Account<'info, TokenAccount>>,
+    /// Receives the stablecoins; it may belong to anyone.
+    #[account(
+        mut,
+        constraint = recipient_stable_account.mint == stable_mint.key() @ BallastError::InvalidTokenAccount,
+    )]
+    pub recipient_stable_account: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Deposits `amount` base units of the asset and mints stablecoins for their
+/// value at the lower conservative price, less the mint fee.
+/// Remaining accounts: every `Asset` of the protocol in index order.
+pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {
+    require!(amount > 0, BallastError::ZeroAmount);
+    let accounts = &mut *ctx.accounts;
+    accounts.protocol.require_not_paused(pause::MINT)?;
+    accounts.asset.require_enabled()?;
+    require!(
+        accounts.user_asset_account.amount >= amount,
+        BallastError::InsufficientFunds
+    );
+
+    let slot = Clock::get()?.slot;
+    let price = accounts.asset.conservative_price(slot, PriceSide::Lower)?;
+    let quote = math::quote_mint(
+        amount,
+        accounts.asset.decimals,
+        price,
+        accounts.protocol.fee_mint.get(),
+    )?;
+    require!(quote.minted > 0, BallastError::AmountTooSmall);
+
+    let reserve = value_reserve(&accounts.protocol, &accounts.asset, ctx.remaining_accounts, slot)?;
+    let total_after = math::add(reserve.total, quote.deposit_value)?;
+    let supply_after = accounts
+        .protocol
+        .supply
+        .checked_add(quote.minted)
+        .ok_or_else(math::overflow)?;
+    let cr_before = collateral_ratio_floor(reserve.total, accounts.protocol.supply)?;
+    let cr_after = collateral_ratio_floor(total_after, supply_after)?.ok_or_else(math::overflow)?;
+    math::check_mint_regime(cr_before, cr_after, &accounts.protocol.params.thresholds())?;
+    let weight_after = weight_ceil(math::add(reserve.asset_value, quote.deposit_value)?, total_after)?;
+    require!(
+        weight_after <= accounts.asset.config.weight_cap.get(),
+        BallastError::WeightCapExceeded
+    );
+
+    let protocol = &mut accounts.protocol;
+    protocol.record_mint(slot, quote.minted)?;
+    protocol.supply = supply_after;
+    protocol.total_minted = protocol.total_minted.checked_add(quote.minted).ok_or_else(math::overflow)?;
+    protocol.total_mint_fees = protocol.total_mint_fees.checked_add(quote.fee).ok_or_else(math::overflow)?;
+    let asset = &mut accounts.asset;
+    asset.vault_amount = asset.vault_amount.checked_add(amount).ok_or_else(math::overflow)?;
+
+    token::transfer_checked(
+        CpiContext::new(
+            accounts.token_program.key(),
+            TransferChecked {
+                from: accounts.user_asset_account.to_account_info(),
+                mint: accounts.asset_mint.to_account_info(),
+                to: accounts.vault.to_account_info(),
+                authority: accounts.user.to_account_info(),
+            },
+        ),
+        amount,
+        asset.decimals,
+    )?;
+    let seeds = protocol.signer_seeds();
+    token::mint_to(
+        CpiContext::new_with_signer(
+            accounts.token_program.key(),
+            MintTo {
+                mint: accounts.stable_mint.to_account_info(),
+                to: accounts.recipient_stable_account.to_account_info(),
+                authority: protocol.to_account_info(),
+            },
+            &[&seeds],
+        ),
+        quote.minted,
+    )?;
+
+    emit!(Minted {
+        user: accounts.user.key(),
+        asset: asset.key(),
+        deposited: amount,
+        gross_stable: quote.gross,
+        fee: quote.fee,
+        minted: quote.minted,
+        reserve_value_bits: total_after.to_bits(),
+        supply: supply_after,
+    });
+    Ok(())
+}

@@ -1,0 +1,114 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount, TransferChecked};
+
+use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
+use crate::errors::BallastError;
+use crate::events::Redeemed;
+use crate::math;
+use crate::state::{Asset, PriceSide, Protocol};
+
+#[derive(Accounts)]
+pub struct RedeemStable<'info> {
+    pub user: Signer<'info>,
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(mut, address = protocol.stable_mint @ BallastError::InvalidStableMint)]
+    pub stable_mint: Box<Account<'info, Mint>>,
+    #[account(
+        mut,
+        seeds = [ASSET_SEED, asset.mint.as_ref()],
+        bump = asset.bump,
+        has_one = protocol @ BallastError::InvalidAssetAccount,
+    )]
+    pub asset: Box<Account<'info, Asset>>,
+    #[account(address = asset.mint @ BallastError::InvalidAssetMint)]
+    pub asset_mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = asset.vault @ BallastError::InvalidVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = user_stable_account.mint == stable_mint.key() @ BallastError::InvalidTokenAccount,
+        constraint = user_stable_account.owner == user.key() @ BallastError::InvalidTokenAccount,
+    )]
+    pub user_stable_account: Box<Account<'info, TokenAccount>>,
+    /// Receives the asset; it may belong to anyone.
+    #[account(
+        mut,
+        constraint = recipient_asset_account.mint == asset.mint @ BallastError::InvalidTokenAccount,
+    )]
+    pub recipient_asset_account: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Burns `amount` stablecoins and pays out the asset at the higher
+/// conservative price: (amount - fee) × r in value.
+pub fn handle_redeem(ctx: Context<RedeemStable>, amount: u64) -> Result<()> {
+    require!(amount > 0, BallastError::ZeroAmount);
+    let accounts = &mut *ctx.accounts;
+    accounts.protocol.require_not_paused(pause::REDEEM)?;
+    accounts.asset.require_enabled()?;
+    require!(
+        accounts.user_stable_account.amount >= amount,
+        BallastError::InsufficientFunds
+    );
+
+    let slot = Clock::get()?.slot;
+    let price = accounts.asset.conservative_price(slot, PriceSide::Higher)?;
+    let quote = math::quote_redeem(
+        amount,
+        accounts.asset.decimals,
+        price,
+        accounts.protocol.fee_redeem.get(),
+        accounts.protocol.redemption_rate.get(),
+    )?;
+    require!(quote.payout > 0, BallastError::AmountTooSmall);
+    require!(
+        quote.payout <= accounts.asset.vault_amount,
+        BallastError::InsufficientReserve
+    );
+
+    let protocol = &mut accounts.protocol;
+    protocol.record_redeem(slot, amount)?;
+    protocol.supply = protocol.supply.checked_sub(amount).ok_or_else(math::overflow)?;
+    protocol.total_redeemed = protocol.total_redeemed.checked_add(amount).ok_or_else(math::overflow)?;
+    protocol.total_redeem_fees = protocol.total_redeem_fees.checked_add(quote.fee).ok_or_else(math::overflow)?;
+    let asset = &mut accounts.asset;
+    asset.vault_amount -= quote.payout;
+
+    token::burn(
+        CpiContext::new(
+            accounts.token_program.key(),
+            Burn {
+                mint: accounts.stable_mint.to_account_info(),
+                from: accounts.user_stable_account.to_account_info(),
+                authority: accounts.user.to_account_info(),
+            },
+        ),
+        amount,
+    )?;
+    let seeds = protocol.signer_seeds();
+    token::transfer_checked(
+        CpiContext::new_with_signer(
+            accounts.token_program.key(),
+            TransferChecked {
+                from: accounts.vault.to_account_info(),
+                mint: accounts.asset_mint.to_account_info(),
+                to: accounts.recipient_asset_account.to_account_info(),
+                authority: protocol.to_account_info(),
+            },
+            &[&seeds],
+        ),
+        quote.payout,
+        asset.decimals,
+    )?;
+
+    emit!(Redeemed {
+        user: accounts.user.key(),
+        asset: asset.key(),
+        burned: amount,
+        fee: quote.fee,
+        paid_out: quote.payout,
+        supply: protocol.supply,
+    });
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! One file per instruction, grouped by who may send it.
+
+pub mod admin;
+pub mod holder;
+pub mod oracle;
+pub mod reserve;
+
+pub use admin::*;
+pub use holder::*;
+pub use oracle::*;

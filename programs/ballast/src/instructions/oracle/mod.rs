@@ -1,0 +1,5 @@
+//! Price and policy updates.
+
+pub mod set_prices;
+
+pub use set_prices::*;

@@ -1,0 +1,41 @@
+//! Valuing the whole reserve from the `Asset` accounts a transaction passes.
+
+use anchor_lang::prelude::*;
+
+use crate::errors::BallastError;
+use crate::math::{self, I80F48};
+use crate::state::{Asset, Protocol};
+
+pub struct ReserveValuation {
+    /// V, at lower conservative prices, rounded down.
+    pub total: I80F48,
+    /// V_i of the asset the instruction acts on.
+    pub asset_value: I80F48,
+}
+
+/// Values the reserve. `assets` must be exactly `protocol.assets`, in
+/// order, so no asset can be left out, repeated or faked. `current` is the
+/// asset the instruction holds; its in-memory copy is used in place of its
+/// entry in `assets`.
+pub fn value_reserve(
+    protocol: &Protocol,
+    current: &Account<Asset>,
+    assets: &[AccountInfo],
+    slot: u64,
+) -> Result<ReserveValuation> {
+    let expected = &protocol.assets[..protocol.asset_count as usize];
+    require!(assets.len() == expected.len(), BallastError::IncompleteReserve);
+    let mut total = I80F48::ZERO;
+    let mut asset_value = I80F48::ZERO;
+    for (info, address) in assets.iter().zip(expected) {
+        require_keys_eq!(info.key(), *address, BallastError::IncompleteReserve);
+        let value = if info.key() == current.key() {
+            asset_value = current.reserve_value_floor(slot)?;
+            asset_value
+        } else {
+            Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?.reserve_value_floor(slot)?
+        };
+        total = math::add(total, value)?;
+    }
+    Ok(ReserveValuation { total, asset_value })
+}

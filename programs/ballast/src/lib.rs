@@ -1,0 +1,62 @@
+//! Ballast: a stablecoin backed by a multi-asset reserve.
+//!
+//! Every instruction is one line here that delegates to its own file in
+//! `instructions/`. Pure arithmetic lives in `math/`, account layouts in
+//! `state/`. The program uses no floating point and no unbounded loops, so
+//! it builds unchanged for SBF with `anchor build`.
+
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod state;
+
+use instructions::*;
+use state::{AssetConfig, AssetKind};
+
+declare_id!("7ettYrac8dT9grx2JUNBNSNxhnRMuse6iQY8uUnuAJXb");
+
+#[program]
+pub mod ballast {
+    use super::*;
+
+    pub fn initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
+        handle_initialize(ctx, args)
+    }
+
+    pub fn add_asset(ctx: Context<AddAsset>, kind: AssetKind, config: AssetConfig) -> Result<()> {
+        handle_add_asset(ctx, kind, config)
+    }
+
+    pub fn set_pause(ctx: Context<AuthorityOnly>, paused: u8) -> Result<()> {
+        handle_set_pause(ctx, paused)
+    }
+
+    pub fn set_asset_enabled(ctx: Context<SetAssetEnabled>, enabled: bool) -> Result<()> {
+        handle_set_asset_enabled(ctx, enabled)
+    }
+
+    pub fn set_prices<'info>(
+        ctx: Context<'info, AuthorityOnly<'info>>,
+        prices: Vec<PriceInput>,
+    ) -> Result<()> {
+        handle_set_prices(ctx, prices)
+    }
+
+    pub fn mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {
+        handle_mint(ctx, amount)
+    }
+
+    pub fn redeem(ctx: Context<RedeemStable>, amount: u64) -> Result<()> {
+        handle_redeem(ctx, amount)
+    }
+
+    pub fn contribute(ctx: Context<Contribute>, amount: u64) -> Result<()> {
+        handle_contribute(ctx, amount)
+    }
+}

@@ -1,0 +1,160 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::bounds;
+use crate::errors::BallastError;
+use crate::math::{self, ratio, FixedBits, I80F48};
+
+/// What a reserve asset is; it sets defaults off-chain and its tier on-chain.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssetKind {
+    Cash,
+    Bill,
+    Loan,
+    Crypto,
+}
+
+/// One reserve asset: its mint, its PDA-owned vault, its risk configuration
+/// and its latest price.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Asset {
+    pub protocol: Pubkey,
+    pub mint: Pubkey,
+    pub vault: Pubkey,
+    /// Position in the reserve, 0..asset_count; valuations walk assets in this order.
+    pub index: u8,
+    pub decimals: u8,
+    pub kind: AssetKind,
+    pub enabled: bool,
+    pub bump: u8,
+    pub vault_bump: u8,
+    pub config: AssetConfig,
+    pub price: FixedBits,
+    pub price_confidence: FixedBits,
+    pub price_slot: u64,
+    /// Exponentially smoothed price, the other half of the conservative price.
+    pub smoothed_price: FixedBits,
+    /// The vault balance as the program has accounted it, in base units.
+    pub vault_amount: u64,
+    pub reserved: [u8; 128],
+}
+
+/// The governable risk configuration of an asset.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssetConfig {
+    /// Tier risk weight rw_i for capital ratios (1, 0.7, 0.65, 0.2 ...).
+    pub risk_weight: FixedBits,
+    /// Risk score R_i posted by the oracle.
+    pub risk_score: FixedBits,
+    pub target_weight: FixedBits,
+    /// No mint may push the asset's weight above this.
+    pub weight_cap: FixedBits,
+    pub max_staleness_slots: u64,
+    /// Largest confidence / price accepted.
+    pub max_confidence: FixedBits,
+}
+
+impl AssetConfig {
+    pub fn validate(&self) -> Result<()> {
+        let unit = |x: FixedBits| x.get() >= 0 && x.get() <= I80F48::ONE;
+        require!(
+            unit(self.risk_weight) && unit(self.target_weight) && unit(self.weight_cap),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(self.risk_score.get() >= 0, BallastError::ParameterOutOfBounds);
+        require!(self.weight_cap.get() > 0, BallastError::ParameterOutOfBounds);
+        require!(
+            (1..=bounds::STALENESS_SLOTS_HIGHEST).contains(&self.max_staleness_slots),
+            BallastError::ParameterOutOfBounds
+        );
+        let confidence_high = ratio(bounds::CONFIDENCE_HIGHEST.0, bounds::CONFIDENCE_HIGHEST.1);
+        require!(
+            self.max_confidence.get() > 0 && self.max_confidence.get() <= confidence_high,
+            BallastError::ParameterOutOfBounds
+        );
+        Ok(())
+    }
+}
+
+/// Which way a conservative price leans: the protocol values what it takes
+/// in at the lower price and what it pays out at the higher one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PriceSide {
+    Lower,
+    Higher,
+}
+
+impl Asset {
+    /// Checks a posted price before it is stored: positive, with a
+    /// confidence between zero and the price. Shared by every price writer.
+    pub fn validate_price_update(price: I80F48, confidence: I80F48) -> Result<()> {
+        require!(
+            price > 0 && confidence >= 0 && confidence <= price,
+            BallastError::InvalidPrice
+        );
+        Ok(())
+    }
+
+    /// Stores a validated price and moves the smoothed price toward it by the
+    /// fraction of the EMA horizon that has elapsed since the last price.
+    pub fn apply_price(
+        &mut self,
+        price: I80F48,
+        confidence: I80F48,
+        slot: u64,
+        ema_slots: u64,
+    ) -> Result<()> {
+        Self::validate_price_update(price, confidence)?;
+        let smoothed = self.smoothed_price.get();
+        let new_smoothed = if smoothed <= 0 {
+            price
+        } else {
+            let elapsed = slot.saturating_sub(self.price_slot).min(ema_slots);
+            let step = I80F48::from_num(elapsed) / I80F48::from_num(ema_slots);
+            let delta = price.checked_sub(smoothed).ok_or_else(math::overflow)?;
+            smoothed
+                .checked_add(delta.checked_mul(step).ok_or_else(math::overflow)?)
+                .ok_or_else(math::overflow)?
+        };
+        self.price = price.into();
+        self.price_confidence = confidence.into();
+        self.price_slot = slot;
+        self.smoothed_price = new_smoothed.into();
+        Ok(())
+    }
+
+    /// The conservative price for a valuation at `slot`, after checking that
+    /// the price exists, is fresh and is confident enough.
+    pub fn conservative_price(&self, slot: u64, side: PriceSide) -> Result<I80F48> {
+        let price = self.price.get();
+        require!(price > 0, BallastError::PriceNotSet);
+        require!(
+            slot.saturating_sub(self.price_slot) <= self.config.max_staleness_slots,
+            BallastError::StalePrice
+        );
+        let confidence_ratio = math::div_ceil(self.price_confidence.get(), price)?;
+        require!(
+            confidence_ratio <= self.config.max_confidence.get(),
+            BallastError::PriceConfidenceTooWide
+        );
+        let smoothed = self.smoothed_price.get();
+        Ok(match side {
+            PriceSide::Lower => price.min(smoothed),
+            PriceSide::Higher => price.max(smoothed),
+        })
+    }
+
+    /// The vault's value at the lower conservative price, rounded down.
+    pub fn reserve_value_floor(&self, slot: u64) -> Result<I80F48> {
+        if self.vault_amount == 0 {
+            return Ok(I80F48::ZERO);
+        }
+        let price = self.conservative_price(slot, PriceSide::Lower)?;
+        math::token_value_floor(self.vault_amount, self.decimals, price)
+    }
+
+    pub fn require_enabled(&self) -> Result<()> {
+        require!(self.enabled, BallastError::AssetDisabled);
+        Ok(())
+    }
+}

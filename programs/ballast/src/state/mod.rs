@@ -1,0 +1,5 @@
+pub mod asset;
+pub mod protocol;
+
+pub use asset::*;
+pub use protocol::*;

@@ -1,0 +1,171 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{bounds, pause, MAX_ASSETS, PROTOCOL_SEED};
+use crate::errors::BallastError;
+use crate::math::{ratio, FixedBits, Thresholds, I80F48};
+
+/// The singleton that owns the reserve: parameters, fees, pause bits and the
+/// aggregate accounting of the stablecoin.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Protocol {
+    pub authority: Pubkey,
+    pub stable_mint: Pubkey,
+    pub bump: u8,
+    pub stable_mint_bump: u8,
+    /// Per-operation pause bits, see `constants::pause`.
+    pub paused: u8,
+    pub asset_count: u8,
+    /// The `Asset` accounts in index order; the first `asset_count` are set.
+    pub assets: [Pubkey; MAX_ASSETS],
+    pub params: Params,
+    pub fee_mint: FixedBits,
+    pub fee_redeem: FixedBits,
+    /// The redemption rate r: 1 unless a bail-in lowered it.
+    pub redemption_rate: FixedBits,
+    /// S, the stablecoin supply the protocol has minted and not burned.
+    pub supply: u64,
+    pub window: LimitWindow,
+    /// Lifetime totals, in stablecoin units.
+    pub total_minted: u64,
+    pub total_redeemed: u64,
+    pub total_mint_fees: u64,
+    pub total_redeem_fees: u64,
+    /// Room for fields added by later versions without a migration.
+    pub reserved: [u8; 256],
+}
+
+/// Governable parameters. Each has hard bounds in `constants::bounds`.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    pub cr_crit: FixedBits,
+    pub cr_min: FixedBits,
+    pub cr_target: FixedBits,
+    /// Bounds inside which the oracle may set the mint and redeem fees.
+    pub fee_min: FixedBits,
+    pub fee_max: FixedBits,
+    /// Length of the settlement window over which mint and redeem limits apply.
+    pub limit_window_slots: u64,
+    /// Stablecoin units that may be minted, and redeemed, per window.
+    pub mint_limit_per_window: u64,
+    pub redeem_limit_per_window: u64,
+    /// Horizon of the exponential smoothing of prices.
+    pub price_ema_slots: u64,
+}
+
+/// Mint and redeem volume in the current settlement window.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default)]
+pub struct LimitWindow {
+    pub start_slot: u64,
+    pub minted: u64,
+    pub redeemed: u64,
+}
+
+impl Params {
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            crit: self.cr_crit.get(),
+            min: self.cr_min.get(),
+            target: self.cr_target.get(),
+        }
+    }
+
+    /// Checks every parameter against its hard bounds.
+    pub fn validate(&self) -> Result<()> {
+        let (cr_low, cr_high) = (
+            ratio(bounds::CR_LOWEST.0, bounds::CR_LOWEST.1),
+            ratio(bounds::CR_HIGHEST.0, bounds::CR_HIGHEST.1),
+        );
+        let thresholds = self.thresholds();
+        for cr in [thresholds.crit, thresholds.min, thresholds.target] {
+            require!(cr >= cr_low && cr <= cr_high, BallastError::ParameterOutOfBounds);
+        }
+        require!(thresholds.are_ordered(), BallastError::InvalidThresholdOrder);
+
+        let fee_high = ratio(bounds::FEE_HIGHEST.0, bounds::FEE_HIGHEST.1);
+        let (fee_min, fee_max) = (self.fee_min.get(), self.fee_max.get());
+        require!(
+            fee_min >= 0 && fee_min <= fee_max && fee_max <= fee_high,
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            (1..=bounds::WINDOW_SLOTS_HIGHEST).contains(&self.limit_window_slots),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            self.mint_limit_per_window > 0 && self.redeem_limit_per_window > 0,
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            (1..=bounds::EMA_SLOTS_HIGHEST).contains(&self.price_ema_slots),
+            BallastError::ParameterOutOfBounds
+        );
+        Ok(())
+    }
+
+    pub fn check_fee(&self, fee: I80F48) -> Result<()> {
+        require!(
+            fee >= self.fee_min.get() && fee <= self.fee_max.get(),
+            BallastError::FeeOutOfBounds
+        );
+        Ok(())
+    }
+}
+
+impl Protocol {
+    pub fn signer_seeds(&self) -> [&[u8]; 2] {
+        [PROTOCOL_SEED, std::slice::from_ref(&self.bump)]
+    }
+
+    pub fn require_not_paused(&self, operation: u8) -> Result<()> {
+        require!(self.paused & operation == 0, BallastError::OperationPaused);
+        Ok(())
+    }
+
+    /// Starts a new settlement window when the current one has ended.
+    fn roll_window(&mut self, slot: u64) {
+        let length = self.params.limit_window_slots;
+        if slot >= self.window.start_slot.saturating_add(length) {
+            self.window = LimitWindow {
+                start_slot: slot - slot % length,
+                ..LimitWindow::default()
+            };
+        }
+    }
+
+    /// Counts `amount` minted against this window's limit.
+    pub fn record_mint(&mut self, slot: u64, amount: u64) -> Result<()> {
+        self.roll_window(slot);
+        add_within_limit(
+            &mut self.window.minted,
+            amount,
+            self.params.mint_limit_per_window,
+            BallastError::MintLimitExceeded,
+        )
+    }
+
+    /// Counts `amount` redeemed against this window's limit.
+    pub fn record_redeem(&mut self, slot: u64, amount: u64) -> Result<()> {
+        self.roll_window(slot);
+        add_within_limit(
+            &mut self.window.redeemed,
+            amount,
+            self.params.redeem_limit_per_window,
+            BallastError::RedeemLimitExceeded,
+        )
+    }
+}
+
+fn add_within_limit(used: &mut u64, amount: u64, limit: u64, exceeded: BallastError) -> Result<()> {
+    match used.checked_add(amount) {
+        Some(total) if total <= limit => {
+            *used = total;
+            Ok(())
+        }
+        _ => Err(exceeded.into()),
+    }
+}
+
+pub fn is_valid_pause_mask(mask: u8) -> bool {
+    mask & !pause::ALL == 0
+}

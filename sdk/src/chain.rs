@@ -1,0 +1,93 @@
+//! The one door to the chain.
+
+use ballast::errors::BallastError;
+use solana_sdk::account::Account;
+use solana_sdk::clock::Clock;
+use solana_sdk::instruction::{Instruction, InstructionError};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature, Signer};
+use solana_sdk::transaction::TransactionError;
+
+/// Reads accounts, sends transactions and tells the time. Every off-chain
+/// component (CLI, keeper, oracle worker, tests) talks to the chain only
+/// through this trait.
+pub trait Chain {
+    /// The account at `address`, or `None` if it does not exist.
+    fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ChainError>;
+
+    /// Signs `instructions` with `payer` and `signers` and processes them as
+    /// one transaction, returning once it is confirmed.
+    fn send(
+        &mut self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError>;
+
+    fn clock(&mut self) -> Result<Clock, ChainError>;
+
+    fn slot(&mut self) -> Result<u64, ChainError> {
+        Ok(self.clock()?.slot)
+    }
+
+    /// Moves the chain forward to `slot`; only test backends can.
+    fn warp_to_slot(&mut self, slot: u64) -> Result<(), ChainError>;
+
+    fn rent_exempt_minimum(&mut self, data_len: usize) -> Result<u64, ChainError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The transaction reached the runtime and failed there.
+    #[error("transaction failed: {error}{}", describe_logs(.logs))]
+    Transaction {
+        error: TransactionError,
+        logs: Vec<String>,
+    },
+    /// The chain could not be reached or did not answer.
+    #[error("chain unavailable: {0}")]
+    Transport(String),
+    #[error("{0} is not supported by this backend")]
+    Unsupported(&'static str),
+    #[error("account {address} could not be decoded: {reason}")]
+    Decode { address: Pubkey, reason: String },
+}
+
+/// Anchor logs the failing check's name and message; that is the part a
+/// person wants to read.
+fn describe_logs(logs: &[String]) -> String {
+    logs.iter()
+        .rev()
+        .find(|line| line.contains("AnchorError"))
+        .map(|line| format!(" ({})", line.trim_start_matches("Program log: ")))
+        .unwrap_or_default()
+}
+
+impl ChainError {
+    /// The custom error code of the failing instruction, if it failed with one.
+    pub fn custom_code(&self) -> Option<u32> {
+        match self {
+            ChainError::Transaction {
+                error: TransactionError::InstructionError(_, InstructionError::Custom(code)),
+                ..
+            } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Whether the transaction failed with this program error.
+    pub fn is(&self, error: BallastError) -> bool {
+        self.custom_code() == Some(u32::from(error))
+    }
+}
+
+/// Every distinct signer once, payer first, as a transaction wants them.
+pub(crate) fn unique_signers<'a>(payer: &'a Keypair, signers: &[&'a Keypair]) -> Vec<&'a Keypair> {
+    let mut all = vec![payer];
+    for signer in signers {
+        if all.iter().all(|s| s.pubkey() != signer.pubkey()) {
+            all.push(signer);
+        }
+    }
+    all
+}

@@ -1,0 +1,363 @@
+//! The test harness: a bank with Ballast initialised and three reserve assets
+//! of different decimals, holders with funded token accounts, and exact
+//! reference arithmetic to check the program against.
+
+use ballast::constants::pause;
+use ballast::errors::BallastError;
+use ballast::instructions::{InitializeArgs, PriceInput};
+use ballast::math::{ratio, FixedBits, I80F48};
+use ballast::state::{AssetConfig, AssetKind, Params};
+use ballast_sdk::instructions::{self, HolderAccounts};
+use ballast_sdk::{accounts, fixed, pda, status, token, Account, BankChain, Chain, ChainError, Keypair, Pubkey, Signature, Signer};
+
+pub const USDC: usize = 0;
+pub const TBILL: usize = 1;
+pub const WBTC: usize = 2;
+
+/// Prices exactly representable in binary, so expected amounts are exact.
+pub const USDC_PRICE: f64 = 1.0;
+pub const TBILL_PRICE: f64 = 0.984375;
+pub const WBTC_PRICE: f64 = 60_000.0;
+
+pub const STALENESS_SLOTS: u64 = 2_000;
+pub const WINDOW_SLOTS: u64 = 10_000;
+/// Per-window limits, in stablecoin units: 1,000,000 minted, 500,000 redeemed.
+pub const MINT_LIMIT: u64 = 1_000_000_000_000;
+pub const REDEEM_LIMIT: u64 = 500_000_000_000;
+
+pub struct TestAsset {
+    pub mint: Pubkey,
+    pub decimals: u8,
+    pub address: Pubkey,
+    pub vault: Pubkey,
+}
+
+pub struct Harness {
+    pub chain: BankChain,
+    pub admin: Keypair,
+    pub assets: Vec<TestAsset>,
+}
+
+pub fn default_args() -> InitializeArgs {
+    InitializeArgs {
+        params: Params {
+            cr_crit: fixed(1.05),
+            cr_min: fixed(1.10),
+            cr_target: fixed(1.20),
+            fee_min: FixedBits::ZERO,
+            fee_max: fixed(0.01),
+            limit_window_slots: WINDOW_SLOTS,
+            mint_limit_per_window: MINT_LIMIT,
+            redeem_limit_per_window: REDEEM_LIMIT,
+            price_ema_slots: 100,
+        },
+        // Exact fractions rounded down, so hand-computed fees come out whole.
+        fee_mint: ratio(3, 1000).into(),
+        fee_redeem: ratio(2, 1000).into(),
+    }
+}
+
+pub fn asset_config(weight_cap: f64, max_confidence: f64) -> AssetConfig {
+    AssetConfig {
+        risk_weight: fixed(1.0),
+        risk_score: fixed(0.1),
+        target_weight: fixed(0.3),
+        weight_cap: fixed(weight_cap),
+        max_staleness_slots: STALENESS_SLOTS,
+        max_confidence: fixed(max_confidence),
+    }
+}
+
+impl Harness {
+    /// A bank with nothing but the program and SPL Token.
+    pub fn empty() -> Self {
+        let chain = BankChain::new().expect("bank starts");
+        let admin = chain.payer();
+        Self {
+            chain,
+            admin,
+            assets: Vec::new(),
+        }
+    }
+
+    /// Initialised, with USDC (6 decimals, cap 100%), TBILL (6, cap 70%) and
+    /// WBTC (8, cap 35%), all priced.
+    pub fn new() -> Self {
+        let mut h = Self::empty();
+        h.send_admin(instructions::initialize(&h.admin.pubkey(), default_args()))
+            .expect("initialize");
+        for (decimals, kind, cap, confidence) in [
+            (6, AssetKind::Cash, 1.0, 0.01),
+            (6, AssetKind::Bill, 0.7, 0.01),
+            (8, AssetKind::Crypto, 0.35, 0.02),
+        ] {
+            h.add_asset(decimals, kind, asset_config(cap, confidence));
+        }
+        h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).expect("set prices");
+        h
+    }
+
+    pub fn create_mint(&mut self, decimals: u8) -> Pubkey {
+        let mint = Keypair::new();
+        token::create_mint(&mut self.chain, &self.admin, &mint, &self.admin.pubkey(), decimals).expect("create mint");
+        mint.pubkey()
+    }
+
+    pub fn add_asset(&mut self, decimals: u8, kind: AssetKind, config: AssetConfig) -> usize {
+        let mint = self.create_mint(decimals);
+        self.send_admin(instructions::add_asset(&self.admin.pubkey(), &mint, kind, config))
+            .expect("add asset");
+        let address = pda::asset(&mint);
+        self.assets.push(TestAsset {
+            mint,
+            decimals,
+            address,
+            vault: pda::vault(&address),
+        });
+        self.assets.len() - 1
+    }
+
+    pub fn send_admin(&mut self, instruction: ballast_sdk::Instruction) -> Result<Signature, ChainError> {
+        self.chain.send(&[instruction], &self.admin, &[])
+    }
+
+    /// Sends `instruction` paid by the admin and signed by `signer`.
+    pub fn send_as(&mut self, signer: &Keypair, instruction: ballast_sdk::Instruction) -> Result<Signature, ChainError> {
+        self.chain.send(&[instruction], &self.admin, &[signer])
+    }
+
+    pub fn price_input(price: f64, confidence: f64) -> PriceInput {
+        PriceInput {
+            price: fixed(price),
+            confidence: fixed(confidence),
+        }
+    }
+
+    /// Sets every asset's price with a 0.1% confidence.
+    pub fn set_prices(&mut self, prices: &[f64]) -> Result<Signature, ChainError> {
+        let inputs: Vec<_> = self
+            .assets
+            .iter()
+            .zip(prices)
+            .map(|(asset, price)| (asset.mint, Self::price_input(*price, price / 1000.0)))
+            .collect();
+        self.send_admin(instructions::set_prices(&self.admin.pubkey(), &inputs))
+    }
+
+    pub fn set_price(&mut self, asset: usize, price: f64, confidence: f64) -> Result<Signature, ChainError> {
+        let input = [(self.assets[asset].mint, Self::price_input(price, confidence))];
+        self.send_admin(instructions::set_prices(&self.admin.pubkey(), &input))
+    }
+
+    pub fn pause(&mut self, bits: u8) {
+        self.send_admin(instructions::set_pause(&self.admin.pubkey(), bits)).expect("pause");
+    }
+
+    pub fn unpause(&mut self) {
+        self.pause(0);
+    }
+
+    /// A new holder with `amount` base units of `asset`.
+    pub fn holder(&mut self, asset: usize, amount: u64) -> Keypair {
+        let holder = Keypair::new();
+        self.fund(&holder, asset, amount);
+        holder
+    }
+
+    pub fn fund(&mut self, holder: &Keypair, asset: usize, amount: u64) -> Pubkey {
+        let account = self.asset_account(holder, asset);
+        let mint = self.assets[asset].mint;
+        token::mint_to(&mut self.chain, &self.admin, &mint, &self.admin, &account, amount).expect("fund");
+        account
+    }
+
+    pub fn asset_account(&mut self, holder: &Keypair, asset: usize) -> Pubkey {
+        let mint = self.assets[asset].mint;
+        token::associated_account(&mut self.chain, &self.admin, &holder.pubkey(), &mint).expect("token account")
+    }
+
+    pub fn stable_account(&mut self, holder: &Keypair) -> Pubkey {
+        token::associated_account(&mut self.chain, &self.admin, &holder.pubkey(), &pda::stable_mint())
+            .expect("stable account")
+    }
+
+    pub fn mint_accounts(&mut self, holder: &Keypair, asset: usize) -> HolderAccounts {
+        HolderAccounts {
+            user: holder.pubkey(),
+            asset_mint: self.assets[asset].mint,
+            source: self.asset_account(holder, asset),
+            destination: self.stable_account(holder),
+        }
+    }
+
+    pub fn redeem_accounts(&mut self, holder: &Keypair, asset: usize) -> HolderAccounts {
+        HolderAccounts {
+            user: holder.pubkey(),
+            asset_mint: self.assets[asset].mint,
+            source: self.stable_account(holder),
+            destination: self.asset_account(holder, asset),
+        }
+    }
+
+    pub fn reserve_assets(&self) -> Vec<Pubkey> {
+        self.assets.iter().map(|a| a.address).collect()
+    }
+
+    pub fn mint_ix(&mut self, holder: &Keypair, asset: usize, amount: u64) -> ballast_sdk::Instruction {
+        let accounts = self.mint_accounts(holder, asset);
+        instructions::mint(&accounts, amount, &self.reserve_assets())
+    }
+
+    pub fn redeem_ix(&mut self, holder: &Keypair, asset: usize, amount: u64) -> ballast_sdk::Instruction {
+        let accounts = self.redeem_accounts(holder, asset);
+        instructions::redeem(&accounts, amount)
+    }
+
+    pub fn mint(&mut self, holder: &Keypair, asset: usize, amount: u64) -> Result<Signature, ChainError> {
+        let ix = self.mint_ix(holder, asset, amount);
+        self.send_as(holder, ix)
+    }
+
+    pub fn redeem(&mut self, holder: &Keypair, asset: usize, amount: u64) -> Result<Signature, ChainError> {
+        let ix = self.redeem_ix(holder, asset, amount);
+        self.send_as(holder, ix)
+    }
+
+    /// Adds `amount` of `asset` as reserve capital from a new contributor.
+    pub fn contribute(&mut self, asset: usize, amount: u64) {
+        let contributor = self.holder(asset, amount);
+        let source = self.asset_account(&contributor, asset);
+        let ix = instructions::contribute(&contributor.pubkey(), &self.assets[asset].mint, &source, amount);
+        self.send_as(&contributor, ix).expect("contribute");
+    }
+
+    pub fn balance(&mut self, account: &Pubkey) -> u64 {
+        token::balance(&mut self.chain, account).expect("token balance")
+    }
+
+    pub fn protocol(&mut self) -> ballast_sdk::ProtocolView {
+        accounts::protocol(&mut self.chain).expect("protocol")
+    }
+
+    pub fn asset(&mut self, asset: usize) -> ballast_sdk::AssetView {
+        let address = self.assets[asset].address;
+        accounts::asset(&mut self.chain, &address).expect("asset")
+    }
+
+    pub fn slot(&mut self) -> u64 {
+        self.chain.slot().expect("slot")
+    }
+
+    pub fn warp_slots(&mut self, slots: u64) {
+        let target = self.slot() + slots;
+        self.chain.warp_to_slot(target).expect("warp");
+    }
+
+    /// Every account the protocol owns or touches, plus `extra`, as raw
+    /// accounts: two equal snapshots mean nothing changed.
+    pub fn snapshot(&mut self, extra: &[Pubkey]) -> Vec<(Pubkey, Option<Account>)> {
+        let mut addresses = vec![pda::protocol(), pda::stable_mint()];
+        for asset in &self.assets {
+            addresses.extend([asset.address, asset.vault, asset.mint]);
+        }
+        addresses.extend_from_slice(extra);
+        addresses
+            .into_iter()
+            .map(|address| (address, self.chain.account(&address).expect("read account")))
+            .collect()
+    }
+
+    /// Asserts that `result` failed with the program error `expected` and
+    /// that no account in `before` changed.
+    pub fn assert_refused<T: std::fmt::Debug>(
+        &mut self,
+        result: Result<T, ChainError>,
+        expected: BallastError,
+        before: &[(Pubkey, Option<Account>)],
+    ) {
+        let error = result.expect_err("the transaction should have been refused");
+        assert!(error.is(expected), "expected {expected:?}, got {error}");
+        self.assert_unchanged(before);
+    }
+
+    pub fn assert_unchanged(&mut self, before: &[(Pubkey, Option<Account>)]) {
+        for (address, account) in before {
+            let now = self.chain.account(address).expect("read account");
+            assert_eq!(&now, account, "account {address} changed");
+        }
+    }
+
+    /// Checks the program's books against the token program's: each vault's
+    /// accounted amount equals its balance, S equals the mint's supply, and
+    /// V and CR recomputed from the vault balances with exact integer
+    /// arithmetic equal the sdk's (the program's fixed-point) figures.
+    pub fn check_books(&mut self) -> Option<f64> {
+        let protocol = self.protocol();
+        let supply = token::mint(&mut self.chain, &pda::stable_mint()).expect("stable mint").supply;
+        assert_eq!(protocol.supply, supply, "S differs from the mint's supply");
+
+        let mut value_bits: u128 = 0;
+        for index in 0..self.assets.len() {
+            let view = self.asset(index);
+            let vault = self.assets[index].vault;
+            let balance = self.balance(&vault);
+            assert_eq!(view.vault_amount, balance, "asset {index}: accounting differs from vault");
+            let price_bits = view.raw.price.bits.min(view.raw.smoothed_price.bits) as u128;
+            value_bits += balance as u128 * price_bits / 10u128.pow(view.decimals as u32);
+        }
+        let reserve = status::reserve_status(&mut self.chain).expect("status");
+        assert_eq!(reserve.value_fixed.to_bits() as u128, value_bits, "V differs");
+        if supply == 0 {
+            assert_eq!(reserve.collateral_ratio, None);
+            return None;
+        }
+        // CR = V / S, with S at par rounded up, CR rounded down.
+        let supply_bits = (supply as u128 * (1 << 48)).div_ceil(1_000_000);
+        let cr_bits = value_bits * (1 << 48) / supply_bits;
+        let cr = reserve.collateral_ratio_fixed.expect("CR");
+        assert_eq!(cr.to_bits() as u128, cr_bits, "CR differs");
+        let reference = (value_bits as f64 / 2f64.powi(48)) / (supply as f64 / 1e6);
+        assert!((cr.to_num::<f64>() - reference).abs() / reference < 1e-12);
+        Some(cr.to_num())
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Exact expectations, from the stored fixed-point bits with u128 arithmetic.
+pub mod expected {
+    use super::*;
+
+    const ONE: u128 = 1 << 48;
+
+    pub fn bits(value: FixedBits) -> u128 {
+        value.bits as u128
+    }
+
+    /// (gross, fee, minted) for depositing `amount` at `price`.
+    pub fn mint(amount: u64, decimals: u8, price: FixedBits, fee: FixedBits) -> (u64, u64, u64) {
+        let scale = 10u128.pow(decimals as u32);
+        let value_bits = amount as u128 * bits(price) / scale;
+        let gross = (value_bits * 1_000_000 / ONE) as u64;
+        let fee = (gross as u128 * bits(fee)).div_ceil(ONE) as u64;
+        (gross, fee, gross - fee)
+    }
+
+    /// (fee, payout) for burning `amount` at `price` with r = 1.
+    pub fn redeem(amount: u64, decimals: u8, price: FixedBits, fee: FixedBits) -> (u64, u64) {
+        let fee = (amount as u128 * bits(fee)).div_ceil(ONE) as u64;
+        let paid_bits = (amount - fee) as u128 * ONE / 1_000_000;
+        let payout = paid_bits * 10u128.pow(decimals as u32) / bits(price);
+        (fee, payout as u64)
+    }
+
+    pub fn fixed_bits(value: f64) -> FixedBits {
+        I80F48::from_num(value).into()
+    }
+}
+
+pub use pause::{MINT as PAUSE_MINT, REDEEM as PAUSE_REDEEM};
