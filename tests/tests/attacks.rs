@@ -436,11 +436,41 @@ fn paused_operations_are_refused_and_others_continue() {
 fn re_initialising_is_refused() {
     let (mut h, _) = funded();
     let before = h.snapshot(&[]);
-    let error = h.send_admin(instructions::initialize(&h.admin.pubkey(), default_args())).unwrap_err();
-    // The system program refuses to create an account that exists:
-    // SystemError::AccountAlreadyInUse.
-    assert_eq!(error.custom_code(), Some(0), "{error:?}");
-    h.assert_unchanged(&before);
+    let result = h.send_admin(instructions::initialize(&h.admin.pubkey(), default_args()));
+    h.assert_refused(result, BallastError::AlreadyInitialized, &before);
+}
+
+#[test]
+fn adding_an_asset_twice_is_refused() {
+    let mut h = Harness::new();
+    let before = h.snapshot(&[]);
+    let usdc = h.assets[USDC].mint;
+    let ix = instructions::add_asset(&h.admin.pubkey(), &usdc, AssetKind::Cash, asset_config(1.0, 0.01));
+    let result = h.send_admin(ix);
+    h.assert_refused(result, BallastError::AssetAlreadyAdded, &before);
+}
+
+/// Sending lamports to a PDA before it exists must not block its creation.
+#[test]
+fn prefunded_addresses_cannot_block_initialisation() {
+    let mut h = Harness::empty();
+    let mint = h.create_mint(6);
+    let asset = pda::asset(&mint);
+    // The least an empty account may hold.
+    let lamports = h.chain.rent_exempt_minimum(0).unwrap();
+    for address in [pda::protocol(), pda::stable_mint(), asset, pda::vault(&asset)] {
+        let transfer = solana_system_interface::instruction::transfer(&h.admin.pubkey(), &address, lamports);
+        h.send_admin(transfer).expect("prefund");
+    }
+    h.send_admin(instructions::initialize(&h.admin.pubkey(), default_args()))
+        .expect("initialize despite the prefunded protocol and mint addresses");
+    h.send_admin(instructions::add_asset(&h.admin.pubkey(), &mint, AssetKind::Cash, asset_config(1.0, 0.01)))
+        .expect("add an asset despite the prefunded asset and vault addresses");
+    let vault = token::token_account(&mut h.chain, &pda::vault(&asset)).unwrap();
+    assert_eq!((vault.mint, vault.owner), (mint, pda::protocol()));
+    let stable = token::mint(&mut h.chain, &pda::stable_mint()).unwrap();
+    assert_eq!(stable.mint_authority, Some(pda::protocol()).into());
+    assert_eq!(stable.decimals, 6);
 }
 
 #[test]

@@ -60,4 +60,8 @@ pub enum BallastError {
     MintLimitExceeded,
     #[msg("the redemption exceeds this window's redeem limit")]
     RedeemLimitExceeded,
+    #[msg("the protocol is already initialised")]
+    AlreadyInitialized,
+    #[msg("this mint is already a reserve asset")]
+    AssetAlreadyAdded,
 }

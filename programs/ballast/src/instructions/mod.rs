@@ -1,5 +1,6 @@
 //! One file per instruction, grouped by who may send it.
 
+pub mod account_creation;
 pub mod admin;
 pub mod holder;
 pub mod oracle;

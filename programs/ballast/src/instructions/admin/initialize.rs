@@ -1,8 +1,11 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token};
+use anchor_lang::solana_program::program_pack::Pack;
+use anchor_spl::token::{self, spl_token, InitializeMint2, Token};
 
 use crate::constants::{MAX_ASSETS, PROTOCOL_SEED, STABLE_DECIMALS, STABLE_MINT_SEED};
+use crate::errors::BallastError;
 use crate::events::ProtocolInitialized;
+use crate::instructions::account_creation::{create_pda_account, is_uncreated};
 use crate::math::{FixedBits, I80F48};
 use crate::state::{LimitWindow, Params, Protocol};
 
@@ -17,52 +20,79 @@ pub struct InitializeArgs {
 pub struct Initialize<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
-    /// A singleton: a second `initialize` fails because the account exists.
-    #[account(
-        init,
-        payer = authority,
-        space = 8 + Protocol::INIT_SPACE,
-        seeds = [PROTOCOL_SEED],
-        bump,
-    )]
-    pub protocol: Box<Account<'info, Protocol>>,
-    #[account(
-        init,
-        payer = authority,
-        seeds = [STABLE_MINT_SEED, protocol.key().as_ref()],
-        bump,
-        mint::decimals = STABLE_DECIMALS,
-        mint::authority = protocol,
-        mint::freeze_authority = protocol,
-    )]
-    pub stable_mint: Box<Account<'info, Mint>>,
+    /// CHECK: the singleton protocol PDA, created by the handler.
+    #[account(mut, seeds = [PROTOCOL_SEED], bump)]
+    pub protocol: UncheckedAccount<'info>,
+    /// CHECK: the stablecoin mint PDA, created by the handler.
+    #[account(mut, seeds = [STABLE_MINT_SEED, protocol.key().as_ref()], bump)]
+    pub stable_mint: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
 pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
+    let accounts = &ctx.accounts;
+    require!(is_uncreated(&accounts.protocol), BallastError::AlreadyInitialized);
     args.params.validate()?;
     args.params.check_fee(args.fee_mint.get())?;
     args.params.check_fee(args.fee_redeem.get())?;
 
-    let protocol = &mut ctx.accounts.protocol;
-    protocol.authority = ctx.accounts.authority.key();
-    protocol.stable_mint = ctx.accounts.stable_mint.key();
-    protocol.bump = ctx.bumps.protocol;
-    protocol.stable_mint_bump = ctx.bumps.stable_mint;
-    protocol.paused = 0;
-    protocol.asset_count = 0;
-    protocol.assets = [Pubkey::default(); MAX_ASSETS];
-    protocol.params = args.params;
-    protocol.fee_mint = args.fee_mint;
-    protocol.fee_redeem = args.fee_redeem;
-    protocol.redemption_rate = I80F48::ONE.into();
-    protocol.supply = 0;
-    let slot = Clock::get()?.slot;
-    protocol.window = LimitWindow {
-        start_slot: slot - slot % args.params.limit_window_slots,
-        ..LimitWindow::default()
+    let payer = accounts.authority.to_account_info();
+    let system = accounts.system_program.to_account_info();
+    let protocol_bump = ctx.bumps.protocol;
+    let mint_bump = ctx.bumps.stable_mint;
+    let protocol_key = accounts.protocol.key();
+    create_pda_account(
+        &payer,
+        &accounts.protocol,
+        &system,
+        8 + Protocol::INIT_SPACE,
+        &crate::ID,
+        &[PROTOCOL_SEED, &[protocol_bump]],
+    )?;
+    create_pda_account(
+        &payer,
+        &accounts.stable_mint,
+        &system,
+        spl_token::state::Mint::LEN,
+        &token::ID,
+        &[STABLE_MINT_SEED, protocol_key.as_ref(), &[mint_bump]],
+    )?;
+    let mint = InitializeMint2 {
+        mint: accounts.stable_mint.to_account_info(),
     };
+    token::initialize_mint2(
+        CpiContext::new(accounts.token_program.key(), mint),
+        STABLE_DECIMALS,
+        &protocol_key,
+        Some(&protocol_key),
+    )?;
+
+    let slot = Clock::get()?.slot;
+    let protocol = Box::new(Protocol {
+        authority: accounts.authority.key(),
+        stable_mint: accounts.stable_mint.key(),
+        bump: protocol_bump,
+        stable_mint_bump: mint_bump,
+        paused: 0,
+        asset_count: 0,
+        assets: [Pubkey::default(); MAX_ASSETS],
+        params: args.params,
+        fee_mint: args.fee_mint,
+        fee_redeem: args.fee_redeem,
+        redemption_rate: I80F48::ONE.into(),
+        supply: 0,
+        window: LimitWindow {
+            start_slot: slot - slot % args.params.limit_window_slots,
+            ..LimitWindow::default()
+        },
+        total_minted: 0,
+        total_redeemed: 0,
+        total_mint_fees: 0,
+        total_redeem_fees: 0,
+        reserved: [0; 256],
+    });
+    protocol.try_serialize(&mut &mut accounts.protocol.try_borrow_mut_data()?[..])?;
 
     emit!(ProtocolInitialized {
         authority: protocol.authority,
