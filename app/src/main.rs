@@ -33,6 +33,10 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    // The embedded bank logs every instruction at debug level unless told otherwise.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
     match Cli::parse().command {
         Command::Demo { json } => demo::run(json),
         Command::Status { url, json } => {

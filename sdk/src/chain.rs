@@ -39,7 +39,7 @@ pub trait Chain {
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     /// The transaction reached the runtime and failed there.
-    #[error("transaction failed: {error}{}", describe_logs(.logs))]
+    #[error("transaction failed: {error}{}", describe(.error))]
     Transaction {
         error: TransactionError,
         logs: Vec<String>,
@@ -53,14 +53,14 @@ pub enum ChainError {
     Decode { address: Pubkey, reason: String },
 }
 
-/// Anchor logs the failing check's name and message; that is the part a
-/// person wants to read.
-fn describe_logs(logs: &[String]) -> String {
-    logs.iter()
-        .rev()
-        .find(|line| line.contains("AnchorError"))
-        .map(|line| format!(" ({})", line.trim_start_matches("Program log: ")))
-        .unwrap_or_default()
+/// The program error's name and message, which is what a person wants to read.
+fn describe(error: &TransactionError) -> String {
+    match error {
+        TransactionError::InstructionError(_, InstructionError::Custom(code)) => BallastError::from_code(*code)
+            .map(|e| format!(" ({}: {e})", e.name()))
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
 }
 
 impl ChainError {
@@ -73,6 +73,11 @@ impl ChainError {
             } => Some(*code),
             _ => None,
         }
+    }
+
+    /// The Ballast error the transaction failed with, if any.
+    pub fn ballast_error(&self) -> Option<BallastError> {
+        self.custom_code().and_then(BallastError::from_code)
     }
 
     /// Whether the transaction failed with this program error.

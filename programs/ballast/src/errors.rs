@@ -1,9 +1,28 @@
 use anchor_lang::prelude::*;
 
-/// Every way an instruction can refuse. Codes are stable: clients match on
-/// them, so new variants go at the end.
-#[error_code]
-pub enum BallastError {
+/// Declares the error enum and the list of its variants in one place, so
+/// that clients can turn an error code back into its name.
+macro_rules! ballast_errors {
+    ($( #[msg($message:literal)] $variant:ident, )*) => {
+        /// Every way an instruction can refuse. Codes are stable: clients
+        /// match on them, so new variants go at the end.
+        #[error_code]
+        pub enum BallastError {
+            $( #[msg($message)] $variant, )*
+        }
+
+        impl BallastError {
+            pub const ALL: &'static [BallastError] = &[$(BallastError::$variant),*];
+
+            /// The error with this custom error code, if it is one of ours.
+            pub fn from_code(code: u32) -> Option<BallastError> {
+                Self::ALL.iter().copied().find(|error| u32::from(*error) == code)
+            }
+        }
+    };
+}
+
+ballast_errors! {
     #[msg("signer is not the protocol authority")]
     Unauthorized,
     #[msg("a parameter is outside its hard bounds")]
@@ -64,4 +83,19 @@ pub enum BallastError {
     AlreadyInitialized,
     #[msg("this mint is already a reserve asset")]
     AssetAlreadyAdded,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for (index, error) in BallastError::ALL.iter().enumerate() {
+            let code = u32::from(*error);
+            assert_eq!(code, anchor_lang::error::ERROR_CODE_OFFSET + index as u32);
+            assert_eq!(BallastError::from_code(code).map(u32::from), Some(code));
+        }
+        assert!(BallastError::from_code(0).is_none());
+    }
 }
