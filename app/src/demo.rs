@@ -118,6 +118,10 @@ pub fn run(json: bool) -> Result<()> {
     let mut chain = BankChain::new()?;
     let operator = chain.payer();
     let mut deployment = Deployment::embedded_default();
+    // The embedded deployment leaves the guardian and the oracle set to the
+    // deployer; the demo makes fresh keys.
+    deployment.protocol.guardian = Some(Keypair::new().pubkey().to_string());
+    deployment.protocol.oracles = Some((0..3).map(|_| Keypair::new().pubkey().to_string()).collect());
 
     // A bank starts empty: create an SPL mint for each reserve asset.
     let mut mints = Vec::new();

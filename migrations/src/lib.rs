@@ -5,7 +5,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use ballast_sdk::program::instructions::InitializeArgs;
-use ballast_sdk::program::state::{AssetConfig, AssetKind, Params};
+use ballast_sdk::program::constants::MAX_ORACLES;
+use ballast_sdk::program::state::{AssetConfig, AssetKind, GovernanceConfig, Params};
 use ballast_sdk::{accounts, fixed, instructions, pda, Chain, Keypair, Pubkey, Signer};
 use serde::Deserialize;
 
@@ -16,7 +17,22 @@ pub const DEFAULT_DEPLOYMENT: &str = include_str!("../default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
     pub protocol: ProtocolConfig,
+    pub governance: Option<GovernanceSpec>,
     pub assets: Vec<AssetSpec>,
+}
+
+/// Stake-weighted governance; absent, the bootstrap authority keeps its powers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceSpec {
+    pub voting_slots: u64,
+    pub timelock_slots: u64,
+    pub execution_window_slots: u64,
+    pub quorum: f64,
+    /// Whole stablecoins.
+    pub min_proposal_stake: u64,
+    pub epoch_slots: u64,
+    pub max_step: f64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -34,6 +50,10 @@ pub struct ProtocolConfig {
     pub mint_limit_per_window: u64,
     pub redeem_limit_per_window: u64,
     pub price_ema_slots: u64,
+    /// Public keys; absent when the deployer generates them (the demo).
+    pub guardian: Option<String>,
+    pub oracles: Option<Vec<String>>,
+    pub oracle_quorum: u8,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -77,10 +97,18 @@ impl Deployment {
         Self::parse(DEFAULT_DEPLOYMENT, "embedded default.toml").expect("the embedded deployment parses")
     }
 
-    pub fn initialize_args(&self) -> InitializeArgs {
+    pub fn initialize_args(&self) -> Result<InitializeArgs> {
         let p = &self.protocol;
-        let whole = |stablecoins: u64| stablecoins.saturating_mul(1_000_000);
-        InitializeArgs {
+        let guardian = parse_key(p.guardian.as_deref(), "protocol.guardian")?;
+        let keys = p.oracles.as_ref().context("protocol.oracles is missing")?;
+        if keys.is_empty() || keys.len() > MAX_ORACLES {
+            bail!("protocol.oracles must list 1 to {MAX_ORACLES} keys, not {}", keys.len());
+        }
+        let mut oracles = [Pubkey::default(); MAX_ORACLES];
+        for (position, key) in keys.iter().enumerate() {
+            oracles[position] = parse_key(Some(key), &format!("protocol.oracles[{position}]"))?;
+        }
+        Ok(InitializeArgs {
             params: Params {
                 cr_crit: fixed(p.cr_crit),
                 cr_min: fixed(p.cr_min),
@@ -94,6 +122,33 @@ impl Deployment {
             },
             fee_mint: fixed(p.fee_mint),
             fee_redeem: fixed(p.fee_redeem),
+            guardian,
+            oracles,
+            oracle_count: keys.len() as u8,
+            oracle_quorum: p.oracle_quorum,
+        })
+    }
+}
+
+fn whole(stablecoins: u64) -> u64 {
+    stablecoins.saturating_mul(1_000_000)
+}
+
+fn parse_key(text: Option<&str>, field: &str) -> Result<Pubkey> {
+    let text = text.with_context(|| format!("{field} is missing"))?;
+    text.parse().with_context(|| format!("{field} is not a public key: {text}"))
+}
+
+impl GovernanceSpec {
+    pub fn config(&self) -> GovernanceConfig {
+        GovernanceConfig {
+            voting_slots: self.voting_slots,
+            timelock_slots: self.timelock_slots,
+            execution_window_slots: self.execution_window_slots,
+            quorum: fixed(self.quorum),
+            min_proposal_stake: whole(self.min_proposal_stake),
+            epoch_slots: self.epoch_slots,
+            max_step: fixed(self.max_step),
         }
     }
 }
@@ -120,20 +175,22 @@ impl AssetSpec {
     }
 
     pub fn mint_address(&self, position: usize) -> Result<Pubkey> {
-        let Some(text) = &self.mint else {
-            bail!("assets[{position}] ({}): `mint` is missing", self.symbol);
-        };
-        text.parse()
-            .with_context(|| format!("assets[{position}] ({}): `mint` is not a public key: {text}", self.symbol))
+        parse_key(self.mint.as_deref(), &format!("assets[{position}].mint ({})", self.symbol))
     }
 }
 
-/// Initialises the protocol and adds each asset, skipping what already
-/// exists, so that running it twice changes nothing.
+/// Initialises the protocol, adds each asset and sets up governance,
+/// skipping what already exists, so that running it twice changes nothing.
 pub fn deploy(chain: &mut dyn Chain, authority: &Keypair, deployment: &Deployment) -> Result<()> {
     if chain.account(&pda::protocol())?.is_none() {
-        let initialize = instructions::initialize(&authority.pubkey(), deployment.initialize_args());
+        let initialize = instructions::initialize(&authority.pubkey(), deployment.initialize_args()?);
         chain.send(&[initialize], authority, &[]).context("initialize")?;
+    }
+    if let Some(governance) = &deployment.governance {
+        if chain.account(&pda::governance())?.is_none() {
+            let ix = instructions::initialize_governance(&authority.pubkey(), governance.config());
+            chain.send(&[ix], authority, &[]).context("initialize_governance")?;
+        }
     }
     let registered = accounts::protocol(chain)?.assets;
     for (position, spec) in deployment.assets.iter().enumerate() {
@@ -158,7 +215,9 @@ mod tests {
         let deployment = Deployment::embedded_default();
         assert_eq!(deployment.assets.len(), 3);
         assert_eq!(deployment.assets[2].decimals, 8);
-        assert!(deployment.initialize_args().params.thresholds().are_ordered());
+        assert!(deployment.protocol.oracles.is_none(), "the demo generates its oracle keys");
+        let error = deployment.initialize_args().unwrap_err().to_string();
+        assert_eq!(error, "protocol.guardian is missing");
     }
 
     #[test]
@@ -169,13 +228,14 @@ mod tests {
 
         let text = DEFAULT_DEPLOYMENT.replace("kind = \"bill\"", "kind = \"bond\"");
         let message = format!("{:#}", Deployment::parse(&text, "bad.toml").unwrap_err());
-        assert!(message.contains("bond") && message.contains("line 31"), "{message}");
+        let line = DEFAULT_DEPLOYMENT.lines().position(|l| l == "kind = \"bill\"").unwrap() + 1;
+        assert!(message.contains("bond") && message.contains(&format!("line {line}")), "{message}");
     }
 
     #[test]
     fn a_missing_mint_is_named() {
         let deployment = Deployment::embedded_default();
         let message = deployment.assets[1].mint_address(1).unwrap_err().to_string();
-        assert_eq!(message, "assets[1] (TBILL): `mint` is missing");
+        assert_eq!(message, "assets[1].mint (TBILL) is missing");
     }
 }

@@ -1,7 +1,8 @@
 //! Decoding program accounts into plain Rust types with f64 views.
 
 use anchor_lang::AccountDeserialize;
-use ballast::state::{Asset, AssetKind, Protocol};
+use ballast::math::{meets_quorum, passes_supermajority, weighted_mean_floor};
+use ballast::state::{Asset, AssetKind, Governance, Proposal, ProposalKind, Protocol, StakePosition};
 use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 
@@ -140,4 +141,151 @@ pub fn asset(chain: &mut dyn Chain, address: &Pubkey) -> Result<AssetView, Chain
 /// Every reserve asset, in index order.
 pub fn assets(chain: &mut dyn Chain, protocol: &ProtocolView) -> Result<Vec<AssetView>, ChainError> {
     protocol.assets.iter().map(|address| asset(chain, address)).collect()
+}
+
+#[derive(Clone, Debug)]
+pub struct GovernanceView {
+    pub address: Pubkey,
+    pub stake_vault: Pubkey,
+    pub voting_slots: u64,
+    pub timelock_slots: u64,
+    pub execution_window_slots: u64,
+    pub quorum: f64,
+    pub min_proposal_stake: u64,
+    pub epoch_slots: u64,
+    pub max_step: f64,
+    pub total_staked: u64,
+    pub proposal_count: u64,
+    pub raw: Governance,
+}
+
+impl From<(Pubkey, Governance)> for GovernanceView {
+    fn from((address, raw): (Pubkey, Governance)) -> Self {
+        let config = raw.config;
+        Self {
+            address,
+            stake_vault: raw.stake_vault,
+            voting_slots: config.voting_slots,
+            timelock_slots: config.timelock_slots,
+            execution_window_slots: config.execution_window_slots,
+            quorum: to_f64(config.quorum),
+            min_proposal_stake: config.min_proposal_stake,
+            epoch_slots: config.epoch_slots,
+            max_step: to_f64(config.max_step),
+            total_staked: raw.total_staked,
+            proposal_count: raw.proposal_count,
+            raw,
+        }
+    }
+}
+
+/// Where a proposal stands at a given slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    Voting,
+    /// Voting ended without quorum (or, for an action, without 66%).
+    Failed,
+    Timelocked,
+    Executable,
+    Expired,
+    Executed,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProposalView {
+    pub address: Pubkey,
+    pub id: u64,
+    pub proposer: Pubkey,
+    pub kind: ProposalKind,
+    pub created_slot: u64,
+    pub voting_end_slot: u64,
+    pub stake_snapshot: u64,
+    /// Parameter proposals: the value when proposed.
+    pub reference_value: f64,
+    /// Stake that voted, and for actions how it split.
+    pub total_weight: u128,
+    pub yes_weight: u128,
+    pub no_weight: u128,
+    /// Parameter proposals with votes: the stake-weighted mean so far.
+    pub mean: Option<f64>,
+    pub executed: bool,
+    pub raw: Proposal,
+}
+
+impl From<(Pubkey, Proposal)> for ProposalView {
+    fn from((address, raw): (Pubkey, Proposal)) -> Self {
+        let mean = match raw.kind {
+            ProposalKind::Param(_) if raw.total_weight > 0 => {
+                weighted_mean_floor(raw.weighted_value_sum, raw.total_weight).ok().map(|m| m.to_num())
+            }
+            _ => None,
+        };
+        Self {
+            address,
+            id: raw.id,
+            proposer: raw.proposer,
+            kind: raw.kind,
+            created_slot: raw.created_slot,
+            voting_end_slot: raw.voting_end_slot,
+            stake_snapshot: raw.stake_snapshot,
+            reference_value: to_f64(raw.reference_value),
+            total_weight: raw.total_weight,
+            yes_weight: raw.yes_weight,
+            no_weight: raw.no_weight,
+            mean,
+            executed: raw.executed,
+            raw,
+        }
+    }
+}
+
+impl ProposalView {
+    pub fn status(&self, slot: u64, governance: &GovernanceView) -> ProposalStatus {
+        let config = &governance.raw.config;
+        let opens = self.raw.timelock_end_slot(config.timelock_slots);
+        let carried = meets_quorum(self.total_weight, self.stake_snapshot, config.quorum.get()).unwrap_or(false)
+            && match self.kind {
+                ProposalKind::Param(_) => true,
+                ProposalKind::Action(_) => passes_supermajority(self.yes_weight, self.no_weight),
+            };
+        if self.executed {
+            ProposalStatus::Executed
+        } else if slot < self.voting_end_slot {
+            ProposalStatus::Voting
+        } else if !carried {
+            ProposalStatus::Failed
+        } else if slot < opens {
+            ProposalStatus::Timelocked
+        } else if slot < opens.saturating_add(config.execution_window_slots) {
+            ProposalStatus::Executable
+        } else {
+            ProposalStatus::Expired
+        }
+    }
+}
+
+pub fn governance(chain: &mut dyn Chain) -> Result<GovernanceView, ChainError> {
+    let address = pda::governance();
+    Ok((address, fetch::<Governance>(chain, &address)?).into())
+}
+
+pub fn proposal(chain: &mut dyn Chain, id: u64) -> Result<ProposalView, ChainError> {
+    let address = pda::proposal(id);
+    Ok((address, fetch::<Proposal>(chain, &address)?).into())
+}
+
+/// Every proposal, oldest first.
+pub fn proposals(chain: &mut dyn Chain) -> Result<Vec<ProposalView>, ChainError> {
+    let count = governance(chain)?.proposal_count;
+    (0..count).map(|id| proposal(chain, id)).collect()
+}
+
+/// `owner`'s stake position, if it has ever staked.
+pub fn stake_position(chain: &mut dyn Chain, owner: &Pubkey) -> Result<Option<StakePosition>, ChainError> {
+    let address = pda::stake_position(owner);
+    match chain.account(&address)? {
+        Some(account) => decode(&address, &account).map(Some),
+        None => Ok(None),
+    }
 }

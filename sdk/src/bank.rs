@@ -7,6 +7,7 @@ use solana_program_test::{processor, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::account_info::AccountInfo;
 use solana_sdk::clock::Clock;
+use solana_sdk::hash::Hash;
 use solana_sdk::entrypoint::ProgramResult;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
@@ -27,9 +28,10 @@ fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8
 pub struct BankChain {
     runtime: tokio::runtime::Runtime,
     context: ProgramTestContext,
-    /// Signatures sent under the current blockhash: resending an identical
+    /// Signatures sent under `sent_blockhash`: resending an identical
     /// transaction needs a new blockhash, or the bank rejects it as a replay.
     sent: HashSet<Signature>,
+    sent_blockhash: Hash,
 }
 
 impl BankChain {
@@ -47,6 +49,7 @@ impl BankChain {
             runtime,
             context,
             sent: HashSet::new(),
+            sent_blockhash: Hash::default(),
         })
     }
 
@@ -94,10 +97,16 @@ impl Chain for BankChain {
             .runtime
             .block_on(self.context.banks_client.get_latest_blockhash())
             .map_err(transport)?;
+        if blockhash != self.sent_blockhash {
+            self.sent.clear();
+            self.sent_blockhash = blockhash;
+        }
         let mut transaction = sign(blockhash);
         if self.sent.contains(&transaction.signatures[0]) {
             self.advance_blockhash()?;
-            transaction = sign(self.context.last_blockhash);
+            self.sent.clear();
+            self.sent_blockhash = self.context.last_blockhash;
+            transaction = sign(self.sent_blockhash);
         }
         let signature = transaction.signatures[0];
         let outcome = self
@@ -120,9 +129,7 @@ impl Chain for BankChain {
     }
 
     fn warp_to_slot(&mut self, slot: u64) -> Result<(), ChainError> {
-        self.context.warp_to_slot(slot).map_err(transport)?;
-        self.sent.clear();
-        Ok(())
+        self.context.warp_to_slot(slot).map_err(transport)
     }
 
     fn rent_exempt_minimum(&mut self, data_len: usize) -> Result<u64, ChainError> {

@@ -5,7 +5,7 @@
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use ballast::instructions::{InitializeArgs, PriceInput};
-use ballast::state::{AssetConfig, AssetKind};
+use ballast::state::{AssetConfig, AssetKind, Ballot, GovernanceConfig, ProposalKind};
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
 
@@ -152,6 +152,128 @@ pub fn contribute(contributor: &Pubkey, asset_mint: &Pubkey, source: &Pubkey, am
             token_program: spl_token::ID,
         },
         ballast::instruction::Contribute { amount },
+        vec![],
+    )
+}
+
+pub fn renounce_authority(authority: &Pubkey) -> Instruction {
+    build(authority_only(authority), ballast::instruction::RenounceAuthority {}, vec![])
+}
+
+pub fn initialize_governance(authority: &Pubkey, config: GovernanceConfig) -> Instruction {
+    build(
+        ballast::accounts::InitializeGovernance {
+            authority: *authority,
+            protocol: pda::protocol(),
+            stable_mint: pda::stable_mint(),
+            governance: pda::governance(),
+            stake_vault: pda::stake_vault(),
+            token_program: spl_token::ID,
+            system_program: solana_system_interface::program::ID,
+        },
+        ballast::instruction::InitializeGovernance { config },
+        vec![],
+    )
+}
+
+/// Stakes `amount` stablecoin units from `source`, an account of `owner`'s.
+pub fn stake(owner: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
+    build(
+        ballast::accounts::Stake {
+            owner: *owner,
+            governance: pda::governance(),
+            stake_vault: pda::stake_vault(),
+            position: pda::stake_position(owner),
+            owner_stable_account: *source,
+            token_program: spl_token::ID,
+            system_program: solana_system_interface::program::ID,
+        },
+        ballast::instruction::Stake { amount },
+        vec![],
+    )
+}
+
+pub fn unstake(owner: &Pubkey, destination: &Pubkey, amount: u64) -> Instruction {
+    build(
+        ballast::accounts::Unstake {
+            owner: *owner,
+            governance: pda::governance(),
+            stake_vault: pda::stake_vault(),
+            position: pda::stake_position(owner),
+            destination: *destination,
+            token_program: spl_token::ID,
+        },
+        ballast::instruction::Unstake { amount },
+        vec![],
+    )
+}
+
+/// Opens proposal number `id` (the governance's current `proposal_count`).
+/// Asset parameters need the asset's address.
+pub fn propose(proposer: &Pubkey, id: u64, kind: ProposalKind, asset: Option<Pubkey>) -> Instruction {
+    build(
+        ballast::accounts::Propose {
+            proposer: *proposer,
+            protocol: pda::protocol(),
+            governance: pda::governance(),
+            position: pda::stake_position(proposer),
+            proposal: pda::proposal(id),
+            asset,
+            system_program: solana_system_interface::program::ID,
+        },
+        ballast::instruction::Propose { kind },
+        vec![],
+    )
+}
+
+pub fn vote(voter: &Pubkey, id: u64, ballot: Ballot) -> Instruction {
+    let proposal = pda::proposal(id);
+    build(
+        ballast::accounts::CastVote {
+            voter: *voter,
+            governance: pda::governance(),
+            position: pda::stake_position(voter),
+            proposal,
+            vote_record: pda::vote_record(&proposal, voter),
+            system_program: solana_system_interface::program::ID,
+        },
+        ballast::instruction::Vote { ballot },
+        vec![],
+    )
+}
+
+fn execute_accounts(id: u64, asset: Option<Pubkey>) -> ballast::accounts::ExecuteProposal {
+    ballast::accounts::ExecuteProposal {
+        protocol: pda::protocol(),
+        governance: pda::governance(),
+        proposal: pda::proposal(id),
+        asset,
+    }
+}
+
+pub fn execute_param(id: u64, asset: Option<Pubkey>) -> Instruction {
+    build(execute_accounts(id, asset), ballast::instruction::ExecuteParam {}, vec![])
+}
+
+pub fn execute_action(id: u64, asset: Option<Pubkey>) -> Instruction {
+    build(execute_accounts(id, asset), ballast::instruction::ExecuteAction {}, vec![])
+}
+
+pub fn execute_add_asset(payer: &Pubkey, id: u64, asset_mint: &Pubkey) -> Instruction {
+    let asset = pda::asset(asset_mint);
+    build(
+        ballast::accounts::ExecuteAddAsset {
+            payer: *payer,
+            protocol: pda::protocol(),
+            governance: pda::governance(),
+            proposal: pda::proposal(id),
+            asset_mint: *asset_mint,
+            asset,
+            vault: pda::vault(&asset),
+            token_program: spl_token::ID,
+            system_program: solana_system_interface::program::ID,
+        },
+        ballast::instruction::ExecuteAddAsset {},
         vec![],
     )
 }

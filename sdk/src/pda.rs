@@ -1,6 +1,9 @@
 //! Program-derived addresses, with the program's own seeds.
 
-use ballast::constants::{ASSET_SEED, PROTOCOL_SEED, STABLE_MINT_SEED, VAULT_SEED};
+use ballast::constants::{
+    ASSET_SEED, GOVERNANCE_SEED, PROPOSAL_SEED, PROTOCOL_SEED, STABLE_MINT_SEED, STAKE_SEED, STAKE_VAULT_SEED, VAULT_SEED,
+    VOTE_SEED,
+};
 use solana_sdk::pubkey::Pubkey;
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
@@ -21,4 +24,24 @@ pub fn asset(asset_mint: &Pubkey) -> Pubkey {
 
 pub fn vault(asset: &Pubkey) -> Pubkey {
     find(&[VAULT_SEED, asset.as_ref()])
+}
+
+pub fn governance() -> Pubkey {
+    find(&[GOVERNANCE_SEED])
+}
+
+pub fn stake_vault() -> Pubkey {
+    find(&[STAKE_VAULT_SEED])
+}
+
+pub fn stake_position(owner: &Pubkey) -> Pubkey {
+    find(&[STAKE_SEED, owner.as_ref()])
+}
+
+pub fn proposal(id: u64) -> Pubkey {
+    find(&[PROPOSAL_SEED, id.to_le_bytes().as_ref()])
+}
+
+pub fn vote_record(proposal: &Pubkey, voter: &Pubkey) -> Pubkey {
+    find(&[VOTE_SEED, proposal.as_ref(), voter.as_ref()])
 }

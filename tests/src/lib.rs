@@ -2,11 +2,11 @@
 //! of different decimals, holders with funded token accounts, and exact
 //! reference arithmetic to check the program against.
 
-use ballast::constants::pause;
+use ballast::constants::{pause, MAX_ORACLES};
 use ballast::errors::BallastError;
 use ballast::instructions::{InitializeArgs, PriceInput};
 use ballast::math::{ratio, FixedBits, I80F48};
-use ballast::state::{AssetConfig, AssetKind, Params};
+use ballast::state::{Action, AssetConfig, AssetKind, Ballot, GovernanceConfig, Params, ProposalKind};
 use ballast_sdk::instructions::{self, HolderAccounts};
 use ballast_sdk::{accounts, fixed, pda, status, token, Account, BankChain, Chain, ChainError, Keypair, Pubkey, Signature, Signer};
 
@@ -54,7 +54,20 @@ pub fn default_args() -> InitializeArgs {
         // Exact fractions rounded down, so hand-computed fees come out whole.
         fee_mint: ratio(3, 1000).into(),
         fee_redeem: ratio(2, 1000).into(),
+        guardian: Pubkey::new_unique(),
+        oracles: oracle_set(3),
+        oracle_count: 3,
+        oracle_quorum: 2,
     }
+}
+
+/// `count` fresh oracle keys in an oracle-set array.
+pub fn oracle_set(count: usize) -> [Pubkey; MAX_ORACLES] {
+    let mut oracles = [Pubkey::default(); MAX_ORACLES];
+    for key in oracles.iter_mut().take(count) {
+        *key = Pubkey::new_unique();
+    }
+    oracles
 }
 
 pub fn asset_config(weight_cap: f64, max_confidence: f64) -> AssetConfig {
@@ -157,9 +170,12 @@ impl Harness {
         self.pause(0);
     }
 
-    /// A new holder with `amount` base units of `asset`.
+    /// A new holder with `amount` base units of `asset` and 0.1 SOL for
+    /// the rent of the accounts it opens (stake positions, votes).
     pub fn holder(&mut self, asset: usize, amount: u64) -> Keypair {
         let holder = Keypair::new();
+        let sol = solana_system_interface::instruction::transfer(&self.admin.pubkey(), &holder.pubkey(), 100_000_000);
+        self.send_admin(sol).expect("fund with SOL");
         self.fund(&holder, asset, amount);
         holder
     }
@@ -319,6 +335,112 @@ impl Harness {
         let reference = (value_bits as f64 / 2f64.powi(48)) / (supply as f64 / 1e6);
         assert!((cr.to_num::<f64>() - reference).abs() / reference < 1e-12);
         Some(cr.to_num())
+    }
+}
+
+/// Governance for tests: short periods, 20% quorum, 10% steps.
+pub fn governance_config() -> GovernanceConfig {
+    GovernanceConfig {
+        voting_slots: VOTING_SLOTS,
+        timelock_slots: TIMELOCK_SLOTS,
+        execution_window_slots: EXECUTION_WINDOW_SLOTS,
+        quorum: ratio(1, 5).into(),
+        min_proposal_stake: 100_000_000,
+        epoch_slots: 100_000,
+        max_step: ratio(1, 10).into(),
+    }
+}
+
+pub const VOTING_SLOTS: u64 = 100;
+pub const TIMELOCK_SLOTS: u64 = 50;
+pub const EXECUTION_WINDOW_SLOTS: u64 = 1_000;
+
+impl Harness {
+    /// `new()`, plus governance and ample reserve capital for stakers' mints.
+    pub fn with_governance() -> Self {
+        let mut h = Self::new();
+        h.send_admin(instructions::initialize_governance(&h.admin.pubkey(), governance_config()))
+            .expect("initialize governance");
+        h.contribute(USDC, 1_000_000_000_000);
+        h
+    }
+
+    /// A holder who mints stablecoins with USDC and stakes exactly `stake` units.
+    pub fn staker(&mut self, stake: u64) -> Keypair {
+        let staker = self.holder(USDC, stake * 2);
+        self.mint(&staker, USDC, stake * 2).expect("mint to stake");
+        self.stake(&staker, stake).expect("stake");
+        staker
+    }
+
+    pub fn stake_ix(&mut self, staker: &Keypair, amount: u64) -> ballast_sdk::Instruction {
+        let source = self.stable_account(staker);
+        instructions::stake(&staker.pubkey(), &source, amount)
+    }
+
+    pub fn stake(&mut self, staker: &Keypair, amount: u64) -> Result<Signature, ChainError> {
+        let ix = self.stake_ix(staker, amount);
+        self.send_as(staker, ix)
+    }
+
+    pub fn unstake_ix(&mut self, staker: &Keypair, amount: u64) -> ballast_sdk::Instruction {
+        let destination = self.stable_account(staker);
+        instructions::unstake(&staker.pubkey(), &destination, amount)
+    }
+
+    pub fn unstake(&mut self, staker: &Keypair, amount: u64) -> Result<Signature, ChainError> {
+        let ix = self.unstake_ix(staker, amount);
+        self.send_as(staker, ix)
+    }
+
+    pub fn governance(&mut self) -> ballast_sdk::accounts::GovernanceView {
+        accounts::governance(&mut self.chain).expect("governance")
+    }
+
+    /// Opens a proposal and returns its id.
+    pub fn propose(&mut self, proposer: &Keypair, kind: ProposalKind) -> Result<u64, ChainError> {
+        let id = self.governance().proposal_count;
+        let asset = match kind {
+            ProposalKind::Param(key) => key.asset_index().map(|i| self.assets[i as usize].address),
+            ProposalKind::Action(_) => None,
+        };
+        self.send_as(proposer, instructions::propose(&proposer.pubkey(), id, kind, asset))?;
+        Ok(id)
+    }
+
+    pub fn vote(&mut self, voter: &Keypair, id: u64, ballot: Ballot) -> Result<Signature, ChainError> {
+        self.send_as(voter, instructions::vote(&voter.pubkey(), id, ballot))
+    }
+
+    pub fn proposal(&mut self, id: u64) -> ballast_sdk::accounts::ProposalView {
+        accounts::proposal(&mut self.chain, id).expect("proposal")
+    }
+
+    /// Warps to the first slot at which proposal `id` may execute.
+    pub fn warp_past_timelock(&mut self, id: u64) {
+        let opens = self.proposal(id).voting_end_slot + TIMELOCK_SLOTS;
+        if self.slot() < opens {
+            self.chain.warp_to_slot(opens).expect("warp");
+        }
+    }
+
+    pub fn execute_param(&mut self, id: u64) -> Result<Signature, ChainError> {
+        let asset = self.proposal_asset(id);
+        self.send_admin(instructions::execute_param(id, asset))
+    }
+
+    pub fn execute_action(&mut self, id: u64) -> Result<Signature, ChainError> {
+        let asset = self.proposal_asset(id);
+        self.send_admin(instructions::execute_action(id, asset))
+    }
+
+    fn proposal_asset(&mut self, id: u64) -> Option<Pubkey> {
+        let index = match self.proposal(id).kind {
+            ProposalKind::Param(key) => key.asset_index(),
+            ProposalKind::Action(Action::SetAssetEnabled { index, .. }) => Some(index),
+            ProposalKind::Action(_) => None,
+        };
+        index.map(|i| self.assets[i as usize].address)
     }
 }
 

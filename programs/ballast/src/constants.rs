@@ -11,12 +11,26 @@ pub const ASSET_SEED: &[u8] = b"asset";
 #[constant]
 pub const VAULT_SEED: &[u8] = b"vault";
 
+#[constant]
+pub const GOVERNANCE_SEED: &[u8] = b"governance";
+#[constant]
+pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
+#[constant]
+pub const STAKE_SEED: &[u8] = b"stake";
+#[constant]
+pub const PROPOSAL_SEED: &[u8] = b"proposal";
+#[constant]
+pub const VOTE_SEED: &[u8] = b"vote";
+
 /// The stablecoin has the decimals of USDC, so one unit is one micro-dollar.
 #[constant]
 pub const STABLE_DECIMALS: u8 = 6;
 
 /// Reserve assets are bounded so that every valuation loop is bounded.
 pub const MAX_ASSETS: usize = 8;
+
+/// At most this many oracle keys sign updates.
+pub const MAX_ORACLES: usize = 8;
 
 /// Per-operation pause bits in `Protocol::paused`.
 pub mod pause {
@@ -44,4 +58,11 @@ pub mod bounds {
     pub const STALENESS_SLOTS_HIGHEST: u64 = 9_000;
     /// The smoothing horizon of the conservative price: at most about a day.
     pub const EMA_SLOTS_HIGHEST: u64 = 216_000;
+    /// Per-window mint and redeem limits: at most 10^10 stablecoins.
+    pub const WINDOW_LIMIT_HIGHEST: u64 = 10_000_000_000 * 1_000_000;
+    /// Action proposals pass with at least 66% of the votes cast.
+    pub const SUPERMAJORITY_PERCENT: u128 = 66;
+    /// Governance periods (voting, timelock, execution window, epoch):
+    /// from one slot to about 30 days.
+    pub const GOVERNANCE_SLOTS_HIGHEST: u64 = 6_480_000;
 }

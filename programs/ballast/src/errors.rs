@@ -83,6 +83,44 @@ ballast_errors! {
     AlreadyInitialized,
     #[msg("this mint is already a reserve asset")]
     AssetAlreadyAdded,
+    #[msg("the oracle set must hold 1 to 8 distinct keys and a quorum between 1 and their number")]
+    InvalidOracleSet,
+    #[msg("governance is already initialised")]
+    GovernanceAlreadyInitialized,
+    #[msg("the proposer's stake is below the minimum to propose")]
+    StakeTooSmallToPropose,
+    #[msg("voting on this proposal has ended")]
+    VotingClosed,
+    #[msg("voting on this proposal has not ended")]
+    VotingOpen,
+    #[msg("this staker has already voted on this proposal")]
+    AlreadyVoted,
+    #[msg("the ballot does not match the proposal's kind")]
+    WrongBallot,
+    #[msg("the voter has no stake")]
+    NoVotingPower,
+    #[msg("the value is outside the parameter's hard bounds")]
+    ValueOutOfBounds,
+    #[msg("the value moves the parameter more than its step per epoch")]
+    StepBeyondClamp,
+    #[msg("the parameter already changed this epoch")]
+    ParamChangedThisEpoch,
+    #[msg("the proposal's timelock has not passed")]
+    TimelockActive,
+    #[msg("the proposal's execution window has passed")]
+    ProposalExpired,
+    #[msg("the proposal has already been executed")]
+    AlreadyExecuted,
+    #[msg("too little stake voted for the proposal to count")]
+    QuorumNotMet,
+    #[msg("the proposal did not reach a 66% supermajority")]
+    ProposalRejected,
+    #[msg("the stake is locked until the votes it joined have ended")]
+    StakeLocked,
+    #[msg("the stake position holds less than the amount")]
+    InsufficientStake,
+    #[msg("the accounts do not match the proposal")]
+    ProposalAccountMismatch,
 }
 
 #[cfg(test)]

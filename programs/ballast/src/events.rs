@@ -3,6 +3,8 @@
 
 use anchor_lang::prelude::*;
 
+use crate::state::{Action, Ballot, ParamKey};
+
 #[event]
 pub struct ProtocolInitialized {
     pub authority: Pubkey,
@@ -65,4 +67,55 @@ pub struct CapitalContributed {
     pub contributor: Pubkey,
     pub asset: Pubkey,
     pub amount: u64,
+}
+
+#[event]
+pub struct AuthorityRenounced {
+    pub authority: Pubkey,
+}
+
+#[event]
+pub struct Staked {
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub position_amount: u64,
+    pub total_staked: u64,
+}
+
+#[event]
+pub struct Unstaked {
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub position_amount: u64,
+    pub total_staked: u64,
+}
+
+#[event]
+pub struct Proposed {
+    pub proposal: Pubkey,
+    pub id: u64,
+    pub proposer: Pubkey,
+    pub voting_end_slot: u64,
+}
+
+#[event]
+pub struct Voted {
+    pub proposal: Pubkey,
+    pub voter: Pubkey,
+    pub weight: u64,
+    pub ballot: Ballot,
+}
+
+#[event]
+pub struct ParamChanged {
+    pub proposal: Pubkey,
+    pub key: ParamKey,
+    pub old_value_bits: i128,
+    pub new_value_bits: i128,
+}
+
+#[event]
+pub struct ActionExecuted {
+    pub proposal: Pubkey,
+    pub action: Action,
 }

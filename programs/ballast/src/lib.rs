@@ -17,7 +17,7 @@ pub mod math;
 pub mod state;
 
 use instructions::*;
-use state::{AssetConfig, AssetKind};
+use state::{AssetConfig, AssetKind, Ballot, GovernanceConfig, ProposalKind};
 
 declare_id!("7ettYrac8dT9grx2JUNBNSNxhnRMuse6iQY8uUnuAJXb");
 
@@ -58,5 +58,41 @@ pub mod ballast {
 
     pub fn contribute(ctx: Context<Contribute>, amount: u64) -> Result<()> {
         handle_contribute(ctx, amount)
+    }
+
+    pub fn renounce_authority(ctx: Context<AuthorityOnly>) -> Result<()> {
+        handle_renounce_authority(ctx)
+    }
+
+    pub fn initialize_governance(ctx: Context<InitializeGovernance>, config: GovernanceConfig) -> Result<()> {
+        handle_initialize_governance(ctx, config)
+    }
+
+    pub fn stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
+        handle_stake(ctx, amount)
+    }
+
+    pub fn unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
+        handle_unstake(ctx, amount)
+    }
+
+    pub fn propose(ctx: Context<Propose>, kind: ProposalKind) -> Result<()> {
+        handle_propose(ctx, kind)
+    }
+
+    pub fn vote(ctx: Context<CastVote>, ballot: Ballot) -> Result<()> {
+        handle_vote(ctx, ballot)
+    }
+
+    pub fn execute_param(ctx: Context<ExecuteProposal>) -> Result<()> {
+        handle_execute_param(ctx)
+    }
+
+    pub fn execute_action(ctx: Context<ExecuteProposal>) -> Result<()> {
+        handle_execute_action(ctx)
+    }
+
+    pub fn execute_add_asset(ctx: Context<ExecuteAddAsset>) -> Result<()> {
+        handle_execute_add_asset(ctx)
     }
 }

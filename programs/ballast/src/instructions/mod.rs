@@ -2,10 +2,12 @@
 
 pub mod account_creation;
 pub mod admin;
+pub mod governance;
 pub mod holder;
 pub mod oracle;
 pub mod reserve;
 
 pub use admin::*;
+pub use governance::*;
 pub use holder::*;
 pub use oracle::*;

@@ -10,11 +10,12 @@ pub mod conversion;
 pub mod fixed_point;
 pub mod quote;
 pub mod reserve;
+pub mod tally;
+pub mod wide;
 
 pub use conversion::*;
 pub use fixed_point::*;
 pub use quote::*;
 pub use reserve::*;
-
-#[cfg(test)]
-pub(crate) mod test_support;
+pub use tally::*;
+pub use wide::*;

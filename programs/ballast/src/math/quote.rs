@@ -68,7 +68,7 @@ pub fn quote_redeem(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::math::test_support::wide_mul;
+    use crate::math::wide::wide_mul;
     use proptest::prelude::*;
 
     fn price_strategy() -> impl Strategy<Value = I80F48> {

@@ -1,5 +1,15 @@
 pub mod asset;
+pub mod governable;
+pub mod governance;
+pub mod proposal;
 pub mod protocol;
+pub mod stake_position;
+pub mod vote_record;
 
 pub use asset::*;
+pub use governable::*;
+pub use governance::*;
+pub use proposal::*;
 pub use protocol::*;
+pub use stake_position::*;
+pub use vote_record::*;

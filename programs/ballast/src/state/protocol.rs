@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{bounds, pause, MAX_ASSETS, PROTOCOL_SEED};
+use crate::constants::{bounds, pause, MAX_ASSETS, MAX_ORACLES, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::math::{ratio, FixedBits, Thresholds, I80F48};
 
@@ -9,7 +9,15 @@ use crate::math::{ratio, FixedBits, Thresholds, I80F48};
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Protocol {
+    /// The bootstrap authority; `Pubkey::default()` once renounced, after
+    /// which only governance changes parameters and assets.
     pub authority: Pubkey,
+    /// The one key that may pause at once (its powers come with the risk issue).
+    pub guardian: Pubkey,
+    /// The oracle keys whose M-of-N signatures carry price and policy updates.
+    pub oracles: [Pubkey; MAX_ORACLES],
+    pub oracle_count: u8,
+    pub oracle_quorum: u8,
     pub stable_mint: Pubkey,
     pub bump: u8,
     pub stable_mint_bump: u8,
@@ -92,8 +100,9 @@ impl Params {
             (1..=bounds::WINDOW_SLOTS_HIGHEST).contains(&self.limit_window_slots),
             BallastError::ParameterOutOfBounds
         );
+        let limits = 1..=bounds::WINDOW_LIMIT_HIGHEST;
         require!(
-            self.mint_limit_per_window > 0 && self.redeem_limit_per_window > 0,
+            limits.contains(&self.mint_limit_per_window) && limits.contains(&self.redeem_limit_per_window),
             BallastError::ParameterOutOfBounds
         );
         require!(
@@ -163,6 +172,35 @@ fn add_within_limit(used: &mut u64, amount: u64, limit: u64, exceeded: BallastEr
             Ok(())
         }
         _ => Err(exceeded.into()),
+    }
+}
+
+/// An oracle set holds 1 to `MAX_ORACLES` distinct, non-default keys and a
+/// quorum between 1 and their number.
+pub fn validate_oracle_set(oracles: &[Pubkey], quorum: u8) -> Result<()> {
+    let distinct = oracles
+        .iter()
+        .enumerate()
+        .all(|(i, key)| *key != Pubkey::default() && !oracles[..i].contains(key));
+    require!(
+        !oracles.is_empty()
+            && oracles.len() <= MAX_ORACLES
+            && distinct
+            && quorum >= 1
+            && quorum as usize <= oracles.len(),
+        BallastError::InvalidOracleSet
+    );
+    Ok(())
+}
+
+impl Protocol {
+    pub fn set_oracles(&mut self, oracles: &[Pubkey], quorum: u8) -> Result<()> {
+        validate_oracle_set(oracles, quorum)?;
+        self.oracles = [Pubkey::default(); MAX_ORACLES];
+        self.oracles[..oracles.len()].copy_from_slice(oracles);
+        self.oracle_count = oracles.len() as u8;
+        self.oracle_quorum = quorum;
+        Ok(())
     }
 }
 

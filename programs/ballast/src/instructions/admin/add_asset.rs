@@ -23,7 +23,6 @@ pub struct AddAsset<'info> {
         has_one = authority @ BallastError::Unauthorized,
     )]
     pub protocol: Box<Account<'info, Protocol>>,
-    #[account(constraint = asset_mint.key() != protocol.stable_mint @ BallastError::InvalidAssetMint)]
     pub asset_mint: Box<Account<'info, Mint>>,
     /// CHECK: the asset PDA, created by the handler.
     #[account(mut, seeds = [ASSET_SEED, asset_mint.key().as_ref()], bump)]
@@ -37,53 +36,87 @@ pub struct AddAsset<'info> {
 
 pub fn handle_add_asset(ctx: Context<AddAsset>, kind: AssetKind, config: AssetConfig) -> Result<()> {
     let accounts = &mut *ctx.accounts;
-    require!(is_uncreated(&accounts.asset), BallastError::AssetAlreadyAdded);
+    register_asset(
+        NewAsset {
+            payer: &accounts.authority.to_account_info(),
+            protocol: &mut accounts.protocol,
+            asset_mint: &accounts.asset_mint,
+            asset: &accounts.asset,
+            vault: &accounts.vault,
+            token_program: &accounts.token_program,
+            system_program: &accounts.system_program,
+            asset_bump: ctx.bumps.asset,
+            vault_bump: ctx.bumps.vault,
+        },
+        kind,
+        config,
+    )
+}
+
+/// The accounts that registering an asset touches, whoever authorises it.
+pub struct NewAsset<'a, 'info> {
+    pub payer: &'a AccountInfo<'info>,
+    pub protocol: &'a mut Account<'info, Protocol>,
+    pub asset_mint: &'a Account<'info, Mint>,
+    pub asset: &'a AccountInfo<'info>,
+    pub vault: &'a AccountInfo<'info>,
+    pub token_program: &'a AccountInfo<'info>,
+    pub system_program: &'a AccountInfo<'info>,
+    pub asset_bump: u8,
+    pub vault_bump: u8,
+}
+
+/// Creates the asset and its vault and appends it to the reserve.
+pub fn register_asset(new: NewAsset, kind: AssetKind, config: AssetConfig) -> Result<()> {
+    require!(is_uncreated(new.asset), BallastError::AssetAlreadyAdded);
+    require!(
+        new.asset_mint.key() != new.protocol.stable_mint,
+        BallastError::InvalidAssetMint
+    );
     config.validate()?;
     require!(
-        (accounts.protocol.asset_count as usize) < MAX_ASSETS,
+        (new.protocol.asset_count as usize) < MAX_ASSETS,
         BallastError::TooManyAssets
     );
-    let decimals = accounts.asset_mint.decimals;
+    let decimals = new.asset_mint.decimals;
     require!(decimals <= MAX_ASSET_DECIMALS, BallastError::ParameterOutOfBounds);
 
-    let payer = accounts.authority.to_account_info();
-    let system = accounts.system_program.to_account_info();
-    let (asset_key, mint_key) = (accounts.asset.key(), accounts.asset_mint.key());
+    let (asset_key, mint_key) = (new.asset.key(), new.asset_mint.key());
     create_pda_account(
-        &payer,
-        &accounts.asset,
-        &system,
+        new.payer,
+        new.asset,
+        new.system_program,
         8 + Asset::INIT_SPACE,
         &crate::ID,
-        &[ASSET_SEED, mint_key.as_ref(), &[ctx.bumps.asset]],
+        &[ASSET_SEED, mint_key.as_ref(), &[new.asset_bump]],
     )?;
     create_pda_account(
-        &payer,
-        &accounts.vault,
-        &system,
+        new.payer,
+        new.vault,
+        new.system_program,
         spl_token::state::Account::LEN,
         &token::ID,
-        &[VAULT_SEED, asset_key.as_ref(), &[ctx.bumps.vault]],
+        &[VAULT_SEED, asset_key.as_ref(), &[new.vault_bump]],
     )?;
     let vault = InitializeAccount3 {
-        account: accounts.vault.to_account_info(),
-        mint: accounts.asset_mint.to_account_info(),
-        authority: accounts.protocol.to_account_info(),
+        account: new.vault.clone(),
+        mint: new.asset_mint.to_account_info(),
+        authority: new.protocol.to_account_info(),
     };
-    token::initialize_account3(CpiContext::new(accounts.token_program.key(), vault))?;
+    token::initialize_account3(CpiContext::new(new.token_program.key(), vault))?;
 
-    let protocol = &mut accounts.protocol;
+    let protocol = new.protocol;
     let index = protocol.asset_count;
     let asset = Box::new(Asset {
         protocol: protocol.key(),
         mint: mint_key,
-        vault: accounts.vault.key(),
+        vault: new.vault.key(),
         index,
         decimals,
         kind,
         enabled: true,
-        bump: ctx.bumps.asset,
-        vault_bump: ctx.bumps.vault,
+        bump: new.asset_bump,
+        vault_bump: new.vault_bump,
         config,
         price: FixedBits::ZERO,
         price_confidence: FixedBits::ZERO,
@@ -92,7 +125,7 @@ pub fn handle_add_asset(ctx: Context<AddAsset>, kind: AssetKind, config: AssetCo
         vault_amount: 0,
         reserved: [0; 128],
     });
-    asset.try_serialize(&mut &mut accounts.asset.try_borrow_mut_data()?[..])?;
+    asset.try_serialize(&mut &mut new.asset.try_borrow_mut_data()?[..])?;
     protocol.assets[index as usize] = asset_key;
     protocol.asset_count += 1;
 

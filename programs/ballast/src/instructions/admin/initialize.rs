@@ -2,18 +2,23 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::program_pack::Pack;
 use anchor_spl::token::{self, spl_token, InitializeMint2, Token};
 
-use crate::constants::{MAX_ASSETS, PROTOCOL_SEED, STABLE_DECIMALS, STABLE_MINT_SEED};
+use crate::constants::{MAX_ASSETS, MAX_ORACLES, PROTOCOL_SEED, STABLE_DECIMALS, STABLE_MINT_SEED};
 use crate::errors::BallastError;
 use crate::events::ProtocolInitialized;
 use crate::instructions::account_creation::{create_pda_account, is_uncreated};
 use crate::math::{FixedBits, I80F48};
-use crate::state::{LimitWindow, Params, Protocol};
+use crate::state::{validate_oracle_set, LimitWindow, Params, Protocol};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
 pub struct InitializeArgs {
     pub params: Params,
     pub fee_mint: FixedBits,
     pub fee_redeem: FixedBits,
+    pub guardian: Pubkey,
+    /// The first `oracle_count` entries are the oracle set.
+    pub oracles: [Pubkey; MAX_ORACLES],
+    pub oracle_count: u8,
+    pub oracle_quorum: u8,
 }
 
 #[derive(Accounts)]
@@ -36,6 +41,8 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
     args.params.validate()?;
     args.params.check_fee(args.fee_mint.get())?;
     args.params.check_fee(args.fee_redeem.get())?;
+    let oracles = args.oracles.get(..args.oracle_count as usize).ok_or(error!(BallastError::InvalidOracleSet))?;
+    validate_oracle_set(oracles, args.oracle_quorum)?;
 
     let payer = accounts.authority.to_account_info();
     let system = accounts.system_program.to_account_info();
@@ -71,6 +78,10 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
     let slot = Clock::get()?.slot;
     let protocol = Box::new(Protocol {
         authority: accounts.authority.key(),
+        guardian: args.guardian,
+        oracles: args.oracles,
+        oracle_count: args.oracle_count,
+        oracle_quorum: args.oracle_quorum,
         stable_mint: accounts.stable_mint.key(),
         bump: protocol_bump,
         stable_mint_bump: mint_bump,

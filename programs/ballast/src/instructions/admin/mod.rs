@@ -2,10 +2,12 @@
 
 pub mod add_asset;
 pub mod initialize;
+pub mod renounce_authority;
 pub mod set_asset_enabled;
 pub mod set_pause;
 
 pub use add_asset::*;
 pub use initialize::*;
+pub use renounce_authority::*;
 pub use set_asset_enabled::*;
 pub use set_pause::*;

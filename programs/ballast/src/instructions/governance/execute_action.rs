@@ -1,0 +1,43 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::BallastError;
+use crate::events::{ActionExecuted, AssetEnabledSet};
+use crate::state::{Action, ProposalKind};
+
+use super::execute_param::ExecuteProposal;
+use super::propose::proposal_asset;
+use super::require_action_passed;
+
+/// Executes a passed action other than adding an asset (which creates
+/// accounts and has its own instruction). Anyone may send it.
+pub fn handle_execute_action(ctx: Context<ExecuteProposal>) -> Result<()> {
+    let accounts = &mut *ctx.accounts;
+    let ProposalKind::Action(action) = accounts.proposal.kind else {
+        return err!(BallastError::ProposalAccountMismatch);
+    };
+    require_action_passed(&accounts.proposal, &accounts.governance, Clock::get()?.slot)?;
+    let protocol = &mut accounts.protocol;
+    match action {
+        Action::SetAssetEnabled { index, enabled } => {
+            proposal_asset(protocol, Some(index), accounts.asset.as_deref())?;
+            let asset = accounts.asset.as_mut().ok_or(error!(BallastError::ProposalAccountMismatch))?;
+            asset.enabled = enabled;
+            emit!(AssetEnabledSet {
+                asset: asset.key(),
+                enabled,
+            });
+        }
+        Action::SetOracles { oracles, count, quorum } => {
+            let set = oracles.get(..count as usize).ok_or(error!(BallastError::InvalidOracleSet))?;
+            protocol.set_oracles(set, quorum)?;
+        }
+        Action::SetGuardian { guardian } => protocol.guardian = guardian,
+        Action::AddAsset { .. } => return err!(BallastError::ProposalAccountMismatch),
+    }
+    accounts.proposal.executed = true;
+    emit!(ActionExecuted {
+        proposal: accounts.proposal.key(),
+        action,
+    });
+    Ok(())
+}

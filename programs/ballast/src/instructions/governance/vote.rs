@@ -1,0 +1,80 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{GOVERNANCE_SEED, PROPOSAL_SEED, STAKE_SEED, VOTE_SEED};
+use crate::errors::BallastError;
+use crate::events::Voted;
+use crate::instructions::account_creation::{create_pda_account, is_uncreated};
+use crate::math::{self, add_weighted_vote};
+use crate::state::{Ballot, Governance, Proposal, ProposalKind, StakePosition, VoteRecord};
+
+#[derive(Accounts)]
+pub struct CastVote<'info> {
+    #[account(mut)]
+    pub voter: Signer<'info>,
+    #[account(seeds = [GOVERNANCE_SEED], bump = governance.bump)]
+    pub governance: Box<Account<'info, Governance>>,
+    #[account(mut, seeds = [STAKE_SEED, voter.key().as_ref()], bump = position.bump)]
+    pub position: Box<Account<'info, StakePosition>>,
+    #[account(mut, seeds = [PROPOSAL_SEED, proposal.id.to_le_bytes().as_ref()], bump = proposal.bump)]
+    pub proposal: Box<Account<'info, Proposal>>,
+    /// CHECK: this voter's record for this proposal, created by the handler.
+    #[account(mut, seeds = [VOTE_SEED, proposal.key().as_ref(), voter.key().as_ref()], bump)]
+    pub vote_record: UncheckedAccount<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Votes with the whole stake, which stays locked until voting ends: stake
+/// added after a proposal opens counts, but cannot leave before the vote does.
+pub fn handle_vote(ctx: Context<CastVote>, ballot: Ballot) -> Result<()> {
+    let accounts = &mut *ctx.accounts;
+    let proposal = &mut accounts.proposal;
+    let slot = Clock::get()?.slot;
+    require!(proposal.is_voting_open(slot), BallastError::VotingClosed);
+    require!(is_uncreated(&accounts.vote_record), BallastError::AlreadyVoted);
+    let weight = accounts.position.amount;
+    require!(weight > 0, BallastError::NoVotingPower);
+
+    match (&proposal.kind, ballot) {
+        (ProposalKind::Param(key), Ballot::Value(value)) => {
+            let max_step = accounts.governance.config.max_step.get();
+            key.check_value(value.get(), proposal.reference_value.get(), max_step)?;
+            proposal.weighted_value_sum = add_weighted_vote(proposal.weighted_value_sum, weight, value.get())?;
+        }
+        (ProposalKind::Action(_), Ballot::Approve(yes)) => {
+            let tally = if yes { &mut proposal.yes_weight } else { &mut proposal.no_weight };
+            *tally = tally.checked_add(weight as u128).ok_or_else(math::overflow)?;
+        }
+        _ => return err!(BallastError::WrongBallot),
+    }
+    proposal.total_weight = proposal
+        .total_weight
+        .checked_add(weight as u128)
+        .ok_or_else(math::overflow)?;
+    let position = &mut accounts.position;
+    position.locked_until_slot = position.locked_until_slot.max(proposal.voting_end_slot);
+
+    let voter = accounts.voter.key();
+    let proposal_key = proposal.key();
+    create_pda_account(
+        &accounts.voter.to_account_info(),
+        &accounts.vote_record,
+        &accounts.system_program.to_account_info(),
+        8 + VoteRecord::INIT_SPACE,
+        &crate::ID,
+        &[VOTE_SEED, proposal_key.as_ref(), voter.as_ref(), &[ctx.bumps.vote_record]],
+    )?;
+    let record = VoteRecord {
+        proposal: proposal_key,
+        voter,
+        weight,
+        ballot,
+    };
+    record.try_serialize(&mut &mut accounts.vote_record.try_borrow_mut_data()?[..])?;
+    emit!(Voted {
+        proposal: proposal_key,
+        voter,
+        weight,
+        ballot,
+    });
+    Ok(())
+}

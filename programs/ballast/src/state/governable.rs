@@ -1,0 +1,255 @@
+//! The governable parameters: their names, hard bounds and smallest step.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{bounds, MAX_ASSETS};
+use crate::errors::BallastError;
+use crate::math::{self, ratio, FixedBits, I80F48};
+use crate::state::{Asset, Protocol};
+
+const PROTOCOL_PARAMS: usize = 9;
+const ASSET_PARAMS: usize = 4;
+/// Entries in `Governance::last_change_epoch`.
+pub const PARAM_SLOTS: usize = PROTOCOL_PARAMS + ASSET_PARAMS * MAX_ASSETS;
+
+/// A parameter governance can set; asset parameters name the asset's index.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKey {
+    CrCrit,
+    CrMin,
+    CrTarget,
+    FeeMin,
+    FeeMax,
+    LimitWindowSlots,
+    MintLimitPerWindow,
+    RedeemLimitPerWindow,
+    PriceEmaSlots,
+    AssetWeightCap { index: u8 },
+    AssetRiskWeight { index: u8 },
+    AssetMaxStalenessSlots { index: u8 },
+    AssetMaxConfidence { index: u8 },
+}
+
+fn whole(value: u64) -> I80F48 {
+    I80F48::from_num(value)
+}
+
+impl ParamKey {
+    pub fn asset_index(&self) -> Option<u8> {
+        match *self {
+            ParamKey::AssetWeightCap { index }
+            | ParamKey::AssetRiskWeight { index }
+            | ParamKey::AssetMaxStalenessSlots { index }
+            | ParamKey::AssetMaxConfidence { index } => Some(index),
+            _ => None,
+        }
+    }
+
+    /// This parameter's entry in `Governance::last_change_epoch`.
+    pub fn slot(&self) -> usize {
+        let asset = |index: u8, offset: usize| PROTOCOL_PARAMS + index as usize * ASSET_PARAMS + offset;
+        match *self {
+            ParamKey::CrCrit => 0,
+            ParamKey::CrMin => 1,
+            ParamKey::CrTarget => 2,
+            ParamKey::FeeMin => 3,
+            ParamKey::FeeMax => 4,
+            ParamKey::LimitWindowSlots => 5,
+            ParamKey::MintLimitPerWindow => 6,
+            ParamKey::RedeemLimitPerWindow => 7,
+            ParamKey::PriceEmaSlots => 8,
+            ParamKey::AssetWeightCap { index } => asset(index, 0),
+            ParamKey::AssetRiskWeight { index } => asset(index, 1),
+            ParamKey::AssetMaxStalenessSlots { index } => asset(index, 2),
+            ParamKey::AssetMaxConfidence { index } => asset(index, 3),
+        }
+    }
+
+    /// Slot counts and token amounts are whole numbers; the rest are fractions.
+    pub fn is_integer(&self) -> bool {
+        matches!(
+            self,
+            ParamKey::LimitWindowSlots
+                | ParamKey::MintLimitPerWindow
+                | ParamKey::RedeemLimitPerWindow
+                | ParamKey::PriceEmaSlots
+                | ParamKey::AssetMaxStalenessSlots { .. }
+        )
+    }
+
+    /// The hard bounds fixed at compile time, inclusive.
+    pub fn bounds(&self) -> (I80F48, I80F48) {
+        let cr = (
+            ratio(bounds::CR_LOWEST.0, bounds::CR_LOWEST.1),
+            ratio(bounds::CR_HIGHEST.0, bounds::CR_HIGHEST.1),
+        );
+        match self {
+            ParamKey::CrCrit | ParamKey::CrMin | ParamKey::CrTarget => cr,
+            ParamKey::FeeMin | ParamKey::FeeMax => {
+                (I80F48::ZERO, ratio(bounds::FEE_HIGHEST.0, bounds::FEE_HIGHEST.1))
+            }
+            ParamKey::LimitWindowSlots => (I80F48::ONE, whole(bounds::WINDOW_SLOTS_HIGHEST)),
+            ParamKey::MintLimitPerWindow | ParamKey::RedeemLimitPerWindow => {
+                (I80F48::ONE, whole(bounds::WINDOW_LIMIT_HIGHEST))
+            }
+            ParamKey::PriceEmaSlots => (I80F48::ONE, whole(bounds::EMA_SLOTS_HIGHEST)),
+            ParamKey::AssetWeightCap { .. } => (math::EPSILON, I80F48::ONE),
+            ParamKey::AssetRiskWeight { .. } => (I80F48::ZERO, I80F48::ONE),
+            ParamKey::AssetMaxStalenessSlots { .. } => {
+                (I80F48::ONE, whole(bounds::STALENESS_SLOTS_HIGHEST))
+            }
+            ParamKey::AssetMaxConfidence { .. } => (
+                math::EPSILON,
+                ratio(bounds::CONFIDENCE_HIGHEST.0, bounds::CONFIDENCE_HIGHEST.1),
+            ),
+        }
+    }
+
+    /// The step any value may always take per epoch, however small the
+    /// current value (a fee of zero must still be able to rise).
+    fn min_step(&self) -> I80F48 {
+        match self {
+            ParamKey::CrCrit | ParamKey::CrMin | ParamKey::CrTarget => ratio(1, 100),
+            ParamKey::FeeMin | ParamKey::FeeMax => ratio(1, 1000),
+            ParamKey::MintLimitPerWindow | ParamKey::RedeemLimitPerWindow => whole(1_000_000),
+            ParamKey::AssetWeightCap { .. } | ParamKey::AssetRiskWeight { .. } => ratio(1, 100),
+            ParamKey::AssetMaxConfidence { .. } => ratio(1, 1000),
+            ParamKey::LimitWindowSlots | ParamKey::PriceEmaSlots | ParamKey::AssetMaxStalenessSlots { .. } => {
+                I80F48::ONE
+            }
+        }
+    }
+
+    /// The largest move allowed from `current` in one epoch:
+    /// max(current × max_step, min_step).
+    pub fn max_move(&self, current: I80F48, max_step: I80F48) -> Result<I80F48> {
+        Ok(math::mul_floor(current, max_step)?.max(self.min_step()))
+    }
+
+    /// Checks that `value` is inside the hard bounds and within one step of `reference`.
+    pub fn check_value(&self, value: I80F48, reference: I80F48, max_step: I80F48) -> Result<()> {
+        let (low, high) = self.bounds();
+        require!(value >= low && value <= high, BallastError::ValueOutOfBounds);
+        let distance = if value > reference { value - reference } else { reference - value };
+        require!(
+            distance <= self.max_move(reference, max_step)?,
+            BallastError::StepBeyondClamp
+        );
+        Ok(())
+    }
+
+    pub fn read(&self, protocol: &Protocol, asset: Option<&Asset>) -> Result<I80F48> {
+        let params = &protocol.params;
+        let fixed = |x: FixedBits| x.get();
+        Ok(match self {
+            ParamKey::CrCrit => fixed(params.cr_crit),
+            ParamKey::CrMin => fixed(params.cr_min),
+            ParamKey::CrTarget => fixed(params.cr_target),
+            ParamKey::FeeMin => fixed(params.fee_min),
+            ParamKey::FeeMax => fixed(params.fee_max),
+            ParamKey::LimitWindowSlots => whole(params.limit_window_slots),
+            ParamKey::MintLimitPerWindow => whole(params.mint_limit_per_window),
+            ParamKey::RedeemLimitPerWindow => whole(params.redeem_limit_per_window),
+            ParamKey::PriceEmaSlots => whole(params.price_ema_slots),
+            asset_key => {
+                let config = &self.asset_for(asset)?.config;
+                match asset_key {
+                    ParamKey::AssetWeightCap { .. } => fixed(config.weight_cap),
+                    ParamKey::AssetRiskWeight { .. } => fixed(config.risk_weight),
+                    ParamKey::AssetMaxStalenessSlots { .. } => whole(config.max_staleness_slots),
+                    _ => fixed(config.max_confidence),
+                }
+            }
+        })
+    }
+
+    /// Sets the parameter and re-checks everything that depends on it (the
+    /// ordering of the CR thresholds, fees inside their bounds).
+    pub fn write(&self, value: I80F48, protocol: &mut Protocol, asset: Option<&mut Asset>) -> Result<()> {
+        let count = || math::to_u64_floor(value);
+        let params = &mut protocol.params;
+        match self {
+            ParamKey::CrCrit => params.cr_crit = value.into(),
+            ParamKey::CrMin => params.cr_min = value.into(),
+            ParamKey::CrTarget => params.cr_target = value.into(),
+            ParamKey::FeeMin => params.fee_min = value.into(),
+            ParamKey::FeeMax => params.fee_max = value.into(),
+            ParamKey::LimitWindowSlots => params.limit_window_slots = count()?,
+            ParamKey::MintLimitPerWindow => params.mint_limit_per_window = count()?,
+            ParamKey::RedeemLimitPerWindow => params.redeem_limit_per_window = count()?,
+            ParamKey::PriceEmaSlots => params.price_ema_slots = count()?,
+            asset_key => {
+                let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
+                require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);
+                let config = &mut asset.config;
+                match asset_key {
+                    ParamKey::AssetWeightCap { .. } => config.weight_cap = value.into(),
+                    ParamKey::AssetRiskWeight { .. } => config.risk_weight = value.into(),
+                    ParamKey::AssetMaxStalenessSlots { .. } => config.max_staleness_slots = count()?,
+                    _ => config.max_confidence = value.into(),
+                }
+                config.validate()?;
+            }
+        }
+        protocol.params.validate()?;
+        protocol.params.check_fee(protocol.fee_mint.get())?;
+        protocol.params.check_fee(protocol.fee_redeem.get())
+    }
+
+    fn asset_for<'a>(&self, asset: Option<&'a Asset>) -> Result<&'a Asset> {
+        let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
+        require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);
+        Ok(asset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_parameter_has_its_own_slot() {
+        let mut keys = vec![
+            ParamKey::CrCrit,
+            ParamKey::CrMin,
+            ParamKey::CrTarget,
+            ParamKey::FeeMin,
+            ParamKey::FeeMax,
+            ParamKey::LimitWindowSlots,
+            ParamKey::MintLimitPerWindow,
+            ParamKey::RedeemLimitPerWindow,
+            ParamKey::PriceEmaSlots,
+        ];
+        for index in 0..MAX_ASSETS as u8 {
+            keys.extend([
+                ParamKey::AssetWeightCap { index },
+                ParamKey::AssetRiskWeight { index },
+                ParamKey::AssetMaxStalenessSlots { index },
+                ParamKey::AssetMaxConfidence { index },
+            ]);
+        }
+        let mut slots: Vec<usize> = keys.iter().map(|k| k.slot()).collect();
+        slots.sort();
+        assert_eq!(slots, (0..PARAM_SLOTS).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn values_are_checked_against_bounds_and_the_step() {
+        let step = ratio(1, 10);
+        let key = ParamKey::CrMin;
+        let reference = I80F48::from_num(1.1);
+        assert!(key.check_value(I80F48::from_num(1.2), reference, step).is_ok());
+        assert_eq!(
+            key.check_value(I80F48::from_num(1.25), reference, step).unwrap_err(),
+            BallastError::StepBeyondClamp.into()
+        );
+        assert_eq!(
+            key.check_value(I80F48::from_num(0.99), I80F48::ONE, step).unwrap_err(),
+            BallastError::ValueOutOfBounds.into()
+        );
+        // A zero fee can still rise by the minimum step.
+        let fee = ParamKey::FeeMin;
+        assert!(fee.check_value(ratio(1, 1000), I80F48::ZERO, step).is_ok());
+        assert!(fee.check_value(ratio(2, 1000), I80F48::ZERO, step).is_err());
+    }
+}

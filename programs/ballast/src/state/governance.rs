@@ -1,0 +1,70 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::bounds;
+use crate::errors::BallastError;
+use crate::math::{FixedBits, I80F48};
+use crate::state::governable::PARAM_SLOTS;
+
+/// Stake-weighted governance: the backstop stake that is voting power, the
+/// rules of proposals, and when each parameter last changed.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Governance {
+    pub bump: u8,
+    pub stake_vault_bump: u8,
+    /// The stablecoin account holding every stake.
+    pub stake_vault: Pubkey,
+    pub config: GovernanceConfig,
+    pub total_staked: u64,
+    pub proposal_count: u64,
+    /// The governance epoch of each parameter's last executed change
+    /// (`u64::MAX` for never), indexed by `ParamKey::slot`.
+    pub last_change_epoch: [u64; PARAM_SLOTS],
+    pub reserved: [u8; 128],
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GovernanceConfig {
+    /// Votes are open for this long after a proposal is made.
+    pub voting_slots: u64,
+    /// A passed proposal waits this long after voting ends...
+    pub timelock_slots: u64,
+    /// ...and can then be executed for this long before it expires.
+    pub execution_window_slots: u64,
+    /// Fraction of the stake at proposal time that must vote.
+    pub quorum: FixedBits,
+    /// Stake a proposer must hold, in stablecoin units.
+    pub min_proposal_stake: u64,
+    /// Parameters move at most one bounded step per epoch of this length.
+    pub epoch_slots: u64,
+    /// The bounded step, as a fraction of the parameter's current value.
+    pub max_step: FixedBits,
+}
+
+impl GovernanceConfig {
+    pub fn validate(&self) -> Result<()> {
+        let periods = [
+            self.voting_slots,
+            self.timelock_slots,
+            self.execution_window_slots,
+            self.epoch_slots,
+        ];
+        require!(
+            periods.iter().all(|p| (1..=bounds::GOVERNANCE_SLOTS_HIGHEST).contains(p)),
+            BallastError::ParameterOutOfBounds
+        );
+        let fraction = |x: FixedBits| x.get() > 0 && x.get() <= I80F48::ONE;
+        require!(
+            fraction(self.quorum) && fraction(self.max_step),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(self.min_proposal_stake > 0, BallastError::ParameterOutOfBounds);
+        Ok(())
+    }
+}
+
+impl Governance {
+    pub fn epoch(&self, slot: u64) -> u64 {
+        slot / self.config.epoch_slots
+    }
+}

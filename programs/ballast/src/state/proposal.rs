@@ -1,0 +1,76 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::MAX_ORACLES;
+use crate::errors::BallastError;
+use crate::math::FixedBits;
+use crate::state::{AssetConfig, AssetKind, ParamKey};
+
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Proposal {
+    pub id: u64,
+    pub proposer: Pubkey,
+    pub bump: u8,
+    pub kind: ProposalKind,
+    pub created_slot: u64,
+    pub voting_end_slot: u64,
+    /// Total stake when the proposal was made: the base of its quorum.
+    pub stake_snapshot: u64,
+    /// Parameter proposals: the value when proposed, the centre of the clamp.
+    pub reference_value: FixedBits,
+    /// Σ v_j over all votes, and Σ v_j θ_j (parameter) or yes and no (action).
+    pub total_weight: u128,
+    pub weighted_value_sum: [u128; 2],
+    pub yes_weight: u128,
+    pub no_weight: u128,
+    pub executed: bool,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProposalKind {
+    /// Voters submit values; the stake-weighted mean becomes the parameter.
+    Param(ParamKey),
+    /// Voters say yes or no; 66% of the votes cast carries it.
+    Action(Action),
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    AddAsset {
+        mint: Pubkey,
+        kind: AssetKind,
+        config: AssetConfig,
+    },
+    SetAssetEnabled {
+        index: u8,
+        enabled: bool,
+    },
+    SetOracles {
+        oracles: [Pubkey; MAX_ORACLES],
+        count: u8,
+        quorum: u8,
+    },
+    SetGuardian {
+        guardian: Pubkey,
+    },
+}
+
+impl Proposal {
+    pub fn timelock_end_slot(&self, timelock_slots: u64) -> u64 {
+        self.voting_end_slot.saturating_add(timelock_slots)
+    }
+
+    /// Checks that the proposal may execute at `slot`: voting over, timelock
+    /// passed, not expired, not already executed.
+    pub fn require_executable(&self, slot: u64, timelock_slots: u64, window_slots: u64) -> Result<()> {
+        require!(!self.executed, BallastError::AlreadyExecuted);
+        let opens = self.timelock_end_slot(timelock_slots);
+        require!(slot >= opens, BallastError::TimelockActive);
+        require!(slot < opens.saturating_add(window_slots), BallastError::ProposalExpired);
+        Ok(())
+    }
+
+    pub fn is_voting_open(&self, slot: u64) -> bool {
+        slot < self.voting_end_slot
+    }
+}
