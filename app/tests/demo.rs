@@ -44,3 +44,14 @@ fn status_without_a_cluster_says_what_failed() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("chain unavailable"), "{stderr}");
 }
+
+#[test]
+fn a_missing_keypair_file_is_named() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .args(["stake", "10", "--keypair", "/nonexistent/ballast-id.json"])
+        .output()
+        .expect("run ballast stake");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("/nonexistent/ballast-id.json"), "{stderr}");
+}

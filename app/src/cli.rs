@@ -1,0 +1,250 @@
+//! Command-line parsing and dispatch, with solana-style `--url` and `--keypair`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use ballast_sdk::keypair::read_keypair_file;
+use ballast_sdk::program::state::{Action, AssetConfig, AssetKind, Ballot, ProposalKind};
+use ballast_sdk::program::constants::MAX_ORACLES;
+use ballast_sdk::{status, Keypair, Pubkey, RpcChain};
+use clap::{Args, Parser, Subcommand};
+
+use crate::amount::parse_amount;
+use crate::governance::{self, param_key, parse_value};
+use crate::report::print_status;
+
+#[derive(Parser)]
+#[command(name = "ballast", version, about = "Ballast: a reserve-backed stablecoin on Solana")]
+pub struct Cli {
+    /// JSON-RPC URL, or localhost, devnet, testnet or mainnet-beta.
+    #[arg(long, short = 'u', global = true, default_value = "localhost")]
+    pub url: String,
+    /// Keypair file in the solana-keygen format [default: ~/.config/solana/id.json].
+    #[arg(long, short = 'k', global = true)]
+    pub keypair: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a scripted session on an embedded bank: deploy, price, mint, redeem.
+    Demo,
+    /// Show the reserve: each asset's amount, value and weight, and V, S and CR.
+    Status,
+    /// Stake stablecoins into the backstop (voting power).
+    Stake {
+        /// Whole stablecoins, e.g. 250 or 12.5.
+        amount: String,
+    },
+    /// Withdraw stake once the votes it joined have ended.
+    Unstake { amount: String },
+    /// Open a proposal (needs the minimum stake).
+    Propose {
+        #[command(subcommand)]
+        proposal: ProposalArgs,
+    },
+    /// Vote on a proposal with your whole stake, which locks until voting ends.
+    Vote(VoteArgs),
+    /// Execute a proposal whose timelock has passed (anyone may).
+    Execute { id: u64 },
+    /// List proposals with their status and tallies.
+    Proposals,
+}
+
+#[derive(Subcommand)]
+pub enum ProposalArgs {
+    /// A new value for one parameter; voters submit values and the
+    /// stake-weighted mean wins.
+    Param {
+        /// cr_crit, cr_min, cr_target, fee_min, fee_max, limit_window_slots,
+        /// mint_limit_per_window, redeem_limit_per_window, price_ema_slots, or
+        /// (with --asset) weight_cap, risk_weight, max_staleness_slots, max_confidence.
+        name: String,
+        /// The asset's index, for asset parameters.
+        #[arg(long)]
+        asset: Option<u8>,
+    },
+    /// Add a reserve asset.
+    AddAsset(AddAssetArgs),
+    EnableAsset { index: u8 },
+    DisableAsset { index: u8 },
+    /// Replace the oracle set and its quorum.
+    SetOracles {
+        #[arg(long)]
+        quorum: u8,
+        keys: Vec<String>,
+    },
+    SetGuardian { guardian: String },
+}
+
+#[derive(Args)]
+pub struct AddAssetArgs {
+    pub mint: String,
+    /// cash, bill, loan or crypto.
+    #[arg(long)]
+    pub kind: String,
+    #[arg(long)]
+    pub weight_cap: String,
+    #[arg(long)]
+    pub target_weight: String,
+    #[arg(long, default_value = "1")]
+    pub risk_weight: String,
+    #[arg(long, default_value = "0")]
+    pub risk_score: String,
+    #[arg(long, default_value_t = 150)]
+    pub max_staleness_slots: u64,
+    #[arg(long, default_value = "0.01")]
+    pub max_confidence: String,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct VoteArgs {
+    pub id: u64,
+    /// A value, for a parameter proposal.
+    #[arg(long, group = "ballot")]
+    pub value: Option<String>,
+    /// Approve an action proposal.
+    #[arg(long, group = "ballot")]
+    pub yes: bool,
+    /// Reject an action proposal.
+    #[arg(long, group = "ballot")]
+    pub no: bool,
+}
+
+/// The URL for a solana-style moniker, or the URL itself.
+pub fn cluster_url(url: &str) -> String {
+    match url {
+        "localhost" | "l" => "http://127.0.0.1:8899",
+        "devnet" | "d" => "https://api.devnet.solana.com",
+        "testnet" | "t" => "https://api.testnet.solana.com",
+        "mainnet-beta" | "m" => "https://api.mainnet-beta.solana.com",
+        other => other,
+    }
+    .to_string()
+}
+
+fn load_keypair(path: Option<PathBuf>) -> Result<Keypair> {
+    let path = match path {
+        Some(path) => path,
+        None => PathBuf::from(std::env::var("HOME").context("HOME is not set; pass --keypair")?)
+            .join(".config/solana/id.json"),
+    };
+    Ok(read_keypair_file(path)?)
+}
+
+fn pubkey(text: &str, what: &str) -> Result<Pubkey> {
+    text.parse().with_context(|| format!("{what} `{text}` is not a public key"))
+}
+
+pub fn proposal_kind(args: ProposalArgs) -> Result<ProposalKind> {
+    let ratio = |text: &str| parse_value(text).map(Into::into);
+    Ok(match args {
+        ProposalArgs::Param { name, asset } => ProposalKind::Param(param_key(&name, asset)?),
+        ProposalArgs::AddAsset(a) => ProposalKind::Action(Action::AddAsset {
+            mint: pubkey(&a.mint, "mint")?,
+            kind: match a.kind.as_str() {
+                "cash" => AssetKind::Cash,
+                "bill" => AssetKind::Bill,
+                "loan" => AssetKind::Loan,
+                "crypto" => AssetKind::Crypto,
+                other => anyhow::bail!("--kind `{other}`: use cash, bill, loan or crypto"),
+            },
+            config: AssetConfig {
+                risk_weight: ratio(&a.risk_weight)?,
+                risk_score: ratio(&a.risk_score)?,
+                target_weight: ratio(&a.target_weight)?,
+                weight_cap: ratio(&a.weight_cap)?,
+                max_staleness_slots: a.max_staleness_slots,
+                max_confidence: ratio(&a.max_confidence)?,
+            },
+        }),
+        ProposalArgs::EnableAsset { index } => ProposalKind::Action(Action::SetAssetEnabled { index, enabled: true }),
+        ProposalArgs::DisableAsset { index } => ProposalKind::Action(Action::SetAssetEnabled { index, enabled: false }),
+        ProposalArgs::SetOracles { quorum, keys } => {
+            if keys.is_empty() || keys.len() > MAX_ORACLES {
+                anyhow::bail!("give 1 to {MAX_ORACLES} oracle keys, not {}", keys.len());
+            }
+            let mut oracles = [Pubkey::default(); MAX_ORACLES];
+            for (slot, key) in oracles.iter_mut().zip(&keys) {
+                *slot = pubkey(key, "oracle key")?;
+            }
+            ProposalKind::Action(Action::SetOracles { oracles, count: keys.len() as u8, quorum })
+        }
+        ProposalArgs::SetGuardian { guardian } => {
+            ProposalKind::Action(Action::SetGuardian { guardian: pubkey(&guardian, "guardian")? })
+        }
+    })
+}
+
+fn ballot(args: &VoteArgs) -> Result<Ballot> {
+    Ok(match (&args.value, args.yes, args.no) {
+        (Some(value), _, _) => Ballot::Value(parse_value(value)?.into()),
+        (None, true, _) => Ballot::Approve(true),
+        _ => Ballot::Approve(false),
+    })
+}
+
+fn print<T: serde::Serialize + std::fmt::Debug>(json: bool, value: &T, text: impl FnOnce(&T) -> String) {
+    if json {
+        println!("{}", serde_json::to_string(value).expect("serialisable output"));
+    } else {
+        println!("{}", text(value));
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let json = cli.json;
+    if let Command::Demo = cli.command {
+        return crate::demo::run(json);
+    }
+    let mut chain = RpcChain::new(&cluster_url(&cli.url));
+    let chain = &mut chain;
+    match cli.command {
+        Command::Demo => unreachable!("handled above"),
+        Command::Status => {
+            let reserve = status::reserve_status(chain)?;
+            print_status("status", &reserve, &Default::default(), json);
+        }
+        Command::Proposals => {
+            let proposals = governance::list(chain)?;
+            if json {
+                println!("{}", serde_json::to_string(&proposals)?);
+            } else {
+                governance::print_proposals(&proposals);
+            }
+        }
+        command => {
+            let signer = load_keypair(cli.keypair)?;
+            match command {
+                Command::Stake { amount } => {
+                    let receipt = governance::stake(chain, &signer, parse_amount(&amount, 6)?)?;
+                    print(json, &receipt, |r| format!("staked {}; position {}, total {}", r.staked, r.position, r.total_staked));
+                }
+                Command::Unstake { amount } => {
+                    let receipt = governance::unstake(chain, &signer, parse_amount(&amount, 6)?)?;
+                    print(json, &receipt, |r| format!("unstaked {}; position {}, total {}", &r.staked[1..], r.position, r.total_staked));
+                }
+                Command::Propose { proposal } => {
+                    let kind = proposal_kind(proposal)?;
+                    let id = governance::propose(chain, &signer, kind)?;
+                    print(json, &serde_json::json!({ "id": id }), |_| format!("opened proposal #{id}: {}", governance::describe(&kind)));
+                }
+                Command::Vote(args) => {
+                    let signature = governance::vote(chain, &signer, args.id, ballot(&args)?)?;
+                    print(json, &serde_json::json!({ "signature": signature }), |_| format!("voted on #{}: {signature}", args.id));
+                }
+                Command::Execute { id } => {
+                    let signature = governance::execute(chain, &signer, id)?;
+                    print(json, &serde_json::json!({ "signature": signature }), |_| format!("executed #{id}: {signature}"));
+                }
+                Command::Demo | Command::Status | Command::Proposals => unreachable!("handled above"),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Governance commands: stake, unstake, propose, vote, execute, and the list
+//! of proposals with their tallies. Each works on any `Chain`.
+
+use anyhow::{bail, Context, Result};
+use ballast_sdk::accounts::{self, ProposalStatus, ProposalView};
+use ballast_sdk::program::math::I80F48;
+use ballast_sdk::program::state::{Action, Ballot, ParamKey, ProposalKind};
+use ballast_sdk::{instructions, pda, token, Chain, Keypair, Signer};
+use serde::Serialize;
+
+use crate::amount::format_amount;
+
+const STABLE_DECIMALS: u8 = ballast_sdk::program::constants::STABLE_DECIMALS;
+
+/// The parameter names the CLI accepts; asset parameters also need the asset's index.
+pub const PARAM_NAMES: &[&str] = &[
+    "cr_crit",
+    "cr_min",
+    "cr_target",
+    "fee_min",
+    "fee_max",
+    "limit_window_slots",
+    "mint_limit_per_window",
+    "redeem_limit_per_window",
+    "price_ema_slots",
+    "weight_cap",
+    "risk_weight",
+    "max_staleness_slots",
+    "max_confidence",
+];
+
+pub fn param_key(name: &str, asset: Option<u8>) -> Result<ParamKey> {
+    let protocol_key = match name {
+        "cr_crit" => Some(ParamKey::CrCrit),
+        "cr_min" => Some(ParamKey::CrMin),
+        "cr_target" => Some(ParamKey::CrTarget),
+        "fee_min" => Some(ParamKey::FeeMin),
+        "fee_max" => Some(ParamKey::FeeMax),
+        "limit_window_slots" => Some(ParamKey::LimitWindowSlots),
+        "mint_limit_per_window" => Some(ParamKey::MintLimitPerWindow),
+        "redeem_limit_per_window" => Some(ParamKey::RedeemLimitPerWindow),
+        "price_ema_slots" => Some(ParamKey::PriceEmaSlots),
+        _ => None,
+    };
+    if let Some(key) = protocol_key {
+        if asset.is_some() {
+            bail!("`{name}` is a protocol parameter: drop --asset");
+        }
+        return Ok(key);
+    }
+    let index = || asset.with_context(|| format!("`{name}` is an asset parameter: add --asset INDEX"));
+    Ok(match name {
+        "weight_cap" => ParamKey::AssetWeightCap { index: index()? },
+        "risk_weight" => ParamKey::AssetRiskWeight { index: index()? },
+        "max_staleness_slots" => ParamKey::AssetMaxStalenessSlots { index: index()? },
+        "max_confidence" => ParamKey::AssetMaxConfidence { index: index()? },
+        _ => bail!("unknown parameter `{name}`; the parameters are: {}", PARAM_NAMES.join(", ")),
+    })
+}
+
+pub fn describe(kind: &ProposalKind) -> String {
+    match kind {
+        ProposalKind::Param(key) => match key.asset_index() {
+            Some(index) => format!("set {} of asset {index}", param_name(key)),
+            None => format!("set {}", param_name(key)),
+        },
+        ProposalKind::Action(Action::AddAsset { mint, kind, .. }) => format!("add {kind:?} asset {mint}"),
+        ProposalKind::Action(Action::SetAssetEnabled { index, enabled }) => {
+            format!("{} asset {index}", if *enabled { "enable" } else { "disable" })
+        }
+        ProposalKind::Action(Action::SetOracles { count, quorum, .. }) => format!("set a {quorum}-of-{count} oracle set"),
+        ProposalKind::Action(Action::SetGuardian { guardian }) => format!("set the guardian to {guardian}"),
+    }
+}
+
+fn param_name(key: &ParamKey) -> &'static str {
+    let names = PARAM_NAMES;
+    match key {
+        ParamKey::CrCrit => names[0],
+        ParamKey::CrMin => names[1],
+        ParamKey::CrTarget => names[2],
+        ParamKey::FeeMin => names[3],
+        ParamKey::FeeMax => names[4],
+        ParamKey::LimitWindowSlots => names[5],
+        ParamKey::MintLimitPerWindow => names[6],
+        ParamKey::RedeemLimitPerWindow => names[7],
+        ParamKey::PriceEmaSlots => names[8],
+        ParamKey::AssetWeightCap { .. } => names[9],
+        ParamKey::AssetRiskWeight { .. } => names[10],
+        ParamKey::AssetMaxStalenessSlots { .. } => names[11],
+        ParamKey::AssetMaxConfidence { .. } => names[12],
+    }
+}
+
+/// A decimal vote value, exactly as the program stores it.
+pub fn parse_value(text: &str) -> Result<I80F48> {
+    text.parse::<I80F48>()
+        .map_err(|e| anyhow::anyhow!("`{text}` is not a number the program can store: {e}"))
+}
+
+#[derive(Debug, Serialize)]
+pub struct StakeReceipt {
+    pub signature: String,
+    pub staked: String,
+    pub position: String,
+    pub locked_until_slot: u64,
+    pub total_staked: String,
+}
+
+fn stake_receipt(chain: &mut dyn Chain, owner: &Keypair, signature: String, staked: String) -> Result<StakeReceipt> {
+    let position = accounts::stake_position(chain, &owner.pubkey())?;
+    let total = accounts::governance(chain)?.total_staked;
+    Ok(StakeReceipt {
+        signature,
+        staked,
+        position: format_amount(position.as_ref().map_or(0, |p| p.amount), STABLE_DECIMALS),
+        locked_until_slot: position.map_or(0, |p| p.locked_until_slot),
+        total_staked: format_amount(total, STABLE_DECIMALS),
+    })
+}
+
+/// Stakes `amount` stablecoin units from the owner's associated account.
+pub fn stake(chain: &mut dyn Chain, owner: &Keypair, amount: u64) -> Result<StakeReceipt> {
+    let source = token::associated_account(chain, owner, &owner.pubkey(), &pda::stable_mint())?;
+    let ix = instructions::stake(&owner.pubkey(), &source, amount);
+    let signature = chain.send(&[ix], owner, &[])?.to_string();
+    stake_receipt(chain, owner, signature, format_amount(amount, STABLE_DECIMALS))
+}
+
+pub fn unstake(chain: &mut dyn Chain, owner: &Keypair, amount: u64) -> Result<StakeReceipt> {
+    let position = accounts::stake_position(chain, &owner.pubkey())?.context("this keypair has never staked")?;
+    let slot = chain.slot()?;
+    if slot < position.locked_until_slot {
+        bail!(
+            "the stake is locked until slot {} (now {slot}) by a vote it joined",
+            position.locked_until_slot
+        );
+    }
+    let destination = token::associated_account(chain, owner, &owner.pubkey(), &pda::stable_mint())?;
+    let ix = instructions::unstake(&owner.pubkey(), &destination, amount);
+    let signature = chain.send(&[ix], owner, &[])?.to_string();
+    stake_receipt(chain, owner, signature, format!("-{}", format_amount(amount, STABLE_DECIMALS)))
+}
+
+/// Opens a proposal and returns its id.
+pub fn propose(chain: &mut dyn Chain, proposer: &Keypair, kind: ProposalKind) -> Result<u64> {
+    let id = accounts::governance(chain)?.proposal_count;
+    let asset = match kind {
+        ProposalKind::Param(key) => match key.asset_index() {
+            Some(index) => Some(asset_address(chain, index)?),
+            None => None,
+        },
+        ProposalKind::Action(_) => None,
+    };
+    let ix = instructions::propose(&proposer.pubkey(), id, kind, asset);
+    chain.send(&[ix], proposer, &[])?;
+    Ok(id)
+}
+
+fn asset_address(chain: &mut dyn Chain, index: u8) -> Result<ballast_sdk::Pubkey> {
+    let assets = accounts::protocol(chain)?.assets;
+    assets
+        .get(index as usize)
+        .copied()
+        .with_context(|| format!("there is no asset {index}: the reserve has {}", assets.len()))
+}
+
+pub fn vote(chain: &mut dyn Chain, voter: &Keypair, id: u64, ballot: Ballot) -> Result<String> {
+    let ix = instructions::vote(&voter.pubkey(), id, ballot);
+    Ok(chain.send(&[ix], voter, &[])?.to_string())
+}
+
+/// Executes proposal `id` with the instruction and accounts its kind needs,
+/// after checking what the program would check, so that a refusal says why.
+pub fn execute(chain: &mut dyn Chain, payer: &Keypair, id: u64) -> Result<String> {
+    let proposal = accounts::proposal(chain, id)?;
+    let governance = accounts::governance(chain)?;
+    let status = proposal.status(chain.slot()?, &governance);
+    if status != ProposalStatus::Executable {
+        bail!("proposal {id} is not executable: it is {status:?}");
+    }
+    let ix = match proposal.kind {
+        ProposalKind::Param(key) => {
+            let asset = key.asset_index().map(|i| asset_address(chain, i)).transpose()?;
+            instructions::execute_param(id, asset)
+        }
+        ProposalKind::Action(Action::AddAsset { mint, .. }) => instructions::execute_add_asset(&payer.pubkey(), id, &mint),
+        ProposalKind::Action(Action::SetAssetEnabled { index, .. }) => {
+            instructions::execute_action(id, Some(asset_address(chain, index)?))
+        }
+        ProposalKind::Action(_) => instructions::execute_action(id, None),
+    };
+    Ok(chain.send(&[ix], payer, &[])?.to_string())
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProposalSummary {
+    pub id: u64,
+    pub proposal: String,
+    pub status: ProposalStatus,
+    pub voting_end_slot: u64,
+    pub executable_from_slot: u64,
+    pub expires_at_slot: u64,
+    /// Stake that voted, as a share of the stake when proposed.
+    pub participation: f64,
+    pub quorum: f64,
+    /// Parameter proposals: the value when proposed and the weighted mean of the votes.
+    pub current_value: Option<f64>,
+    pub weighted_mean: Option<f64>,
+    /// Action proposals: the yes share of the votes cast.
+    pub yes_share: Option<f64>,
+}
+
+pub fn list(chain: &mut dyn Chain) -> Result<Vec<ProposalSummary>> {
+    let governance = accounts::governance(chain)?;
+    let slot = chain.slot()?;
+    let proposals = accounts::proposals(chain)?;
+    Ok(proposals.iter().map(|p| summarise(p, slot, &governance)).collect())
+}
+
+fn summarise(p: &ProposalView, slot: u64, governance: &accounts::GovernanceView) -> ProposalSummary {
+    let executable_from = p.voting_end_slot + governance.timelock_slots;
+    let is_param = matches!(p.kind, ProposalKind::Param(_));
+    let cast = p.yes_weight + p.no_weight;
+    ProposalSummary {
+        id: p.id,
+        proposal: describe(&p.kind),
+        status: p.status(slot, governance),
+        voting_end_slot: p.voting_end_slot,
+        executable_from_slot: executable_from,
+        expires_at_slot: executable_from + governance.execution_window_slots,
+        participation: if p.stake_snapshot == 0 { 0.0 } else { p.total_weight as f64 / p.stake_snapshot as f64 },
+        quorum: governance.quorum,
+        current_value: is_param.then_some(p.reference_value),
+        weighted_mean: p.mean,
+        yes_share: (!is_param && cast > 0).then(|| p.yes_weight as f64 / cast as f64),
+    }
+}
+
+pub fn print_proposals(proposals: &[ProposalSummary]) {
+    if proposals.is_empty() {
+        println!("no proposals");
+        return;
+    }
+    for p in proposals {
+        let tally = match (p.weighted_mean, p.yes_share, p.current_value) {
+            (Some(mean), _, Some(current)) => format!("now {current:.6}, votes average {mean:.6}"),
+            (None, _, Some(current)) => format!("now {current:.6}, no votes"),
+            (_, Some(yes), _) => format!("{:.2}% yes (66% needed)", yes * 100.0),
+            _ => "no votes".into(),
+        };
+        println!(
+            "#{:<4} {:<11} {}\n      {tally}; {:.1}% of stake voted ({:.0}% quorum); voting ends at slot {}, executable from {} to {}",
+            p.id,
+            format!("{:?}", p.status).to_lowercase(),
+            p.proposal,
+            p.participation * 100.0,
+            p.quorum * 100.0,
+            p.voting_end_slot,
+            p.executable_from_slot,
+            p.expires_at_slot,
+        );
+    }
+}
