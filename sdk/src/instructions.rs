@@ -157,7 +157,15 @@ pub fn contribute(contributor: &Pubkey, asset_mint: &Pubkey, source: &Pubkey, am
 }
 
 pub fn renounce_authority(authority: &Pubkey) -> Instruction {
-    build(authority_only(authority), ballast::instruction::RenounceAuthority {}, vec![])
+    build(
+        ballast::accounts::RenounceAuthority {
+            authority: *authority,
+            protocol: pda::protocol(),
+            governance: pda::governance(),
+        },
+        ballast::instruction::RenounceAuthority {},
+        vec![],
+    )
 }
 
 pub fn initialize_governance(authority: &Pubkey, config: GovernanceConfig) -> Instruction {

@@ -241,6 +241,19 @@ fn after_renouncing_no_direct_change_is_possible() {
 }
 
 #[test]
+fn the_authority_cannot_renounce_before_governance_exists() {
+    let mut h = Harness::new();
+    let before = h.snapshot(&[]);
+    let error = h.send_admin(instructions::renounce_authority(&h.admin.pubkey())).unwrap_err();
+    assert_eq!(
+        error.custom_code(),
+        Some(anchor_lang::error::ErrorCode::AccountNotInitialized.into()),
+        "{error}"
+    );
+    h.assert_unchanged(&before);
+}
+
+#[test]
 fn governance_adds_and_disables_assets_and_sets_the_oracles() {
     let mut h = Harness::with_governance();
     let voter = h.staker(1_000 * STABLECOIN);

@@ -60,7 +60,7 @@ pub mod ballast {
         handle_contribute(ctx, amount)
     }
 
-    pub fn renounce_authority(ctx: Context<AuthorityOnly>) -> Result<()> {
+    pub fn renounce_authority(ctx: Context<RenounceAuthority>) -> Result<()> {
         handle_renounce_authority(ctx)
     }
 

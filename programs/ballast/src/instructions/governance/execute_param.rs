@@ -7,7 +7,7 @@ use crate::math::weighted_mean_floor;
 use crate::state::{Asset, Governance, Proposal, ProposalKind, Protocol};
 
 use super::propose::proposal_asset;
-use super::require_executable;
+use super::require_quorum_and_timelock;
 
 #[derive(Accounts)]
 pub struct ExecuteProposal<'info> {
@@ -31,7 +31,7 @@ pub fn handle_execute_param(ctx: Context<ExecuteProposal>) -> Result<()> {
     };
     let slot = Clock::get()?.slot;
     let governance = &mut accounts.governance;
-    require_executable(&accounts.proposal, governance, slot)?;
+    require_quorum_and_timelock(&accounts.proposal, governance, slot)?;
     let epoch = governance.epoch(slot);
     let last_change = governance.last_change_epoch[key.slot()];
     require!(last_change == u64::MAX || last_change < epoch, BallastError::ParamChangedThisEpoch);

@@ -27,7 +27,7 @@ use crate::state::{Governance, Proposal};
 
 /// The checks every execution shares: the timelock has passed, the window
 /// has not, it has not run before, and enough stake voted.
-fn require_executable(proposal: &Proposal, governance: &Governance, slot: u64) -> Result<()> {
+fn require_quorum_and_timelock(proposal: &Proposal, governance: &Governance, slot: u64) -> Result<()> {
     let config = &governance.config;
     proposal.require_executable(slot, config.timelock_slots, config.execution_window_slots)?;
     require!(
@@ -39,7 +39,7 @@ fn require_executable(proposal: &Proposal, governance: &Governance, slot: u64) -
 
 /// An action proposal may execute: the shared checks and a supermajority.
 fn require_action_passed(proposal: &Proposal, governance: &Governance, slot: u64) -> Result<()> {
-    require_executable(proposal, governance, slot)?;
+    require_quorum_and_timelock(proposal, governance, slot)?;
     require!(
         passes_supermajority(proposal.yes_weight, proposal.no_weight),
         BallastError::ProposalRejected
