@@ -476,14 +476,19 @@ fn prefunded_addresses_cannot_block_initialisation() {
 #[test]
 fn parameters_outside_their_bounds_are_refused() {
     let mut h = Harness::empty();
-    let cases: Vec<(Box<dyn Fn(&mut ballast::instructions::InitializeArgs)>, BallastError)> = vec![
-        (Box::new(|a| a.params.cr_crit = ballast_sdk::fixed(0.9)), BallastError::ParameterOutOfBounds),
-        (Box::new(|a| a.params.cr_target = ballast_sdk::fixed(5.0)), BallastError::ParameterOutOfBounds),
-        (Box::new(|a| a.params.cr_min = ballast_sdk::fixed(1.3)), BallastError::InvalidThresholdOrder),
-        (Box::new(|a| a.params.fee_max = ballast_sdk::fixed(0.2)), BallastError::ParameterOutOfBounds),
-        (Box::new(|a| a.fee_mint = ballast_sdk::fixed(0.02)), BallastError::FeeOutOfBounds),
-        (Box::new(|a| a.params.limit_window_slots = 0), BallastError::ParameterOutOfBounds),
-        (Box::new(|a| a.params.mint_limit_per_window = 0), BallastError::ParameterOutOfBounds),
+    type Edit = fn(&mut ballast::instructions::InitializeArgs);
+    let cases: Vec<(Edit, BallastError)> = vec![
+        (|a| a.params.cr_crit = ballast_sdk::fixed(0.9), BallastError::ParameterOutOfBounds),
+        (|a| a.params.cr_target = ballast_sdk::fixed(5.0), BallastError::ParameterOutOfBounds),
+        (|a| a.params.cr_min = ballast_sdk::fixed(1.3), BallastError::InvalidThresholdOrder),
+        (|a| a.params.fee_max = ballast_sdk::fixed(0.2), BallastError::ParameterOutOfBounds),
+        (|a| a.fee_mint = ballast_sdk::fixed(0.02), BallastError::FeeOutOfBounds),
+        (|a| a.params.limit_window_slots = 0, BallastError::ParameterOutOfBounds),
+        (|a| a.params.mint_limit_per_window = 0, BallastError::ParameterOutOfBounds),
+        (|a| a.oracle_quorum = 4, BallastError::InvalidOracleSet),
+        (|a| a.oracle_quorum = 0, BallastError::InvalidOracleSet),
+        (|a| a.oracle_count = 9, BallastError::InvalidOracleSet),
+        (|a| a.oracles[1] = a.oracles[0], BallastError::InvalidOracleSet),
     ];
     for (change, expected) in cases {
         let mut args = default_args();

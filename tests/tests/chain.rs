@@ -77,6 +77,7 @@ fn rpc_against_a_local_validator_when_installed() {
         assert_eq!(token::balance(&mut chain, &account).unwrap(), 42);
     }));
     let _ = child.kill();
+    let _ = child.wait();
     let _ = std::fs::remove_dir_all(&ledger);
     result.unwrap();
 }
