@@ -6,8 +6,10 @@ use anyhow::{Context, Result};
 use ballast_migrations::{deploy, Deployment};
 use ballast_sdk::instructions::{self, HolderAccounts};
 use ballast_sdk::program::instructions::PriceInput;
+use ballast_sdk::program::state::{Ballot, ParamKey, ProposalKind};
 use ballast_sdk::{accounts, fixed, pda, status, token, BankChain, Chain, Keypair, Pubkey, Signer};
 
+use crate::governance;
 use crate::report::print_status;
 
 struct Demo {
@@ -25,6 +27,35 @@ struct Holder {
 }
 
 impl Demo {
+    /// Gives `holder` SOL for fees and the rent of what it opens (stake, votes).
+    fn give_sol(&mut self, holder: &Holder) -> Result<()> {
+        let ix = solana_system_interface::instruction::transfer(&self.operator.pubkey(), &holder.keypair.pubkey(), 1_000_000_000);
+        self.chain.send(&[ix], &self.operator, &[])?;
+        Ok(())
+    }
+
+    /// Alice and Bob stake, propose a higher CR_min, vote different values,
+    /// and the stake-weighted mean becomes the parameter after the timelock.
+    fn governance_vote(&mut self, alice: &Holder, bob: &Holder) -> Result<()> {
+        self.give_sol(alice)?;
+        self.give_sol(bob)?;
+        governance::stake(&mut self.chain, &alice.keypair, 20_000_000_000)?;
+        governance::stake(&mut self.chain, &bob.keypair, 10_000_000_000)?;
+        let before = accounts::protocol(&mut self.chain)?.cr_min;
+        let id = governance::propose(&mut self.chain, &alice.keypair, ProposalKind::Param(ParamKey::CrMin))?;
+        governance::vote(&mut self.chain, &alice.keypair, id, Ballot::Value(fixed(1.12)))?;
+        governance::vote(&mut self.chain, &bob.keypair, id, Ballot::Value(fixed(1.15)))?;
+        let proposal = accounts::proposal(&mut self.chain, id)?;
+        let config = accounts::governance(&mut self.chain)?;
+        self.chain.warp_to_slot(proposal.voting_end_slot + config.timelock_slots)?;
+        governance::execute(&mut self.chain, &self.operator, id)?;
+        let after = accounts::protocol(&mut self.chain)?.cr_min;
+        self.show(&format!(
+            "governance: alice (20,000 staked) votes CR_min 1.12, bob (10,000) votes 1.15; \
+             after the timelock CR_min moves from {before:.4} to {after:.6}, their stake-weighted mean"
+        ))
+    }
+
     fn mint_of(&self, symbol: &str) -> (Pubkey, u8) {
         let (_, mint, decimals) = self.mints.iter().find(|(s, _, _)| s == symbol).expect("known symbol");
         (*mint, *decimals)
@@ -174,9 +205,10 @@ pub fn run(json: bool) -> Result<()> {
     demo.mint(&bob, "WBTC", 1.5)?;
     demo.redeem(&alice, "USDC", 20_000.0)?;
     demo.redeem(&bob, "TBILL", 5_000.0)?;
+    demo.governance_vote(&alice, &bob)?;
 
     demo.set_prices(&[("USDC", 1.0), ("TBILL", 1.02), ("WBTC", 45_000.0)])?;
-    demo.show("WBTC falls 25% to $45,000 (the smoothed price lags, valuations use the lower)")?;
+    demo.show("WBTC falls 25% to $45,000: CR drops, mints must keep it above the new CR_min")?;
     demo.mint(&alice, "TBILL", 10_000.0)?;
     demo.redeem(&bob, "WBTC", 10_000.0)?;
     Ok(())

@@ -32,6 +32,9 @@ fn the_demo_prints_every_step_and_keeps_cr_consistent() {
     assert!(names.iter().any(|n| n.contains("refused") && n.contains("WeightCapExceeded")), "{names:?}");
     assert!(names.iter().filter(|n| n.contains("mints with") && n.contains("received")).count() >= 3);
     assert!(names.iter().filter(|n| n.contains("redeems") && n.contains("received")).count() >= 2);
+    let governance = names.iter().find(|n| n.starts_with("governance:")).expect("a governance step");
+    // (20,000 × 1.12 + 10,000 × 1.15) / 30,000 = 1.13
+    assert!(governance.contains("to 1.130000"), "{governance}");
 }
 
 #[test]
