@@ -23,6 +23,8 @@ pub const PARAM_NAMES: &[&str] = &[
     "mint_limit_per_window",
     "redeem_limit_per_window",
     "price_ema_slots",
+    "u_max",
+    "max_price_jump",
     "weight_cap",
     "risk_weight",
     "max_staleness_slots",
@@ -40,6 +42,8 @@ pub fn param_key(name: &str, asset: Option<u8>) -> Result<ParamKey> {
         "mint_limit_per_window" => Some(ParamKey::MintLimitPerWindow),
         "redeem_limit_per_window" => Some(ParamKey::RedeemLimitPerWindow),
         "price_ema_slots" => Some(ParamKey::PriceEmaSlots),
+        "u_max" => Some(ParamKey::UMax),
+        "max_price_jump" => Some(ParamKey::MaxPriceJump),
         _ => None,
     };
     if let Some(key) = protocol_key {
@@ -85,10 +89,12 @@ fn param_name(key: &ParamKey) -> &'static str {
         ParamKey::MintLimitPerWindow => names[6],
         ParamKey::RedeemLimitPerWindow => names[7],
         ParamKey::PriceEmaSlots => names[8],
-        ParamKey::AssetWeightCap { .. } => names[9],
-        ParamKey::AssetRiskWeight { .. } => names[10],
-        ParamKey::AssetMaxStalenessSlots { .. } => names[11],
-        ParamKey::AssetMaxConfidence { .. } => names[12],
+        ParamKey::UMax => names[9],
+        ParamKey::MaxPriceJump => names[10],
+        ParamKey::AssetWeightCap { .. } => names[11],
+        ParamKey::AssetRiskWeight { .. } => names[12],
+        ParamKey::AssetMaxStalenessSlots { .. } => names[13],
+        ParamKey::AssetMaxConfidence { .. } => names[14],
     }
 }
 

@@ -50,6 +50,10 @@ pub struct ProtocolConfig {
     pub mint_limit_per_window: u64,
     pub redeem_limit_per_window: u64,
     pub price_ema_slots: u64,
+    /// How far target weights may move per window (turnover).
+    pub u_max: f64,
+    /// The largest relative price move per oracle update.
+    pub max_price_jump: f64,
     /// Public keys; absent when the deployer generates them (the demo).
     pub guardian: Option<String>,
     pub oracles: Option<Vec<String>>,
@@ -119,6 +123,8 @@ impl Deployment {
                 mint_limit_per_window: whole(p.mint_limit_per_window),
                 redeem_limit_per_window: whole(p.redeem_limit_per_window),
                 price_ema_slots: p.price_ema_slots,
+                u_max: fixed(p.u_max),
+                max_price_jump: fixed(p.max_price_jump),
             },
             fee_mint: fixed(p.fee_mint),
             fee_redeem: fixed(p.fee_redeem),

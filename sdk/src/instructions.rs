@@ -4,7 +4,7 @@
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
-use ballast::instructions::{InitializeArgs, PriceInput};
+use ballast::instructions::{InitializeArgs, OracleUpdate, PriceInput};
 use ballast::state::{AssetConfig, AssetKind, Ballot, GovernanceConfig, ProposalKind};
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
@@ -87,6 +87,20 @@ pub fn set_prices(authority: &Pubkey, prices: &[(Pubkey, PriceInput)]) -> Instru
         .collect();
     let prices = prices.iter().map(|(_, price)| *price).collect();
     build(authority_only(authority), ballast::instruction::SetPrices { prices }, assets)
+}
+
+/// An oracle update for the reserve's assets (`reserve_assets`, in index
+/// order), to be signed by each of `oracles` as a transaction signer.
+pub fn submit_update(update: OracleUpdate, reserve_assets: &[Pubkey], oracles: &[Pubkey]) -> Instruction {
+    let mut remaining: Vec<AccountMeta> = reserve_assets.iter().map(|a| AccountMeta::new(*a, false)).collect();
+    remaining.extend(oracles.iter().map(|o| AccountMeta::new_readonly(*o, true)));
+    build(
+        ballast::accounts::SubmitUpdate {
+            protocol: pda::protocol(),
+        },
+        ballast::instruction::SubmitUpdate { update },
+        remaining,
+    )
 }
 
 /// The accounts a holder flow names, besides the reserve list.

@@ -4,7 +4,7 @@
 
 use ballast::constants::{pause, MAX_ORACLES};
 use ballast::errors::BallastError;
-use ballast::instructions::{InitializeArgs, PriceInput};
+use ballast::instructions::{InitializeArgs, OracleUpdate, PriceInput};
 use ballast::math::{ratio, FixedBits, I80F48};
 use ballast::state::{Action, AssetConfig, AssetKind, Ballot, GovernanceConfig, Params, ProposalKind};
 use ballast_sdk::instructions::{self, HolderAccounts};
@@ -36,6 +36,8 @@ pub struct Harness {
     pub chain: BankChain,
     pub admin: Keypair,
     pub assets: Vec<TestAsset>,
+    /// The registered oracle set: three keys, quorum two.
+    pub oracles: Vec<Keypair>,
 }
 
 pub fn default_args() -> InitializeArgs {
@@ -50,6 +52,8 @@ pub fn default_args() -> InitializeArgs {
             mint_limit_per_window: MINT_LIMIT,
             redeem_limit_per_window: REDEEM_LIMIT,
             price_ema_slots: 100,
+            u_max: ratio(1, 10).into(),
+            max_price_jump: ratio(9, 10).into(),
         },
         // Exact fractions rounded down, so hand-computed fees come out whole.
         fee_mint: ratio(3, 1000).into(),
@@ -90,21 +94,30 @@ impl Harness {
             chain,
             admin,
             assets: Vec::new(),
+            oracles: (0..3).map(|_| Keypair::new()).collect(),
         }
     }
 
-    /// Initialised, with USDC (6 decimals, cap 100%), TBILL (6, cap 70%) and
-    /// WBTC (8, cap 35%), all priced.
+    /// Initialised, with USDC (6 decimals, cap 100%, target 40%), TBILL (6,
+    /// cap 70%, target 30%) and WBTC (8, cap 35%, target 30%), all priced.
     pub fn new() -> Self {
         let mut h = Self::empty();
-        h.send_admin(instructions::initialize(&h.admin.pubkey(), default_args()))
+        let mut args = default_args();
+        for (slot, oracle) in args.oracles.iter_mut().zip(&h.oracles) {
+            *slot = oracle.pubkey();
+        }
+        h.send_admin(instructions::initialize(&h.admin.pubkey(), args))
             .expect("initialize");
-        for (decimals, kind, cap, confidence) in [
-            (6, AssetKind::Cash, 1.0, 0.01),
-            (6, AssetKind::Bill, 0.7, 0.01),
-            (8, AssetKind::Crypto, 0.35, 0.02),
+        for (decimals, kind, cap, confidence, target) in [
+            (6, AssetKind::Cash, 1.0, 0.01, 0.4),
+            (6, AssetKind::Bill, 0.7, 0.01, 0.3),
+            (8, AssetKind::Crypto, 0.35, 0.02, 0.3),
         ] {
-            h.add_asset(decimals, kind, asset_config(cap, confidence));
+            let config = AssetConfig {
+                target_weight: fixed(target),
+                ..asset_config(cap, confidence)
+            };
+            h.add_asset(decimals, kind, config);
         }
         h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).expect("set prices");
         h
@@ -160,6 +173,44 @@ impl Harness {
     pub fn set_price(&mut self, asset: usize, price: f64, confidence: f64) -> Result<Signature, ChainError> {
         let input = [(self.assets[asset].mint, Self::price_input(price, confidence))];
         self.send_admin(instructions::set_prices(&self.admin.pubkey(), &input))
+    }
+
+    /// An update that keeps fees and target weights and posts `prices`
+    /// (0.1% confidence), with the next nonce and a 100-slot expiry.
+    pub fn oracle_update(&mut self, prices: &[f64]) -> OracleUpdate {
+        let protocol = self.protocol();
+        let slot = self.slot();
+        let target_weights = (0..self.assets.len()).map(|i| self.asset(i).raw.config.target_weight).collect();
+        OracleUpdate {
+            nonce: protocol.raw.oracle_nonce + 1,
+            expiry_slot: slot + 100,
+            prices: prices.iter().map(|p| Self::price_input(*p, p / 1000.0)).collect(),
+            target_weights,
+            sigma_p: fixed(0.02),
+            lambda: fixed(2.0),
+            reference_value: fixed(1_000_000.0),
+            fee_mint: protocol.raw.fee_mint,
+            fee_redeem: protocol.raw.fee_redeem,
+        }
+    }
+
+    /// Submits `update` signed by `signers`, listing `listed` as the oracle accounts.
+    pub fn submit_update_as(
+        &mut self,
+        update: OracleUpdate,
+        listed: &[Pubkey],
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
+        let ix = instructions::submit_update(update, &self.reserve_assets(), listed);
+        self.chain.send(&[ix], &self.admin, signers)
+    }
+
+    /// Submits `update` signed by the first two oracles (the quorum).
+    pub fn submit_update(&mut self, update: OracleUpdate) -> Result<Signature, ChainError> {
+        let oracles: Vec<Keypair> = self.oracles[..2].iter().map(|k| k.insecure_clone()).collect();
+        let listed: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
+        let signers: Vec<&Keypair> = oracles.iter().collect();
+        self.submit_update_as(update, &listed, &signers)
     }
 
     pub fn pause(&mut self, bits: u8) {

@@ -58,6 +58,10 @@ pub mod bounds {
     pub const STALENESS_SLOTS_HIGHEST: u64 = 9_000;
     /// The smoothing horizon of the conservative price: at most about a day.
     pub const EMA_SLOTS_HIGHEST: u64 = 216_000;
+    /// The smoothed price moves at most 0.1% of itself per slot.
+    pub const SMOOTHED_GROWTH_PER_SLOT: (i64, i64) = (1, 1000);
+    /// Target weights must sum to one within 10^-6.
+    pub const WEIGHT_SUM_TOLERANCE: (i64, i64) = (1, 1_000_000);
     /// Per-window mint and redeem limits: at most 10^10 stablecoins.
     pub const WINDOW_LIMIT_HIGHEST: u64 = 10_000_000_000 * 1_000_000;
     /// Action proposals pass with at least 66% of the votes cast.

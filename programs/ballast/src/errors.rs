@@ -121,6 +121,26 @@ ballast_errors! {
     InsufficientStake,
     #[msg("the accounts do not match the proposal")]
     ProposalAccountMismatch,
+    #[msg("the oracle update's nonce is not above the last accepted one")]
+    OracleReplay,
+    #[msg("the oracle update has expired")]
+    OracleUpdateExpired,
+    #[msg("an oracle signed the update twice")]
+    DuplicateOracleSigner,
+    #[msg("a signer of the update is not a registered oracle")]
+    UnknownOracleSigner,
+    #[msg("an oracle account listed for the update did not sign it")]
+    OracleSignatureMissing,
+    #[msg("fewer registered oracles signed the update than the quorum")]
+    OracleQuorumNotMet,
+    #[msg("the update needs one price and one target weight per reserve asset")]
+    UpdateLengthMismatch,
+    #[msg("target weights must each lie in [0, 1] and sum to 1")]
+    WeightsDoNotSumToOne,
+    #[msg("the target weights would move more than u_max in this window")]
+    WeightMoveTooLarge,
+    #[msg("a price moved more than the largest jump allowed per update")]
+    PriceJumpTooLarge,
 }
 
 #[cfg(test)]

@@ -119,3 +119,13 @@ pub struct ActionExecuted {
     pub proposal: Pubkey,
     pub action: Action,
 }
+
+#[event]
+pub struct OracleUpdateAccepted {
+    pub nonce: u64,
+    pub signers: u8,
+    pub slot: u64,
+    pub sigma_p_bits: i128,
+    pub fee_mint_bits: i128,
+    pub fee_redeem_bits: i128,
+}

@@ -48,6 +48,13 @@ pub mod ballast {
         handle_set_prices(ctx, prices)
     }
 
+    pub fn submit_update<'info>(
+        ctx: Context<'info, SubmitUpdate<'info>>,
+        update: OracleUpdate,
+    ) -> Result<()> {
+        handle_submit_update(ctx, update)
+    }
+
     pub fn mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {
         handle_mint(ctx, amount)
     }

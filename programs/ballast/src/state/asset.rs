@@ -84,6 +84,14 @@ pub enum PriceSide {
     Higher,
 }
 
+fn abs_diff(a: I80F48, b: I80F48) -> I80F48 {
+    if a >= b {
+        a - b
+    } else {
+        b - a
+    }
+}
+
 impl Asset {
     /// Checks a posted price before it is stored: positive, with a
     /// confidence between zero and the price. Shared by every price writer.
@@ -95,26 +103,40 @@ impl Asset {
         Ok(())
     }
 
-    /// Stores a validated price and moves the smoothed price toward it by the
-    /// fraction of the EMA horizon that has elapsed since the last price.
+    /// Stores a validated price and moves the smoothed price toward it: by
+    /// the fraction of the EMA horizon elapsed since the last price, and by
+    /// at most `SMOOTHED_GROWTH_PER_SLOT` of itself per elapsed slot, so that
+    /// one print after a quiet spell cannot drag the conservative price.
+    /// A spot price may move at most `max_jump` (relative) per update.
     pub fn apply_price(
         &mut self,
         price: I80F48,
         confidence: I80F48,
         slot: u64,
         ema_slots: u64,
+        max_jump: I80F48,
     ) -> Result<()> {
         Self::validate_price_update(price, confidence)?;
+        let previous = self.price.get();
+        if previous > 0 {
+            let jump = math::div_ceil(abs_diff(price, previous), previous)?;
+            require!(jump <= max_jump, BallastError::PriceJumpTooLarge);
+        }
         let smoothed = self.smoothed_price.get();
         let new_smoothed = if smoothed <= 0 {
             price
         } else {
-            let elapsed = slot.saturating_sub(self.price_slot).min(ema_slots);
-            let step = I80F48::from_num(elapsed) / I80F48::from_num(ema_slots);
-            let delta = price.checked_sub(smoothed).ok_or_else(math::overflow)?;
-            smoothed
-                .checked_add(delta.checked_mul(step).ok_or_else(math::overflow)?)
-                .ok_or_else(math::overflow)?
+            let elapsed = slot.saturating_sub(self.price_slot);
+            let weight = I80F48::from_num(elapsed.min(ema_slots)) / I80F48::from_num(ema_slots);
+            let ema_step = math::mul_floor(abs_diff(price, smoothed), weight)?;
+            let growth = ratio(bounds::SMOOTHED_GROWTH_PER_SLOT.0, bounds::SMOOTHED_GROWTH_PER_SLOT.1);
+            let cap = math::mul_floor(math::mul_floor(smoothed, growth)?, I80F48::from_num(elapsed.max(1)))?;
+            let step = ema_step.min(cap);
+            if price >= smoothed {
+                math::add(smoothed, step)?
+            } else {
+                math::sub(smoothed, step)?
+            }
         };
         self.price = price.into();
         self.price_confidence = confidence.into();

@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol};
 
-const PROTOCOL_PARAMS: usize = 9;
+const PROTOCOL_PARAMS: usize = 11;
 const ASSET_PARAMS: usize = 4;
 /// Entries in `Governance::last_change_epoch`.
 pub const PARAM_SLOTS: usize = PROTOCOL_PARAMS + ASSET_PARAMS * MAX_ASSETS;
@@ -24,6 +24,8 @@ pub enum ParamKey {
     MintLimitPerWindow,
     RedeemLimitPerWindow,
     PriceEmaSlots,
+    UMax,
+    MaxPriceJump,
     AssetWeightCap { index: u8 },
     AssetRiskWeight { index: u8 },
     AssetMaxStalenessSlots { index: u8 },
@@ -58,6 +60,8 @@ impl ParamKey {
             ParamKey::MintLimitPerWindow => 6,
             ParamKey::RedeemLimitPerWindow => 7,
             ParamKey::PriceEmaSlots => 8,
+            ParamKey::UMax => 9,
+            ParamKey::MaxPriceJump => 10,
             ParamKey::AssetWeightCap { index } => asset(index, 0),
             ParamKey::AssetRiskWeight { index } => asset(index, 1),
             ParamKey::AssetMaxStalenessSlots { index } => asset(index, 2),
@@ -93,6 +97,7 @@ impl ParamKey {
                 (I80F48::ONE, whole(bounds::WINDOW_LIMIT_HIGHEST))
             }
             ParamKey::PriceEmaSlots => (I80F48::ONE, whole(bounds::EMA_SLOTS_HIGHEST)),
+            ParamKey::UMax | ParamKey::MaxPriceJump => (math::EPSILON, I80F48::ONE),
             ParamKey::AssetWeightCap { .. } => (math::EPSILON, I80F48::ONE),
             ParamKey::AssetRiskWeight { .. } => (I80F48::ZERO, I80F48::ONE),
             ParamKey::AssetMaxStalenessSlots { .. } => {
@@ -113,6 +118,7 @@ impl ParamKey {
             ParamKey::FeeMin | ParamKey::FeeMax => ratio(1, 1000),
             ParamKey::MintLimitPerWindow | ParamKey::RedeemLimitPerWindow => whole(1_000_000),
             ParamKey::AssetWeightCap { .. } | ParamKey::AssetRiskWeight { .. } => ratio(1, 100),
+            ParamKey::UMax | ParamKey::MaxPriceJump => ratio(1, 100),
             ParamKey::AssetMaxConfidence { .. } => ratio(1, 1000),
             ParamKey::LimitWindowSlots | ParamKey::PriceEmaSlots | ParamKey::AssetMaxStalenessSlots { .. } => {
                 I80F48::ONE
@@ -151,6 +157,8 @@ impl ParamKey {
             ParamKey::MintLimitPerWindow => whole(params.mint_limit_per_window),
             ParamKey::RedeemLimitPerWindow => whole(params.redeem_limit_per_window),
             ParamKey::PriceEmaSlots => whole(params.price_ema_slots),
+            ParamKey::UMax => fixed(params.u_max),
+            ParamKey::MaxPriceJump => fixed(params.max_price_jump),
             asset_key => {
                 let config = &self.asset_for(asset)?.config;
                 match asset_key {
@@ -178,6 +186,8 @@ impl ParamKey {
             ParamKey::MintLimitPerWindow => params.mint_limit_per_window = count()?,
             ParamKey::RedeemLimitPerWindow => params.redeem_limit_per_window = count()?,
             ParamKey::PriceEmaSlots => params.price_ema_slots = count()?,
+            ParamKey::UMax => params.u_max = value.into(),
+            ParamKey::MaxPriceJump => params.max_price_jump = value.into(),
             asset_key => {
                 let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
                 require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);
@@ -219,6 +229,8 @@ mod tests {
             ParamKey::MintLimitPerWindow,
             ParamKey::RedeemLimitPerWindow,
             ParamKey::PriceEmaSlots,
+            ParamKey::UMax,
+            ParamKey::MaxPriceJump,
         ];
         for index in 0..MAX_ASSETS as u8 {
             keys.extend([

@@ -18,6 +18,10 @@ pub struct Protocol {
     pub oracles: [Pubkey; MAX_ORACLES],
     pub oracle_count: u8,
     pub oracle_quorum: u8,
+    /// The nonce of the last accepted oracle update; each must be larger.
+    pub oracle_nonce: u64,
+    /// The risk figures of the last oracle update.
+    pub risk: RiskState,
     pub stable_mint: Pubkey,
     pub bump: u8,
     pub stable_mint_bump: u8,
@@ -59,6 +63,23 @@ pub struct Params {
     pub redeem_limit_per_window: u64,
     /// Horizon of the exponential smoothing of prices.
     pub price_ema_slots: u64,
+    /// u_max: how far target weights may move per window, as turnover
+    /// (half the sum of absolute weight changes).
+    pub u_max: FixedBits,
+    /// The largest relative move of a spot price from one update to the next.
+    pub max_price_jump: FixedBits,
+}
+
+/// What the oracle last said about risk (spec sections 2 and 6).
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RiskState {
+    /// Portfolio volatility sigma_p.
+    pub sigma_p: FixedBits,
+    /// Dynamic risk aversion lambda.
+    pub lambda: FixedBits,
+    /// The reference reserve value for Delta V / V over the breaker window.
+    pub reference_value: FixedBits,
+    pub updated_slot: u64,
 }
 
 /// Mint and redeem volume in the current settlement window.
@@ -67,6 +88,8 @@ pub struct LimitWindow {
     pub start_slot: u64,
     pub minted: u64,
     pub redeemed: u64,
+    /// Target-weight turnover accepted from the oracle in this window.
+    pub weight_turnover: FixedBits,
 }
 
 impl Params {
@@ -107,6 +130,11 @@ impl Params {
         );
         require!(
             (1..=bounds::EMA_SLOTS_HIGHEST).contains(&self.price_ema_slots),
+            BallastError::ParameterOutOfBounds
+        );
+        let fraction = |x: FixedBits| x.get() > 0 && x.get() <= I80F48::ONE;
+        require!(
+            fraction(self.u_max) && fraction(self.max_price_jump),
             BallastError::ParameterOutOfBounds
         );
         Ok(())
@@ -151,6 +179,20 @@ impl Protocol {
             self.params.mint_limit_per_window,
             BallastError::MintLimitExceeded,
         )
+    }
+
+    /// Counts target-weight `turnover` against this window's u_max.
+    pub fn record_weight_turnover(&mut self, slot: u64, turnover: I80F48) -> Result<()> {
+        self.roll_window(slot);
+        let total = self
+            .window
+            .weight_turnover
+            .get()
+            .checked_add(turnover)
+            .ok_or_else(crate::math::overflow)?;
+        require!(total <= self.params.u_max.get(), BallastError::WeightMoveTooLarge);
+        self.window.weight_turnover = total.into();
+        Ok(())
     }
 
     /// Counts `amount` redeemed against this window's limit.

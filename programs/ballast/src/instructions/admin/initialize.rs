@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::events::ProtocolInitialized;
 use crate::instructions::account_creation::{create_pda_account, is_uncreated};
 use crate::math::{FixedBits, I80F48};
-use crate::state::{validate_oracle_set, LimitWindow, Params, Protocol};
+use crate::state::{validate_oracle_set, LimitWindow, Params, Protocol, RiskState};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
 pub struct InitializeArgs {
@@ -82,6 +82,8 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
         oracles: args.oracles,
         oracle_count: args.oracle_count,
         oracle_quorum: args.oracle_quorum,
+        oracle_nonce: 0,
+        risk: RiskState::default(),
         stable_mint: accounts.stable_mint.key(),
         bump: protocol_bump,
         stable_mint_bump: mint_bump,

@@ -41,6 +41,7 @@ pub fn handle_set_prices<'info>(
             input.confidence.get(),
             slot,
             protocol.params.price_ema_slots,
+            protocol.params.max_price_jump.get(),
         )?;
         asset.exit(&crate::ID)?;
         emit!(PriceSet {

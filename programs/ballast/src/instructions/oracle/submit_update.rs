@@ -1,0 +1,128 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{bounds, MAX_ORACLES, PROTOCOL_SEED};
+use crate::errors::BallastError;
+use crate::events::OracleUpdateAccepted;
+use crate::math::{self, ratio, FixedBits, I80F48};
+use crate::state::{Asset, Protocol, RiskState};
+
+use super::set_prices::PriceInput;
+
+/// A price, risk and policy update computed off-chain (Monte Carlo, QP, MPC).
+/// `prices` and `target_weights` hold one entry per reserve asset, in index order.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct OracleUpdate {
+    /// Strictly larger than the last accepted update's.
+    pub nonce: u64,
+    /// The last slot at which the update may land.
+    pub expiry_slot: u64,
+    pub prices: Vec<PriceInput>,
+    pub target_weights: Vec<FixedBits>,
+    pub sigma_p: FixedBits,
+    pub lambda: FixedBits,
+    pub reference_value: FixedBits,
+    pub fee_mint: FixedBits,
+    pub fee_redeem: FixedBits,
+}
+
+#[derive(Accounts)]
+pub struct SubmitUpdate<'info> {
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+}
+
+/// Accepts an oracle update signed by at least M of the N registered oracle
+/// keys. The oracles sign as transaction signers: the runtime has verified
+/// every signature before the program runs, so there is no precompile data
+/// to parse and no offset to get wrong; one relayer collects the M
+/// signatures on the same message and submits it.
+///
+/// Remaining accounts: every `Asset` (writable, in index order), then the
+/// oracle accounts that signed.
+pub fn handle_submit_update<'info>(ctx: Context<'info, SubmitUpdate<'info>>, update: OracleUpdate) -> Result<()> {
+    let protocol = &mut ctx.accounts.protocol;
+    let asset_count = protocol.asset_count as usize;
+    require!(
+        update.prices.len() == asset_count && update.target_weights.len() == asset_count,
+        BallastError::UpdateLengthMismatch
+    );
+    require!(ctx.remaining_accounts.len() >= asset_count, BallastError::IncompleteReserve);
+    let (assets, signers) = ctx.remaining_accounts.split_at(asset_count);
+    let signer_count = verify_oracle_quorum(protocol, signers)?;
+
+    let slot = Clock::get()?.slot;
+    require!(update.nonce > protocol.oracle_nonce, BallastError::OracleReplay);
+    require!(slot <= update.expiry_slot, BallastError::OracleUpdateExpired);
+    protocol.params.check_fee(update.fee_mint.get())?;
+    protocol.params.check_fee(update.fee_redeem.get())?;
+    check_weights(&update.target_weights)?;
+
+    let mut turnover = I80F48::ZERO;
+    for (index, info) in assets.iter().enumerate() {
+        require_keys_eq!(info.key(), protocol.assets[index], BallastError::IncompleteReserve);
+        let mut asset = Account::<Asset>::try_from(info)?;
+        let input = update.prices[index];
+        asset.apply_price(
+            input.price.get(),
+            input.confidence.get(),
+            slot,
+            protocol.params.price_ema_slots,
+            protocol.params.max_price_jump.get(),
+        )?;
+        let new_weight = update.target_weights[index];
+        let old_weight = asset.config.target_weight.get();
+        turnover = math::add(turnover, (new_weight.get() - old_weight).abs())?;
+        asset.config.target_weight = new_weight;
+        asset.exit(&crate::ID)?;
+    }
+    // Turnover counts each unit of weight once: half the sum of the moves.
+    protocol.record_weight_turnover(slot, turnover / 2)?;
+
+    protocol.oracle_nonce = update.nonce;
+    protocol.fee_mint = update.fee_mint;
+    protocol.fee_redeem = update.fee_redeem;
+    protocol.risk = RiskState {
+        sigma_p: update.sigma_p,
+        lambda: update.lambda,
+        reference_value: update.reference_value,
+        updated_slot: slot,
+    };
+    emit!(OracleUpdateAccepted {
+        nonce: update.nonce,
+        signers: signer_count,
+        slot,
+        sigma_p_bits: update.sigma_p.bits,
+        fee_mint_bits: update.fee_mint.bits,
+        fee_redeem_bits: update.fee_redeem.bits,
+    });
+    Ok(())
+}
+
+/// Counts the distinct registered oracles among `signers`, each of which
+/// must have signed, and checks the quorum.
+fn verify_oracle_quorum(protocol: &Protocol, signers: &[AccountInfo]) -> Result<u8> {
+    let registered = &protocol.oracles[..protocol.oracle_count as usize];
+    let mut seen = [Pubkey::default(); MAX_ORACLES];
+    let mut count = 0usize;
+    for info in signers {
+        require!(registered.contains(info.key), BallastError::UnknownOracleSigner);
+        require!(!seen[..count].contains(info.key), BallastError::DuplicateOracleSigner);
+        require!(info.is_signer, BallastError::OracleSignatureMissing);
+        seen[count] = info.key();
+        count += 1;
+    }
+    require!(count >= protocol.oracle_quorum as usize, BallastError::OracleQuorumNotMet);
+    Ok(count as u8)
+}
+
+fn check_weights(weights: &[FixedBits]) -> Result<()> {
+    let mut sum = I80F48::ZERO;
+    for weight in weights {
+        let w = weight.get();
+        require!(w >= 0 && w <= I80F48::ONE, BallastError::WeightsDoNotSumToOne);
+        sum = math::add(sum, w)?;
+    }
+    let tolerance = ratio(bounds::WEIGHT_SUM_TOLERANCE.0, bounds::WEIGHT_SUM_TOLERANCE.1);
+    require!((sum - I80F48::ONE).abs() <= tolerance, BallastError::WeightsDoNotSumToOne);
+    Ok(())
+}
