@@ -199,11 +199,32 @@ fn a_stale_price_is_refused() {
     let result = h.redeem(&alice, USDC, 1_000_000);
     h.assert_refused(result, BallastError::StalePrice, &before);
 
-    // WBTC's stale price spoils the valuation a USDC mint needs.
+    // With a fresh USDC price, USDC mints go on: WBTC's stale feed does not
+    // stop other assets.
     h.set_price(USDC, 1.0, 0.001).unwrap();
+    h.mint(&alice, USDC, 1_000_000).expect("a stale WBTC price does not block USDC");
+}
+
+#[test]
+fn an_asset_without_a_usable_price_counts_as_worthless() {
+    // Capital 50,000 USDC, 100,000 minted with USDC and 1 BTC minted at
+    // $60,000: V = 210,000, S = 159,520, CR = 1.32. Valued at zero, WBTC
+    // leaves V = 150,000 and CR = 0.94: below CR_crit, so minting halts.
+    let mut h = Harness::new();
+    h.contribute(USDC, 50_000_000_000);
+    let alice = h.holder(USDC, 500_000_000_000);
+    h.fund(&alice, WBTC, 100_000_000);
+    h.mint(&alice, USDC, 100_000_000_000).unwrap();
+    h.mint(&alice, WBTC, 100_000_000).unwrap();
+    h.warp_slots(STALENESS_SLOTS + 1);
+    h.set_price(USDC, 1.0, 0.001).unwrap();
+    let extra = holder_accounts(&mut h, &alice);
     let before = h.snapshot(&extra);
-    let result = h.mint(&alice, USDC, 1_000_000);
-    h.assert_refused(result, BallastError::StalePrice, &before);
+    let result = h.mint(&alice, USDC, 1_000_000_000);
+    h.assert_refused(result, BallastError::MintHaltedBelowCritical, &before);
+    // A fresh WBTC price restores it.
+    h.set_price(WBTC, WBTC_PRICE, 60.0).unwrap();
+    h.mint(&alice, USDC, 1_000_000_000).unwrap();
 }
 
 #[test]

@@ -170,13 +170,16 @@ fn a_flash_stake_cannot_vote_and_leave() {
     h.assert_refused(result, BallastError::StakeLocked, &before);
 
     // Staked after the proposal opened, the stake counts but is locked
-    // until the vote ends.
+    // until the vote's timelock ends, through the end of voting.
     h.stake(&flash, 10_000 * STABLECOIN).unwrap();
     h.vote(&flash, id, value(1.19)).unwrap();
     let result = h.unstake(&flash, 10_000 * STABLECOIN);
     assert!(result.unwrap_err().is(BallastError::StakeLocked));
     h.warp_slots(VOTING_SLOTS);
-    h.unstake(&flash, 10_000 * STABLECOIN).expect("free once the vote has ended");
+    let result = h.unstake(&flash, 10_000 * STABLECOIN);
+    assert!(result.unwrap_err().is(BallastError::StakeLocked), "still locked in the timelock");
+    h.warp_past_timelock(id);
+    h.unstake(&flash, 10_000 * STABLECOIN).expect("free once the timelock has ended");
     assert_eq!(h.proposal(id).total_weight, 10_000 * STABLECOIN as u128);
 }
 
@@ -210,6 +213,19 @@ fn a_parameter_changes_at_most_once_per_epoch() {
     let before = h.snapshot(&[pda::governance(), pda::proposal(second)]);
     let result = h.execute_param(second);
     h.assert_refused(result, BallastError::ParamChangedThisEpoch, &before);
+}
+
+#[test]
+fn a_proposers_stake_is_locked_while_the_proposal_is_decided() {
+    let mut h = Harness::with_governance();
+    let proposer = h.staker(1_000 * STABLECOIN);
+    let id = h.propose(&proposer, ProposalKind::Param(ParamKey::CrMin)).unwrap();
+    let extra = governance_accounts(&h, &[&proposer]);
+    let before = h.snapshot(&extra);
+    let result = h.unstake(&proposer, 1_000 * STABLECOIN);
+    h.assert_refused(result, BallastError::StakeLocked, &before);
+    h.warp_past_timelock(id);
+    h.unstake(&proposer, 1_000 * STABLECOIN).unwrap();
 }
 
 #[test]

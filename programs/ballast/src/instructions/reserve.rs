@@ -7,7 +7,8 @@ use crate::math::{self, I80F48};
 use crate::state::{Asset, Protocol};
 
 pub struct ReserveValuation {
-    /// V, at lower conservative prices, rounded down.
+    /// V, at lower conservative prices, rounded down; assets without a
+    /// usable price count as worthless.
     pub total: I80F48,
     /// V_i of the asset the instruction acts on.
     pub asset_value: I80F48,
@@ -30,10 +31,10 @@ pub fn value_reserve(
     for (info, address) in assets.iter().zip(expected) {
         require_keys_eq!(info.key(), *address, BallastError::IncompleteReserve);
         let value = if info.key() == current.key() {
-            asset_value = current.reserve_value_floor(slot)?;
+            asset_value = current.collateral_value_floor(slot)?;
             asset_value
         } else {
-            Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?.reserve_value_floor(slot)?
+            Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?.collateral_value_floor(slot)?
         };
         total = math::add(total, value)?;
     }

@@ -17,7 +17,7 @@ pub struct Propose<'info> {
     pub protocol: Box<Account<'info, Protocol>>,
     #[account(mut, seeds = [GOVERNANCE_SEED], bump = governance.bump)]
     pub governance: Box<Account<'info, Governance>>,
-    #[account(seeds = [STAKE_SEED, proposer.key().as_ref()], bump = position.bump)]
+    #[account(mut, seeds = [STAKE_SEED, proposer.key().as_ref()], bump = position.bump)]
     pub position: Box<Account<'info, StakePosition>>,
     /// CHECK: the next proposal's PDA, created by the handler.
     #[account(mut, seeds = [PROPOSAL_SEED, governance.proposal_count.to_le_bytes().as_ref()], bump)]
@@ -75,6 +75,11 @@ pub fn handle_propose(ctx: Context<Propose>, kind: ProposalKind) -> Result<()> {
     });
     proposal.try_serialize(&mut &mut accounts.proposal.try_borrow_mut_data()?[..])?;
     governance.proposal_count += 1;
+    // The stake that qualified the proposer stays put while it is decided,
+    // so the same stablecoins cannot open proposals from key after key.
+    let position = &mut accounts.position;
+    let lock = proposal.timelock_end_slot(governance.config.timelock_slots);
+    position.locked_until_slot = position.locked_until_slot.max(lock);
     emit!(Proposed {
         proposal: accounts.proposal.key(),
         id,

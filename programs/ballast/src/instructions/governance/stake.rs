@@ -57,7 +57,7 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
             reserved: [0; 64],
         })
     } else {
-        require_keys_eq!(*position_info.owner, crate::ID, BallastError::InvalidAssetAccount);
+        require_keys_eq!(*position_info.owner, crate::ID, ErrorCode::AccountOwnedByWrongProgram);
         Box::new(StakePosition::try_deserialize(&mut &position_info.try_borrow_data()?[..])?)
     };
     position.amount = position.amount.checked_add(amount).ok_or_else(math::overflow)?;

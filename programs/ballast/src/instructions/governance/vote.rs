@@ -23,8 +23,9 @@ pub struct CastVote<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Votes with the whole stake, which stays locked until voting ends: stake
-/// added after a proposal opens counts, but cannot leave before the vote does.
+/// Votes with the whole stake, which stays locked until the proposal's
+/// timelock ends: stake added after a proposal opens counts, but cannot
+/// leave before the result it helped decide can execute.
 pub fn handle_vote(ctx: Context<CastVote>, ballot: Ballot) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     let proposal = &mut accounts.proposal;
@@ -51,7 +52,8 @@ pub fn handle_vote(ctx: Context<CastVote>, ballot: Ballot) -> Result<()> {
         .checked_add(weight as u128)
         .ok_or_else(math::overflow)?;
     let position = &mut accounts.position;
-    position.locked_until_slot = position.locked_until_slot.max(proposal.voting_end_slot);
+    let lock = proposal.timelock_end_slot(accounts.governance.config.timelock_slots);
+    position.locked_until_slot = position.locked_until_slot.max(lock);
 
     let voter = accounts.voter.key();
     let proposal_key = proposal.key();
