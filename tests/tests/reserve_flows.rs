@@ -1,6 +1,7 @@
 //! Mint and redeem with each of the three assets, with exact fee accounting
 //! and the books checked against the vaults after every step.
 
+use ballast::errors::BallastError;
 use ballast_sdk::Chain;
 use ballast_tests::expected;
 use ballast_tests::*;
@@ -122,17 +123,29 @@ fn the_conservative_price_is_the_lower_for_mints_and_the_higher_for_redemptions(
 }
 
 #[test]
-fn limits_reset_in_the_next_window() {
+fn limits_roll_over_the_window() {
     let mut h = Harness::new();
     h.contribute(USDC, 500_000_000_000);
-    let alice = h.holder(USDC, 2 * MINT_LIMIT);
-    h.mint(&alice, USDC, 900_000_000_000).unwrap();
-    let slot = h.slot();
-    let next_window = (slot / WINDOW_SLOTS + 1) * WINDOW_SLOTS;
-    h.chain.warp_to_slot(next_window).unwrap();
+    let alice = h.holder(USDC, 4 * MINT_LIMIT);
+    h.mint(&alice, USDC, 900_000_000_000).unwrap(); // 897,300 minted
+    let window = h.protocol().raw.window.start_slot;
+
+    // Half-way through the next window, half of that still counts: 448,650,
+    // which leaves 551,350 of the 1,000,000 limit.
+    h.chain.warp_to_slot(window + WINDOW_SLOTS + WINDOW_SLOTS / 2).unwrap();
     h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).unwrap();
-    h.mint(&alice, USDC, 900_000_000_000).expect("a new window has room again");
+    let extra = [h.asset_account(&alice, USDC), h.stable_account(&alice)];
+    let before = h.snapshot(&extra);
+    let result = h.mint(&alice, USDC, 600_000_000_000); // 598,200
+    h.assert_refused(result, BallastError::MintLimitExceeded, &before);
+    h.mint(&alice, USDC, 550_000_000_000).expect("548,350 fits"); // 548,350
+
+    // A whole window later nothing carries over.
+    h.chain.warp_to_slot(window + 4 * WINDOW_SLOTS).unwrap();
+    h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).unwrap();
+    h.mint(&alice, USDC, 1_000_000_000_000).expect("a fresh window has the whole limit");
     let protocol = h.protocol();
-    assert_eq!(protocol.raw.window.start_slot, next_window);
+    assert_eq!(protocol.raw.window.start_slot, window + 4 * WINDOW_SLOTS);
+    assert_eq!(protocol.raw.window.previous_minted, 0);
     h.check_books();
 }

@@ -82,12 +82,17 @@ pub struct RiskState {
     pub updated_slot: u64,
 }
 
-/// Mint and redeem volume in the current settlement window.
+/// Mint and redeem volume in the current settlement window and the one
+/// before it. The limits roll: the previous window's volume still counts,
+/// fading linearly to nothing over the current window, so no burst across a
+/// window boundary can reach twice the limit.
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default)]
 pub struct LimitWindow {
     pub start_slot: u64,
     pub minted: u64,
     pub redeemed: u64,
+    pub previous_minted: u64,
+    pub previous_redeemed: u64,
     /// Target-weight turnover accepted from the oracle in this window.
     pub weight_turnover: FixedBits,
 }
@@ -159,22 +164,41 @@ impl Protocol {
         Ok(())
     }
 
-    /// Starts a new settlement window when the current one has ended.
+    /// Starts a new settlement window when the current one has ended,
+    /// carrying its volume over when the new one follows on directly.
     fn roll_window(&mut self, slot: u64) {
         let length = self.params.limit_window_slots;
-        if slot >= self.window.start_slot.saturating_add(length) {
-            self.window = LimitWindow {
-                start_slot: slot - slot % length,
-                ..LimitWindow::default()
-            };
+        let current = self.window;
+        if slot < current.start_slot.saturating_add(length) {
+            return;
         }
+        let start_slot = slot - slot % length;
+        let follows_on = start_slot == current.start_slot + length;
+        self.window = LimitWindow {
+            start_slot,
+            previous_minted: if follows_on { current.minted } else { 0 },
+            previous_redeemed: if follows_on { current.redeemed } else { 0 },
+            ..LimitWindow::default()
+        };
     }
 
-    /// Counts `amount` minted against this window's limit.
+    /// The share of the previous window's `volume` that still counts at
+    /// `slot`, rounded up: all of it at the start of the window, none at its end.
+    fn carried_over(&self, volume: u64, slot: u64) -> Result<u64> {
+        let length = self.params.limit_window_slots as u128;
+        let end = self.window.start_slot as u128 + length;
+        let remaining = end.saturating_sub(slot as u128);
+        let carried = (volume as u128 * remaining).div_ceil(length);
+        u64::try_from(carried).map_err(|_| crate::math::overflow())
+    }
+
+    /// Counts `amount` minted against the rolling mint limit.
     pub fn record_mint(&mut self, slot: u64, amount: u64) -> Result<()> {
         self.roll_window(slot);
+        let carried = self.carried_over(self.window.previous_minted, slot)?;
         add_within_limit(
             &mut self.window.minted,
+            carried,
             amount,
             self.params.mint_limit_per_window,
             BallastError::MintLimitExceeded,
@@ -195,11 +219,13 @@ impl Protocol {
         Ok(())
     }
 
-    /// Counts `amount` redeemed against this window's limit.
+    /// Counts `amount` redeemed against the rolling redeem limit.
     pub fn record_redeem(&mut self, slot: u64, amount: u64) -> Result<()> {
         self.roll_window(slot);
+        let carried = self.carried_over(self.window.previous_redeemed, slot)?;
         add_within_limit(
             &mut self.window.redeemed,
+            carried,
             amount,
             self.params.redeem_limit_per_window,
             BallastError::RedeemLimitExceeded,
@@ -207,14 +233,16 @@ impl Protocol {
     }
 }
 
-fn add_within_limit(used: &mut u64, amount: u64, limit: u64, exceeded: BallastError) -> Result<()> {
-    match used.checked_add(amount) {
-        Some(total) if total <= limit => {
-            *used = total;
-            Ok(())
-        }
-        _ => Err(exceeded.into()),
-    }
+/// Adds `amount` to `used` if `used + carried + amount` stays within `limit`.
+fn add_within_limit(used: &mut u64, carried: u64, amount: u64, limit: u64, exceeded: BallastError) -> Result<()> {
+    let within = used
+        .checked_add(amount)
+        .filter(|new_used| new_used.checked_add(carried).is_some_and(|total| total <= limit));
+    let Some(new_used) = within else {
+        return Err(exceeded.into());
+    };
+    *used = new_used;
+    Ok(())
 }
 
 /// An oracle set holds 1 to `MAX_ORACLES` distinct, non-default keys and a
