@@ -62,7 +62,7 @@ pub enum ProposalArgs {
     Param {
         /// cr_crit, cr_min, cr_target, fee_min, fee_max, limit_window_slots,
         /// mint_limit_per_window, redeem_limit_per_window, price_ema_slots,
-        /// u_max, max_price_jump, or
+        /// u_max, max_price_jump, guardian_pause_slots, or
         /// (with --asset) weight_cap, risk_weight, max_staleness_slots, max_confidence.
         name: String,
         /// The asset's index, for asset parameters.

@@ -12,61 +12,29 @@ use crate::amount::format_amount;
 
 const STABLE_DECIMALS: u8 = ballast_sdk::program::constants::STABLE_DECIMALS;
 
-/// The parameter names the CLI accepts; asset parameters also need the asset's index.
-pub const PARAM_NAMES: &[&str] = &[
-    "cr_crit",
-    "cr_min",
-    "cr_target",
-    "fee_min",
-    "fee_max",
-    "limit_window_slots",
-    "mint_limit_per_window",
-    "redeem_limit_per_window",
-    "price_ema_slots",
-    "u_max",
-    "max_price_jump",
-    "weight_cap",
-    "risk_weight",
-    "max_staleness_slots",
-    "max_confidence",
-];
+/// The parameter names, as the CLI accepts them.
+pub fn param_names() -> Vec<&'static str> {
+    ParamKey::all(0).iter().map(|k| k.name()).collect()
+}
 
+/// The parameter called `name`; asset parameters also need the asset's index.
 pub fn param_key(name: &str, asset: Option<u8>) -> Result<ParamKey> {
-    let protocol_key = match name {
-        "cr_crit" => Some(ParamKey::CrCrit),
-        "cr_min" => Some(ParamKey::CrMin),
-        "cr_target" => Some(ParamKey::CrTarget),
-        "fee_min" => Some(ParamKey::FeeMin),
-        "fee_max" => Some(ParamKey::FeeMax),
-        "limit_window_slots" => Some(ParamKey::LimitWindowSlots),
-        "mint_limit_per_window" => Some(ParamKey::MintLimitPerWindow),
-        "redeem_limit_per_window" => Some(ParamKey::RedeemLimitPerWindow),
-        "price_ema_slots" => Some(ParamKey::PriceEmaSlots),
-        "u_max" => Some(ParamKey::UMax),
-        "max_price_jump" => Some(ParamKey::MaxPriceJump),
-        _ => None,
-    };
-    if let Some(key) = protocol_key {
-        if asset.is_some() {
-            bail!("`{name}` is a protocol parameter: drop --asset");
-        }
-        return Ok(key);
+    let key = ParamKey::all(asset.unwrap_or(0))
+        .into_iter()
+        .find(|key| key.name() == name)
+        .with_context(|| format!("unknown parameter `{name}`; the parameters are: {}", param_names().join(", ")))?;
+    match (key.asset_index(), asset) {
+        (Some(_), None) => bail!("`{name}` is an asset parameter: add --asset INDEX"),
+        (None, Some(_)) => bail!("`{name}` is a protocol parameter: drop --asset"),
+        _ => Ok(key),
     }
-    let index = || asset.with_context(|| format!("`{name}` is an asset parameter: add --asset INDEX"));
-    Ok(match name {
-        "weight_cap" => ParamKey::AssetWeightCap { index: index()? },
-        "risk_weight" => ParamKey::AssetRiskWeight { index: index()? },
-        "max_staleness_slots" => ParamKey::AssetMaxStalenessSlots { index: index()? },
-        "max_confidence" => ParamKey::AssetMaxConfidence { index: index()? },
-        _ => bail!("unknown parameter `{name}`; the parameters are: {}", PARAM_NAMES.join(", ")),
-    })
 }
 
 pub fn describe(kind: &ProposalKind) -> String {
     match kind {
         ProposalKind::Param(key) => match key.asset_index() {
-            Some(index) => format!("set {} of asset {index}", param_name(key)),
-            None => format!("set {}", param_name(key)),
+            Some(index) => format!("set {} of asset {index}", key.name()),
+            None => format!("set {}", key.name()),
         },
         ProposalKind::Action(Action::AddAsset { mint, kind, .. }) => format!("add {kind:?} asset {mint}"),
         ProposalKind::Action(Action::SetAssetEnabled { index, enabled }) => {
@@ -74,27 +42,6 @@ pub fn describe(kind: &ProposalKind) -> String {
         }
         ProposalKind::Action(Action::SetOracles { count, quorum, .. }) => format!("set a {quorum}-of-{count} oracle set"),
         ProposalKind::Action(Action::SetGuardian { guardian }) => format!("set the guardian to {guardian}"),
-    }
-}
-
-fn param_name(key: &ParamKey) -> &'static str {
-    let names = PARAM_NAMES;
-    match key {
-        ParamKey::CrCrit => names[0],
-        ParamKey::CrMin => names[1],
-        ParamKey::CrTarget => names[2],
-        ParamKey::FeeMin => names[3],
-        ParamKey::FeeMax => names[4],
-        ParamKey::LimitWindowSlots => names[5],
-        ParamKey::MintLimitPerWindow => names[6],
-        ParamKey::RedeemLimitPerWindow => names[7],
-        ParamKey::PriceEmaSlots => names[8],
-        ParamKey::UMax => names[9],
-        ParamKey::MaxPriceJump => names[10],
-        ParamKey::AssetWeightCap { .. } => names[11],
-        ParamKey::AssetRiskWeight { .. } => names[12],
-        ParamKey::AssetMaxStalenessSlots { .. } => names[13],
-        ParamKey::AssetMaxConfidence { .. } => names[14],
     }
 }
 

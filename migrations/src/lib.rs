@@ -54,6 +54,8 @@ pub struct ProtocolConfig {
     pub u_max: f64,
     /// The largest relative price move per oracle update.
     pub max_price_jump: f64,
+    /// How long a guardian pause lasts.
+    pub guardian_pause_slots: u64,
     /// Public keys; absent when the deployer generates them (the demo).
     pub guardian: Option<String>,
     pub oracles: Option<Vec<String>>,
@@ -125,6 +127,7 @@ impl Deployment {
                 price_ema_slots: p.price_ema_slots,
                 u_max: fixed(p.u_max),
                 max_price_jump: fixed(p.max_price_jump),
+                guardian_pause_slots: p.guardian_pause_slots,
             },
             fee_mint: fixed(p.fee_mint),
             fee_redeem: fixed(p.fee_redeem),

@@ -67,6 +67,17 @@ pub fn set_pause(authority: &Pubkey, paused: u8) -> Instruction {
     build(authority_only(authority), ballast::instruction::SetPause { paused }, vec![])
 }
 
+pub fn guardian_pause(guardian: &Pubkey, operations: u8) -> Instruction {
+    build(
+        ballast::accounts::GuardianPause {
+            guardian: *guardian,
+            protocol: pda::protocol(),
+        },
+        ballast::instruction::GuardianPause { operations },
+        vec![],
+    )
+}
+
 pub fn set_asset_enabled(authority: &Pubkey, asset_mint: &Pubkey, enabled: bool) -> Instruction {
     build(
         ballast::accounts::SetAssetEnabled {

@@ -20,6 +20,7 @@ pub const TBILL_PRICE: f64 = 0.984375;
 pub const WBTC_PRICE: f64 = 60_000.0;
 
 pub const STALENESS_SLOTS: u64 = 2_000;
+pub const GUARDIAN_PAUSE_SLOTS: u64 = 500;
 pub const WINDOW_SLOTS: u64 = 10_000;
 /// Per-window limits, in stablecoin units: 1,000,000 minted, 500,000 redeemed.
 pub const MINT_LIMIT: u64 = 1_000_000_000_000;
@@ -38,6 +39,7 @@ pub struct Harness {
     pub assets: Vec<TestAsset>,
     /// The registered oracle set: three keys, quorum two.
     pub oracles: Vec<Keypair>,
+    pub guardian: Keypair,
 }
 
 pub fn default_args() -> InitializeArgs {
@@ -54,6 +56,7 @@ pub fn default_args() -> InitializeArgs {
             price_ema_slots: 100,
             u_max: ratio(1, 10).into(),
             max_price_jump: ratio(9, 10).into(),
+            guardian_pause_slots: GUARDIAN_PAUSE_SLOTS,
         },
         // Exact fractions rounded down, so hand-computed fees come out whole.
         fee_mint: ratio(3, 1000).into(),
@@ -95,6 +98,7 @@ impl Harness {
             admin,
             assets: Vec::new(),
             oracles: (0..3).map(|_| Keypair::new()).collect(),
+            guardian: Keypair::new(),
         }
     }
 
@@ -106,6 +110,7 @@ impl Harness {
         for (slot, oracle) in args.oracles.iter_mut().zip(&h.oracles) {
             *slot = oracle.pubkey();
         }
+        args.guardian = h.guardian.pubkey();
         h.send_admin(instructions::initialize(&h.admin.pubkey(), args))
             .expect("initialize");
         for (decimals, kind, cap, confidence, target) in [

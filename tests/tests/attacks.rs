@@ -549,3 +549,31 @@ fn the_reserve_holds_at_most_eight_assets() {
     let result = h.send_admin(ix);
     h.assert_refused(result, BallastError::TooManyAssets, &before);
 }
+
+#[test]
+fn the_guardian_pauses_at_once_and_the_pause_lifts_on_its_own() {
+    let (mut h, alice) = funded();
+    let guardian = h.guardian.insecure_clone();
+    h.send_as(&guardian, instructions::guardian_pause(&guardian.pubkey(), PAUSE_MINT)).unwrap();
+    let extra = holder_accounts(&mut h, &alice);
+    let before = h.snapshot(&extra);
+    let result = h.mint(&alice, USDC, 1_000_000);
+    h.assert_refused(result, BallastError::OperationPaused, &before);
+    h.redeem(&alice, USDC, 1_000_000).expect("redemptions stay open");
+
+    h.warp_slots(GUARDIAN_PAUSE_SLOTS);
+    h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).unwrap();
+    h.mint(&alice, USDC, 1_000_000).expect("the pause has lifted");
+}
+
+#[test]
+fn only_the_guardian_pauses_and_only_known_bits() {
+    let (mut h, _) = funded();
+    let stranger = funded_stranger(&mut h);
+    let before = h.snapshot(&[]);
+    let result = h.send_as(&stranger, instructions::guardian_pause(&stranger.pubkey(), PAUSE_MINT));
+    h.assert_refused(result, BallastError::NotGuardian, &before);
+    let guardian = h.guardian.insecure_clone();
+    let result = h.send_as(&guardian, instructions::guardian_pause(&guardian.pubkey(), 0b1000_0000));
+    h.assert_refused(result, BallastError::ParameterOutOfBounds, &before);
+}

@@ -58,6 +58,8 @@ pub mod bounds {
     pub const STALENESS_SLOTS_HIGHEST: u64 = 9_000;
     /// The smoothing horizon of the conservative price: at most about a day.
     pub const EMA_SLOTS_HIGHEST: u64 = 216_000;
+    /// A guardian pause lasts at most about a day.
+    pub const GUARDIAN_PAUSE_SLOTS_HIGHEST: u64 = 216_000;
     /// The smoothed price moves at most 0.1% of itself per slot.
     pub const SMOOTHED_GROWTH_PER_SLOT: (i64, i64) = (1, 1000);
     /// Target weights must sum to one within 10^-6.

@@ -141,6 +141,8 @@ ballast_errors! {
     WeightMoveTooLarge,
     #[msg("a price moved more than the largest jump allowed per update")]
     PriceJumpTooLarge,
+    #[msg("signer is not the guardian")]
+    NotGuardian,
 }
 
 #[cfg(test)]

@@ -129,3 +129,9 @@ pub struct OracleUpdateAccepted {
     pub fee_mint_bits: i128,
     pub fee_redeem_bits: i128,
 }
+
+#[event]
+pub struct GuardianPaused {
+    pub operations: u8,
+    pub until_slot: u64,
+}

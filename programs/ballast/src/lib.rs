@@ -37,6 +37,10 @@ pub mod ballast {
         handle_set_pause(ctx, paused)
     }
 
+    pub fn guardian_pause(ctx: Context<GuardianPause>, operations: u8) -> Result<()> {
+        handle_guardian_pause(ctx, operations)
+    }
+
     pub fn set_asset_enabled(ctx: Context<SetAssetEnabled>, enabled: bool) -> Result<()> {
         handle_set_asset_enabled(ctx, enabled)
     }

@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol};
 
-const PROTOCOL_PARAMS: usize = 11;
+const PROTOCOL_PARAMS: usize = 12;
 const ASSET_PARAMS: usize = 4;
 /// Entries in `Governance::last_change_epoch`.
 pub const PARAM_SLOTS: usize = PROTOCOL_PARAMS + ASSET_PARAMS * MAX_ASSETS;
@@ -26,6 +26,7 @@ pub enum ParamKey {
     PriceEmaSlots,
     UMax,
     MaxPriceJump,
+    GuardianPauseSlots,
     AssetWeightCap { index: u8 },
     AssetRiskWeight { index: u8 },
     AssetMaxStalenessSlots { index: u8 },
@@ -37,6 +38,50 @@ fn whole(value: u64) -> I80F48 {
 }
 
 impl ParamKey {
+    /// Every parameter, the asset ones for asset `index`.
+    pub fn all(index: u8) -> [ParamKey; PROTOCOL_PARAMS + ASSET_PARAMS] {
+        [
+            ParamKey::CrCrit,
+            ParamKey::CrMin,
+            ParamKey::CrTarget,
+            ParamKey::FeeMin,
+            ParamKey::FeeMax,
+            ParamKey::LimitWindowSlots,
+            ParamKey::MintLimitPerWindow,
+            ParamKey::RedeemLimitPerWindow,
+            ParamKey::PriceEmaSlots,
+            ParamKey::UMax,
+            ParamKey::MaxPriceJump,
+            ParamKey::GuardianPauseSlots,
+            ParamKey::AssetWeightCap { index },
+            ParamKey::AssetRiskWeight { index },
+            ParamKey::AssetMaxStalenessSlots { index },
+            ParamKey::AssetMaxConfidence { index },
+        ]
+    }
+
+    /// The parameter's name, as clients spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ParamKey::CrCrit => "cr_crit",
+            ParamKey::CrMin => "cr_min",
+            ParamKey::CrTarget => "cr_target",
+            ParamKey::FeeMin => "fee_min",
+            ParamKey::FeeMax => "fee_max",
+            ParamKey::LimitWindowSlots => "limit_window_slots",
+            ParamKey::MintLimitPerWindow => "mint_limit_per_window",
+            ParamKey::RedeemLimitPerWindow => "redeem_limit_per_window",
+            ParamKey::PriceEmaSlots => "price_ema_slots",
+            ParamKey::UMax => "u_max",
+            ParamKey::MaxPriceJump => "max_price_jump",
+            ParamKey::GuardianPauseSlots => "guardian_pause_slots",
+            ParamKey::AssetWeightCap { .. } => "weight_cap",
+            ParamKey::AssetRiskWeight { .. } => "risk_weight",
+            ParamKey::AssetMaxStalenessSlots { .. } => "max_staleness_slots",
+            ParamKey::AssetMaxConfidence { .. } => "max_confidence",
+        }
+    }
+
     pub fn asset_index(&self) -> Option<u8> {
         match *self {
             ParamKey::AssetWeightCap { index }
@@ -62,6 +107,7 @@ impl ParamKey {
             ParamKey::PriceEmaSlots => 8,
             ParamKey::UMax => 9,
             ParamKey::MaxPriceJump => 10,
+            ParamKey::GuardianPauseSlots => 11,
             ParamKey::AssetWeightCap { index } => asset(index, 0),
             ParamKey::AssetRiskWeight { index } => asset(index, 1),
             ParamKey::AssetMaxStalenessSlots { index } => asset(index, 2),
@@ -77,6 +123,7 @@ impl ParamKey {
                 | ParamKey::MintLimitPerWindow
                 | ParamKey::RedeemLimitPerWindow
                 | ParamKey::PriceEmaSlots
+                | ParamKey::GuardianPauseSlots
                 | ParamKey::AssetMaxStalenessSlots { .. }
         )
     }
@@ -98,6 +145,7 @@ impl ParamKey {
             }
             ParamKey::PriceEmaSlots => (I80F48::ONE, whole(bounds::EMA_SLOTS_HIGHEST)),
             ParamKey::UMax | ParamKey::MaxPriceJump => (math::EPSILON, I80F48::ONE),
+            ParamKey::GuardianPauseSlots => (I80F48::ONE, whole(bounds::GUARDIAN_PAUSE_SLOTS_HIGHEST)),
             ParamKey::AssetWeightCap { .. } => (math::EPSILON, I80F48::ONE),
             ParamKey::AssetRiskWeight { .. } => (I80F48::ZERO, I80F48::ONE),
             ParamKey::AssetMaxStalenessSlots { .. } => {
@@ -120,9 +168,10 @@ impl ParamKey {
             ParamKey::AssetWeightCap { .. } | ParamKey::AssetRiskWeight { .. } => ratio(1, 100),
             ParamKey::UMax | ParamKey::MaxPriceJump => ratio(1, 100),
             ParamKey::AssetMaxConfidence { .. } => ratio(1, 1000),
-            ParamKey::LimitWindowSlots | ParamKey::PriceEmaSlots | ParamKey::AssetMaxStalenessSlots { .. } => {
-                I80F48::ONE
-            }
+            ParamKey::LimitWindowSlots
+            | ParamKey::PriceEmaSlots
+            | ParamKey::GuardianPauseSlots
+            | ParamKey::AssetMaxStalenessSlots { .. } => I80F48::ONE,
         }
     }
 
@@ -159,6 +208,7 @@ impl ParamKey {
             ParamKey::PriceEmaSlots => whole(params.price_ema_slots),
             ParamKey::UMax => fixed(params.u_max),
             ParamKey::MaxPriceJump => fixed(params.max_price_jump),
+            ParamKey::GuardianPauseSlots => whole(params.guardian_pause_slots),
             asset_key => {
                 let config = &self.asset_for(asset)?.config;
                 match asset_key {
@@ -188,6 +238,7 @@ impl ParamKey {
             ParamKey::PriceEmaSlots => params.price_ema_slots = count()?,
             ParamKey::UMax => params.u_max = value.into(),
             ParamKey::MaxPriceJump => params.max_price_jump = value.into(),
+            ParamKey::GuardianPauseSlots => params.guardian_pause_slots = count()?,
             asset_key => {
                 let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
                 require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);
@@ -218,31 +269,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_parameter_has_its_own_slot() {
-        let mut keys = vec![
-            ParamKey::CrCrit,
-            ParamKey::CrMin,
-            ParamKey::CrTarget,
-            ParamKey::FeeMin,
-            ParamKey::FeeMax,
-            ParamKey::LimitWindowSlots,
-            ParamKey::MintLimitPerWindow,
-            ParamKey::RedeemLimitPerWindow,
-            ParamKey::PriceEmaSlots,
-            ParamKey::UMax,
-            ParamKey::MaxPriceJump,
-        ];
+    fn every_parameter_has_its_own_slot_and_name() {
+        let mut slots: Vec<usize> = ParamKey::all(0)[..PROTOCOL_PARAMS].iter().map(|k| k.slot()).collect();
         for index in 0..MAX_ASSETS as u8 {
-            keys.extend([
-                ParamKey::AssetWeightCap { index },
-                ParamKey::AssetRiskWeight { index },
-                ParamKey::AssetMaxStalenessSlots { index },
-                ParamKey::AssetMaxConfidence { index },
-            ]);
+            slots.extend(ParamKey::all(index)[PROTOCOL_PARAMS..].iter().map(|k| k.slot()));
         }
-        let mut slots: Vec<usize> = keys.iter().map(|k| k.slot()).collect();
         slots.sort();
         assert_eq!(slots, (0..PARAM_SLOTS).collect::<Vec<_>>());
+        let mut names: Vec<&str> = ParamKey::all(0).iter().map(|k| k.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), PROTOCOL_PARAMS + ASSET_PARAMS);
     }
 
     #[test]

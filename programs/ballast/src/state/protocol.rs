@@ -27,6 +27,9 @@ pub struct Protocol {
     pub stable_mint_bump: u8,
     /// Per-operation pause bits, see `constants::pause`.
     pub paused: u8,
+    /// Pause bits set by the guardian, in force until `guardian_pause_until`.
+    pub guardian_paused: u8,
+    pub guardian_pause_until: u64,
     pub asset_count: u8,
     /// The `Asset` accounts in index order; the first `asset_count` are set.
     pub assets: [Pubkey; MAX_ASSETS],
@@ -63,6 +66,8 @@ pub struct Params {
     pub redeem_limit_per_window: u64,
     /// Horizon of the exponential smoothing of prices.
     pub price_ema_slots: u64,
+    /// How long a guardian pause lasts before it lifts on its own.
+    pub guardian_pause_slots: u64,
     /// u_max: how far target weights may move per window, as turnover
     /// (half the sum of absolute weight changes).
     pub u_max: FixedBits,
@@ -137,6 +142,10 @@ impl Params {
             (1..=bounds::EMA_SLOTS_HIGHEST).contains(&self.price_ema_slots),
             BallastError::ParameterOutOfBounds
         );
+        require!(
+            (1..=bounds::GUARDIAN_PAUSE_SLOTS_HIGHEST).contains(&self.guardian_pause_slots),
+            BallastError::ParameterOutOfBounds
+        );
         let fraction = |x: FixedBits| x.get() > 0 && x.get() <= I80F48::ONE;
         require!(
             fraction(self.u_max) && fraction(self.max_price_jump),
@@ -159,8 +168,15 @@ impl Protocol {
         [PROTOCOL_SEED, std::slice::from_ref(&self.bump)]
     }
 
-    pub fn require_not_paused(&self, operation: u8) -> Result<()> {
-        require!(self.paused & operation == 0, BallastError::OperationPaused);
+    /// The pause bits in force at `slot`: the standing ones, and the
+    /// guardian's until they expire.
+    pub fn paused_at(&self, slot: u64) -> u8 {
+        let guardian = if slot < self.guardian_pause_until { self.guardian_paused } else { 0 };
+        self.paused | guardian
+    }
+
+    pub fn require_not_paused(&self, operation: u8, slot: u64) -> Result<()> {
+        require!(self.paused_at(slot) & operation == 0, BallastError::OperationPaused);
         Ok(())
     }
 

@@ -88,6 +88,8 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
         bump: protocol_bump,
         stable_mint_bump: mint_bump,
         paused: 0,
+        guardian_paused: 0,
+        guardian_pause_until: 0,
         asset_count: 0,
         assets: [Pubkey::default(); MAX_ASSETS],
         params: args.params,

@@ -1,12 +1,14 @@
-//! Signed by the protocol authority.
+//! Signed by the protocol authority, or by the guardian.
 
 pub mod add_asset;
+pub mod guardian_pause;
 pub mod initialize;
 pub mod renounce_authority;
 pub mod set_asset_enabled;
 pub mod set_pause;
 
 pub use add_asset::*;
+pub use guardian_pause::*;
 pub use initialize::*;
 pub use renounce_authority::*;
 pub use set_asset_enabled::*;

@@ -47,14 +47,14 @@ pub struct MintStable<'info> {
 pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
-    accounts.protocol.require_not_paused(pause::MINT)?;
+    let slot = Clock::get()?.slot;
+    accounts.protocol.require_not_paused(pause::MINT, slot)?;
     accounts.asset.require_enabled()?;
     require!(
         accounts.user_asset_account.amount >= amount,
         BallastError::InsufficientFunds
     );
 
-    let slot = Clock::get()?.slot;
     let price = accounts.asset.conservative_price(slot, PriceSide::Lower)?;
     let quote = math::quote_mint(
         amount,

@@ -45,14 +45,14 @@ pub struct RedeemStable<'info> {
 pub fn handle_redeem(ctx: Context<RedeemStable>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
-    accounts.protocol.require_not_paused(pause::REDEEM)?;
+    let slot = Clock::get()?.slot;
+    accounts.protocol.require_not_paused(pause::REDEEM, slot)?;
     accounts.asset.require_enabled()?;
     require!(
         accounts.user_stable_account.amount >= amount,
         BallastError::InsufficientFunds
     );
 
-    let slot = Clock::get()?.slot;
     let price = accounts.asset.conservative_price(slot, PriceSide::Higher)?;
     let quote = math::quote_redeem(
         amount,
