@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use ballast_sdk::program::instructions::InitializeArgs;
 use ballast_sdk::program::constants::MAX_ORACLES;
-use ballast_sdk::program::state::{AssetConfig, AssetKind, GovernanceConfig, Params};
+use ballast_sdk::program::state::{AssetConfig, AssetKind, GovernanceConfig, Params, RiskParams};
 use ballast_sdk::{accounts, fixed, instructions, pda, Chain, Keypair, Pubkey, Signer};
 use serde::Deserialize;
 
@@ -17,8 +17,51 @@ pub const DEFAULT_DEPLOYMENT: &str = include_str!("../default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
     pub protocol: ProtocolConfig,
+    pub risk: RiskSpec,
     pub governance: Option<GovernanceSpec>,
     pub assets: Vec<AssetSpec>,
+}
+
+/// The risk machinery: breakers, insurance, bail-in, auctions, swaps.
+/// Ratios are fractions; the premium is per slot.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskSpec {
+    pub sigma_threshold: f64,
+    pub sigma_reset: f64,
+    pub breaker_drawdown: f64,
+    pub breaker_min_pause_slots: u64,
+    pub insurance_fee_share: f64,
+    pub insurance_premium_per_slot: f64,
+    pub kappa: f64,
+    pub stake_cooldown_slots: u64,
+    pub auction_start_premium: f64,
+    pub auction_max_discount: f64,
+    pub auction_duration_slots: u64,
+    pub auction_cap: f64,
+    pub keeper_incentive: f64,
+    pub swap_incentive: f64,
+}
+
+impl RiskSpec {
+    pub fn params(&self) -> RiskParams {
+        RiskParams {
+            sigma_threshold: fixed(self.sigma_threshold),
+            sigma_reset: fixed(self.sigma_reset),
+            breaker_drawdown: fixed(self.breaker_drawdown),
+            breaker_min_pause_slots: self.breaker_min_pause_slots,
+            insurance_fee_share: fixed(self.insurance_fee_share),
+            insurance_premium_per_slot: fixed(self.insurance_premium_per_slot),
+            kappa: fixed(self.kappa),
+            stake_cooldown_slots: self.stake_cooldown_slots,
+            auction_start_premium: fixed(self.auction_start_premium),
+            auction_max_discount: fixed(self.auction_max_discount),
+            auction_duration_slots: self.auction_duration_slots,
+            auction_cap: fixed(self.auction_cap),
+            keeper_incentive: fixed(self.keeper_incentive),
+            swap_incentive: fixed(self.swap_incentive),
+        }
+    }
 }
 
 /// Stake-weighted governance; absent, the bootstrap authority keeps its powers.
@@ -128,6 +171,7 @@ impl Deployment {
                 u_max: fixed(p.u_max),
                 max_price_jump: fixed(p.max_price_jump),
                 guardian_pause_slots: p.guardian_pause_slots,
+                risk: self.risk.params(),
             },
             fee_mint: fixed(p.fee_mint),
             fee_redeem: fixed(p.fee_redeem),

@@ -67,6 +67,25 @@ pub fn set_pause(authority: &Pubkey, paused: u8) -> Instruction {
     build(authority_only(authority), ballast::instruction::SetPause { paused }, vec![])
 }
 
+fn protocol_crank(reserve_assets: &[Pubkey], data: impl InstructionData) -> Instruction {
+    build(
+        ballast::accounts::ProtocolCrank {
+            protocol: pda::protocol(),
+        },
+        data,
+        readonly(reserve_assets),
+    )
+}
+
+/// Trips the circuit breaker; needs the reserve's assets to value it.
+pub fn trip_breaker(reserve_assets: &[Pubkey]) -> Instruction {
+    protocol_crank(reserve_assets, ballast::instruction::TripBreaker {})
+}
+
+pub fn reset_breaker() -> Instruction {
+    protocol_crank(&[], ballast::instruction::ResetBreaker {})
+}
+
 pub fn guardian_pause(guardian: &Pubkey, operations: u8) -> Instruction {
     build(
         ballast::accounts::GuardianPause {

@@ -6,7 +6,7 @@ use ballast::constants::{pause, MAX_ORACLES};
 use ballast::errors::BallastError;
 use ballast::instructions::{InitializeArgs, OracleUpdate, PriceInput};
 use ballast::math::{ratio, FixedBits, I80F48};
-use ballast::state::{Action, AssetConfig, AssetKind, Ballot, GovernanceConfig, Params, ProposalKind};
+use ballast::state::{Action, AssetConfig, AssetKind, Ballot, GovernanceConfig, Params, ProposalKind, RiskParams};
 use ballast_sdk::instructions::{self, HolderAccounts};
 use ballast_sdk::{accounts, fixed, pda, status, token, Account, BankChain, Chain, ChainError, Keypair, Pubkey, Signature, Signer};
 
@@ -57,6 +57,7 @@ pub fn default_args() -> InitializeArgs {
             u_max: ratio(1, 10).into(),
             max_price_jump: ratio(9, 10).into(),
             guardian_pause_slots: GUARDIAN_PAUSE_SLOTS,
+            risk: risk_params(),
         },
         // Exact fractions rounded down, so hand-computed fees come out whole.
         fee_mint: ratio(3, 1000).into(),
@@ -67,6 +68,32 @@ pub fn default_args() -> InitializeArgs {
         oracle_quorum: 2,
     }
 }
+
+/// Breaker at sigma 0.8 (reset below 0.5) or a 15% fall in V; half of every
+/// fee to insurance; kappa one half; 5% auction premium, 10% floor discount
+/// over 100 slots, 20% cap, 2% keeper incentive; 0.2% swap incentive.
+pub fn risk_params() -> RiskParams {
+    RiskParams {
+        sigma_threshold: fixed(0.8),
+        sigma_reset: fixed(0.5),
+        breaker_drawdown: ratio(15, 100).into(),
+        breaker_min_pause_slots: BREAKER_MIN_PAUSE_SLOTS,
+        insurance_fee_share: ratio(1, 2).into(),
+        insurance_premium_per_slot: FixedBits::ZERO,
+        kappa: ratio(1, 2).into(),
+        stake_cooldown_slots: STAKE_COOLDOWN_SLOTS,
+        auction_start_premium: ratio(5, 100).into(),
+        auction_max_discount: ratio(10, 100).into(),
+        auction_duration_slots: AUCTION_DURATION_SLOTS,
+        auction_cap: ratio(20, 100).into(),
+        keeper_incentive: ratio(2, 100).into(),
+        swap_incentive: ratio(2, 1000).into(),
+    }
+}
+
+pub const BREAKER_MIN_PAUSE_SLOTS: u64 = 200;
+pub const STAKE_COOLDOWN_SLOTS: u64 = 20;
+pub const AUCTION_DURATION_SLOTS: u64 = 100;
 
 /// `count` fresh oracle keys in an oracle-set array.
 pub fn oracle_set(count: usize) -> [Pubkey; MAX_ORACLES] {
@@ -193,7 +220,8 @@ impl Harness {
             target_weights,
             sigma_p: fixed(0.02),
             lambda: fixed(2.0),
-            reference_value: fixed(1_000_000.0),
+            // No reference value: the drawdown trigger stays quiet unless a test sets one.
+            reference_value: FixedBits::ZERO,
             fee_mint: protocol.raw.fee_mint,
             fee_redeem: protocol.raw.fee_redeem,
         }

@@ -58,6 +58,12 @@ pub mod bounds {
     pub const STALENESS_SLOTS_HIGHEST: u64 = 9_000;
     /// The smoothing horizon of the conservative price: at most about a day.
     pub const EMA_SLOTS_HIGHEST: u64 = 216_000;
+    /// Auction premiums and discounts and keeper incentives: at most 20%.
+    pub const INCENTIVE_HIGHEST: (i64, i64) = (1, 5);
+    /// Volatility thresholds: at most 500%.
+    pub const SIGMA_HIGHEST: (i64, i64) = (5, 1);
+    /// The insurance premium: at most 10^-6 of supply per slot (~ 8% a day).
+    pub const PREMIUM_PER_SLOT_HIGHEST: (i64, i64) = (1, 1_000_000);
     /// A guardian pause lasts at most about a day.
     pub const GUARDIAN_PAUSE_SLOTS_HIGHEST: u64 = 216_000;
     /// The smoothed price moves at most 0.1% of itself per slot.

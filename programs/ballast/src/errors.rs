@@ -143,6 +143,16 @@ ballast_errors! {
     PriceJumpTooLarge,
     #[msg("signer is not the guardian")]
     NotGuardian,
+    #[msg("neither sigma_p nor the fall in V is beyond its breaker threshold")]
+    BreakerConditionNotMet,
+    #[msg("the circuit breaker is already tripped")]
+    BreakerAlreadyTripped,
+    #[msg("the circuit breaker is not tripped")]
+    BreakerNotTripped,
+    #[msg("the breaker's minimum pause has not passed")]
+    BreakerMinPauseActive,
+    #[msg("sigma_p is not yet below the reset threshold")]
+    BreakerConditionPersists,
 }
 
 #[cfg(test)]

@@ -135,3 +135,16 @@ pub struct GuardianPaused {
     pub operations: u8,
     pub until_slot: u64,
 }
+
+#[event]
+pub struct BreakerTripped {
+    pub slot: u64,
+    pub sigma_p_bits: i128,
+    pub value_change_bits: i128,
+    pub paused: u8,
+}
+
+#[event]
+pub struct BreakerReset {
+    pub slot: u64,
+}

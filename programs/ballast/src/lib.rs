@@ -59,6 +59,14 @@ pub mod ballast {
         handle_submit_update(ctx, update)
     }
 
+    pub fn trip_breaker<'info>(ctx: Context<'info, ProtocolCrank<'info>>) -> Result<()> {
+        handle_trip_breaker(ctx)
+    }
+
+    pub fn reset_breaker(ctx: Context<ProtocolCrank>) -> Result<()> {
+        handle_reset_breaker(ctx)
+    }
+
     pub fn mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {
         handle_mint(ctx, amount)
     }

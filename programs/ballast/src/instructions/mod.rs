@@ -4,10 +4,12 @@ pub mod account_creation;
 pub mod admin;
 pub mod governance;
 pub mod holder;
+pub mod keeper;
 pub mod oracle;
 pub mod reserve;
 
 pub use admin::*;
 pub use governance::*;
 pub use holder::*;
+pub use keeper::*;
 pub use oracle::*;

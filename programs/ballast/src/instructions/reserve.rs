@@ -10,17 +10,17 @@ pub struct ReserveValuation {
     /// V, at lower conservative prices, rounded down; assets without a
     /// usable price count as worthless.
     pub total: I80F48,
-    /// V_i of the asset the instruction acts on.
+    /// V_i of the asset the instruction acts on, if any.
     pub asset_value: I80F48,
 }
 
 /// Values the reserve. `assets` must be exactly `protocol.assets`, in
 /// order, so no asset can be left out, repeated or faked. `current` is the
-/// asset the instruction holds; its in-memory copy is used in place of its
-/// entry in `assets`.
+/// asset the instruction holds, if any; its in-memory copy is used in place
+/// of its entry in `assets`.
 pub fn value_reserve(
     protocol: &Protocol,
-    current: &Account<Asset>,
+    current: Option<&Account<Asset>>,
     assets: &[AccountInfo],
     slot: u64,
 ) -> Result<ReserveValuation> {
@@ -30,11 +30,12 @@ pub fn value_reserve(
     let mut asset_value = I80F48::ZERO;
     for (info, address) in assets.iter().zip(expected) {
         require_keys_eq!(info.key(), *address, BallastError::IncompleteReserve);
-        let value = if info.key() == current.key() {
-            asset_value = current.collateral_value_floor(slot)?;
-            asset_value
-        } else {
-            Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?.collateral_value_floor(slot)?
+        let value = match current.filter(|c| c.key() == info.key()) {
+            Some(current) => {
+                asset_value = current.collateral_value_floor(slot)?;
+                asset_value
+            }
+            None => Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?.collateral_value_floor(slot)?,
         };
         total = math::add(total, value)?;
     }

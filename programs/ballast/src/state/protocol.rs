@@ -30,6 +30,9 @@ pub struct Protocol {
     /// Pause bits set by the guardian, in force until `guardian_pause_until`.
     pub guardian_paused: u8,
     pub guardian_pause_until: u64,
+    /// Pause bits set by a tripped circuit breaker, and when it tripped.
+    pub breaker_paused: u8,
+    pub breaker_tripped_slot: u64,
     pub asset_count: u8,
     /// The `Asset` accounts in index order; the first `asset_count` are set.
     pub assets: [Pubkey; MAX_ASSETS],
@@ -66,13 +69,90 @@ pub struct Params {
     pub redeem_limit_per_window: u64,
     /// Horizon of the exponential smoothing of prices.
     pub price_ema_slots: u64,
-    /// How long a guardian pause lasts before it lifts on its own.
-    pub guardian_pause_slots: u64,
     /// u_max: how far target weights may move per window, as turnover
     /// (half the sum of absolute weight changes).
     pub u_max: FixedBits,
     /// The largest relative move of a spot price from one update to the next.
     pub max_price_jump: FixedBits,
+    /// How long a guardian pause lasts before it lifts on its own.
+    pub guardian_pause_slots: u64,
+    pub risk: RiskParams,
+}
+
+/// Parameters of the risk machinery: breakers, insurance, bail-in,
+/// liquidation auctions and rebalancing swaps.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RiskParams {
+    /// The breaker trips when sigma_p exceeds this...
+    pub sigma_threshold: FixedBits,
+    /// ...and may be reset once sigma_p is below this.
+    pub sigma_reset: FixedBits,
+    /// It also trips when V has fallen below the reference value by more
+    /// than this fraction (Delta V / V < -delta).
+    pub breaker_drawdown: FixedBits,
+    /// A tripped breaker stays tripped at least this long.
+    pub breaker_min_pause_slots: u64,
+    /// The share f of every fee that goes to the insurance pool.
+    pub insurance_fee_share: FixedBits,
+    /// The premium p on supply S paid into the pool, per slot.
+    pub insurance_premium_per_slot: FixedBits,
+    /// The share kappa of a residual shortfall that the backstop bears.
+    pub kappa: FixedBits,
+    /// Stake cannot be withdrawn sooner than this after it was added.
+    pub stake_cooldown_slots: u64,
+    /// A liquidation auction starts this far above the oracle price...
+    pub auction_start_premium: FixedBits,
+    /// ...decays to this far below it over `auction_duration_slots`...
+    pub auction_max_discount: FixedBits,
+    /// ...and restarts from the current price once that time has passed.
+    pub auction_duration_slots: u64,
+    /// Stablecoins that auctions in flight may raise, as a fraction of S.
+    pub auction_cap: FixedBits,
+    /// Extra collateral for the keeper who takes an auction, as a fraction.
+    pub keeper_incentive: FixedBits,
+    /// Extra value for the keeper who executes a rebalancing swap.
+    pub swap_incentive: FixedBits,
+}
+
+impl RiskParams {
+    pub fn validate(&self) -> Result<()> {
+        let fraction = |x: FixedBits| x.get() > 0 && x.get() <= I80F48::ONE;
+        let incentive_high = ratio(bounds::INCENTIVE_HIGHEST.0, bounds::INCENTIVE_HIGHEST.1);
+        let small = |x: FixedBits| x.get() >= 0 && x.get() <= incentive_high;
+        let slots = |n: u64| (1..=bounds::GOVERNANCE_SLOTS_HIGHEST).contains(&n);
+        require!(
+            self.sigma_reset.get() > 0
+                && self.sigma_reset.get() < self.sigma_threshold.get()
+                && self.sigma_threshold.get() <= ratio(bounds::SIGMA_HIGHEST.0, bounds::SIGMA_HIGHEST.1),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            fraction(self.breaker_drawdown)
+                && fraction(self.insurance_fee_share)
+                && fraction(self.kappa)
+                && fraction(self.auction_cap),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            self.insurance_premium_per_slot.get() >= 0
+                && self.insurance_premium_per_slot.get() <= ratio(bounds::PREMIUM_PER_SLOT_HIGHEST.0, bounds::PREMIUM_PER_SLOT_HIGHEST.1),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            small(self.auction_start_premium)
+                && small(self.auction_max_discount)
+                && small(self.keeper_incentive)
+                && small(self.swap_incentive),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            slots(self.breaker_min_pause_slots)
+                && slots(self.stake_cooldown_slots)
+                && slots(self.auction_duration_slots),
+            BallastError::ParameterOutOfBounds
+        );
+        Ok(())
+    }
 }
 
 /// What the oracle last said about risk (spec sections 2 and 6).
@@ -151,7 +231,7 @@ impl Params {
             fraction(self.u_max) && fraction(self.max_price_jump),
             BallastError::ParameterOutOfBounds
         );
-        Ok(())
+        self.risk.validate()
     }
 
     pub fn check_fee(&self, fee: I80F48) -> Result<()> {
@@ -168,11 +248,11 @@ impl Protocol {
         [PROTOCOL_SEED, std::slice::from_ref(&self.bump)]
     }
 
-    /// The pause bits in force at `slot`: the standing ones, and the
-    /// guardian's until they expire.
+    /// The pause bits in force at `slot`: the standing ones, the breaker's,
+    /// and the guardian's until they expire.
     pub fn paused_at(&self, slot: u64) -> u8 {
         let guardian = if slot < self.guardian_pause_until { self.guardian_paused } else { 0 };
-        self.paused | guardian
+        self.paused | guardian | self.breaker_paused
     }
 
     pub fn require_not_paused(&self, operation: u8, slot: u64) -> Result<()> {

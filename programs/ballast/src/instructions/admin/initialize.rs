@@ -90,6 +90,8 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
         paused: 0,
         guardian_paused: 0,
         guardian_pause_until: 0,
+        breaker_paused: 0,
+        breaker_tripped_slot: 0,
         asset_count: 0,
         assets: [Pubkey::default(); MAX_ASSETS],
         params: args.params,

@@ -64,7 +64,7 @@ pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -
     )?;
     require!(quote.minted > 0, BallastError::AmountTooSmall);
 
-    let reserve = value_reserve(&accounts.protocol, &accounts.asset, ctx.remaining_accounts, slot)?;
+    let reserve = value_reserve(&accounts.protocol, Some(&accounts.asset), ctx.remaining_accounts, slot)?;
     let total_after = math::add(reserve.total, quote.deposit_value)?;
     let supply_after = accounts
         .protocol

@@ -1,0 +1,19 @@
+//! Permissionless cranks: anyone may send them when their condition holds
+//! on the posted data.
+
+pub mod breaker;
+
+pub use breaker::*;
+
+use anchor_lang::prelude::*;
+
+use crate::constants::PROTOCOL_SEED;
+use crate::state::Protocol;
+
+/// A crank that changes only the protocol account; the reserve's `Asset`
+/// accounts follow as remaining accounts where the crank values it.
+#[derive(Accounts)]
+pub struct ProtocolCrank<'info> {
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+}
