@@ -62,11 +62,13 @@ pub struct StakeReceipt {
 
 fn stake_receipt(chain: &mut dyn Chain, owner: &Keypair, signature: String, staked: String) -> Result<StakeReceipt> {
     let position = accounts::stake_position(chain, &owner.pubkey())?;
-    let total = accounts::governance(chain)?.total_staked;
+    let governance = accounts::governance(chain)?;
+    let value = position.as_ref().map_or(0, |p| governance.raw.stake_value(p.shares));
+    let total = governance.total_staked;
     Ok(StakeReceipt {
         signature,
         staked,
-        position: format_amount(position.as_ref().map_or(0, |p| p.amount), STABLE_DECIMALS),
+        position: format_amount(value, STABLE_DECIMALS),
         locked_until_slot: position.map_or(0, |p| p.locked_until_slot),
         total_staked: format_amount(total, STABLE_DECIMALS),
     })

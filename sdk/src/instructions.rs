@@ -233,6 +233,7 @@ pub fn stake(owner: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
     build(
         ballast::accounts::Stake {
             owner: *owner,
+            protocol: pda::protocol(),
             governance: pda::governance(),
             stake_vault: pda::stake_vault(),
             position: pda::stake_position(owner),

@@ -347,11 +347,15 @@ fn an_asset_parameter_changes_only_its_asset() {
 }
 
 #[test]
-fn unstaking_returns_the_stake() {
+fn unstaking_waits_for_the_cooldown_and_returns_the_stake() {
     let mut h = Harness::with_governance();
     let staker = h.staker(500 * STABLECOIN);
     let account = h.stable_account(&staker);
     let before = h.balance(&account);
+    let snapshot = h.snapshot(&governance_accounts(&h, &[&staker]));
+    let result = h.unstake(&staker, 100 * STABLECOIN);
+    h.assert_refused(result, BallastError::StakeLocked, &snapshot);
+    h.warp_slots(STAKE_COOLDOWN_SLOTS);
     let snapshot = h.snapshot(&governance_accounts(&h, &[&staker]));
     let result = h.unstake(&staker, 501 * STABLECOIN);
     h.assert_refused(result, BallastError::InsufficientStake, &snapshot);

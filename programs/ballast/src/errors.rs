@@ -115,7 +115,7 @@ ballast_errors! {
     QuorumNotMet,
     #[msg("the proposal did not reach a 66% supermajority")]
     ProposalRejected,
-    #[msg("the stake is locked until the votes it joined have ended")]
+    #[msg("the stake is locked: its cooldown or a vote it joined is not over")]
     StakeLocked,
     #[msg("the stake position holds less than the amount")]
     InsufficientStake,
@@ -153,6 +153,8 @@ ballast_errors! {
     BreakerMinPauseActive,
     #[msg("sigma_p is not yet below the reset threshold")]
     BreakerConditionPersists,
+    #[msg("a bail-in emptied the backstop; its remaining shares must leave first")]
+    BackstopDepleted,
 }
 
 #[cfg(test)]

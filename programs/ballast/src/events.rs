@@ -78,7 +78,7 @@ pub struct AuthorityRenounced {
 pub struct Staked {
     pub owner: Pubkey,
     pub amount: u64,
-    pub position_amount: u64,
+    pub position_value: u64,
     pub total_staked: u64,
 }
 
@@ -86,7 +86,7 @@ pub struct Staked {
 pub struct Unstaked {
     pub owner: Pubkey,
     pub amount: u64,
-    pub position_amount: u64,
+    pub position_value: u64,
     pub total_staked: u64,
 }
 

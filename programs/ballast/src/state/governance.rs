@@ -15,7 +15,10 @@ pub struct Governance {
     /// The stablecoin account holding every stake.
     pub stake_vault: Pubkey,
     pub config: GovernanceConfig,
+    /// Stablecoin units in the stake vault, as accounted...
     pub total_staked: u64,
+    /// ...and the shares that divide them.
+    pub total_shares: u64,
     pub proposal_count: u64,
     /// The governance epoch of each parameter's last executed change
     /// (`u64::MAX` for never), indexed by `ParamKey::slot`.
@@ -66,5 +69,30 @@ impl GovernanceConfig {
 impl Governance {
     pub fn epoch(&self, slot: u64) -> u64 {
         slot / self.config.epoch_slots
+    }
+
+    /// What `shares` are worth in stablecoin units, rounded down.
+    pub fn stake_value(&self, shares: u64) -> u64 {
+        if self.total_shares == 0 {
+            return 0;
+        }
+        (shares as u128 * self.total_staked as u128 / self.total_shares as u128) as u64
+    }
+
+    /// Shares for depositing `amount`, rounded down (existing stakers keep the dust).
+    pub fn shares_for_deposit(&self, amount: u64) -> Result<u64> {
+        if self.total_shares == 0 {
+            return Ok(amount);
+        }
+        require!(self.total_staked > 0, BallastError::BackstopDepleted);
+        u64::try_from(amount as u128 * self.total_shares as u128 / self.total_staked as u128)
+            .map_err(|_| crate::math::overflow())
+    }
+
+    /// Shares to burn for withdrawing `amount`, rounded up.
+    pub fn shares_for_withdrawal(&self, amount: u64) -> Result<u64> {
+        require!(self.total_staked > 0, BallastError::InsufficientStake);
+        u64::try_from((amount as u128 * self.total_shares as u128).div_ceil(self.total_staked as u128))
+            .map_err(|_| crate::math::overflow())
     }
 }

@@ -1,15 +1,16 @@
 use anchor_lang::prelude::*;
 
-/// One staker's backstop stake. Voting locks it until the vote ends, so the
-/// same stablecoins cannot vote, leave and vote again (no flash staking).
+/// One staker's share of the backstop. Shares, not amounts: a bail-in burns
+/// stablecoins from the stake vault and every position loses the same
+/// fraction without being touched. Voting locks the position until the
+/// vote's timelock ends, and each stake starts a cooldown.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct StakePosition {
     pub owner: Pubkey,
     pub bump: u8,
-    /// Stablecoin units staked.
-    pub amount: u64,
-    /// No unstaking before this slot: the latest end of a vote it joined.
+    pub shares: u64,
+    /// No unstaking before this slot.
     pub locked_until_slot: u64,
     pub reserved: [u8; 64],
 }

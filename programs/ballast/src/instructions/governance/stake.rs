@@ -1,17 +1,19 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
-use crate::constants::{GOVERNANCE_SEED, STAKE_SEED};
+use crate::constants::{GOVERNANCE_SEED, PROTOCOL_SEED, STAKE_SEED};
 use crate::errors::BallastError;
 use crate::events::Staked;
 use crate::instructions::account_creation::{create_pda_account, is_uncreated};
 use crate::math;
-use crate::state::{Governance, StakePosition};
+use crate::state::{Governance, Protocol, StakePosition};
 
 #[derive(Accounts)]
 pub struct Stake<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
+    #[account(seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
     #[account(mut, seeds = [GOVERNANCE_SEED], bump = governance.bump)]
     pub governance: Box<Account<'info, Governance>>,
     #[account(mut, address = governance.stake_vault @ BallastError::InvalidVault)]
@@ -30,7 +32,8 @@ pub struct Stake<'info> {
 }
 
 /// Stakes `amount` stablecoins into the backstop. Stake is voting power,
-/// and the first layer after insurance to absorb a shortfall.
+/// and the first layer after insurance to absorb a shortfall; it cannot be
+/// withdrawn before `stake_cooldown_slots` have passed.
 pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
@@ -52,7 +55,7 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
         Box::new(StakePosition {
             owner,
             bump: ctx.bumps.position,
-            amount: 0,
+            shares: 0,
             locked_until_slot: 0,
             reserved: [0; 64],
         })
@@ -60,9 +63,14 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
         require_keys_eq!(*position_info.owner, crate::ID, ErrorCode::AccountOwnedByWrongProgram);
         Box::new(StakePosition::try_deserialize(&mut &position_info.try_borrow_data()?[..])?)
     };
-    position.amount = position.amount.checked_add(amount).ok_or_else(math::overflow)?;
     let governance = &mut accounts.governance;
+    let shares = governance.shares_for_deposit(amount)?;
+    require!(shares > 0, BallastError::AmountTooSmall);
+    position.shares = position.shares.checked_add(shares).ok_or_else(math::overflow)?;
+    governance.total_shares = governance.total_shares.checked_add(shares).ok_or_else(math::overflow)?;
     governance.total_staked = governance.total_staked.checked_add(amount).ok_or_else(math::overflow)?;
+    let cooldown_ends = Clock::get()?.slot.saturating_add(accounts.protocol.params.risk.stake_cooldown_slots);
+    position.locked_until_slot = position.locked_until_slot.max(cooldown_ends);
 
     token::transfer(
         CpiContext::new(
@@ -79,7 +87,7 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
     emit!(Staked {
         owner,
         amount,
-        position_amount: position.amount,
+        position_value: governance.stake_value(position.shares),
         total_staked: governance.total_staked,
     });
     Ok(())

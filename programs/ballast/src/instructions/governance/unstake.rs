@@ -28,7 +28,8 @@ pub struct Unstake<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-/// Withdraws `amount` of stake once every vote it joined has ended.
+/// Withdraws `amount` stablecoins of stake once its cooldown and every vote
+/// it joined are over.
 pub fn handle_unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
@@ -37,9 +38,11 @@ pub fn handle_unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
         Clock::get()?.slot >= position.locked_until_slot,
         BallastError::StakeLocked
     );
-    require!(position.amount >= amount, BallastError::InsufficientStake);
-    position.amount -= amount;
     let governance = &mut accounts.governance;
+    let shares = governance.shares_for_withdrawal(amount)?;
+    require!(shares <= position.shares, BallastError::InsufficientStake);
+    position.shares -= shares;
+    governance.total_shares -= shares;
     governance.total_staked -= amount;
 
     token::transfer(
@@ -57,7 +60,7 @@ pub fn handle_unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
     emit!(Unstaked {
         owner: position.owner,
         amount,
-        position_amount: position.amount,
+        position_value: governance.stake_value(position.shares),
         total_staked: governance.total_staked,
     });
     Ok(())
