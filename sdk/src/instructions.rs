@@ -31,6 +31,7 @@ pub fn initialize(authority: &Pubkey, args: InitializeArgs) -> Instruction {
             authority: *authority,
             protocol: pda::protocol(),
             stable_mint: pda::stable_mint(),
+            insurance_vault: pda::insurance_vault(),
             token_program: spl_token::ID,
             system_program: solana_system_interface::program::ID,
         },
@@ -84,6 +85,36 @@ pub fn trip_breaker(reserve_assets: &[Pubkey]) -> Instruction {
 
 pub fn reset_breaker() -> Instruction {
     protocol_crank(&[], ballast::instruction::ResetBreaker {})
+}
+
+/// Pays the insurance premium accrued since the last call.
+pub fn accrue_premium() -> Instruction {
+    build(
+        ballast::accounts::AccruePremium {
+            protocol: pda::protocol(),
+            stable_mint: pda::stable_mint(),
+            insurance_vault: pda::insurance_vault(),
+            token_program: spl_token::ID,
+        },
+        ballast::instruction::AccruePremium {},
+        vec![],
+    )
+}
+
+/// Runs the loss waterfall; needs the reserve's assets to value it.
+pub fn absorb_shortfall(reserve_assets: &[Pubkey]) -> Instruction {
+    build(
+        ballast::accounts::AbsorbShortfall {
+            protocol: pda::protocol(),
+            stable_mint: pda::stable_mint(),
+            insurance_vault: pda::insurance_vault(),
+            governance: pda::governance(),
+            stake_vault: pda::stake_vault(),
+            token_program: spl_token::ID,
+        },
+        ballast::instruction::AbsorbShortfall {},
+        readonly(reserve_assets),
+    )
 }
 
 pub fn guardian_pause(guardian: &Pubkey, operations: u8) -> Instruction {
@@ -155,6 +186,7 @@ pub fn mint(accounts: &HolderAccounts, amount: u64, reserve_assets: &[Pubkey]) -
             asset,
             asset_mint: accounts.asset_mint,
             vault: pda::vault(&asset),
+            insurance_vault: pda::insurance_vault(),
             user_asset_account: accounts.source,
             recipient_stable_account: accounts.destination,
             token_program: spl_token::ID,
@@ -174,6 +206,7 @@ pub fn redeem(accounts: &HolderAccounts, amount: u64) -> Instruction {
             asset,
             asset_mint: accounts.asset_mint,
             vault: pda::vault(&asset),
+            insurance_vault: pda::insurance_vault(),
             user_stable_account: accounts.source,
             recipient_asset_account: accounts.destination,
             token_program: spl_token::ID,

@@ -1,7 +1,7 @@
 //! Program-derived addresses, with the program's own seeds.
 
 use ballast::constants::{
-    ASSET_SEED, GOVERNANCE_SEED, PROPOSAL_SEED, PROTOCOL_SEED, STABLE_MINT_SEED, STAKE_SEED, STAKE_VAULT_SEED, VAULT_SEED,
+    ASSET_SEED, GOVERNANCE_SEED, INSURANCE_SEED, PROPOSAL_SEED, PROTOCOL_SEED, STABLE_MINT_SEED, STAKE_SEED, STAKE_VAULT_SEED, VAULT_SEED,
     VOTE_SEED,
 };
 use solana_sdk::pubkey::Pubkey;
@@ -24,6 +24,10 @@ pub fn asset(asset_mint: &Pubkey) -> Pubkey {
 
 pub fn vault(asset: &Pubkey) -> Pubkey {
     find(&[VAULT_SEED, asset.as_ref()])
+}
+
+pub fn insurance_vault() -> Pubkey {
+    find(&[INSURANCE_SEED])
 }
 
 pub fn governance() -> Pubkey {

@@ -561,6 +561,11 @@ pub mod expected {
         (fee, payout as u64)
     }
 
+    /// The insurance pool's share of `fee`, rounded down.
+    pub fn insurance_share(fee: u64, share: FixedBits) -> u64 {
+        (fee as u128 * bits(share) / ONE) as u64
+    }
+
     pub fn fixed_bits(value: f64) -> FixedBits {
         I80F48::from_num(value).into()
     }

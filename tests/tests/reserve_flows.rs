@@ -2,7 +2,7 @@
 //! and the books checked against the vaults after every step.
 
 use ballast::errors::BallastError;
-use ballast_sdk::Chain;
+use ballast_sdk::{pda, Chain};
 use ballast_tests::expected;
 use ballast_tests::*;
 
@@ -15,6 +15,8 @@ fn mint_exactly(h: &mut Harness, holder: &ballast_sdk::Keypair, asset: usize, am
     let destination = h.stable_account(holder);
     let (source_before, destination_before) = (h.balance(&source), h.balance(&destination));
     let vault_before = h.balance(&h.assets[asset].vault.clone());
+    let pool_before = h.balance(&pda::insurance_vault());
+    let insurance = expected::insurance_share(fee, protocol.raw.params.risk.insurance_fee_share);
 
     h.mint(holder, asset, amount).expect("mint");
 
@@ -24,7 +26,9 @@ fn mint_exactly(h: &mut Harness, holder: &ballast_sdk::Keypair, asset: usize, am
     let after = h.protocol();
     assert_eq!(after.total_mint_fees - protocol.total_mint_fees, fee);
     assert_eq!(after.total_minted - protocol.total_minted, minted);
-    assert_eq!(after.supply - protocol.supply, minted);
+    assert_eq!(after.supply - protocol.supply, minted + insurance);
+    assert_eq!(h.balance(&pda::insurance_vault()) - pool_before, insurance);
+    assert_eq!(after.raw.insurance.fees - protocol.raw.insurance.fees, insurance);
     assert_eq!(gross, minted + fee);
     h.check_books();
     minted
@@ -37,6 +41,7 @@ fn redeem_exactly(h: &mut Harness, holder: &ballast_sdk::Keypair, asset: usize, 
     let source = h.stable_account(holder);
     let destination = h.asset_account(holder, asset);
     let (source_before, destination_before) = (h.balance(&source), h.balance(&destination));
+    let insurance = expected::insurance_share(fee, protocol.raw.params.risk.insurance_fee_share);
 
     h.redeem(holder, asset, amount).expect("redeem");
 
@@ -44,7 +49,7 @@ fn redeem_exactly(h: &mut Harness, holder: &ballast_sdk::Keypair, asset: usize, 
     assert_eq!(h.balance(&destination), destination_before + payout);
     let after = h.protocol();
     assert_eq!(after.total_redeem_fees - protocol.total_redeem_fees, fee);
-    assert_eq!(protocol.supply - after.supply, amount);
+    assert_eq!(protocol.supply - after.supply, amount - insurance);
     assert_eq!(h.asset(asset).vault_amount, view.vault_amount - payout);
     h.check_books();
     payout

@@ -12,6 +12,8 @@ pub const ASSET_SEED: &[u8] = b"asset";
 pub const VAULT_SEED: &[u8] = b"vault";
 
 #[constant]
+pub const INSURANCE_SEED: &[u8] = b"insurance";
+#[constant]
 pub const GOVERNANCE_SEED: &[u8] = b"governance";
 #[constant]
 pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";

@@ -155,6 +155,8 @@ ballast_errors! {
     BreakerConditionPersists,
     #[msg("a bail-in emptied the backstop; its remaining shares must leave first")]
     BackstopDepleted,
+    #[msg("the reserve covers its claims: there is no shortfall to absorb")]
+    NoShortfall,
 }
 
 #[cfg(test)]

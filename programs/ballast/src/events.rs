@@ -47,6 +47,7 @@ pub struct Minted {
     pub deposited: u64,
     pub gross_stable: u64,
     pub fee: u64,
+    pub insurance_share: u64,
     pub minted: u64,
     pub reserve_value_bits: i128,
     pub supply: u64,
@@ -58,6 +59,7 @@ pub struct Redeemed {
     pub asset: Pubkey,
     pub burned: u64,
     pub fee: u64,
+    pub insurance_share: u64,
     pub paid_out: u64,
     pub supply: u64,
 }
@@ -147,4 +149,38 @@ pub struct BreakerTripped {
 #[event]
 pub struct BreakerReset {
     pub slot: u64,
+}
+
+#[event]
+pub struct PremiumAccrued {
+    pub slots: u64,
+    pub premium: u64,
+    pub pool: u64,
+}
+
+/// Step 1 of the waterfall.
+#[event]
+pub struct InsurancePaid {
+    pub shortfall: u64,
+    pub paid_out: u64,
+}
+
+/// Step 2 of the waterfall.
+#[event]
+pub struct BackstopBailedIn {
+    pub residual: u64,
+    pub burned: u64,
+    pub total_staked: u64,
+}
+
+/// Step 3 of the waterfall.
+#[event]
+pub struct HoldersHaircut {
+    pub loss: u64,
+    pub redemption_rate_bits: i128,
+}
+
+#[event]
+pub struct RedemptionRateRestored {
+    pub redemption_rate_bits: i128,
 }

@@ -67,6 +67,14 @@ pub mod ballast {
         handle_reset_breaker(ctx)
     }
 
+    pub fn accrue_premium(ctx: Context<AccruePremium>) -> Result<()> {
+        handle_accrue_premium(ctx)
+    }
+
+    pub fn absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>>) -> Result<()> {
+        handle_absorb_shortfall(ctx)
+    }
+
     pub fn mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {
         handle_mint(ctx, amount)
     }

@@ -7,6 +7,7 @@ pub mod holder;
 pub mod keeper;
 pub mod oracle;
 pub mod reserve;
+pub mod stablecoin;
 
 pub use admin::*;
 pub use governance::*;

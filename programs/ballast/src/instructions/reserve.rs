@@ -14,6 +14,15 @@ pub struct ReserveValuation {
     pub asset_value: I80F48,
 }
 
+/// How assets without a usable price count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Valuation {
+    /// As worthless: right for checks that only get stricter.
+    Lenient,
+    /// Not at all: the instruction fails with the price error.
+    Strict,
+}
+
 /// Values the reserve. `assets` must be exactly `protocol.assets`, in
 /// order, so no asset can be left out, repeated or faked. `current` is the
 /// asset the instruction holds, if any; its in-memory copy is used in place
@@ -23,7 +32,12 @@ pub fn value_reserve(
     current: Option<&Account<Asset>>,
     assets: &[AccountInfo],
     slot: u64,
+    valuation: Valuation,
 ) -> Result<ReserveValuation> {
+    let value_of = |asset: &Asset| match valuation {
+        Valuation::Lenient => asset.collateral_value_floor(slot),
+        Valuation::Strict => asset.reserve_value_floor(slot),
+    };
     let expected = &protocol.assets[..protocol.asset_count as usize];
     require!(assets.len() == expected.len(), BallastError::IncompleteReserve);
     let mut total = I80F48::ZERO;
@@ -32,10 +46,10 @@ pub fn value_reserve(
         require_keys_eq!(info.key(), *address, BallastError::IncompleteReserve);
         let value = match current.filter(|c| c.key() == info.key()) {
             Some(current) => {
-                asset_value = current.collateral_value_floor(slot)?;
+                asset_value = value_of(current)?;
                 asset_value
             }
-            None => Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?.collateral_value_floor(slot)?,
+            None => value_of(&Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?)?,
         };
         total = math::add(total, value)?;
     }

@@ -11,6 +11,11 @@ pub fn fee_ceil(amount: u64, fee_rate: I80F48) -> Result<u64> {
     to_u64_ceil(mul_ceil(I80F48::from_num(amount), fee_rate)?)
 }
 
+/// The insurance pool's share of a fee, rounded down.
+pub fn fee_share_floor(fee: u64, share: I80F48) -> Result<u64> {
+    to_u64_floor(mul_floor(I80F48::from_num(fee), share)?)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MintQuote {
     /// The deposit's value at the mint price, rounded down.

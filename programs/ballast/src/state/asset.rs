@@ -171,13 +171,18 @@ impl Asset {
     /// uncertain. An unusable price can only understate V, which makes every
     /// check stricter, and one dead feed does not stop the other assets.
     pub fn collateral_value_floor(&self, slot: u64) -> Result<I80F48> {
+        Ok(self.reserve_value_floor(slot).unwrap_or(I80F48::ZERO))
+    }
+
+    /// The vault's value at the lower conservative price, rounded down; an
+    /// error when the price is missing, stale or too uncertain. For what must
+    /// not act on a guess: recognising a loss.
+    pub fn reserve_value_floor(&self, slot: u64) -> Result<I80F48> {
         if self.vault_amount == 0 {
             return Ok(I80F48::ZERO);
         }
-        match self.conservative_price(slot, PriceSide::Lower) {
-            Ok(price) => math::token_value_floor(self.vault_amount, self.decimals, price),
-            Err(_) => Ok(I80F48::ZERO),
-        }
+        let price = self.conservative_price(slot, PriceSide::Lower)?;
+        math::token_value_floor(self.vault_amount, self.decimals, price)
     }
 
     pub fn require_enabled(&self) -> Result<()> {

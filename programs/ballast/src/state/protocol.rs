@@ -49,6 +49,13 @@ pub struct Protocol {
     pub total_redeemed: u64,
     pub total_mint_fees: u64,
     pub total_redeem_fees: u64,
+    /// The insurance pool: a stablecoin account the protocol owns. Its
+    /// balance is P; fees and premiums are minted into it, payouts burned.
+    pub insurance_vault: Pubkey,
+    pub insurance_vault_bump: u8,
+    /// The premium p·S has been accrued up to this slot.
+    pub premium_accrued_slot: u64,
+    pub insurance: InsuranceTotals,
     /// Room for fields added by later versions without a migration.
     pub reserved: [u8; 256],
 }
@@ -153,6 +160,16 @@ impl RiskParams {
         );
         Ok(())
     }
+}
+
+/// Lifetime flows through the loss waterfall, in stablecoin units.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InsuranceTotals {
+    pub fees: u64,
+    pub premiums: u64,
+    pub paid_out: u64,
+    pub backstop_burned: u64,
+    pub holder_losses: u64,
 }
 
 /// What the oracle last said about risk (spec sections 2 and 6).

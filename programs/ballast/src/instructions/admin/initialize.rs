@@ -1,13 +1,13 @@
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::program_pack::Pack;
-use anchor_spl::token::{self, spl_token, InitializeMint2, Token};
+use anchor_spl::token::{self, spl_token, InitializeAccount3, InitializeMint2, Token};
 
-use crate::constants::{MAX_ASSETS, MAX_ORACLES, PROTOCOL_SEED, STABLE_DECIMALS, STABLE_MINT_SEED};
+use crate::constants::{INSURANCE_SEED, MAX_ASSETS, MAX_ORACLES, PROTOCOL_SEED, STABLE_DECIMALS, STABLE_MINT_SEED};
 use crate::errors::BallastError;
 use crate::events::ProtocolInitialized;
 use crate::instructions::account_creation::{create_pda_account, is_uncreated};
 use crate::math::{FixedBits, I80F48};
-use crate::state::{validate_oracle_set, LimitWindow, Params, Protocol, RiskState};
+use crate::state::{validate_oracle_set, InsuranceTotals, LimitWindow, Params, Protocol, RiskState};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
 pub struct InitializeArgs {
@@ -31,6 +31,9 @@ pub struct Initialize<'info> {
     /// CHECK: the stablecoin mint PDA, created by the handler.
     #[account(mut, seeds = [STABLE_MINT_SEED, protocol.key().as_ref()], bump)]
     pub stable_mint: UncheckedAccount<'info>,
+    /// CHECK: the insurance pool's stablecoin account, created by the handler.
+    #[account(mut, seeds = [INSURANCE_SEED], bump)]
+    pub insurance_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -74,6 +77,20 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
         &protocol_key,
         Some(&protocol_key),
     )?;
+    create_pda_account(
+        &payer,
+        &accounts.insurance_vault,
+        &system,
+        spl_token::state::Account::LEN,
+        &token::ID,
+        &[INSURANCE_SEED, &[ctx.bumps.insurance_vault]],
+    )?;
+    let pool = InitializeAccount3 {
+        account: accounts.insurance_vault.to_account_info(),
+        mint: accounts.stable_mint.to_account_info(),
+        authority: accounts.protocol.to_account_info(),
+    };
+    token::initialize_account3(CpiContext::new(accounts.token_program.key(), pool))?;
 
     let slot = Clock::get()?.slot;
     let protocol = Box::new(Protocol {
@@ -107,6 +124,10 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
         total_redeemed: 0,
         total_mint_fees: 0,
         total_redeem_fees: 0,
+        insurance_vault: accounts.insurance_vault.key(),
+        insurance_vault_bump: ctx.bumps.insurance_vault,
+        premium_accrued_slot: slot,
+        insurance: InsuranceTotals::default(),
         reserved: [0; 256],
     });
     protocol.try_serialize(&mut &mut accounts.protocol.try_borrow_mut_data()?[..])?;

@@ -1,10 +1,11 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, MintTo, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
 
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::Minted;
-use crate::instructions::reserve::value_reserve;
+use crate::instructions::reserve::{value_reserve, Valuation};
+use crate::instructions::stablecoin::mint_stable;
 use crate::math::{self, collateral_ratio_floor, weight_ceil};
 use crate::state::{Asset, PriceSide, Protocol};
 
@@ -26,6 +27,8 @@ pub struct MintStable<'info> {
     pub asset_mint: Box<Account<'info, Mint>>,
     #[account(mut, address = asset.vault @ BallastError::InvalidVault)]
     pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = protocol.insurance_vault @ BallastError::InvalidVault)]
+    pub insurance_vault: Box<Account<'info, TokenAccount>>,
     #[account(
         mut,
         constraint = user_asset_account.mint == asset.mint @ BallastError::InvalidTokenAccount,
@@ -63,13 +66,21 @@ pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -
         accounts.protocol.fee_mint.get(),
     )?;
     require!(quote.minted > 0, BallastError::AmountTooSmall);
+    let insurance_share = math::fee_share_floor(quote.fee, accounts.protocol.params.risk.insurance_fee_share.get())?;
 
-    let reserve = value_reserve(&accounts.protocol, Some(&accounts.asset), ctx.remaining_accounts, slot)?;
+    let reserve = value_reserve(
+        &accounts.protocol,
+        Some(&accounts.asset),
+        ctx.remaining_accounts,
+        slot,
+        Valuation::Lenient,
+    )?;
     let total_after = math::add(reserve.total, quote.deposit_value)?;
     let supply_after = accounts
         .protocol
         .supply
         .checked_add(quote.minted)
+        .and_then(|s| s.checked_add(insurance_share))
         .ok_or_else(math::overflow)?;
     let cr_before = collateral_ratio_floor(reserve.total, accounts.protocol.supply)?;
     let cr_after = collateral_ratio_floor(total_after, supply_after)?.ok_or_else(math::overflow)?;
@@ -85,6 +96,7 @@ pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -
     protocol.supply = supply_after;
     protocol.total_minted = protocol.total_minted.checked_add(quote.minted).ok_or_else(math::overflow)?;
     protocol.total_mint_fees = protocol.total_mint_fees.checked_add(quote.fee).ok_or_else(math::overflow)?;
+    protocol.insurance.fees = protocol.insurance.fees.checked_add(insurance_share).ok_or_else(math::overflow)?;
     let asset = &mut accounts.asset;
     asset.vault_amount = asset.vault_amount.checked_add(amount).ok_or_else(math::overflow)?;
 
@@ -101,18 +113,19 @@ pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -
         amount,
         asset.decimals,
     )?;
-    let seeds = protocol.signer_seeds();
-    token::mint_to(
-        CpiContext::new_with_signer(
-            accounts.token_program.key(),
-            MintTo {
-                mint: accounts.stable_mint.to_account_info(),
-                to: accounts.recipient_stable_account.to_account_info(),
-                authority: protocol.to_account_info(),
-            },
-            &[&seeds],
-        ),
+    mint_stable(
+        protocol,
+        &accounts.stable_mint,
+        &accounts.recipient_stable_account,
+        &accounts.token_program,
         quote.minted,
+    )?;
+    mint_stable(
+        protocol,
+        &accounts.stable_mint,
+        &accounts.insurance_vault,
+        &accounts.token_program,
+        insurance_share,
     )?;
 
     emit!(Minted {
@@ -121,6 +134,7 @@ pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -
         deposited: amount,
         gross_stable: quote.gross,
         fee: quote.fee,
+        insurance_share,
         minted: quote.minted,
         reserve_value_bits: total_after.to_bits(),
         supply: supply_after,

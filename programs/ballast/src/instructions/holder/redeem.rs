@@ -1,9 +1,10 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
 
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::Redeemed;
+use crate::instructions::stablecoin::{burn_stable, mint_stable};
 use crate::math;
 use crate::state::{Asset, PriceSide, Protocol};
 
@@ -25,6 +26,8 @@ pub struct RedeemStable<'info> {
     pub asset_mint: Box<Account<'info, Mint>>,
     #[account(mut, address = asset.vault @ BallastError::InvalidVault)]
     pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = protocol.insurance_vault @ BallastError::InvalidVault)]
+    pub insurance_vault: Box<Account<'info, TokenAccount>>,
     #[account(
         mut,
         constraint = user_stable_account.mint == stable_mint.key() @ BallastError::InvalidTokenAccount,
@@ -67,24 +70,34 @@ pub fn handle_redeem(ctx: Context<RedeemStable>, amount: u64) -> Result<()> {
         BallastError::InsufficientReserve
     );
 
+    let insurance_share = math::fee_share_floor(quote.fee, accounts.protocol.params.risk.insurance_fee_share.get())?;
     let protocol = &mut accounts.protocol;
     protocol.record_redeem(slot, amount)?;
-    protocol.supply = protocol.supply.checked_sub(amount).ok_or_else(math::overflow)?;
+    protocol.supply = protocol
+        .supply
+        .checked_sub(amount)
+        .and_then(|s| s.checked_add(insurance_share))
+        .ok_or_else(math::overflow)?;
+    protocol.insurance.fees = protocol.insurance.fees.checked_add(insurance_share).ok_or_else(math::overflow)?;
     protocol.total_redeemed = protocol.total_redeemed.checked_add(amount).ok_or_else(math::overflow)?;
     protocol.total_redeem_fees = protocol.total_redeem_fees.checked_add(quote.fee).ok_or_else(math::overflow)?;
     let asset = &mut accounts.asset;
     asset.vault_amount -= quote.payout;
 
-    token::burn(
-        CpiContext::new(
-            accounts.token_program.key(),
-            Burn {
-                mint: accounts.stable_mint.to_account_info(),
-                from: accounts.user_stable_account.to_account_info(),
-                authority: accounts.user.to_account_info(),
-            },
-        ),
+    burn_stable(
+        &accounts.stable_mint,
+        &accounts.user_stable_account,
+        accounts.user.to_account_info(),
+        &accounts.token_program,
+        &[],
         amount,
+    )?;
+    mint_stable(
+        protocol,
+        &accounts.stable_mint,
+        &accounts.insurance_vault,
+        &accounts.token_program,
+        insurance_share,
     )?;
     let seeds = protocol.signer_seeds();
     token::transfer_checked(
@@ -107,6 +120,7 @@ pub fn handle_redeem(ctx: Context<RedeemStable>, amount: u64) -> Result<()> {
         asset: asset.key(),
         burned: amount,
         fee: quote.fee,
+        insurance_share,
         paid_out: quote.payout,
         supply: protocol.supply,
     });

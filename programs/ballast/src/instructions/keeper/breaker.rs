@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::pause;
 use crate::errors::BallastError;
 use crate::events::{BreakerReset, BreakerTripped};
-use crate::instructions::reserve::value_reserve;
+use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::math::{self, I80F48};
 use crate::state::Protocol;
 
@@ -32,7 +32,7 @@ pub fn handle_trip_breaker<'info>(ctx: Context<'info, ProtocolCrank<'info>>) -> 
     let protocol = &mut ctx.accounts.protocol;
     require!(protocol.breaker_paused == 0, BallastError::BreakerAlreadyTripped);
     let slot = Clock::get()?.slot;
-    let value = value_reserve(protocol, None, ctx.remaining_accounts, slot)?.total;
+    let value = value_reserve(protocol, None, ctx.remaining_accounts, slot, Valuation::Lenient)?.total;
     let change = value_change(protocol, value)?;
     let risk = protocol.params.risk;
     let volatile = protocol.risk.sigma_p.get() > risk.sigma_threshold.get();

@@ -2,8 +2,12 @@
 //! on the posted data.
 
 pub mod breaker;
+pub mod insurance;
+pub mod waterfall;
 
 pub use breaker::*;
+pub use insurance::*;
+pub use waterfall::*;
 
 use anchor_lang::prelude::*;
 
