@@ -132,8 +132,14 @@ impl Harness {
     /// Initialised, with USDC (6 decimals, cap 100%, target 40%), TBILL (6,
     /// cap 70%, target 30%) and WBTC (8, cap 35%, target 30%), all priced.
     pub fn new() -> Self {
+        Self::new_with(|_| {})
+    }
+
+    /// `new()`, with `adjust` applied to the initialisation arguments.
+    pub fn new_with(adjust: impl FnOnce(&mut InitializeArgs)) -> Self {
         let mut h = Self::empty();
         let mut args = default_args();
+        adjust(&mut args);
         for (slot, oracle) in args.oracles.iter_mut().zip(&h.oracles) {
             *slot = oracle.pubkey();
         }
@@ -443,10 +449,14 @@ impl Harness {
     /// `new()`, plus governance and ample reserve capital for stakers' mints.
     pub fn with_governance() -> Self {
         let mut h = Self::new();
-        h.send_admin(instructions::initialize_governance(&h.admin.pubkey(), governance_config()))
-            .expect("initialize governance");
+        h.initialize_governance();
         h.contribute(USDC, 1_000_000_000_000);
         h
+    }
+
+    pub fn initialize_governance(&mut self) {
+        self.send_admin(instructions::initialize_governance(&self.admin.pubkey(), governance_config()))
+            .expect("initialize governance");
     }
 
     /// A holder who mints stablecoins with USDC and stakes exactly `stake` units.

@@ -2,7 +2,8 @@
 //! rebalancing swaps, each on its own and then the stress path end to end.
 
 use ballast::errors::BallastError;
-use ballast_sdk::{fixed, instructions, Keypair};
+use ballast::math::FixedBits;
+use ballast_sdk::{fixed, instructions, pda, Keypair, Signer};
 use ballast_tests::*;
 
 /// Capital 50,000 USDC, 100,000 minted with USDC, 1 BTC minted at $60,000:
@@ -75,4 +76,116 @@ fn a_small_fall_does_not_trip_it() {
     let before = h.snapshot(&[]);
     let result = h.send_admin(instructions::trip_breaker(&h.reserve_assets()));
     h.assert_refused(result, BallastError::BreakerConditionNotMet, &before);
+}
+
+#[test]
+fn the_premium_accrues_p_times_s_per_slot_into_the_pool() {
+    let per_slot = FixedBits::from(ballast::math::ratio(1, 1_000_000_000));
+    let mut h = Harness::new_with(|args| args.params.risk.insurance_premium_per_slot = per_slot);
+    h.contribute(USDC, 50_000_000_000);
+    let alice = h.holder(USDC, 100_000_000_000);
+    h.mint(&alice, USDC, 100_000_000_000).unwrap();
+    h.send_admin(instructions::accrue_premium()).unwrap();
+    let start = h.protocol();
+    let pool_start = h.balance(&pda::insurance_vault());
+    h.warp_slots(1_000);
+    h.send_admin(instructions::accrue_premium()).unwrap();
+    let end = h.protocol();
+    let slots = end.raw.premium_accrued_slot - start.raw.premium_accrued_slot;
+    // S × p × slots in fixed point (exact: S and slots are whole), rounded down.
+    let premium = (start.supply as u128 * per_slot.bits as u128 * slots as u128 >> 48) as u64;
+    assert!(premium > 0);
+    assert_eq!(end.supply - start.supply, premium);
+    assert_eq!(h.balance(&pda::insurance_vault()) - pool_start, premium);
+    assert_eq!(end.raw.insurance.premiums - start.raw.insurance.premiums, premium);
+    h.check_books();
+}
+
+/// Capital 30,000 USDC; Alice mints with 100,000 USDC and 0.9 BTC; a
+/// staker mints 40,000 and stakes 20,000 in the backstop. CR is about 1.16.
+fn reserve_with_backstop() -> (Harness, Keypair, Keypair) {
+    let mut h = Harness::new();
+    h.initialize_governance();
+    h.contribute(USDC, 30_000_000_000);
+    let alice = h.holder(USDC, 1_000_000_000_000);
+    h.fund(&alice, WBTC, 1_000_000_000);
+    h.mint(&alice, USDC, 100_000_000_000).unwrap();
+    h.mint(&alice, WBTC, 90_000_000).unwrap();
+    let staker = h.staker(20_000_000_000);
+    (h, alice, staker)
+}
+
+/// C − V in stablecoin units, recomputed here from the vault balances.
+fn shortfall(h: &mut Harness) -> i128 {
+    h.check_books();
+    let protocol = h.protocol();
+    let reserve = ballast_sdk::status::reserve_status(&mut h.chain).unwrap();
+    let value_units = (reserve.value_fixed.to_bits() as u128 * 1_000_000 >> 48) as i128;
+    let claims = (protocol.supply as u128 * protocol.raw.redemption_rate.bits as u128 >> 48) as i128;
+    claims - value_units
+}
+
+#[test]
+fn the_waterfall_runs_insurance_then_backstop_then_holders_to_the_unit() {
+    let (mut h, alice, staker) = reserve_with_backstop();
+    let before = h.snapshot(&[]);
+    let result = h.send_admin(instructions::absorb_shortfall(&h.reserve_assets()));
+    h.assert_refused(result, BallastError::NoShortfall, &before);
+
+    // WBTC falls 89%: CR drops below one.
+    post(&mut h, 6_600.0, 0.9, 0.0);
+    let loss = shortfall(&mut h);
+    assert!(loss > 0, "CR should be below one");
+    let protocol = h.protocol();
+    let pool = h.balance(&pda::insurance_vault()) as i128;
+    let staked = h.governance().total_staked;
+    let stake_before = ballast_sdk::accounts::stake_position(&mut h.chain, &staker.pubkey()).unwrap().unwrap();
+
+    h.send_admin(instructions::absorb_shortfall(&h.reserve_assets())).unwrap();
+    let after = h.protocol();
+    let paid = (after.raw.insurance.paid_out - protocol.raw.insurance.paid_out) as i128;
+    let burned = (after.raw.insurance.backstop_burned - protocol.raw.insurance.backstop_burned) as i128;
+    let holders = (after.raw.insurance.holder_losses - protocol.raw.insurance.holder_losses) as i128;
+    // In order: the pool pays all it has, the backstop half the rest.
+    assert_eq!(paid, pool.min(loss));
+    assert_eq!(h.balance(&pda::insurance_vault()), 0);
+    assert_eq!(burned, (loss - paid) / 2);
+    assert_eq!(h.governance().total_staked as i128, staked as i128 - burned);
+    // The losses borne add up to the shortfall, to the unit.
+    assert_eq!(paid + burned + holders, loss);
+    assert!(after.redemption_rate < 1.0 && after.redemption_rate > 0.8, "r = {}", after.redemption_rate);
+    assert!(shortfall(&mut h) <= 0, "claims S·r are covered now");
+    // Every staker lost the same fraction, without their position changing.
+    let position = ballast_sdk::accounts::stake_position(&mut h.chain, &staker.pubkey()).unwrap().unwrap();
+    assert_eq!(position.shares, stake_before.shares);
+    assert_eq!(h.governance().raw.stake_value(position.shares), (staked as i128 - burned) as u64);
+
+    // A second run has nothing left to absorb.
+    let before = h.snapshot(&[]);
+    let result = h.send_admin(instructions::absorb_shortfall(&h.reserve_assets()));
+    h.assert_refused(result, BallastError::NoShortfall, &before);
+
+    // Holders redeem at r: 1,000 stablecoins, 0.2% fee, then times r.
+    let usdc = h.asset_account(&alice, USDC);
+    let received_before = h.balance(&usdc);
+    h.redeem(&alice, USDC, 1_000_000_000).unwrap();
+    let paid_out = h.balance(&usdc) - received_before;
+    let expected = ((998_000_000u128 << 48) / 1_000_000 * after.raw.redemption_rate.bits as u128 >> 48) * 1_000_000 >> 48;
+    assert_eq!(paid_out as u128, expected);
+
+    // WBTC recovers: the crank raises r again.
+    post(&mut h, 12_000.0, 0.3, 0.0);
+    h.send_admin(instructions::absorb_shortfall(&h.reserve_assets())).unwrap();
+    assert!(h.protocol().redemption_rate > after.redemption_rate);
+}
+
+#[test]
+fn the_waterfall_needs_every_price_fresh() {
+    let (mut h, _, _) = reserve_with_backstop();
+    post(&mut h, 6_600.0, 0.9, 0.0);
+    h.warp_slots(STALENESS_SLOTS + 1);
+    h.set_price(USDC, 1.0, 0.001).unwrap();
+    let before = h.snapshot(&[]);
+    let result = h.send_admin(instructions::absorb_shortfall(&h.reserve_assets()));
+    h.assert_refused(result, BallastError::StalePrice, &before);
 }
