@@ -93,7 +93,7 @@ fn the_premium_accrues_p_times_s_per_slot_into_the_pool() {
     let end = h.protocol();
     let slots = end.raw.premium_accrued_slot - start.raw.premium_accrued_slot;
     // S × p × slots in fixed point (exact: S and slots are whole), rounded down.
-    let premium = (start.supply as u128 * per_slot.bits as u128 * slots as u128 >> 48) as u64;
+    let premium = ((start.supply as u128 * per_slot.bits as u128 * slots as u128) >> 48) as u64;
     assert!(premium > 0);
     assert_eq!(end.supply - start.supply, premium);
     assert_eq!(h.balance(&pda::insurance_vault()) - pool_start, premium);
@@ -120,8 +120,8 @@ fn shortfall(h: &mut Harness) -> i128 {
     h.check_books();
     let protocol = h.protocol();
     let reserve = ballast_sdk::status::reserve_status(&mut h.chain).unwrap();
-    let value_units = (reserve.value_fixed.to_bits() as u128 * 1_000_000 >> 48) as i128;
-    let claims = (protocol.supply as u128 * protocol.raw.redemption_rate.bits as u128 >> 48) as i128;
+    let value_units = ((reserve.value_fixed.to_bits() as u128 * 1_000_000) >> 48) as i128;
+    let claims = ((protocol.supply as u128 * protocol.raw.redemption_rate.bits as u128) >> 48) as i128;
     claims - value_units
 }
 
@@ -170,7 +170,8 @@ fn the_waterfall_runs_insurance_then_backstop_then_holders_to_the_unit() {
     let received_before = h.balance(&usdc);
     h.redeem(&alice, USDC, 1_000_000_000).unwrap();
     let paid_out = h.balance(&usdc) - received_before;
-    let expected = ((998_000_000u128 << 48) / 1_000_000 * after.raw.redemption_rate.bits as u128 >> 48) * 1_000_000 >> 48;
+    let paid_bits = (((998_000_000u128 << 48) / 1_000_000) * after.raw.redemption_rate.bits as u128) >> 48;
+    let expected = (paid_bits * 1_000_000) >> 48;
     assert_eq!(paid_out as u128, expected);
 
     // WBTC recovers: the crank raises r again.
