@@ -5,6 +5,7 @@
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use ballast::instructions::{InitializeArgs, OracleUpdate, PriceInput};
+use ballast::math::FixedBits;
 use ballast::state::{AssetConfig, AssetKind, Ballot, GovernanceConfig, ProposalKind};
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
@@ -114,6 +115,40 @@ pub fn absorb_shortfall(reserve_assets: &[Pubkey]) -> Instruction {
         },
         ballast::instruction::AbsorbShortfall {},
         readonly(reserve_assets),
+    )
+}
+
+/// Opens a liquidation auction of the asset with `asset_mint`.
+pub fn start_auction(asset_mint: &Pubkey, reserve_assets: &[Pubkey]) -> Instruction {
+    build(
+        ballast::accounts::StartAuction {
+            protocol: pda::protocol(),
+            asset: pda::asset(asset_mint),
+        },
+        ballast::instruction::StartAuction {},
+        readonly(reserve_assets),
+    )
+}
+
+/// Pays up to `amount` stablecoins from `source` into the auction of the
+/// asset with `asset_mint`, at a price no higher than `max_price`; the
+/// collateral goes to `destination`.
+pub fn take_auction(accounts: &HolderAccounts, amount: u64, max_price: FixedBits) -> Instruction {
+    let asset = pda::asset(&accounts.asset_mint);
+    build(
+        ballast::accounts::TakeAuction {
+            keeper: accounts.user,
+            protocol: pda::protocol(),
+            stable_mint: pda::stable_mint(),
+            asset,
+            asset_mint: accounts.asset_mint,
+            vault: pda::vault(&asset),
+            keeper_stable_account: accounts.source,
+            keeper_asset_account: accounts.destination,
+            token_program: spl_token::ID,
+        },
+        ballast::instruction::TakeAuction { amount, max_price },
+        vec![],
     )
 }
 

@@ -185,6 +185,11 @@ impl Harness {
         self.chain.send(&[instruction], &self.admin, &[])
     }
 
+    /// Sends `instructions` as one transaction paid and signed by the admin.
+    pub fn send_admin_all(&mut self, instructions: &[ballast_sdk::Instruction]) {
+        self.chain.send(instructions, &self.admin, &[]).expect("transaction");
+    }
+
     /// Sends `instruction` paid by the admin and signed by `signer`.
     pub fn send_as(&mut self, signer: &Keypair, instruction: ballast_sdk::Instruction) -> Result<Signature, ChainError> {
         self.chain.send(&[instruction], &self.admin, &[signer])
@@ -322,6 +327,12 @@ impl Harness {
     pub fn mint(&mut self, holder: &Keypair, asset: usize, amount: u64) -> Result<Signature, ChainError> {
         let ix = self.mint_ix(holder, asset, amount);
         self.send_as(holder, ix)
+    }
+
+    /// Takes up to `amount` from the auction of `asset`, paying at most `max_price`.
+    pub fn take_auction_ix(&mut self, keeper: &Keypair, asset: usize, amount: u64, max_price: f64) -> ballast_sdk::Instruction {
+        let accounts = self.redeem_accounts(keeper, asset);
+        instructions::take_auction(&accounts, amount, fixed(max_price))
     }
 
     pub fn redeem(&mut self, holder: &Keypair, asset: usize, amount: u64) -> Result<Signature, ChainError> {
@@ -581,4 +592,4 @@ pub mod expected {
     }
 }
 
-pub use pause::{MINT as PAUSE_MINT, REDEEM as PAUSE_REDEEM};
+pub use pause::{LIQUIDATE as PAUSE_LIQUIDATE, MINT as PAUSE_MINT, REDEEM as PAUSE_REDEEM};

@@ -3,7 +3,7 @@
 
 use ballast::errors::BallastError;
 use ballast::math::FixedBits;
-use ballast_sdk::{fixed, instructions, pda, Keypair, Signer};
+use ballast_sdk::{fixed, instructions, pda, Chain, Keypair, Signer};
 use ballast_tests::*;
 
 /// Capital 50,000 USDC, 100,000 minted with USDC, 1 BTC minted at $60,000:
@@ -189,4 +189,111 @@ fn the_waterfall_needs_every_price_fresh() {
     let before = h.snapshot(&[]);
     let result = h.send_admin(instructions::absorb_shortfall(&h.reserve_assets()));
     h.assert_refused(result, BallastError::StalePrice, &before);
+}
+
+/// `wbtc_heavy_reserve` with WBTC marked down to $14,000: V = 164,000 and
+/// CR about 1.026, between 1 and CR_crit.
+fn reserve_in_liquidation_range(adjust: impl FnOnce(&mut ballast::instructions::InitializeArgs)) -> (Harness, Keypair) {
+    let mut h = Harness::new_with(adjust);
+    h.contribute(USDC, 50_000_000_000);
+    let alice = h.holder(USDC, 500_000_000_000);
+    h.fund(&alice, WBTC, 1_000_000_000);
+    h.mint(&alice, USDC, 100_000_000_000).unwrap();
+    h.mint(&alice, WBTC, 100_000_000).unwrap();
+    post(&mut h, 14_000.0, 0.1, 0.0);
+    let cr = h.check_books().unwrap();
+    assert!((1.0..1.05).contains(&cr), "CR {cr}");
+    (h, alice)
+}
+
+#[test]
+fn auctions_bring_cr_back_to_cr_target() {
+    // No cap, so one round can raise the whole buy-back.
+    let (mut h, alice) = reserve_in_liquidation_range(|args| args.params.risk.auction_cap = fixed(1.0));
+    let reserve = h.reserve_assets();
+    let usdc = h.assets[USDC].mint;
+    let wbtc = h.assets[WBTC].mint;
+    h.send_admin_all(&[instructions::start_auction(&usdc, &reserve), instructions::start_auction(&wbtc, &reserve)]);
+    let start = h.asset(USDC).raw.auction.start_slot;
+    let to_raise = h.asset(USDC).raw.auction.remaining + h.asset(WBTC).raw.auction.remaining;
+    assert_eq!(h.protocol().raw.auctions_in_flight, to_raise);
+
+    // 20 slots in, the price has fallen from 5% above the oracle to 2%
+    // above it, which the 2% keeper incentive offsets: every stablecoin
+    // burned takes exactly a dollar of collateral, as the buy-back assumes.
+    h.chain.warp_to_slot(start + 20).unwrap();
+    let takes = [
+        h.take_auction_ix(&alice, USDC, u64::MAX, 2.0),
+        h.take_auction_ix(&alice, WBTC, u64::MAX, 100_000.0),
+    ];
+    h.chain.send(&takes, &h.admin, &[&alice]).unwrap();
+    let cr = h.check_books().unwrap();
+    assert!((cr - 1.20).abs() < 1e-4, "CR {cr} should be CR_target");
+    assert_eq!(h.protocol().raw.auctions_in_flight, 0);
+    assert_eq!(h.asset(WBTC).raw.auction.remaining, 0);
+}
+
+#[test]
+fn auctions_take_partially_and_restart_after_their_duration() {
+    let (mut h, alice) = reserve_in_liquidation_range(|_| {});
+    let wbtc = h.assets[WBTC].mint;
+    h.send_admin(instructions::start_auction(&wbtc, &h.reserve_assets())).unwrap();
+    let to_raise = h.asset(WBTC).raw.auction.remaining;
+    let ix = h.take_auction_ix(&alice, WBTC, to_raise / 2, 100_000.0);
+    h.send_as(&alice, ix).unwrap();
+    assert_eq!(h.asset(WBTC).raw.auction.remaining, to_raise - to_raise / 2);
+
+    // The price falls to $13,000 and the auction times out: the next take
+    // restarts it 5% above the new price.
+    post(&mut h, 13_000.0, 0.1, 0.0);
+    h.warp_slots(AUCTION_DURATION_SLOTS);
+    let ix = h.take_auction_ix(&alice, WBTC, 1_000_000_000, 13_000.0 * 1.05 - 1.0);
+    let before = h.snapshot(&[]);
+    let result = h.send_as(&alice, ix);
+    h.assert_refused(result, BallastError::AuctionPriceAboveLimit, &before);
+    let wbtc_account = h.asset_account(&alice, WBTC);
+    let received = h.balance(&wbtc_account);
+    let ix = h.take_auction_ix(&alice, WBTC, 1_000_000_000, 13_000.0 * 1.05 + 1.0);
+    h.send_as(&alice, ix).unwrap();
+    let got = (h.balance(&wbtc_account) - received) as f64 / 1e8;
+    // 1,000 stablecoins and 2% more, at $13,650.
+    assert!((got - 1_000.0 * 1.02 / 13_650.0).abs() < 1e-7, "{got}");
+    assert_eq!(h.asset(WBTC).raw.auction.reference_price, fixed(13_000.0), "restarted from the new price");
+    h.check_books();
+}
+
+#[test]
+fn auction_refusals() {
+    let (mut h, alice) = reserve_in_liquidation_range(|_| {});
+    let reserve = h.reserve_assets();
+    let (usdc, tbill, wbtc) = (h.assets[USDC].mint, h.assets[TBILL].mint, h.assets[WBTC].mint);
+    let extra = [h.stable_account(&alice), h.asset_account(&alice, WBTC)];
+
+    let before = h.snapshot(&extra);
+    let ix = h.take_auction_ix(&alice, WBTC, 1_000_000, 100_000.0);
+    let result = h.send_as(&alice, ix);
+    h.assert_refused(result, BallastError::NoAuction, &before);
+    let result = h.send_admin(instructions::start_auction(&tbill, &reserve));
+    h.assert_refused(result, BallastError::NothingToAuction, &before);
+
+    // USDC's share of the buy-back exceeds the 20% cap by itself.
+    h.send_admin(instructions::start_auction(&usdc, &reserve)).unwrap();
+    let before = h.snapshot(&extra);
+    let result = h.send_admin(instructions::start_auction(&usdc, &reserve));
+    h.assert_refused(result, BallastError::AuctionInProgress, &before);
+    let result = h.send_admin(instructions::start_auction(&wbtc, &reserve));
+    h.assert_refused(result, BallastError::AuctionCapReached, &before);
+
+    h.pause(PAUSE_LIQUIDATE);
+    let before = h.snapshot(&extra);
+    let ix = h.take_auction_ix(&alice, USDC, 1_000_000, 2.0);
+    let result = h.send_as(&alice, ix);
+    h.assert_refused(result, BallastError::OperationPaused, &before);
+    h.unpause();
+
+    // Above CR_crit there is nothing to liquidate.
+    post(&mut h, 25_000.0, 0.1, 0.0);
+    let before = h.snapshot(&extra);
+    let result = h.send_admin(instructions::start_auction(&wbtc, &reserve));
+    h.assert_refused(result, BallastError::NotInLiquidationRange, &before);
 }

@@ -157,6 +157,18 @@ ballast_errors! {
     BackstopDepleted,
     #[msg("the reserve covers its claims: there is no shortfall to absorb")]
     NoShortfall,
+    #[msg("liquidation auctions open only while 1 <= CR < CR_crit")]
+    NotInLiquidationRange,
+    #[msg("an auction of this asset is already running")]
+    AuctionInProgress,
+    #[msg("no auction of this asset is running")]
+    NoAuction,
+    #[msg("auctions in flight already raise as much as the cap allows")]
+    AuctionCapReached,
+    #[msg("the auction price is above the keeper's limit")]
+    AuctionPriceAboveLimit,
+    #[msg("this asset holds nothing to auction")]
+    NothingToAuction,
 }
 
 #[cfg(test)]

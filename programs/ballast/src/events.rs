@@ -184,3 +184,21 @@ pub struct HoldersHaircut {
 pub struct RedemptionRateRestored {
     pub redemption_rate_bits: i128,
 }
+
+#[event]
+pub struct AuctionStarted {
+    pub asset: Pubkey,
+    pub to_raise: u64,
+    pub reference_price_bits: i128,
+    pub slot: u64,
+}
+
+#[event]
+pub struct AuctionTaken {
+    pub asset: Pubkey,
+    pub keeper: Pubkey,
+    pub paid: u64,
+    pub collateral: u64,
+    pub price_bits: i128,
+    pub remaining: u64,
+}

@@ -17,6 +17,7 @@ pub mod math;
 pub mod state;
 
 use instructions::*;
+use math::FixedBits;
 use state::{AssetConfig, AssetKind, Ballot, GovernanceConfig, ProposalKind};
 
 declare_id!("7ettYrac8dT9grx2JUNBNSNxhnRMuse6iQY8uUnuAJXb");
@@ -73,6 +74,14 @@ pub mod ballast {
 
     pub fn absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>>) -> Result<()> {
         handle_absorb_shortfall(ctx)
+    }
+
+    pub fn start_auction<'info>(ctx: Context<'info, StartAuction<'info>>) -> Result<()> {
+        handle_start_auction(ctx)
+    }
+
+    pub fn take_auction(ctx: Context<TakeAuction>, amount: u64, max_price: FixedBits) -> Result<()> {
+        handle_take_auction(ctx, amount, max_price)
     }
 
     pub fn mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {

@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::BallastError;
 use crate::math::{self, I80F48};
-use crate::state::{Asset, Protocol};
+use crate::state::{Asset, PriceUse, Protocol};
 
 pub struct ReserveValuation {
     /// V, at lower conservative prices, rounded down; assets without a
@@ -21,6 +21,8 @@ pub enum Valuation {
     Lenient,
     /// Not at all: the instruction fails with the price error.
     Strict,
+    /// Strictly, but with liquidation's wider price bounds.
+    Liquidation,
 }
 
 /// Values the reserve. `assets` must be exactly `protocol.assets`, in
@@ -37,6 +39,7 @@ pub fn value_reserve(
     let value_of = |asset: &Asset| match valuation {
         Valuation::Lenient => asset.collateral_value_floor(slot),
         Valuation::Strict => asset.reserve_value_floor(slot),
+        Valuation::Liquidation => asset.value_floor_for(slot, PriceUse::Liquidation),
     };
     let expected = &protocol.assets[..protocol.asset_count as usize];
     require!(assets.len() == expected.len(), BallastError::IncompleteReserve);

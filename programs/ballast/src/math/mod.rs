@@ -6,6 +6,7 @@
 //! name which way it rounds, and callers pick the direction that favours the
 //! protocol: what the protocol pays out rounds down, what it charges rounds up.
 
+pub mod auction;
 pub mod conversion;
 pub mod fixed_point;
 pub mod quote;
@@ -13,6 +14,7 @@ pub mod reserve;
 pub mod tally;
 pub mod wide;
 
+pub use auction::*;
 pub use conversion::*;
 pub use fixed_point::*;
 pub use quote::*;

@@ -36,7 +36,19 @@ pub struct Asset {
     pub smoothed_price: FixedBits,
     /// The vault balance as the program has accounted it, in base units.
     pub vault_amount: u64,
+    /// The liquidation auction selling this asset, if one is running.
+    pub auction: AuctionState,
     pub reserved: [u8; 128],
+}
+
+/// A Dutch auction of one asset's collateral for stablecoins.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AuctionState {
+    pub start_slot: u64,
+    /// The oracle price when the auction (re)started; its price curve hangs from it.
+    pub reference_price: FixedBits,
+    /// Stablecoin units still to raise; zero when no auction runs.
+    pub remaining: u64,
 }
 
 /// The governable risk configuration of an asset.
@@ -74,6 +86,16 @@ impl AssetConfig {
         );
         Ok(())
     }
+}
+
+/// Liquidation accepts prices this many times older and wider than holders do.
+pub const LIQUIDATION_PRICE_LENIENCY: u64 = 2;
+
+/// Who relies on a price, which sets how strictly it is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PriceUse {
+    Holder,
+    Liquidation,
 }
 
 /// Which way a conservative price leans: the protocol values what it takes
@@ -148,15 +170,32 @@ impl Asset {
     /// The conservative price for a valuation at `slot`, after checking that
     /// the price exists, is fresh and is confident enough.
     pub fn conservative_price(&self, slot: u64, side: PriceSide) -> Result<I80F48> {
+        self.checked_price(slot, side, PriceUse::Holder)
+    }
+
+    /// The conservative price for `use_`: holder flows hold prices to the
+    /// asset's bounds; liquidation accepts prices up to twice as old and as
+    /// uncertain, because a stalled auction hurts more than a dated price.
+    pub fn checked_price(&self, slot: u64, side: PriceSide, use_: PriceUse) -> Result<I80F48> {
+        let leniency = match use_ {
+            PriceUse::Holder => 1,
+            PriceUse::Liquidation => LIQUIDATION_PRICE_LENIENCY,
+        };
         let price = self.price.get();
         require!(price > 0, BallastError::PriceNotSet);
         require!(
-            slot.saturating_sub(self.price_slot) <= self.config.max_staleness_slots,
+            slot.saturating_sub(self.price_slot) <= self.config.max_staleness_slots.saturating_mul(leniency),
             BallastError::StalePrice
         );
         let confidence_ratio = math::div_ceil(self.price_confidence.get(), price)?;
+        let max_confidence = self
+            .config
+            .max_confidence
+            .get()
+            .checked_mul_int(leniency as i128)
+            .ok_or_else(math::overflow)?;
         require!(
-            confidence_ratio <= self.config.max_confidence.get(),
+            confidence_ratio <= max_confidence,
             BallastError::PriceConfidenceTooWide
         );
         let smoothed = self.smoothed_price.get();
@@ -178,10 +217,15 @@ impl Asset {
     /// error when the price is missing, stale or too uncertain. For what must
     /// not act on a guess: recognising a loss.
     pub fn reserve_value_floor(&self, slot: u64) -> Result<I80F48> {
+        self.value_floor_for(slot, PriceUse::Holder)
+    }
+
+    /// The vault's value at the lower conservative price checked for `use_`.
+    pub fn value_floor_for(&self, slot: u64, use_: PriceUse) -> Result<I80F48> {
         if self.vault_amount == 0 {
             return Ok(I80F48::ZERO);
         }
-        let price = self.conservative_price(slot, PriceSide::Lower)?;
+        let price = self.checked_price(slot, PriceSide::Lower, use_)?;
         math::token_value_floor(self.vault_amount, self.decimals, price)
     }
 

@@ -56,6 +56,8 @@ pub struct Protocol {
     /// The premium p·S has been accrued up to this slot.
     pub premium_accrued_slot: u64,
     pub insurance: InsuranceTotals,
+    /// Stablecoin units that running auctions may still raise.
+    pub auctions_in_flight: u64,
     /// Room for fields added by later versions without a migration.
     pub reserved: [u8; 256],
 }

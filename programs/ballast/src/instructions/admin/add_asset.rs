@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::events::AssetAdded;
 use crate::instructions::account_creation::{create_pda_account, is_uncreated};
 use crate::math::FixedBits;
-use crate::state::{Asset, AssetConfig, AssetKind, Protocol};
+use crate::state::{Asset, AssetConfig, AssetKind, AuctionState, Protocol};
 
 /// The largest decimals whose 10^decimals fits a u64.
 const MAX_ASSET_DECIMALS: u8 = 18;
@@ -123,6 +123,7 @@ pub fn register_asset(new: NewAsset, kind: AssetKind, config: AssetConfig) -> Re
         price_slot: 0,
         smoothed_price: FixedBits::ZERO,
         vault_amount: 0,
+        auction: AuctionState::default(),
         reserved: [0; 128],
     });
     asset.try_serialize(&mut &mut new.asset.try_borrow_mut_data()?[..])?;

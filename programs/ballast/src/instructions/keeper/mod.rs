@@ -1,10 +1,12 @@
 //! Permissionless cranks: anyone may send them when their condition holds
 //! on the posted data.
 
+pub mod auction;
 pub mod breaker;
 pub mod insurance;
 pub mod waterfall;
 
+pub use auction::*;
 pub use breaker::*;
 pub use insurance::*;
 pub use waterfall::*;

@@ -1,0 +1,181 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+
+use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
+use crate::errors::BallastError;
+use crate::events::{AuctionStarted, AuctionTaken};
+use crate::instructions::reserve::{value_reserve, Valuation};
+use crate::instructions::stablecoin::burn_stable;
+use crate::math::{self, FixedBits, I80F48};
+use crate::state::{Asset, AuctionState, PriceSide, PriceUse, Protocol};
+
+#[derive(Accounts)]
+pub struct StartAuction<'info> {
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        mut,
+        seeds = [ASSET_SEED, asset.mint.as_ref()],
+        bump = asset.bump,
+        has_one = protocol @ BallastError::InvalidAssetAccount,
+    )]
+    pub asset: Box<Account<'info, Asset>>,
+}
+
+/// Opens a Dutch auction of one asset while 1 <= CR < CR_crit. The whole
+/// buy-back that restores CR_target, x = (CR_target·S − V)/(CR_target − 1),
+/// is split across assets pro rata to value; this auction raises the
+/// asset's share, within the cap on stablecoins that auctions in flight may
+/// raise. Anyone may send it. Remaining accounts: every `Asset`, in order.
+pub fn handle_start_auction<'info>(ctx: Context<'info, StartAuction<'info>>) -> Result<()> {
+    let accounts = &mut *ctx.accounts;
+    let slot = Clock::get()?.slot;
+    let protocol = &mut accounts.protocol;
+    protocol.require_not_paused(pause::LIQUIDATE, slot)?;
+    require!(accounts.asset.auction.remaining == 0, BallastError::AuctionInProgress);
+
+    let reserve = value_reserve(protocol, Some(&accounts.asset), ctx.remaining_accounts, slot, Valuation::Liquidation)?;
+    let supply_value = math::stable_value_ceil(protocol.supply)?;
+    let cr = math::collateral_ratio_floor(reserve.total, protocol.supply)?;
+    let thresholds = protocol.params.thresholds();
+    require!(
+        matches!(cr, Some(cr) if cr >= I80F48::ONE && cr < thresholds.crit),
+        BallastError::NotInLiquidationRange
+    );
+    let buyback = math::buyback_to_target_ceil(thresholds.target, supply_value, reserve.total)?;
+    let share = math::mul_floor(buyback, math::div_floor(reserve.asset_value, reserve.total)?)?;
+    let risk = protocol.params.risk;
+    let cap = math::to_u64_floor(math::mul_floor(I80F48::from_num(protocol.supply), risk.auction_cap.get())?)?;
+    let room = cap.saturating_sub(protocol.auctions_in_flight);
+    let share_units = math::stable_for_value_floor(share)?;
+    require!(share_units > 0, BallastError::NothingToAuction);
+    let raise = share_units.min(room);
+    require!(raise > 0, BallastError::AuctionCapReached);
+
+    let asset = &mut accounts.asset;
+    let reference_price = asset.checked_price(slot, PriceSide::Lower, PriceUse::Liquidation)?;
+    asset.auction = AuctionState {
+        start_slot: slot,
+        reference_price: reference_price.into(),
+        remaining: raise,
+    };
+    protocol.auctions_in_flight += raise;
+    emit!(AuctionStarted {
+        asset: asset.key(),
+        to_raise: raise,
+        reference_price_bits: reference_price.to_bits(),
+        slot,
+    });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct TakeAuction<'info> {
+    pub keeper: Signer<'info>,
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(mut, address = protocol.stable_mint @ BallastError::InvalidStableMint)]
+    pub stable_mint: Box<Account<'info, Mint>>,
+    #[account(
+        mut,
+        seeds = [ASSET_SEED, asset.mint.as_ref()],
+        bump = asset.bump,
+        has_one = protocol @ BallastError::InvalidAssetAccount,
+    )]
+    pub asset: Box<Account<'info, Asset>>,
+    #[account(address = asset.mint @ BallastError::InvalidAssetMint)]
+    pub asset_mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = asset.vault @ BallastError::InvalidVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = keeper_stable_account.mint == stable_mint.key() @ BallastError::InvalidTokenAccount,
+        constraint = keeper_stable_account.owner == keeper.key() @ BallastError::InvalidTokenAccount,
+    )]
+    pub keeper_stable_account: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = keeper_asset_account.mint == asset.mint @ BallastError::InvalidTokenAccount,
+    )]
+    pub keeper_asset_account: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Buys collateral from a running auction: the keeper pays up to `amount`
+/// stablecoins, which are burned, and receives their value at the current
+/// auction price plus the keeper incentive. Partial takes are allowed; an
+/// auction past its duration restarts from the current price.
+pub fn handle_take_auction(ctx: Context<TakeAuction>, amount: u64, max_price: FixedBits) -> Result<()> {
+    require!(amount > 0, BallastError::ZeroAmount);
+    let accounts = &mut *ctx.accounts;
+    let slot = Clock::get()?.slot;
+    accounts.protocol.require_not_paused(pause::LIQUIDATE, slot)?;
+    let risk = accounts.protocol.params.risk;
+    let asset = &mut accounts.asset;
+    require!(asset.auction.remaining > 0, BallastError::NoAuction);
+    let current = asset.checked_price(slot, PriceSide::Lower, PriceUse::Liquidation)?;
+    if slot.saturating_sub(asset.auction.start_slot) >= risk.auction_duration_slots {
+        asset.auction.start_slot = slot;
+        asset.auction.reference_price = current.into();
+    }
+    let price = math::dutch_auction_price(
+        asset.auction.reference_price.get(),
+        risk.auction_start_premium.get(),
+        risk.auction_max_discount.get(),
+        slot - asset.auction.start_slot,
+        risk.auction_duration_slots,
+    )?;
+    require!(price <= max_price.get(), BallastError::AuctionPriceAboveLimit);
+
+    let paid = amount.min(asset.auction.remaining);
+    require!(
+        accounts.keeper_stable_account.amount >= paid,
+        BallastError::InsufficientFunds
+    );
+    let value = math::mul_floor(
+        math::stable_value_floor(paid)?,
+        math::add(I80F48::ONE, risk.keeper_incentive.get())?,
+    )?;
+    let collateral = math::tokens_for_value_floor(value, asset.decimals, price)?;
+    require!(collateral > 0, BallastError::AmountTooSmall);
+    require!(collateral <= asset.vault_amount, BallastError::InsufficientReserve);
+
+    asset.auction.remaining -= paid;
+    asset.vault_amount -= collateral;
+    let protocol = &mut accounts.protocol;
+    protocol.auctions_in_flight -= paid;
+    protocol.supply -= paid;
+
+    burn_stable(
+        &accounts.stable_mint,
+        &accounts.keeper_stable_account,
+        accounts.keeper.to_account_info(),
+        &accounts.token_program,
+        &[],
+        paid,
+    )?;
+    let seeds = protocol.signer_seeds();
+    token::transfer_checked(
+        CpiContext::new_with_signer(
+            accounts.token_program.key(),
+            TransferChecked {
+                from: accounts.vault.to_account_info(),
+                mint: accounts.asset_mint.to_account_info(),
+                to: accounts.keeper_asset_account.to_account_info(),
+                authority: protocol.to_account_info(),
+            },
+            &[&seeds],
+        ),
+        collateral,
+        asset.decimals,
+    )?;
+    emit!(AuctionTaken {
+        asset: asset.key(),
+        keeper: accounts.keeper.key(),
+        paid,
+        collateral,
+        price_bits: price.to_bits(),
+        remaining: asset.auction.remaining,
+    });
+    Ok(())
+}
