@@ -152,6 +152,38 @@ pub fn take_auction(accounts: &HolderAccounts, amount: u64, max_price: FixedBits
     )
 }
 
+/// The accounts of a rebalancing swap.
+pub struct SwapAccounts {
+    pub keeper: Pubkey,
+    pub mint_in: Pubkey,
+    pub mint_out: Pubkey,
+    /// The keeper's account of the asset it puts in.
+    pub source: Pubkey,
+    /// Any account of the asset it takes out.
+    pub destination: Pubkey,
+}
+
+pub fn rebalance_swap(accounts: &SwapAccounts, amount_in: u64, reserve_assets: &[Pubkey]) -> Instruction {
+    let (asset_in, asset_out) = (pda::asset(&accounts.mint_in), pda::asset(&accounts.mint_out));
+    build(
+        ballast::accounts::RebalanceSwap {
+            keeper: accounts.keeper,
+            protocol: pda::protocol(),
+            asset_in,
+            mint_in: accounts.mint_in,
+            vault_in: pda::vault(&asset_in),
+            asset_out,
+            mint_out: accounts.mint_out,
+            vault_out: pda::vault(&asset_out),
+            keeper_in_account: accounts.source,
+            keeper_out_account: accounts.destination,
+            token_program: spl_token::ID,
+        },
+        ballast::instruction::RebalanceSwap { amount_in },
+        readonly(reserve_assets),
+    )
+}
+
 pub fn guardian_pause(guardian: &Pubkey, operations: u8) -> Instruction {
     build(
         ballast::accounts::GuardianPause {

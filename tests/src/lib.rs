@@ -329,6 +329,23 @@ impl Harness {
         self.send_as(holder, ix)
     }
 
+    /// A rebalancing swap of `amount_in` of `asset_in` for `asset_out`.
+    pub fn swap_ix(&mut self, keeper: &Keypair, asset_in: usize, asset_out: usize, amount_in: u64) -> ballast_sdk::Instruction {
+        let accounts = instructions::SwapAccounts {
+            keeper: keeper.pubkey(),
+            mint_in: self.assets[asset_in].mint,
+            mint_out: self.assets[asset_out].mint,
+            source: self.asset_account(keeper, asset_in),
+            destination: self.asset_account(keeper, asset_out),
+        };
+        instructions::rebalance_swap(&accounts, amount_in, &self.reserve_assets())
+    }
+
+    pub fn swap(&mut self, keeper: &Keypair, asset_in: usize, asset_out: usize, amount_in: u64) -> Result<Signature, ChainError> {
+        let ix = self.swap_ix(keeper, asset_in, asset_out, amount_in);
+        self.send_as(keeper, ix)
+    }
+
     /// Takes up to `amount` from the auction of `asset`, paying at most `max_price`.
     pub fn take_auction_ix(&mut self, keeper: &Keypair, asset: usize, amount: u64, max_price: f64) -> ballast_sdk::Instruction {
         let accounts = self.redeem_accounts(keeper, asset);
@@ -592,4 +609,4 @@ pub mod expected {
     }
 }
 
-pub use pause::{LIQUIDATE as PAUSE_LIQUIDATE, MINT as PAUSE_MINT, REDEEM as PAUSE_REDEEM};
+pub use pause::{LIQUIDATE as PAUSE_LIQUIDATE, MINT as PAUSE_MINT, REBALANCE as PAUSE_REBALANCE, REDEEM as PAUSE_REDEEM};

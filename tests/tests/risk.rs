@@ -297,3 +297,64 @@ fn auction_refusals() {
     let result = h.send_admin(instructions::start_auction(&wbtc, &reserve));
     h.assert_refused(result, BallastError::NotInLiquidationRange, &before);
 }
+
+/// USDC is 100% of a reserve whose targets are 40/30/30; the keeper holds T-bills.
+fn all_usdc_reserve(adjust: impl FnOnce(&mut ballast::instructions::InitializeArgs), capital: u64) -> (Harness, Keypair) {
+    let mut h = Harness::new_with(adjust);
+    h.contribute(USDC, capital);
+    let alice = h.holder(USDC, 100_000_000_000);
+    h.mint(&alice, USDC, 100_000_000_000).unwrap();
+    let keeper = h.holder(TBILL, 100_000_000_000);
+    (h, keeper)
+}
+
+#[test]
+fn a_swap_toward_the_targets_pays_the_oracle_price_and_the_incentive() {
+    let (mut h, keeper) = all_usdc_reserve(|_| {}, 50_000_000_000);
+    let usdc = h.asset_account(&keeper, USDC);
+    h.swap(&keeper, TBILL, USDC, 10_000_000_000).unwrap();
+    // 10,000 T-bills at $0.984375 = $9,843.75, plus 0.2%, paid in USDC at
+    // $1: 9,863.4375, less one unit because the incentive (0.2% rounded
+    // down to fixed point) and the payout both round down.
+    assert_eq!(h.balance(&usdc), 9_863_437_499);
+    assert_eq!(h.asset(TBILL).vault_amount, 10_000_000_000);
+    assert_eq!(h.protocol().raw.window.swapped, 9_843_750_000);
+    h.check_books();
+}
+
+#[test]
+fn swap_refusals() {
+    let (mut h, keeper) = all_usdc_reserve(|_| {}, 50_000_000_000);
+    let mut extra = vec![h.asset_account(&keeper, USDC), h.asset_account(&keeper, TBILL)];
+    extra.push(h.asset_account(&keeper, WBTC));
+    // The T-bill vault is empty: nothing to take out.
+    h.fund(&keeper, USDC, 1_000_000_000);
+    let before = h.snapshot(&extra);
+    let result = h.swap(&keeper, USDC, TBILL, 1_000_000_000);
+    h.assert_refused(result, BallastError::InsufficientReserve, &before);
+    // Once it holds some, USDC in and T-bills out moves both away from target.
+    h.swap(&keeper, TBILL, USDC, 5_000_000_000).unwrap();
+    let before = h.snapshot(&extra);
+    let result = h.swap(&keeper, USDC, TBILL, 1_000_000_000);
+    h.assert_refused(result, BallastError::SwapNotTowardTargets, &before);
+
+    // u_max is 10% of S (about 9,985): another 10,000 T-bills is too much.
+    let result = h.swap(&keeper, TBILL, USDC, 10_000_000_000);
+    h.assert_refused(result, BallastError::SwapLimitExceeded, &before);
+
+    h.pause(PAUSE_REBALANCE);
+    let before = h.snapshot(&extra);
+    let result = h.swap(&keeper, TBILL, USDC, 1_000_000_000);
+    h.assert_refused(result, BallastError::OperationPaused, &before);
+}
+
+#[test]
+fn a_swap_may_not_take_cr_below_cr_min() {
+    // CR about 1.12 and a 20% incentive: 15,000 T-bills would cost the
+    // reserve about 2,950 and leave CR near 1.09.
+    let (mut h, keeper) = all_usdc_reserve(|args| args.params.risk.swap_incentive = fixed(0.2), 12_000_000_000);
+    let extra = [h.asset_account(&keeper, USDC), h.asset_account(&keeper, TBILL)];
+    let before = h.snapshot(&extra);
+    let result = h.swap(&keeper, TBILL, USDC, 15_000_000_000);
+    h.assert_refused(result, BallastError::CollateralRatioTooLow, &before);
+}

@@ -169,6 +169,12 @@ ballast_errors! {
     AuctionPriceAboveLimit,
     #[msg("this asset holds nothing to auction")]
     NothingToAuction,
+    #[msg("the swap does not move both assets' weights toward their targets")]
+    SwapNotTowardTargets,
+    #[msg("rebalancing swaps in this window would move more than u_max of supply")]
+    SwapLimitExceeded,
+    #[msg("a swap needs two different assets")]
+    SameAssetSwap,
 }
 
 #[cfg(test)]

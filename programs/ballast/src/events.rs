@@ -202,3 +202,12 @@ pub struct AuctionTaken {
     pub price_bits: i128,
     pub remaining: u64,
 }
+
+#[event]
+pub struct RebalanceSwapped {
+    pub keeper: Pubkey,
+    pub asset_in: Pubkey,
+    pub amount_in: u64,
+    pub asset_out: Pubkey,
+    pub amount_out: u64,
+}

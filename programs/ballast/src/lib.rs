@@ -84,6 +84,10 @@ pub mod ballast {
         handle_take_auction(ctx, amount, max_price)
     }
 
+    pub fn rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, amount_in: u64) -> Result<()> {
+        handle_rebalance_swap(ctx, amount_in)
+    }
+
     pub fn mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {
         handle_mint(ctx, amount)
     }

@@ -197,6 +197,8 @@ pub struct LimitWindow {
     pub redeemed: u64,
     pub previous_minted: u64,
     pub previous_redeemed: u64,
+    /// Value moved by rebalancing swaps in this window, in stablecoin units.
+    pub swapped: u64,
     /// Target-weight turnover accepted from the oracle in this window.
     pub weight_turnover: FixedBits,
 }
@@ -318,6 +320,17 @@ impl Protocol {
             self.params.mint_limit_per_window,
             BallastError::MintLimitExceeded,
         )
+    }
+
+    /// Counts `value` moved by a rebalancing swap against this window's
+    /// u_max share of supply.
+    pub fn record_swap(&mut self, slot: u64, value: u64) -> Result<()> {
+        self.roll_window(slot);
+        let limit = crate::math::to_u64_floor(crate::math::mul_floor(
+            I80F48::from_num(self.supply),
+            self.params.u_max.get(),
+        )?)?;
+        add_within_limit(&mut self.window.swapped, 0, value, limit, BallastError::SwapLimitExceeded)
     }
 
     /// Counts target-weight `turnover` against this window's u_max.

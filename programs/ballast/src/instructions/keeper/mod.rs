@@ -4,11 +4,13 @@
 pub mod auction;
 pub mod breaker;
 pub mod insurance;
+pub mod rebalance;
 pub mod waterfall;
 
 pub use auction::*;
 pub use breaker::*;
 pub use insurance::*;
+pub use rebalance::*;
 pub use waterfall::*;
 
 use anchor_lang::prelude::*;

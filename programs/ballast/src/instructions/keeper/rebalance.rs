@@ -1,0 +1,144 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+
+use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
+use crate::errors::BallastError;
+use crate::events::RebalanceSwapped;
+use crate::instructions::reserve::{value_reserve, Valuation};
+use crate::math::{self, I80F48};
+use crate::state::{Asset, PriceSide, Protocol};
+
+#[derive(Accounts)]
+pub struct RebalanceSwap<'info> {
+    pub keeper: Signer<'info>,
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        mut,
+        seeds = [ASSET_SEED, asset_in.mint.as_ref()],
+        bump = asset_in.bump,
+        has_one = protocol @ BallastError::InvalidAssetAccount,
+    )]
+    pub asset_in: Box<Account<'info, Asset>>,
+    #[account(address = asset_in.mint @ BallastError::InvalidAssetMint)]
+    pub mint_in: Box<Account<'info, Mint>>,
+    #[account(mut, address = asset_in.vault @ BallastError::InvalidVault)]
+    pub vault_in: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        seeds = [ASSET_SEED, asset_out.mint.as_ref()],
+        bump = asset_out.bump,
+        has_one = protocol @ BallastError::InvalidAssetAccount,
+    )]
+    pub asset_out: Box<Account<'info, Asset>>,
+    #[account(address = asset_out.mint @ BallastError::InvalidAssetMint)]
+    pub mint_out: Box<Account<'info, Mint>>,
+    #[account(mut, address = asset_out.vault @ BallastError::InvalidVault)]
+    pub vault_out: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = keeper_in_account.mint == asset_in.mint @ BallastError::InvalidTokenAccount,
+        constraint = keeper_in_account.owner == keeper.key() @ BallastError::InvalidTokenAccount,
+    )]
+    pub keeper_in_account: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = keeper_out_account.mint == asset_out.mint @ BallastError::InvalidTokenAccount,
+    )]
+    pub keeper_out_account: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// A permissionless rebalancing swap (spec section 5): the keeper puts
+/// `amount_in` of one asset into the reserve and takes out another worth
+/// the same at oracle prices plus the swap incentive. The deposit is valued
+/// at the lower conservative price, the withdrawal at the higher. It must
+/// bring both assets' weights closer to their targets, keep CR >= CR_min,
+/// and stay within u_max of supply per window.
+/// Remaining accounts: every `Asset`, in index order.
+pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, amount_in: u64) -> Result<()> {
+    require!(amount_in > 0, BallastError::ZeroAmount);
+    let accounts = &mut *ctx.accounts;
+    require_keys_neq!(accounts.asset_in.key(), accounts.asset_out.key(), BallastError::SameAssetSwap);
+    let slot = Clock::get()?.slot;
+    accounts.protocol.require_not_paused(pause::REBALANCE, slot)?;
+    accounts.asset_in.require_enabled()?;
+    accounts.asset_out.require_enabled()?;
+    require!(
+        accounts.keeper_in_account.amount >= amount_in,
+        BallastError::InsufficientFunds
+    );
+
+    let (asset_in, asset_out) = (&accounts.asset_in, &accounts.asset_out);
+    let price_in = asset_in.conservative_price(slot, PriceSide::Lower)?;
+    let price_out_high = asset_out.conservative_price(slot, PriceSide::Higher)?;
+    let price_out_low = asset_out.conservative_price(slot, PriceSide::Lower)?;
+    let incentive = accounts.protocol.params.risk.swap_incentive.get();
+    let value_in = math::token_value_floor(amount_in, asset_in.decimals, price_in)?;
+    let value_paid = math::mul_floor(value_in, math::add(I80F48::ONE, incentive)?)?;
+    let amount_out = math::tokens_for_value_floor(value_paid, asset_out.decimals, price_out_high)?;
+    require!(amount_out > 0, BallastError::AmountTooSmall);
+    require!(amount_out <= asset_out.vault_amount, BallastError::InsufficientReserve);
+
+    let total = value_reserve(&accounts.protocol, None, ctx.remaining_accounts, slot, Valuation::Lenient)?.total;
+    let value_out = math::token_value_ceil(amount_out, asset_out.decimals, price_out_low)?;
+    let total_after = math::sub(math::add(total, value_in)?, value_out)?;
+    let in_before = asset_in.collateral_value_floor(slot)?;
+    let out_before = asset_out.collateral_value_floor(slot)?;
+    let toward = |before: I80F48, after: I80F48, target: I80F48| -> Result<bool> {
+        let distance_before = (math::weight_ceil(before, total)? - target).abs();
+        let distance_after = (math::weight_ceil(after, total_after)? - target).abs();
+        Ok(distance_after < distance_before)
+    };
+    require!(
+        toward(in_before, math::add(in_before, value_in)?, asset_in.config.target_weight.get())?
+            && toward(out_before, math::sub(out_before, value_out)?, asset_out.config.target_weight.get())?,
+        BallastError::SwapNotTowardTargets
+    );
+    let protocol = &mut accounts.protocol;
+    let cr_after = math::collateral_ratio_floor(total_after, protocol.supply)?;
+    require!(
+        cr_after.is_none_or(|cr| cr >= protocol.params.thresholds().min),
+        BallastError::CollateralRatioTooLow
+    );
+    protocol.record_swap(slot, math::stable_for_value_floor(value_in)?)?;
+
+    accounts.asset_in.vault_amount = accounts.asset_in.vault_amount.checked_add(amount_in).ok_or_else(math::overflow)?;
+    accounts.asset_out.vault_amount -= amount_out;
+    token::transfer_checked(
+        CpiContext::new(
+            accounts.token_program.key(),
+            TransferChecked {
+                from: accounts.keeper_in_account.to_account_info(),
+                mint: accounts.mint_in.to_account_info(),
+                to: accounts.vault_in.to_account_info(),
+                authority: accounts.keeper.to_account_info(),
+            },
+        ),
+        amount_in,
+        accounts.asset_in.decimals,
+    )?;
+    let seeds = protocol.signer_seeds();
+    token::transfer_checked(
+        CpiContext::new_with_signer(
+            accounts.token_program.key(),
+            TransferChecked {
+                from: accounts.vault_out.to_account_info(),
+                mint: accounts.mint_out.to_account_info(),
+                to: accounts.keeper_out_account.to_account_info(),
+                authority: protocol.to_account_info(),
+            },
+            &[&seeds],
+        ),
+        amount_out,
+        accounts.asset_out.decimals,
+    )?;
+    emit!(RebalanceSwapped {
+        keeper: accounts.keeper.key(),
+        asset_in: accounts.asset_in.key(),
+        amount_in,
+        asset_out: accounts.asset_out.key(),
+        amount_out,
+    });
+    Ok(())
+}
