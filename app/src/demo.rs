@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use ballast_migrations::{deploy, Deployment};
 use ballast_sdk::instructions::{self, HolderAccounts};
-use ballast_sdk::program::instructions::PriceInput;
+use ballast_sdk::program::instructions::{OracleUpdate, PriceInput};
+use ballast_sdk::program::math::FixedBits;
 use ballast_sdk::program::state::{Ballot, ParamKey, ProposalKind};
 use ballast_sdk::{accounts, fixed, pda, status, token, BankChain, Chain, Keypair, Pubkey, Signer};
 
@@ -15,6 +16,8 @@ use crate::report::print_status;
 struct Demo {
     chain: BankChain,
     operator: Keypair,
+    /// Three oracle nodes; two of them sign each update.
+    oracles: Vec<Keypair>,
     /// Asset mints by symbol, in reserve order.
     mints: Vec<(String, Pubkey, u8)>,
     symbols: HashMap<String, String>,
@@ -67,19 +70,31 @@ impl Demo {
         Ok(())
     }
 
+    /// Two of the three oracle nodes sign an update with these prices (in
+    /// reserve order), keeping target weights and fees as they are.
     fn set_prices(&mut self, prices: &[(&str, f64)]) -> Result<()> {
-        let inputs: Vec<(Pubkey, PriceInput)> = prices
-            .iter()
-            .map(|(symbol, price)| {
-                let input = PriceInput {
+        let protocol = accounts::protocol(&mut self.chain)?;
+        let assets = accounts::assets(&mut self.chain, &protocol)?;
+        let update = OracleUpdate {
+            nonce: protocol.raw.oracle_nonce + 1,
+            expiry_slot: self.chain.slot()? + 150,
+            prices: prices
+                .iter()
+                .map(|(_, price)| PriceInput {
                     price: fixed(*price),
                     confidence: fixed(price * 0.001),
-                };
-                (self.mint_of(symbol).0, input)
-            })
-            .collect();
-        let ix = instructions::set_prices(&self.operator.pubkey(), &inputs);
-        self.chain.send(&[ix], &self.operator, &[])?;
+                })
+                .collect(),
+            target_weights: assets.iter().map(|a| a.raw.config.target_weight).collect(),
+            sigma_p: fixed(0.2),
+            lambda: fixed(2.0),
+            reference_value: FixedBits::ZERO,
+            fee_mint: protocol.raw.fee_mint,
+            fee_redeem: protocol.raw.fee_redeem,
+        };
+        let signers: Vec<Pubkey> = self.oracles[..2].iter().map(|k| k.pubkey()).collect();
+        let ix = instructions::submit_update(update, &protocol.assets, &signers);
+        self.chain.send(&[ix], &self.operator, &[&self.oracles[0], &self.oracles[1]])?;
         Ok(())
     }
 
@@ -152,7 +167,8 @@ pub fn run(json: bool) -> Result<()> {
     // The embedded deployment leaves the guardian and the oracle set to the
     // deployer; the demo makes fresh keys.
     deployment.protocol.guardian = Some(Keypair::new().pubkey().to_string());
-    deployment.protocol.oracles = Some((0..3).map(|_| Keypair::new().pubkey().to_string()).collect());
+    let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    deployment.protocol.oracles = Some(oracles.iter().map(|k| k.pubkey().to_string()).collect());
 
     // A bank starts empty: create an SPL mint for each reserve asset.
     let mut mints = Vec::new();
@@ -168,6 +184,7 @@ pub fn run(json: bool) -> Result<()> {
     let mut demo = Demo {
         chain,
         operator,
+        oracles,
         mints,
         symbols,
         json,

@@ -4,7 +4,7 @@
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
-use ballast::instructions::{InitializeArgs, OracleUpdate, PriceInput};
+use ballast::instructions::{InitializeArgs, OracleUpdate};
 use ballast::math::FixedBits;
 use ballast::state::{AssetConfig, AssetKind, Ballot, GovernanceConfig, ProposalKind};
 use solana_sdk::instruction::{AccountMeta, Instruction};
@@ -205,16 +205,6 @@ pub fn set_asset_enabled(authority: &Pubkey, asset_mint: &Pubkey, enabled: bool)
         ballast::instruction::SetAssetEnabled { enabled },
         vec![],
     )
-}
-
-/// Prices for `(asset mint, price)` pairs, which must be in increasing asset index order.
-pub fn set_prices(authority: &Pubkey, prices: &[(Pubkey, PriceInput)]) -> Instruction {
-    let assets = prices
-        .iter()
-        .map(|(mint, _)| AccountMeta::new(pda::asset(mint), false))
-        .collect();
-    let prices = prices.iter().map(|(_, price)| *price).collect();
-    build(authority_only(authority), ballast::instruction::SetPrices { prices }, assets)
 }
 
 /// An oracle update for the reserve's assets (`reserve_assets`, in index

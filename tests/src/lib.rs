@@ -202,20 +202,25 @@ impl Harness {
         }
     }
 
-    /// Sets every asset's price with a 0.1% confidence.
+    /// Posts every asset's price (0.1% confidence) in a 2-of-3 oracle update.
     pub fn set_prices(&mut self, prices: &[f64]) -> Result<Signature, ChainError> {
-        let inputs: Vec<_> = self
-            .assets
-            .iter()
-            .zip(prices)
-            .map(|(asset, price)| (asset.mint, Self::price_input(*price, price / 1000.0)))
-            .collect();
-        self.send_admin(instructions::set_prices(&self.admin.pubkey(), &inputs))
+        let update = self.oracle_update(prices);
+        self.submit_update(update)
     }
 
+    /// Posts one asset's price and confidence, the others unchanged.
     pub fn set_price(&mut self, asset: usize, price: f64, confidence: f64) -> Result<Signature, ChainError> {
-        let input = [(self.assets[asset].mint, Self::price_input(price, confidence))];
-        self.send_admin(instructions::set_prices(&self.admin.pubkey(), &input))
+        let current: Vec<f64> = (0..self.assets.len()).map(|i| self.asset(i).price).collect();
+        let mut update = self.oracle_update(&current);
+        for (index, input) in update.prices.iter_mut().enumerate() {
+            let view = self.asset(index);
+            *input = PriceInput {
+                price: view.raw.price,
+                confidence: view.raw.price_confidence,
+            };
+        }
+        update.prices[asset] = Self::price_input(price, confidence);
+        self.submit_update(update)
     }
 
     /// An update that keeps fees and target weights and posts `prices`

@@ -181,14 +181,18 @@ fn the_waterfall_runs_insurance_then_backstop_then_holders_to_the_unit() {
 }
 
 #[test]
-fn the_waterfall_needs_every_price_fresh() {
+fn the_waterfall_needs_every_price_usable() {
     let (mut h, _, _) = reserve_with_backstop();
     post(&mut h, 6_600.0, 0.9, 0.0);
     h.warp_slots(STALENESS_SLOTS + 1);
-    h.set_price(USDC, 1.0, 0.001).unwrap();
     let before = h.snapshot(&[]);
     let result = h.send_admin(instructions::absorb_shortfall(&h.reserve_assets()));
     h.assert_refused(result, BallastError::StalePrice, &before);
+    // Fresh, but WBTC's confidence is too wide to recognise a loss on.
+    h.set_price(WBTC, 6_600.0, 330.0).unwrap();
+    let before = h.snapshot(&[]);
+    let result = h.send_admin(instructions::absorb_shortfall(&h.reserve_assets()));
+    h.assert_refused(result, BallastError::PriceConfidenceTooWide, &before);
 }
 
 /// `wbtc_heavy_reserve` with WBTC marked down to $14,000: V = 164,000 and

@@ -67,8 +67,6 @@ ballast_errors! {
     PriceConfidenceTooWide,
     #[msg("price must be positive, with a confidence between zero and the price")]
     InvalidPrice,
-    #[msg("one price per asset account is required")]
-    PriceCountMismatch,
     #[msg("the mint would push the asset's weight above its cap")]
     WeightCapExceeded,
     #[msg("the mint would leave CR below CR_min without raising it")]

@@ -46,13 +46,6 @@ pub mod ballast {
         handle_set_asset_enabled(ctx, enabled)
     }
 
-    pub fn set_prices<'info>(
-        ctx: Context<'info, AuthorityOnly<'info>>,
-        prices: Vec<PriceInput>,
-    ) -> Result<()> {
-        handle_set_prices(ctx, prices)
-    }
-
     pub fn submit_update<'info>(
         ctx: Context<'info, SubmitUpdate<'info>>,
         update: OracleUpdate,

@@ -1,8 +1,5 @@
-//! Price, risk and policy updates: M-of-N signed by the oracle set, and the
-//! authority-signed stand-in kept until the bootstrap authority renounces.
+//! Price, risk and policy updates, signed by M of the N oracle keys.
 
-pub mod set_prices;
 pub mod submit_update;
 
-pub use set_prices::*;
 pub use submit_update::*;

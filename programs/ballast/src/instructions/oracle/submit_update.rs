@@ -6,7 +6,12 @@ use crate::events::OracleUpdateAccepted;
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol, RiskState};
 
-use super::set_prices::PriceInput;
+/// One asset's price and the half-width of its confidence interval.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
+pub struct PriceInput {
+    pub price: FixedBits,
+    pub confidence: FixedBits,
+}
 
 /// A price, risk and policy update computed off-chain (Monte Carlo, QP, MPC).
 /// `prices` and `target_weights` hold one entry per reserve asset, in index order.
