@@ -1,0 +1,88 @@
+//! The stress path end to end: a crash trips the breaker, CR falls below
+//! CR_crit and auctions bring it back, a deeper crash drives CR below one
+//! and the waterfall runs in order with exact accounting.
+
+use ballast_sdk::{fixed, instructions, pda};
+use ballast_tests::*;
+
+fn post(h: &mut Harness, wbtc: f64, sigma_p: f64) {
+    post_prices(h, USDC_PRICE, wbtc, sigma_p);
+}
+
+fn post_prices(h: &mut Harness, usdc: f64, wbtc: f64, sigma_p: f64) {
+    let mut update = h.oracle_update(&[usdc, TBILL_PRICE, wbtc]);
+    update.sigma_p = fixed(sigma_p);
+    h.submit_update(update).unwrap();
+}
+
+#[test]
+fn crash_breaker_auctions_and_waterfall() {
+    // Capital 30,000 USDC; Alice mints with 100,000 USDC and 0.9 BTC; Bob
+    // stakes 20,000 in the backstop. CR about 1.16.
+    let mut h = Harness::new();
+    h.initialize_governance();
+    h.contribute(USDC, 30_000_000_000);
+    let alice = h.holder(USDC, 1_000_000_000_000);
+    h.fund(&alice, WBTC, 1_000_000_000);
+    h.mint(&alice, USDC, 100_000_000_000).unwrap();
+    h.mint(&alice, WBTC, 90_000_000).unwrap();
+    let _bob = h.staker(20_000_000_000);
+    let start = h.check_books().unwrap();
+    assert!(start > 1.10, "CR {start}");
+
+    // 1. WBTC falls to $45,000 with sigma_p at 1.2: the breaker trips.
+    post(&mut h, 45_000.0, 1.2);
+    h.send_admin(instructions::trip_breaker(&h.reserve_assets())).unwrap();
+    assert!(h.mint(&alice, USDC, 1_000_000).unwrap_err().is(ballast::errors::BallastError::OperationPaused));
+
+    // 2. WBTC at $30,000: 1 <= CR < CR_crit. Auctions, round after round
+    // within the 20% cap, bring CR back above CR_crit.
+    post(&mut h, 30_000.0, 1.2);
+    let cr = h.check_books().unwrap();
+    assert!((1.0..1.05).contains(&cr), "CR {cr}");
+    let reserve = h.reserve_assets();
+    let mut rounds = 0;
+    while h.check_books().unwrap() < 1.05 {
+        rounds += 1;
+        assert!(rounds <= 5, "auctions should restore CR_crit within five rounds");
+        for asset in [USDC, WBTC] {
+            let mint = h.assets[asset].mint;
+            if h.asset(asset).raw.auction.remaining == 0 {
+                let _ = h.send_admin(instructions::start_auction(&mint, &reserve));
+            }
+            if h.asset(asset).raw.auction.remaining > 0 {
+                let ix = h.take_auction_ix(&alice, asset, u64::MAX, 1e9);
+                h.send_as(&alice, ix).unwrap();
+            }
+        }
+    }
+    let recovered = h.check_books().unwrap();
+    assert!(recovered >= 1.05, "CR {recovered}");
+
+    // 3. A deeper crash: WBTC collapses and the cash token loses its peg,
+    // to 85 cents. CR < 1.
+    post_prices(&mut h, 0.85, 4_000.0, 1.5);
+    let protocol = h.protocol();
+    let reserve_status = ballast_sdk::status::reserve_status(&mut h.chain).unwrap();
+    let value_units = ((reserve_status.value_fixed.to_bits() as u128 * 1_000_000) >> 48) as u64;
+    assert!(value_units < protocol.supply, "CR should be below one");
+    let shortfall = protocol.supply - value_units;
+    let pool = h.balance(&pda::insurance_vault());
+    let staked = h.governance().total_staked;
+    h.send_admin(instructions::absorb_shortfall(&h.reserve_assets())).unwrap();
+    let after = h.protocol();
+    let paid = after.raw.insurance.paid_out - protocol.raw.insurance.paid_out;
+    let burned = after.raw.insurance.backstop_burned - protocol.raw.insurance.backstop_burned;
+    let holders = after.raw.insurance.holder_losses - protocol.raw.insurance.holder_losses;
+    assert_eq!(paid, pool.min(shortfall), "insurance first, all it has");
+    assert_eq!(burned, ((shortfall - paid) / 2).min(staked), "then half the rest from the backstop");
+    assert_eq!(paid + burned + holders, shortfall, "to the unit");
+    assert!(after.redemption_rate < 1.0);
+    h.check_books();
+
+    // Calm returns: the breaker resets after its minimum pause.
+    h.warp_slots(BREAKER_MIN_PAUSE_SLOTS);
+    post_prices(&mut h, 0.85, 4_000.0, 0.2);
+    h.send_admin(instructions::reset_breaker()).unwrap();
+    assert_eq!(h.protocol().raw.breaker_paused, 0);
+}
