@@ -37,6 +37,7 @@ pub struct PriceSet {
     pub price_bits: i128,
     pub confidence_bits: i128,
     pub smoothed_price_bits: i128,
+    pub target_weight_bits: i128,
     pub slot: u64,
 }
 

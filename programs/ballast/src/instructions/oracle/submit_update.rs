@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::{bounds, MAX_ORACLES, PROTOCOL_SEED};
 use crate::errors::BallastError;
-use crate::events::OracleUpdateAccepted;
+use crate::events::{OracleUpdateAccepted, PriceSet};
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol, RiskState};
 
@@ -79,6 +79,14 @@ pub fn handle_submit_update<'info>(ctx: Context<'info, SubmitUpdate<'info>>, upd
         turnover = math::add(turnover, (new_weight.get() - old_weight).abs())?;
         asset.config.target_weight = new_weight;
         asset.exit(&crate::ID)?;
+        emit!(PriceSet {
+            asset: info.key(),
+            price_bits: asset.price.bits,
+            confidence_bits: asset.price_confidence.bits,
+            smoothed_price_bits: asset.smoothed_price.bits,
+            target_weight_bits: new_weight.bits,
+            slot,
+        });
     }
     // Turnover counts each unit of weight once: half the sum of the moves.
     protocol.record_weight_turnover(slot, turnover / 2)?;
