@@ -5,7 +5,7 @@
 use ballast::constants::{pause, MAX_ORACLES};
 use ballast::errors::BallastError;
 use ballast::instructions::{InitializeArgs, OracleUpdate, PriceInput};
-use ballast::math::{ratio, FixedBits, I80F48};
+use ballast::math::{ratio, FixedBits};
 use ballast::state::{Action, AssetConfig, AssetKind, Ballot, GovernanceConfig, Params, ProposalKind, RiskParams};
 use ballast_sdk::instructions::{self, HolderAccounts};
 use ballast_sdk::{accounts, fixed, pda, status, token, Account, BankChain, Chain, ChainError, Keypair, Pubkey, Signature, Signer};
@@ -609,9 +609,6 @@ pub mod expected {
         (fee as u128 * bits(share) / ONE) as u64
     }
 
-    pub fn fixed_bits(value: f64) -> FixedBits {
-        I80F48::from_num(value).into()
-    }
 }
 
 pub use pause::{LIQUIDATE as PAUSE_LIQUIDATE, MINT as PAUSE_MINT, REBALANCE as PAUSE_REBALANCE, REDEEM as PAUSE_REDEEM};

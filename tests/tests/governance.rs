@@ -365,3 +365,22 @@ fn unstaking_waits_for_the_cooldown_and_returns_the_stake() {
     let vault = pda::stake_vault();
     assert_eq!(h.balance(&vault), 300 * STABLECOIN);
 }
+
+#[test]
+fn risk_parameters_are_governable_too() {
+    let mut h = Harness::with_governance();
+    let voter = h.staker(1_000 * STABLECOIN);
+    let id = h.propose(&voter, ProposalKind::Param(ParamKey::Kappa)).unwrap();
+    // kappa is 0.5; a step is 10% of it.
+    h.vote(&voter, id, value(0.46)).unwrap();
+    h.warp_past_timelock(id);
+    h.execute_param(id).unwrap();
+    assert_eq!(h.protocol().raw.params.risk.kappa, ballast_sdk::fixed(0.46));
+
+    // Breaker thresholds too: sigma_reset from 0.5 to 0.54, inside its step.
+    let id = h.propose(&voter, ProposalKind::Param(ParamKey::SigmaReset)).unwrap();
+    h.vote(&voter, id, value(0.54)).unwrap();
+    h.warp_past_timelock(id);
+    h.execute_param(id).unwrap();
+    assert_eq!(h.protocol().raw.params.risk.sigma_reset, ballast_sdk::fixed(0.54));
+}

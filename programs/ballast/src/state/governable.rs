@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol};
 
-const PROTOCOL_PARAMS: usize = 12;
+const PROTOCOL_PARAMS: usize = 26;
 const ASSET_PARAMS: usize = 4;
 /// Entries in `Governance::last_change_epoch`.
 pub const PARAM_SLOTS: usize = PROTOCOL_PARAMS + ASSET_PARAMS * MAX_ASSETS;
@@ -27,6 +27,20 @@ pub enum ParamKey {
     UMax,
     MaxPriceJump,
     GuardianPauseSlots,
+    SigmaThreshold,
+    SigmaReset,
+    BreakerDrawdown,
+    BreakerMinPauseSlots,
+    InsuranceFeeShare,
+    InsurancePremiumPerSlot,
+    Kappa,
+    StakeCooldownSlots,
+    AuctionStartPremium,
+    AuctionMaxDiscount,
+    AuctionDurationSlots,
+    AuctionCap,
+    KeeperIncentive,
+    SwapIncentive,
     AssetWeightCap { index: u8 },
     AssetRiskWeight { index: u8 },
     AssetMaxStalenessSlots { index: u8 },
@@ -53,6 +67,20 @@ impl ParamKey {
             ParamKey::UMax,
             ParamKey::MaxPriceJump,
             ParamKey::GuardianPauseSlots,
+            ParamKey::SigmaThreshold,
+            ParamKey::SigmaReset,
+            ParamKey::BreakerDrawdown,
+            ParamKey::BreakerMinPauseSlots,
+            ParamKey::InsuranceFeeShare,
+            ParamKey::InsurancePremiumPerSlot,
+            ParamKey::Kappa,
+            ParamKey::StakeCooldownSlots,
+            ParamKey::AuctionStartPremium,
+            ParamKey::AuctionMaxDiscount,
+            ParamKey::AuctionDurationSlots,
+            ParamKey::AuctionCap,
+            ParamKey::KeeperIncentive,
+            ParamKey::SwapIncentive,
             ParamKey::AssetWeightCap { index },
             ParamKey::AssetRiskWeight { index },
             ParamKey::AssetMaxStalenessSlots { index },
@@ -75,6 +103,20 @@ impl ParamKey {
             ParamKey::UMax => "u_max",
             ParamKey::MaxPriceJump => "max_price_jump",
             ParamKey::GuardianPauseSlots => "guardian_pause_slots",
+            ParamKey::SigmaThreshold => "sigma_threshold",
+            ParamKey::SigmaReset => "sigma_reset",
+            ParamKey::BreakerDrawdown => "breaker_drawdown",
+            ParamKey::BreakerMinPauseSlots => "breaker_min_pause_slots",
+            ParamKey::InsuranceFeeShare => "insurance_fee_share",
+            ParamKey::InsurancePremiumPerSlot => "insurance_premium_per_slot",
+            ParamKey::Kappa => "kappa",
+            ParamKey::StakeCooldownSlots => "stake_cooldown_slots",
+            ParamKey::AuctionStartPremium => "auction_start_premium",
+            ParamKey::AuctionMaxDiscount => "auction_max_discount",
+            ParamKey::AuctionDurationSlots => "auction_duration_slots",
+            ParamKey::AuctionCap => "auction_cap",
+            ParamKey::KeeperIncentive => "keeper_incentive",
+            ParamKey::SwapIncentive => "swap_incentive",
             ParamKey::AssetWeightCap { .. } => "weight_cap",
             ParamKey::AssetRiskWeight { .. } => "risk_weight",
             ParamKey::AssetMaxStalenessSlots { .. } => "max_staleness_slots",
@@ -108,6 +150,20 @@ impl ParamKey {
             ParamKey::UMax => 9,
             ParamKey::MaxPriceJump => 10,
             ParamKey::GuardianPauseSlots => 11,
+            ParamKey::SigmaThreshold => 12,
+            ParamKey::SigmaReset => 13,
+            ParamKey::BreakerDrawdown => 14,
+            ParamKey::BreakerMinPauseSlots => 15,
+            ParamKey::InsuranceFeeShare => 16,
+            ParamKey::InsurancePremiumPerSlot => 17,
+            ParamKey::Kappa => 18,
+            ParamKey::StakeCooldownSlots => 19,
+            ParamKey::AuctionStartPremium => 20,
+            ParamKey::AuctionMaxDiscount => 21,
+            ParamKey::AuctionDurationSlots => 22,
+            ParamKey::AuctionCap => 23,
+            ParamKey::KeeperIncentive => 24,
+            ParamKey::SwapIncentive => 25,
             ParamKey::AssetWeightCap { index } => asset(index, 0),
             ParamKey::AssetRiskWeight { index } => asset(index, 1),
             ParamKey::AssetMaxStalenessSlots { index } => asset(index, 2),
@@ -124,6 +180,9 @@ impl ParamKey {
                 | ParamKey::RedeemLimitPerWindow
                 | ParamKey::PriceEmaSlots
                 | ParamKey::GuardianPauseSlots
+                | ParamKey::BreakerMinPauseSlots
+                | ParamKey::StakeCooldownSlots
+                | ParamKey::AuctionDurationSlots
                 | ParamKey::AssetMaxStalenessSlots { .. }
         )
     }
@@ -146,6 +205,23 @@ impl ParamKey {
             ParamKey::PriceEmaSlots => (I80F48::ONE, whole(bounds::EMA_SLOTS_HIGHEST)),
             ParamKey::UMax | ParamKey::MaxPriceJump => (math::EPSILON, I80F48::ONE),
             ParamKey::GuardianPauseSlots => (I80F48::ONE, whole(bounds::GUARDIAN_PAUSE_SLOTS_HIGHEST)),
+            ParamKey::SigmaThreshold | ParamKey::SigmaReset => {
+                (math::EPSILON, ratio(bounds::SIGMA_HIGHEST.0, bounds::SIGMA_HIGHEST.1))
+            }
+            ParamKey::BreakerDrawdown | ParamKey::InsuranceFeeShare | ParamKey::Kappa | ParamKey::AuctionCap => {
+                (math::EPSILON, I80F48::ONE)
+            }
+            ParamKey::InsurancePremiumPerSlot => (
+                I80F48::ZERO,
+                ratio(bounds::PREMIUM_PER_SLOT_HIGHEST.0, bounds::PREMIUM_PER_SLOT_HIGHEST.1),
+            ),
+            ParamKey::BreakerMinPauseSlots | ParamKey::StakeCooldownSlots | ParamKey::AuctionDurationSlots => {
+                (I80F48::ONE, whole(bounds::GOVERNANCE_SLOTS_HIGHEST))
+            }
+            ParamKey::AuctionStartPremium
+            | ParamKey::AuctionMaxDiscount
+            | ParamKey::KeeperIncentive
+            | ParamKey::SwapIncentive => (I80F48::ZERO, ratio(bounds::INCENTIVE_HIGHEST.0, bounds::INCENTIVE_HIGHEST.1)),
             ParamKey::AssetWeightCap { .. } => (math::EPSILON, I80F48::ONE),
             ParamKey::AssetRiskWeight { .. } => (I80F48::ZERO, I80F48::ONE),
             ParamKey::AssetMaxStalenessSlots { .. } => {
@@ -167,10 +243,24 @@ impl ParamKey {
             ParamKey::MintLimitPerWindow | ParamKey::RedeemLimitPerWindow => whole(1_000_000),
             ParamKey::AssetWeightCap { .. } | ParamKey::AssetRiskWeight { .. } => ratio(1, 100),
             ParamKey::UMax | ParamKey::MaxPriceJump => ratio(1, 100),
+            ParamKey::SigmaThreshold
+            | ParamKey::SigmaReset
+            | ParamKey::BreakerDrawdown
+            | ParamKey::InsuranceFeeShare
+            | ParamKey::Kappa
+            | ParamKey::AuctionCap => ratio(1, 100),
+            ParamKey::AuctionStartPremium
+            | ParamKey::AuctionMaxDiscount
+            | ParamKey::KeeperIncentive
+            | ParamKey::SwapIncentive => ratio(1, 1000),
+            ParamKey::InsurancePremiumPerSlot => ratio(1, 10_000_000_000),
             ParamKey::AssetMaxConfidence { .. } => ratio(1, 1000),
             ParamKey::LimitWindowSlots
             | ParamKey::PriceEmaSlots
             | ParamKey::GuardianPauseSlots
+            | ParamKey::BreakerMinPauseSlots
+            | ParamKey::StakeCooldownSlots
+            | ParamKey::AuctionDurationSlots
             | ParamKey::AssetMaxStalenessSlots { .. } => I80F48::ONE,
         }
     }
@@ -209,6 +299,20 @@ impl ParamKey {
             ParamKey::UMax => fixed(params.u_max),
             ParamKey::MaxPriceJump => fixed(params.max_price_jump),
             ParamKey::GuardianPauseSlots => whole(params.guardian_pause_slots),
+            ParamKey::SigmaThreshold => fixed(params.risk.sigma_threshold),
+            ParamKey::SigmaReset => fixed(params.risk.sigma_reset),
+            ParamKey::BreakerDrawdown => fixed(params.risk.breaker_drawdown),
+            ParamKey::BreakerMinPauseSlots => whole(params.risk.breaker_min_pause_slots),
+            ParamKey::InsuranceFeeShare => fixed(params.risk.insurance_fee_share),
+            ParamKey::InsurancePremiumPerSlot => fixed(params.risk.insurance_premium_per_slot),
+            ParamKey::Kappa => fixed(params.risk.kappa),
+            ParamKey::StakeCooldownSlots => whole(params.risk.stake_cooldown_slots),
+            ParamKey::AuctionStartPremium => fixed(params.risk.auction_start_premium),
+            ParamKey::AuctionMaxDiscount => fixed(params.risk.auction_max_discount),
+            ParamKey::AuctionDurationSlots => whole(params.risk.auction_duration_slots),
+            ParamKey::AuctionCap => fixed(params.risk.auction_cap),
+            ParamKey::KeeperIncentive => fixed(params.risk.keeper_incentive),
+            ParamKey::SwapIncentive => fixed(params.risk.swap_incentive),
             asset_key => {
                 let config = &self.asset_for(asset)?.config;
                 match asset_key {
@@ -239,6 +343,20 @@ impl ParamKey {
             ParamKey::UMax => params.u_max = value.into(),
             ParamKey::MaxPriceJump => params.max_price_jump = value.into(),
             ParamKey::GuardianPauseSlots => params.guardian_pause_slots = count()?,
+            ParamKey::SigmaThreshold => params.risk.sigma_threshold = value.into(),
+            ParamKey::SigmaReset => params.risk.sigma_reset = value.into(),
+            ParamKey::BreakerDrawdown => params.risk.breaker_drawdown = value.into(),
+            ParamKey::BreakerMinPauseSlots => params.risk.breaker_min_pause_slots = count()?,
+            ParamKey::InsuranceFeeShare => params.risk.insurance_fee_share = value.into(),
+            ParamKey::InsurancePremiumPerSlot => params.risk.insurance_premium_per_slot = value.into(),
+            ParamKey::Kappa => params.risk.kappa = value.into(),
+            ParamKey::StakeCooldownSlots => params.risk.stake_cooldown_slots = count()?,
+            ParamKey::AuctionStartPremium => params.risk.auction_start_premium = value.into(),
+            ParamKey::AuctionMaxDiscount => params.risk.auction_max_discount = value.into(),
+            ParamKey::AuctionDurationSlots => params.risk.auction_duration_slots = count()?,
+            ParamKey::AuctionCap => params.risk.auction_cap = value.into(),
+            ParamKey::KeeperIncentive => params.risk.keeper_incentive = value.into(),
+            ParamKey::SwapIncentive => params.risk.swap_incentive = value.into(),
             asset_key => {
                 let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
                 require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);

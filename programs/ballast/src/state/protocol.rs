@@ -12,7 +12,7 @@ pub struct Protocol {
     /// The bootstrap authority; `Pubkey::default()` once renounced, after
     /// which only governance changes parameters and assets.
     pub authority: Pubkey,
-    /// The one key that may pause at once (its powers come with the risk issue).
+    /// The one key that may pause at once; its pauses lift on their own.
     pub guardian: Pubkey,
     /// The oracle keys whose M-of-N signatures carry price and policy updates.
     pub oracles: [Pubkey; MAX_ORACLES],
@@ -265,6 +265,15 @@ impl Params {
 }
 
 impl Protocol {
+    pub fn set_oracles(&mut self, oracles: &[Pubkey], quorum: u8) -> Result<()> {
+        validate_oracle_set(oracles, quorum)?;
+        self.oracles = [Pubkey::default(); MAX_ORACLES];
+        self.oracles[..oracles.len()].copy_from_slice(oracles);
+        self.oracle_count = oracles.len() as u8;
+        self.oracle_quorum = quorum;
+        Ok(())
+    }
+
     pub fn signer_seeds(&self) -> [&[u8]; 2] {
         [PROTOCOL_SEED, std::slice::from_ref(&self.bump)]
     }
@@ -391,16 +400,6 @@ pub fn validate_oracle_set(oracles: &[Pubkey], quorum: u8) -> Result<()> {
     Ok(())
 }
 
-impl Protocol {
-    pub fn set_oracles(&mut self, oracles: &[Pubkey], quorum: u8) -> Result<()> {
-        validate_oracle_set(oracles, quorum)?;
-        self.oracles = [Pubkey::default(); MAX_ORACLES];
-        self.oracles[..oracles.len()].copy_from_slice(oracles);
-        self.oracle_count = oracles.len() as u8;
-        self.oracle_quorum = quorum;
-        Ok(())
-    }
-}
 
 pub fn is_valid_pause_mask(mask: u8) -> bool {
     mask & !pause::ALL == 0
