@@ -63,7 +63,7 @@ pub struct StakeReceipt {
 fn stake_receipt(chain: &mut dyn Chain, owner: &Keypair, signature: String, staked: String) -> Result<StakeReceipt> {
     let position = accounts::stake_position(chain, &owner.pubkey())?;
     let governance = accounts::governance(chain)?;
-    let value = position.as_ref().map_or(0, |p| governance.raw.stake_value(p.shares));
+    let value = position.as_ref().map_or(0, |p| governance.raw.position_value(p));
     let total = governance.total_staked;
     Ok(StakeReceipt {
         signature,

@@ -340,6 +340,7 @@ pub fn unstake(owner: &Pubkey, destination: &Pubkey, amount: u64) -> Instruction
     build(
         ballast::accounts::Unstake {
             owner: *owner,
+            protocol: pda::protocol(),
             governance: pda::governance(),
             stake_vault: pda::stake_vault(),
             position: pda::stake_position(owner),

@@ -158,7 +158,7 @@ fn the_waterfall_runs_insurance_then_backstop_then_holders_to_the_unit() {
     // Every staker lost the same fraction, without their position changing.
     let position = ballast_sdk::accounts::stake_position(&mut h.chain, &staker.pubkey()).unwrap().unwrap();
     assert_eq!(position.shares, stake_before.shares);
-    assert_eq!(h.governance().raw.stake_value(position.shares), (staked as i128 - burned) as u64);
+    assert_eq!(h.governance().raw.position_value(&position), (staked as i128 - burned) as u64);
 
     // A second run has nothing left to absorb.
     let before = h.snapshot(&[]);
@@ -361,4 +361,44 @@ fn a_swap_may_not_take_cr_below_cr_min() {
     let before = h.snapshot(&extra);
     let result = h.swap(&keeper, TBILL, USDC, 15_000_000_000);
     h.assert_refused(result, BallastError::CollateralRatioTooLow, &before);
+}
+
+#[test]
+fn a_backstop_burned_to_nothing_starts_a_new_share_generation() {
+    let mut h = Harness::new_with(|args| args.params.risk.kappa = fixed(1.0));
+    h.initialize_governance();
+    h.contribute(USDC, 30_000_000_000);
+    let alice = h.holder(USDC, 1_000_000_000_000);
+    h.fund(&alice, WBTC, 1_000_000_000);
+    h.mint(&alice, USDC, 100_000_000_000).unwrap();
+    h.mint(&alice, WBTC, 90_000_000).unwrap();
+    let old = h.staker(1_000_000_000);
+    post(&mut h, 6_600.0, 0.9, 0.0);
+    h.send_admin(instructions::absorb_shortfall(&h.reserve_assets())).unwrap();
+    let governance = h.governance();
+    assert_eq!((governance.total_staked, governance.raw.total_shares), (0, 0));
+    assert_eq!(governance.raw.share_generation, 1);
+
+    // The wiped-out position is worth nothing; a new staker starts afresh.
+    let position = ballast_sdk::accounts::stake_position(&mut h.chain, &old.pubkey()).unwrap().unwrap();
+    assert_eq!(h.governance().raw.position_value(&position), 0);
+    let source = h.stable_account(&alice);
+    let stake = ballast_sdk::instructions::stake(&alice.pubkey(), &source, 500_000_000);
+    h.send_as(&alice, stake).expect("staking works again after a full bail-in");
+    assert_eq!(h.governance().raw.total_shares, 500_000_000);
+}
+
+#[test]
+fn stake_cannot_leave_while_the_breaker_is_tripped() {
+    let mut h = Harness::new();
+    h.initialize_governance();
+    h.contribute(USDC, 50_000_000_000);
+    let staker = h.staker(1_000_000_000);
+    h.warp_slots(STAKE_COOLDOWN_SLOTS);
+    post(&mut h, WBTC_PRICE, 0.9, 0.0);
+    h.send_admin(instructions::trip_breaker(&h.reserve_assets())).unwrap();
+    let extra = [h.stable_account(&staker), pda::stake_position(&staker.pubkey())];
+    let before = h.snapshot(&extra);
+    let result = h.unstake(&staker, 1_000_000);
+    h.assert_refused(result, BallastError::BackstopFrozen, &before);
 }

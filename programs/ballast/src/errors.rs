@@ -151,8 +151,8 @@ ballast_errors! {
     BreakerMinPauseActive,
     #[msg("sigma_p is not yet below the reset threshold")]
     BreakerConditionPersists,
-    #[msg("a bail-in emptied the backstop; its remaining shares must leave first")]
-    BackstopDepleted,
+    #[msg("stake cannot leave while the breaker is tripped or holders bear a haircut")]
+    BackstopFrozen,
     #[msg("the reserve covers its claims: there is no shortfall to absorb")]
     NoShortfall,
     #[msg("liquidation auctions open only while 1 <= CR < CR_crit")]

@@ -4,6 +4,7 @@ use crate::constants::bounds;
 use crate::errors::BallastError;
 use crate::math::{FixedBits, I80F48};
 use crate::state::governable::PARAM_SLOTS;
+use crate::state::StakePosition;
 
 /// Stake-weighted governance: the backstop stake that is voting power, the
 /// rules of proposals, and when each parameter last changed.
@@ -19,6 +20,9 @@ pub struct Governance {
     pub total_staked: u64,
     /// ...and the shares that divide them.
     pub total_shares: u64,
+    /// Bumped when a bail-in takes the whole backstop: shares of an earlier
+    /// generation are worth nothing, and staking starts afresh.
+    pub share_generation: u64,
     pub proposal_count: u64,
     /// The governance epoch of each parameter's last executed change
     /// (`u64::MAX` for never), indexed by `ParamKey::slot`.
@@ -71,6 +75,30 @@ impl Governance {
         slot / self.config.epoch_slots
     }
 
+    /// The shares of `position` that still count: none from an earlier generation.
+    pub fn live_shares(&self, position: &StakePosition) -> u64 {
+        if position.share_generation == self.share_generation {
+            position.shares
+        } else {
+            0
+        }
+    }
+
+    /// What `position` is worth in stablecoin units, rounded down.
+    pub fn position_value(&self, position: &StakePosition) -> u64 {
+        self.stake_value(self.live_shares(position))
+    }
+
+    /// Records a bail-in of `burned` units; a backstop burned to nothing
+    /// starts a new share generation.
+    pub fn absorb_loss(&mut self, burned: u64) {
+        self.total_staked -= burned;
+        if self.total_staked == 0 {
+            self.total_shares = 0;
+            self.share_generation += 1;
+        }
+    }
+
     /// What `shares` are worth in stablecoin units, rounded down.
     pub fn stake_value(&self, shares: u64) -> u64 {
         if self.total_shares == 0 {
@@ -81,10 +109,9 @@ impl Governance {
 
     /// Shares for depositing `amount`, rounded down (existing stakers keep the dust).
     pub fn shares_for_deposit(&self, amount: u64) -> Result<u64> {
-        if self.total_shares == 0 {
+        if self.total_shares == 0 || self.total_staked == 0 {
             return Ok(amount);
         }
-        require!(self.total_staked > 0, BallastError::BackstopDepleted);
         u64::try_from(amount as u128 * self.total_shares as u128 / self.total_staked as u128)
             .map_err(|_| crate::math::overflow())
     }

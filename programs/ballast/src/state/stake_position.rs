@@ -10,6 +10,8 @@ pub struct StakePosition {
     pub owner: Pubkey,
     pub bump: u8,
     pub shares: u64,
+    /// The `Governance::share_generation` the shares belong to.
+    pub share_generation: u64,
     /// No unstaking before this slot.
     pub locked_until_slot: u64,
     pub reserved: [u8; 64],

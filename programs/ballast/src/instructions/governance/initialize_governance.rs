@@ -68,6 +68,7 @@ pub fn handle_initialize_governance(ctx: Context<InitializeGovernance>, config: 
         config,
         total_staked: 0,
         total_shares: 0,
+        share_generation: 0,
         proposal_count: 0,
         last_change_epoch: [u64::MAX; PARAM_SLOTS],
         reserved: [0; 128],

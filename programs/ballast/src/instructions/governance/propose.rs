@@ -33,7 +33,7 @@ pub fn handle_propose(ctx: Context<Propose>, kind: ProposalKind) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     let governance = &mut accounts.governance;
     require!(
-        governance.stake_value(accounts.position.shares) >= governance.config.min_proposal_stake,
+        governance.position_value(&accounts.position) >= governance.config.min_proposal_stake,
         BallastError::StakeTooSmallToPropose
     );
     let protocol = &accounts.protocol;

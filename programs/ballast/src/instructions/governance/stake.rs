@@ -56,6 +56,7 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
             owner,
             bump: ctx.bumps.position,
             shares: 0,
+            share_generation: accounts.governance.share_generation,
             locked_until_slot: 0,
             reserved: [0; 64],
         })
@@ -64,6 +65,9 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
         Box::new(StakePosition::try_deserialize(&mut &position_info.try_borrow_data()?[..])?)
     };
     let governance = &mut accounts.governance;
+    // Shares of a generation wiped out by a bail-in are worth nothing.
+    position.shares = governance.live_shares(&position);
+    position.share_generation = governance.share_generation;
     let shares = governance.shares_for_deposit(amount)?;
     require!(shares > 0, BallastError::AmountTooSmall);
     position.shares = position.shares.checked_add(shares).ok_or_else(math::overflow)?;
@@ -87,7 +91,7 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
     emit!(Staked {
         owner,
         amount,
-        position_value: governance.stake_value(position.shares),
+        position_value: governance.position_value(&position),
         total_staked: governance.total_staked,
     });
     Ok(())

@@ -1,14 +1,17 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
-use crate::constants::{GOVERNANCE_SEED, STAKE_SEED};
+use crate::constants::{GOVERNANCE_SEED, PROTOCOL_SEED, STAKE_SEED};
 use crate::errors::BallastError;
 use crate::events::Unstaked;
-use crate::state::{Governance, StakePosition};
+use crate::math::I80F48;
+use crate::state::{Governance, Protocol, StakePosition};
 
 #[derive(Accounts)]
 pub struct Unstake<'info> {
     pub owner: Signer<'info>,
+    #[account(seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
     #[account(mut, seeds = [GOVERNANCE_SEED], bump = governance.bump)]
     pub governance: Box<Account<'info, Governance>>,
     #[account(mut, address = governance.stake_vault @ BallastError::InvalidVault)]
@@ -29,7 +32,8 @@ pub struct Unstake<'info> {
 }
 
 /// Withdraws `amount` stablecoins of stake once its cooldown and every vote
-/// it joined are over.
+/// it joined are over, and never while the breaker is tripped or holders
+/// bear a haircut: the backstop cannot leave ahead of a bail-in.
 pub fn handle_unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
@@ -38,9 +42,15 @@ pub fn handle_unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
         Clock::get()?.slot >= position.locked_until_slot,
         BallastError::StakeLocked
     );
+    // Stake that is about to absorb a loss cannot run from it.
+    let protocol = &accounts.protocol;
+    require!(
+        protocol.breaker_paused == 0 && protocol.redemption_rate.get() >= I80F48::ONE,
+        BallastError::BackstopFrozen
+    );
     let governance = &mut accounts.governance;
     let shares = governance.shares_for_withdrawal(amount)?;
-    require!(shares <= position.shares, BallastError::InsufficientStake);
+    require!(shares <= governance.live_shares(position), BallastError::InsufficientStake);
     position.shares -= shares;
     governance.total_shares -= shares;
     governance.total_staked -= amount;
@@ -60,7 +70,7 @@ pub fn handle_unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
     emit!(Unstaked {
         owner: position.owner,
         amount,
-        position_value: governance.stake_value(position.shares),
+        position_value: governance.position_value(position),
         total_staked: governance.total_staked,
     });
     Ok(())

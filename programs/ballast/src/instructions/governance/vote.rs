@@ -32,7 +32,7 @@ pub fn handle_vote(ctx: Context<CastVote>, ballot: Ballot) -> Result<()> {
     let slot = Clock::get()?.slot;
     require!(proposal.is_voting_open(slot), BallastError::VotingClosed);
     require!(is_uncreated(&accounts.vote_record), BallastError::AlreadyVoted);
-    let weight = accounts.governance.stake_value(accounts.position.shares);
+    let weight = accounts.governance.position_value(&accounts.position);
     require!(weight > 0, BallastError::NoVotingPower);
 
     match (&proposal.kind, ballot) {

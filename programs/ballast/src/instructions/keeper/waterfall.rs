@@ -85,7 +85,7 @@ pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>
         &[governance_seeds],
         bailed_in,
     )?;
-    governance.total_staked -= bailed_in;
+    governance.absorb_loss(bailed_in);
     protocol.supply -= bailed_in;
     protocol.insurance.backstop_burned = protocol
         .insurance
