@@ -147,7 +147,8 @@ impl Demo {
         let (_, decimals) = self.mint_of(symbol);
         let (_, accounts) = self.holder_accounts(holder, symbol)?;
         let before = token::balance(&mut self.chain, &accounts.destination)?;
-        let ix = instructions::redeem(&accounts, (stablecoins * 1e6) as u64);
+        let reserve = accounts::protocol(&mut self.chain)?.assets;
+        let ix = instructions::redeem(&accounts, (stablecoins * 1e6) as u64, &reserve);
         let step = format!("{} redeems {stablecoins} stablecoins for {symbol}", holder.name);
         match self.chain.send(&[ix], &self.operator, &[&holder.keypair]) {
             Ok(_) => {

@@ -253,7 +253,10 @@ pub fn mint(accounts: &HolderAccounts, amount: u64, reserve_assets: &[Pubkey]) -
     )
 }
 
-pub fn redeem(accounts: &HolderAccounts, amount: u64) -> Instruction {
+/// Redeems `amount` stablecoins for the asset. `reserve_assets` are the
+/// `Asset` addresses of the whole reserve, in index order: the program values
+/// the reserve to pay no more than CR when it is short.
+pub fn redeem(accounts: &HolderAccounts, amount: u64, reserve_assets: &[Pubkey]) -> Instruction {
     let asset = pda::asset(&accounts.asset_mint);
     build(
         ballast::accounts::RedeemStable {
@@ -269,7 +272,7 @@ pub fn redeem(accounts: &HolderAccounts, amount: u64) -> Instruction {
             token_program: spl_token::ID,
         },
         ballast::instruction::Redeem { amount },
-        vec![],
+        readonly(reserve_assets),
     )
 }
 

@@ -326,7 +326,7 @@ impl Harness {
 
     pub fn redeem_ix(&mut self, holder: &Keypair, asset: usize, amount: u64) -> ballast_sdk::Instruction {
         let accounts = self.redeem_accounts(holder, asset);
-        instructions::redeem(&accounts, amount)
+        instructions::redeem(&accounts, amount, &self.reserve_assets())
     }
 
     pub fn mint(&mut self, holder: &Keypair, asset: usize, amount: u64) -> Result<Signature, ChainError> {

@@ -402,3 +402,17 @@ fn stake_cannot_leave_while_the_breaker_is_tripped() {
     let result = h.unstake(&staker, 1_000_000);
     h.assert_refused(result, BallastError::BackstopFrozen, &before);
 }
+
+#[test]
+fn before_the_waterfall_runs_an_insolvent_reserve_redeems_at_cr() {
+    let (mut h, alice, _) = reserve_with_backstop();
+    post(&mut h, 6_600.0, 0.9, 0.0);
+    let cr = ballast_sdk::status::reserve_status(&mut h.chain).unwrap().collateral_ratio_fixed.unwrap();
+    assert!(cr < 1, "CR {cr}");
+    assert_eq!(h.protocol().redemption_rate, 1.0, "r still at one");
+    let usdc = h.asset_account(&alice, USDC);
+    let before = h.balance(&usdc);
+    h.redeem(&alice, USDC, 1_000_000_000).unwrap();
+    let paid_bits = (((998_000_000u128 << 48) / 1_000_000) * cr.to_bits() as u128) >> 48;
+    assert_eq!((h.balance(&usdc) - before) as u128, (paid_bits * 1_000_000) >> 48);
+}

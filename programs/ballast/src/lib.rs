@@ -85,7 +85,7 @@ pub mod ballast {
         handle_mint(ctx, amount)
     }
 
-    pub fn redeem(ctx: Context<RedeemStable>, amount: u64) -> Result<()> {
+    pub fn redeem<'info>(ctx: Context<'info, RedeemStable<'info>>, amount: u64) -> Result<()> {
         handle_redeem(ctx, amount)
     }
 

@@ -15,6 +15,16 @@ pub fn collateral_ratio_floor(reserve_value: I80F48, supply: u64) -> Result<Opti
     div_floor(reserve_value, stable_value_ceil(supply)?).map(Some)
 }
 
+/// The rate a redemption pays: r, or CR when the reserve cannot cover its
+/// supply, so that no early redeemer is paid at par out of later holders'
+/// share before the waterfall has run.
+pub fn solvent_rate_floor(redemption_rate: I80F48, reserve_value: I80F48, supply: u64) -> Result<I80F48> {
+    Ok(match collateral_ratio_floor(reserve_value, supply)? {
+        Some(cr) => redemption_rate.min(cr),
+        None => redemption_rate,
+    })
+}
+
 /// An asset's weight `part / total`, rounded up so that caps bind early.
 pub fn weight_ceil(part: I80F48, total: I80F48) -> Result<I80F48> {
     if total == 0 {
@@ -115,6 +125,17 @@ mod tests {
             BallastError::MintHaltedBelowCritical.into()
         );
         assert!(t.are_ordered());
+    }
+
+    #[test]
+    fn an_insolvent_reserve_pays_at_cr() {
+        let r = I80F48::ONE;
+        assert_eq!(solvent_rate_floor(r, I80F48::from_num(120), 100_000_000).unwrap(), r);
+        assert_eq!(
+            solvent_rate_floor(r, I80F48::from_num(90), 100_000_000).unwrap(),
+            I80F48::from_num(0.9)
+        );
+        assert_eq!(solvent_rate_floor(ratio(1, 2), I80F48::from_num(90), 100_000_000).unwrap(), ratio(1, 2));
     }
 
     #[test]

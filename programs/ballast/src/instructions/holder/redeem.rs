@@ -4,6 +4,7 @@ use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::Redeemed;
+use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::instructions::stablecoin::{burn_stable, mint_stable};
 use crate::math;
 use crate::state::{Asset, PriceSide, Protocol};
@@ -44,8 +45,10 @@ pub struct RedeemStable<'info> {
 }
 
 /// Burns `amount` stablecoins and pays out the asset at the higher
-/// conservative price: (amount - fee) × r in value.
-pub fn handle_redeem(ctx: Context<RedeemStable>, amount: u64) -> Result<()> {
+/// conservative price: (amount - fee) × rate in value, where the rate is r,
+/// or CR if the reserve is short of its supply.
+/// Remaining accounts: every `Asset` of the protocol in index order.
+pub fn handle_redeem<'info>(ctx: Context<'info, RedeemStable<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
     let slot = Clock::get()?.slot;
@@ -57,12 +60,25 @@ pub fn handle_redeem(ctx: Context<RedeemStable>, amount: u64) -> Result<()> {
     );
 
     let price = accounts.asset.conservative_price(slot, PriceSide::Higher)?;
+    let value = value_reserve(
+        &accounts.protocol,
+        Some(&accounts.asset),
+        ctx.remaining_accounts,
+        slot,
+        Valuation::Strict,
+    )?
+    .total;
+    let rate = math::solvent_rate_floor(
+        accounts.protocol.redemption_rate.get(),
+        value,
+        accounts.protocol.supply,
+    )?;
     let quote = math::quote_redeem(
         amount,
         accounts.asset.decimals,
         price,
         accounts.protocol.fee_redeem.get(),
-        accounts.protocol.redemption_rate.get(),
+        rate,
     )?;
     require!(quote.payout > 0, BallastError::AmountTooSmall);
     require!(
