@@ -133,7 +133,12 @@ pub fn start_auction(asset_mint: &Pubkey, reserve_assets: &[Pubkey]) -> Instruct
 /// Pays up to `amount` stablecoins from `source` into the auction of the
 /// asset with `asset_mint`, at a price no higher than `max_price`; the
 /// collateral goes to `destination`.
-pub fn take_auction(accounts: &HolderAccounts, amount: u64, max_price: FixedBits) -> Instruction {
+pub fn take_auction(
+    accounts: &HolderAccounts,
+    amount: u64,
+    max_price: FixedBits,
+    reserve_assets: &[Pubkey],
+) -> Instruction {
     let asset = pda::asset(&accounts.asset_mint);
     build(
         ballast::accounts::TakeAuction {
@@ -148,7 +153,19 @@ pub fn take_auction(accounts: &HolderAccounts, amount: u64, max_price: FixedBits
             token_program: spl_token::ID,
         },
         ballast::instruction::TakeAuction { amount, max_price },
-        vec![],
+        readonly(reserve_assets),
+    )
+}
+
+/// Closes the auction of the asset with `asset_mint` once it is no longer needed.
+pub fn close_auction(asset_mint: &Pubkey, reserve_assets: &[Pubkey]) -> Instruction {
+    build(
+        ballast::accounts::CloseAuction {
+            protocol: pda::protocol(),
+            asset: pda::asset(asset_mint),
+        },
+        ballast::instruction::CloseAuction {},
+        readonly(reserve_assets),
     )
 }
 

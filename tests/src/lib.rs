@@ -354,7 +354,7 @@ impl Harness {
     /// Takes up to `amount` from the auction of `asset`, paying at most `max_price`.
     pub fn take_auction_ix(&mut self, keeper: &Keypair, asset: usize, amount: u64, max_price: f64) -> ballast_sdk::Instruction {
         let accounts = self.redeem_accounts(keeper, asset);
-        instructions::take_auction(&accounts, amount, fixed(max_price))
+        instructions::take_auction(&accounts, amount, fixed(max_price), &self.reserve_assets())
     }
 
     pub fn redeem(&mut self, holder: &Keypair, asset: usize, amount: u64) -> Result<Signature, ChainError> {

@@ -416,3 +416,36 @@ fn before_the_waterfall_runs_an_insolvent_reserve_redeems_at_cr() {
     let paid_bits = (((998_000_000u128 << 48) / 1_000_000) * cr.to_bits() as u128) >> 48;
     assert_eq!((h.balance(&usdc) - before) as u128, (paid_bits * 1_000_000) >> 48);
 }
+
+#[test]
+fn a_take_may_not_lower_cr_and_finished_auctions_close() {
+    let (mut h, alice) = reserve_in_liquidation_range(|_| {});
+    let reserve = h.reserve_assets();
+    let wbtc = h.assets[WBTC].mint;
+    h.send_admin(instructions::start_auction(&wbtc, &reserve)).unwrap();
+    let before = h.snapshot(&[]);
+    let result = h.send_admin(instructions::close_auction(&wbtc, &reserve));
+    h.assert_refused(result, BallastError::AuctionStillNeeded, &before);
+
+    // Near the floor, 10% under the oracle price plus the 2% incentive, each
+    // stablecoin burned would take $1.13 of collateral while CR is 1.03.
+    let start = h.asset(WBTC).raw.auction.start_slot;
+    h.chain.warp_to_slot(start + AUCTION_DURATION_SLOTS - 1).unwrap();
+    let extra = [h.stable_account(&alice), h.asset_account(&alice, WBTC)];
+    let before = h.snapshot(&extra);
+    let ix = h.take_auction_ix(&alice, WBTC, 1_000_000_000, 1e9);
+    let result = h.send_as(&alice, ix);
+    h.assert_refused(result, BallastError::AuctionTakeLowersCr, &before);
+
+    // WBTC recovers and CR passes CR_target: no more takes, and anyone can
+    // close the auction, freeing its share of the cap.
+    post(&mut h, 25_000.0, 0.1, 0.0);
+    post(&mut h, 45_000.0, 0.1, 0.0);
+    let before = h.snapshot(&extra);
+    let ix = h.take_auction_ix(&alice, WBTC, 1_000_000_000, 1e9);
+    let result = h.send_as(&alice, ix);
+    h.assert_refused(result, BallastError::NotInLiquidationRange, &before);
+    h.send_admin(instructions::close_auction(&wbtc, &reserve)).unwrap();
+    assert_eq!(h.asset(WBTC).raw.auction.remaining, 0);
+    assert_eq!(h.protocol().raw.auctions_in_flight, 0);
+}

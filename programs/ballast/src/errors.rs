@@ -173,6 +173,10 @@ ballast_errors! {
     SwapLimitExceeded,
     #[msg("a swap needs two different assets")]
     SameAssetSwap,
+    #[msg("the take would remove more collateral value than CR times what it burns")]
+    AuctionTakeLowersCr,
+    #[msg("the auction is still needed: 1 <= CR < CR_target and its vault holds collateral")]
+    AuctionStillNeeded,
 }
 
 #[cfg(test)]

@@ -212,3 +212,9 @@ pub struct RebalanceSwapped {
     pub asset_out: Pubkey,
     pub amount_out: u64,
 }
+
+#[event]
+pub struct AuctionClosed {
+    pub asset: Pubkey,
+    pub unraised: u64,
+}

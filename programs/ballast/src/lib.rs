@@ -73,8 +73,16 @@ pub mod ballast {
         handle_start_auction(ctx)
     }
 
-    pub fn take_auction(ctx: Context<TakeAuction>, amount: u64, max_price: FixedBits) -> Result<()> {
+    pub fn take_auction<'info>(
+        ctx: Context<'info, TakeAuction<'info>>,
+        amount: u64,
+        max_price: FixedBits,
+    ) -> Result<()> {
         handle_take_auction(ctx, amount, max_price)
+    }
+
+    pub fn close_auction<'info>(ctx: Context<'info, CloseAuction<'info>>) -> Result<()> {
+        handle_close_auction(ctx)
     }
 
     pub fn rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, amount_in: u64) -> Result<()> {

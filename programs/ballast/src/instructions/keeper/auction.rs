@@ -3,7 +3,7 @@ use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
 
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
-use crate::events::{AuctionStarted, AuctionTaken};
+use crate::events::{AuctionClosed, AuctionStarted, AuctionTaken};
 use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::instructions::stablecoin::burn_stable;
 use crate::math::{self, FixedBits, I80F48};
@@ -104,15 +104,27 @@ pub struct TakeAuction<'info> {
 /// Buys collateral from a running auction: the keeper pays up to `amount`
 /// stablecoins, which are burned, and receives their value at the current
 /// auction price plus the keeper incentive. Partial takes are allowed; an
-/// auction past its duration restarts from the current price.
-pub fn handle_take_auction(ctx: Context<TakeAuction>, amount: u64, max_price: FixedBits) -> Result<()> {
+/// auction past its duration restarts from the current price. A take must
+/// happen while 1 <= CR < CR_target and must not lower CR: the collateral
+/// it removes is worth at most CR times the stablecoins it burns.
+/// Remaining accounts: every `Asset`, in index order.
+pub fn handle_take_auction<'info>(
+    ctx: Context<'info, TakeAuction<'info>>,
+    amount: u64,
+    max_price: FixedBits,
+) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
     let slot = Clock::get()?.slot;
     accounts.protocol.require_not_paused(pause::LIQUIDATE, slot)?;
     let risk = accounts.protocol.params.risk;
+    require!(accounts.asset.auction.remaining > 0, BallastError::NoAuction);
+    let cr = liquidation_cr(&accounts.protocol, &accounts.asset, ctx.remaining_accounts, slot)?;
+    require!(
+        cr >= I80F48::ONE && cr < accounts.protocol.params.thresholds().target,
+        BallastError::NotInLiquidationRange
+    );
     let asset = &mut accounts.asset;
-    require!(asset.auction.remaining > 0, BallastError::NoAuction);
     let current = asset.checked_price(slot, PriceSide::Lower, PriceUse::Liquidation)?;
     if slot.saturating_sub(asset.auction.start_slot) >= risk.auction_duration_slots {
         asset.auction.start_slot = slot;
@@ -139,6 +151,11 @@ pub fn handle_take_auction(ctx: Context<TakeAuction>, amount: u64, max_price: Fi
     let collateral = math::tokens_for_value_floor(value, asset.decimals, price)?;
     require!(collateral > 0, BallastError::AmountTooSmall);
     require!(collateral <= asset.vault_amount, BallastError::InsufficientReserve);
+    let removed = math::token_value_ceil(collateral, asset.decimals, current)?;
+    require!(
+        removed <= math::mul_floor(math::stable_value_floor(paid)?, cr)?,
+        BallastError::AuctionTakeLowersCr
+    );
 
     asset.auction.remaining -= paid;
     asset.vault_amount -= collateral;
@@ -176,6 +193,48 @@ pub fn handle_take_auction(ctx: Context<TakeAuction>, amount: u64, max_price: Fi
         collateral,
         price_bits: price.to_bits(),
         remaining: asset.auction.remaining,
+    });
+    Ok(())
+}
+
+/// CR with liquidation's price bounds; an error while nothing is minted.
+fn liquidation_cr(protocol: &Protocol, asset: &Account<Asset>, assets: &[AccountInfo], slot: u64) -> Result<I80F48> {
+    let value = value_reserve(protocol, Some(asset), assets, slot, Valuation::Liquidation)?.total;
+    math::collateral_ratio_floor(value, protocol.supply)?.ok_or(error!(BallastError::NotInLiquidationRange))
+}
+
+#[derive(Accounts)]
+pub struct CloseAuction<'info> {
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        mut,
+        seeds = [ASSET_SEED, asset.mint.as_ref()],
+        bump = asset.bump,
+        has_one = protocol @ BallastError::InvalidAssetAccount,
+    )]
+    pub asset: Box<Account<'info, Asset>>,
+}
+
+/// Ends an auction that is no longer needed or cannot go on: CR is back at
+/// CR_target, or below one (the waterfall's turn), or the vault is empty.
+/// It frees the auction's share of the cap. Anyone may send it.
+/// Remaining accounts: every `Asset`, in index order.
+pub fn handle_close_auction<'info>(ctx: Context<'info, CloseAuction<'info>>) -> Result<()> {
+    let accounts = &mut *ctx.accounts;
+    let remaining = accounts.asset.auction.remaining;
+    require!(remaining > 0, BallastError::NoAuction);
+    let slot = Clock::get()?.slot;
+    let finished = accounts.asset.vault_amount == 0 || {
+        let cr = liquidation_cr(&accounts.protocol, &accounts.asset, ctx.remaining_accounts, slot)?;
+        cr < I80F48::ONE || cr >= accounts.protocol.params.thresholds().target
+    };
+    require!(finished, BallastError::AuctionStillNeeded);
+    accounts.asset.auction.remaining = 0;
+    accounts.protocol.auctions_in_flight -= remaining;
+    emit!(AuctionClosed {
+        asset: accounts.asset.key(),
+        unraised: remaining,
     });
     Ok(())
 }
