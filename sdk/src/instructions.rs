@@ -232,6 +232,7 @@ pub fn submit_update(update: OracleUpdate, reserve_assets: &[Pubkey], oracles: &
     build(
         ballast::accounts::SubmitUpdate {
             protocol: pda::protocol(),
+            instructions: solana_sdk::sysvar::instructions::ID,
         },
         ballast::instruction::SubmitUpdate { update },
         remaining,

@@ -127,6 +127,11 @@ fn policy_outside_its_bounds_is_refused() {
     update.prices.pop();
     let result = h.submit_update(update);
     h.assert_refused(result, BallastError::UpdateLengthMismatch, &before);
+
+    let mut update = h.oracle_update(&prices());
+    update.sigma_p = fixed(-0.1);
+    let result = h.submit_update(update);
+    h.assert_refused(result, BallastError::InvalidRiskFigures, &before);
 }
 
 #[test]

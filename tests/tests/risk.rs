@@ -322,7 +322,8 @@ fn a_swap_toward_the_targets_pays_the_oracle_price_and_the_incentive() {
     // down to fixed point) and the payout both round down.
     assert_eq!(h.balance(&usdc), 9_863_437_499);
     assert_eq!(h.asset(TBILL).vault_amount, 10_000_000_000);
-    assert_eq!(h.protocol().raw.window.swapped, 9_843_750_000);
+    // The window counts the value paid out.
+    assert_eq!(h.protocol().raw.window.swapped, 9_863_437_499);
     h.check_books();
 }
 
@@ -340,6 +341,13 @@ fn swap_refusals() {
     h.swap(&keeper, TBILL, USDC, 5_000_000_000).unwrap();
     let before = h.snapshot(&extra);
     let result = h.swap(&keeper, USDC, TBILL, 1_000_000_000);
+    h.assert_refused(result, BallastError::SwapNotTowardTargets, &before);
+
+    // Overshooting the target is refused too: 60,000 more T-bills would take
+    // them from about 3% of the reserve to over their 30% target.
+    h.fund(&keeper, TBILL, 60_000_000_000);
+    let before = h.snapshot(&extra);
+    let result = h.swap(&keeper, TBILL, USDC, 60_000_000_000);
     h.assert_refused(result, BallastError::SwapNotTowardTargets, &before);
 
     // u_max is 10% of S (about 9,985): another 10,000 T-bills is too much.

@@ -177,6 +177,10 @@ ballast_errors! {
     AuctionTakeLowersCr,
     #[msg("the auction is still needed: 1 <= CR < CR_target and its vault holds collateral")]
     AuctionStillNeeded,
+    #[msg("oracle updates must be top-level instructions, not cross-program calls")]
+    OracleUpdateNotTopLevel,
+    #[msg("sigma_p, lambda and the reference value must not be negative")]
+    InvalidRiskFigures,
 }
 
 #[cfg(test)]

@@ -53,8 +53,8 @@ pub struct RebalanceSwap<'info> {
 /// `amount_in` of one asset into the reserve and takes out another worth
 /// the same at oracle prices plus the swap incentive. The deposit is valued
 /// at the lower conservative price, the withdrawal at the higher. It must
-/// bring both assets' weights closer to their targets, keep CR >= CR_min,
-/// and stay within u_max of supply per window.
+/// bring both assets' weights toward their targets without crossing them,
+/// keep CR >= CR_min, and stay within u_max of supply per window.
 /// Remaining accounts: every `Asset`, in index order.
 pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, amount_in: u64) -> Result<()> {
     require!(amount_in > 0, BallastError::ZeroAmount);
@@ -85,14 +85,19 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
     let total_after = math::sub(math::add(total, value_in)?, value_out)?;
     let in_before = asset_in.collateral_value_floor(slot)?;
     let out_before = asset_out.collateral_value_floor(slot)?;
-    let toward = |before: I80F48, after: I80F48, target: I80F48| -> Result<bool> {
-        let distance_before = (math::weight_ceil(before, total)? - target).abs();
-        let distance_after = (math::weight_ceil(after, total_after)? - target).abs();
-        Ok(distance_after < distance_before)
-    };
+    // The asset coming in must be underweight and stay at or under its
+    // target; the one going out overweight and stay at or over it. Without
+    // overshooting, no swap can be undone by another that earns the
+    // incentive again.
+    let weight = |value: I80F48, of: I80F48| math::weight_ceil(value, of);
+    let (target_in, target_out) = (asset_in.config.target_weight.get(), asset_out.config.target_weight.get());
+    let in_after = weight(math::add(in_before, value_in)?, total_after)?;
+    let out_after = weight(math::sub(out_before, value_out)?, total_after)?;
     require!(
-        toward(in_before, math::add(in_before, value_in)?, asset_in.config.target_weight.get())?
-            && toward(out_before, math::sub(out_before, value_out)?, asset_out.config.target_weight.get())?,
+        weight(in_before, total)? < target_in
+            && in_after <= target_in
+            && weight(out_before, total)? > target_out
+            && out_after >= target_out,
         BallastError::SwapNotTowardTargets
     );
     let protocol = &mut accounts.protocol;
@@ -101,7 +106,7 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
         cr_after.is_none_or(|cr| cr >= protocol.params.thresholds().min),
         BallastError::CollateralRatioTooLow
     );
-    protocol.record_swap(slot, math::stable_for_value_floor(value_in)?)?;
+    protocol.record_swap(slot, math::stable_for_value_floor(value_paid)?)?;
 
     accounts.asset_in.vault_amount = accounts.asset_in.vault_amount.checked_add(amount_in).ok_or_else(math::overflow)?;
     accounts.asset_out.vault_amount -= amount_out;

@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use anchor_lang::compat::solana_instructions_sysvar as instructions_sysvar;
 
 use crate::constants::{bounds, MAX_ORACLES, PROTOCOL_SEED};
 use crate::errors::BallastError;
@@ -34,6 +35,9 @@ pub struct OracleUpdate {
 pub struct SubmitUpdate<'info> {
     #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
     pub protocol: Box<Account<'info, Protocol>>,
+    /// CHECK: the instructions sysvar, by address.
+    #[account(address = instructions_sysvar::ID)]
+    pub instructions: UncheckedAccount<'info>,
 }
 
 /// Accepts an oracle update signed by at least M of the N registered oracle
@@ -45,6 +49,16 @@ pub struct SubmitUpdate<'info> {
 /// Remaining accounts: every `Asset` (writable, in index order), then the
 /// oracle accounts that signed.
 pub fn handle_submit_update<'info>(ctx: Context<'info, SubmitUpdate<'info>>, update: OracleUpdate) -> Result<()> {
+    // Signatures cover the whole transaction, and signer status carries into
+    // cross-program calls: only a top-level instruction may use them, so no
+    // other program can wrap the oracles' signatures around its own payload.
+    let current = instructions_sysvar::load_current_index_checked(&ctx.accounts.instructions)?;
+    let top_level = instructions_sysvar::load_instruction_at_checked(current as usize, &ctx.accounts.instructions)?;
+    require_keys_eq!(top_level.program_id, crate::ID, BallastError::OracleUpdateNotTopLevel);
+    require!(
+        update.sigma_p.get() >= 0 && update.lambda.get() >= 0 && update.reference_value.get() >= 0,
+        BallastError::InvalidRiskFigures
+    );
     let protocol = &mut ctx.accounts.protocol;
     let asset_count = protocol.asset_count as usize;
     require!(
