@@ -88,8 +88,9 @@ pub fn reset_breaker() -> Instruction {
     protocol_crank(&[], ballast::instruction::ResetBreaker {})
 }
 
-/// Pays the insurance premium accrued since the last call.
-pub fn accrue_premium() -> Instruction {
+/// Pays the insurance premium accrued since the last call; needs the
+/// reserve's assets to keep CR at CR_min.
+pub fn accrue_premium(reserve_assets: &[Pubkey]) -> Instruction {
     build(
         ballast::accounts::AccruePremium {
             protocol: pda::protocol(),
@@ -98,7 +99,7 @@ pub fn accrue_premium() -> Instruction {
             token_program: spl_token::ID,
         },
         ballast::instruction::AccruePremium {},
-        vec![],
+        readonly(reserve_assets),
     )
 }
 

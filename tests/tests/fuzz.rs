@@ -148,7 +148,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), ChainError> {
         Op::Stake { amount } => h.stake(&w.bob, amount).map(drop),
         Op::Unstake { amount } => h.unstake(&w.bob, amount).map(drop),
         Op::Absorb => h.send_admin(instructions::absorb_shortfall(&h.reserve_assets())).map(drop),
-        Op::AccruePremium => h.send_admin(instructions::accrue_premium()).map(drop),
+        Op::AccruePremium => h.send_admin(instructions::accrue_premium(&h.reserve_assets())).map(drop),
         Op::Warp { slots } => {
             h.warp_slots(slots);
             Ok(())

@@ -85,11 +85,11 @@ fn the_premium_accrues_p_times_s_per_slot_into_the_pool() {
     h.contribute(USDC, 50_000_000_000);
     let alice = h.holder(USDC, 100_000_000_000);
     h.mint(&alice, USDC, 100_000_000_000).unwrap();
-    h.send_admin(instructions::accrue_premium()).unwrap();
+    h.send_admin(instructions::accrue_premium(&h.reserve_assets())).unwrap();
     let start = h.protocol();
     let pool_start = h.balance(&pda::insurance_vault());
     h.warp_slots(1_000);
-    h.send_admin(instructions::accrue_premium()).unwrap();
+    h.send_admin(instructions::accrue_premium(&h.reserve_assets())).unwrap();
     let end = h.protocol();
     let slots = end.raw.premium_accrued_slot - start.raw.premium_accrued_slot;
     // S × p × slots in fixed point (exact: S and slots are whole), rounded down.
@@ -456,4 +456,24 @@ fn a_take_may_not_lower_cr_and_finished_auctions_close() {
     h.send_admin(instructions::close_auction(&wbtc, &reserve)).unwrap();
     assert_eq!(h.asset(WBTC).raw.auction.remaining, 0);
     assert_eq!(h.protocol().raw.auctions_in_flight, 0);
+}
+
+#[test]
+fn the_premium_never_takes_cr_below_cr_min() {
+    let per_slot = FixedBits::from(ballast::math::ratio(1, 1_000_000));
+    let mut h = Harness::new_with(|args| args.params.risk.insurance_premium_per_slot = per_slot);
+    h.contribute(USDC, 20_000_000_000);
+    let alice = h.holder(USDC, 100_000_000_000);
+    h.mint(&alice, USDC, 100_000_000_000).unwrap();
+    // CR is 1.20; a full accrual over 100,000 slots would be 10% of S.
+    h.warp_slots(100_000);
+    h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).unwrap();
+    h.send_admin(instructions::accrue_premium(&h.reserve_assets())).unwrap();
+    let cr = h.check_books().unwrap();
+    assert!((1.10..1.1001).contains(&cr), "CR {cr} should stop at CR_min");
+    // With no equity above CR_min left, the next accrual pays nothing.
+    let supply = h.protocol().supply;
+    h.warp_slots(10);
+    h.send_admin(instructions::accrue_premium(&h.reserve_assets())).unwrap();
+    assert_eq!(h.protocol().supply, supply);
 }

@@ -64,7 +64,7 @@ pub mod bounds {
     pub const INCENTIVE_HIGHEST: (i64, i64) = (1, 5);
     /// Volatility thresholds: at most 500%.
     pub const SIGMA_HIGHEST: (i64, i64) = (5, 1);
-    /// The insurance premium: at most 10^-6 of supply per slot (~ 8% a day).
+    /// The insurance premium: at most 10^-6 of supply per slot (~ 21% a day).
     pub const PREMIUM_PER_SLOT_HIGHEST: (i64, i64) = (1, 1_000_000);
     /// A guardian pause lasts at most about a day.
     pub const GUARDIAN_PAUSE_SLOTS_HIGHEST: u64 = 216_000;

@@ -61,7 +61,7 @@ pub mod ballast {
         handle_reset_breaker(ctx)
     }
 
-    pub fn accrue_premium(ctx: Context<AccruePremium>) -> Result<()> {
+    pub fn accrue_premium<'info>(ctx: Context<'info, AccruePremium<'info>>) -> Result<()> {
         handle_accrue_premium(ctx)
     }
 

@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::BallastError;
 use crate::math::{self, I80F48};
-use crate::state::{Asset, PriceUse, Protocol};
+use crate::state::{Asset, PriceSide, PriceUse, Protocol};
 
 pub struct ReserveValuation {
     /// V, at lower conservative prices, rounded down; assets without a
@@ -23,6 +23,8 @@ pub enum Valuation {
     Strict,
     /// Strictly, but with liquidation's wider price bounds.
     Liquidation,
+    /// Strictly, at spot prices: for recognising a loss.
+    Spot,
 }
 
 /// Values the reserve. `assets` must be exactly `protocol.assets`, in
@@ -39,7 +41,8 @@ pub fn value_reserve(
     let value_of = |asset: &Asset| match valuation {
         Valuation::Lenient => asset.collateral_value_floor(slot),
         Valuation::Strict => asset.reserve_value_floor(slot),
-        Valuation::Liquidation => asset.value_floor_for(slot, PriceUse::Liquidation),
+        Valuation::Liquidation => asset.value_floor_at(slot, PriceSide::Lower, PriceUse::Liquidation),
+        Valuation::Spot => asset.value_floor_at(slot, PriceSide::Spot, PriceUse::Holder),
     };
     let expected = &protocol.assets[..protocol.asset_count as usize];
     require!(assets.len() == expected.len(), BallastError::IncompleteReserve);

@@ -104,6 +104,9 @@ pub enum PriceUse {
 pub enum PriceSide {
     Lower,
     Higher,
+    /// The spot price itself: for recognising a loss, where leaning either
+    /// way would shift it between holders and the backstop.
+    Spot,
 }
 
 fn abs_diff(a: I80F48, b: I80F48) -> I80F48 {
@@ -202,6 +205,7 @@ impl Asset {
         Ok(match side {
             PriceSide::Lower => price.min(smoothed),
             PriceSide::Higher => price.max(smoothed),
+            PriceSide::Spot => price,
         })
     }
 
@@ -217,15 +221,15 @@ impl Asset {
     /// error when the price is missing, stale or too uncertain. For what must
     /// not act on a guess: recognising a loss.
     pub fn reserve_value_floor(&self, slot: u64) -> Result<I80F48> {
-        self.value_floor_for(slot, PriceUse::Holder)
+        self.value_floor_at(slot, PriceSide::Lower, PriceUse::Holder)
     }
 
-    /// The vault's value at the lower conservative price checked for `use_`.
-    pub fn value_floor_for(&self, slot: u64, use_: PriceUse) -> Result<I80F48> {
+    /// The vault's value at the `side` price checked for `use_`, rounded down.
+    pub fn value_floor_at(&self, slot: u64, side: PriceSide, use_: PriceUse) -> Result<I80F48> {
         if self.vault_amount == 0 {
             return Ok(I80F48::ZERO);
         }
-        let price = self.checked_price(slot, PriceSide::Lower, use_)?;
+        let price = self.checked_price(slot, side, use_)?;
         math::token_value_floor(self.vault_amount, self.decimals, price)
     }
 

@@ -25,7 +25,8 @@ pub struct AbsorbShortfall<'info> {
 }
 
 /// The loss waterfall (spec section 6), in its fixed order. With claims
-/// C = S·r and the reserve worth V (every price fresh), a shortfall
+/// C = S·r and the reserve worth V at spot prices (every price fresh and
+/// confident: a lagging smoothed price must not invent a loss), a shortfall
 /// L = C − V is borne by:
 /// 1. the insurance pool, which burns P_out = min(P, L);
 /// 2. the backstop, which burns kappa of the residual, at most all of it,
@@ -38,7 +39,7 @@ pub struct AbsorbShortfall<'info> {
 pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>>) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     let slot = Clock::get()?.slot;
-    let value = value_reserve(&accounts.protocol, None, ctx.remaining_accounts, slot, Valuation::Strict)?.total;
+    let value = value_reserve(&accounts.protocol, None, ctx.remaining_accounts, slot, Valuation::Spot)?.total;
     let value_units = math::stable_for_value_floor(value)?;
     let protocol = &mut accounts.protocol;
     let rate = protocol.redemption_rate.get();
