@@ -199,7 +199,7 @@ pub fn run(json: bool) -> Result<()> {
         .collect();
     let prices: Vec<(&str, f64)> = prices.iter().map(|(s, p)| (s.as_str(), *p)).collect();
     demo.set_prices(&prices)?;
-    demo.show("prices set: USDC $1, TBILL $1.02, WBTC $60,000")?;
+    demo.show("two of the three oracle nodes sign prices: USDC $1, TBILL $1.02, WBTC $60,000")?;
 
     let treasury = Holder { name: "treasury", keypair: Keypair::new() };
     let alice = Holder { name: "alice", keypair: Keypair::new() };
@@ -226,7 +226,7 @@ pub fn run(json: bool) -> Result<()> {
     demo.governance_vote(&alice, &bob)?;
 
     demo.set_prices(&[("USDC", 1.0), ("TBILL", 1.02), ("WBTC", 45_000.0)])?;
-    demo.show("WBTC falls 25% to $45,000: CR drops, mints must keep it above the new CR_min")?;
+    demo.show("the oracles post WBTC 25% lower, at $45,000: CR drops, mints must keep it above the new CR_min")?;
     demo.mint(&alice, "TBILL", 10_000.0)?;
     demo.redeem(&bob, "WBTC", 10_000.0)?;
     Ok(())
