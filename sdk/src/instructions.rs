@@ -121,12 +121,16 @@ pub fn absorb_shortfall(reserve_assets: &[Pubkey]) -> Instruction {
 
 /// Opens a liquidation auction of the asset with `asset_mint`.
 pub fn start_auction(asset_mint: &Pubkey, reserve_assets: &[Pubkey]) -> Instruction {
+    auction_crank(asset_mint, reserve_assets, ballast::instruction::StartAuction {})
+}
+
+fn auction_crank(asset_mint: &Pubkey, reserve_assets: &[Pubkey], data: impl InstructionData) -> Instruction {
     build(
-        ballast::accounts::StartAuction {
+        ballast::accounts::AuctionCrank {
             protocol: pda::protocol(),
             asset: pda::asset(asset_mint),
         },
-        ballast::instruction::StartAuction {},
+        data,
         readonly(reserve_assets),
     )
 }
@@ -160,14 +164,7 @@ pub fn take_auction(
 
 /// Closes the auction of the asset with `asset_mint` once it is no longer needed.
 pub fn close_auction(asset_mint: &Pubkey, reserve_assets: &[Pubkey]) -> Instruction {
-    build(
-        ballast::accounts::CloseAuction {
-            protocol: pda::protocol(),
-            asset: pda::asset(asset_mint),
-        },
-        ballast::instruction::CloseAuction {},
-        readonly(reserve_assets),
-    )
+    auction_crank(asset_mint, reserve_assets, ballast::instruction::CloseAuction {})
 }
 
 /// The accounts of a rebalancing swap.

@@ -69,7 +69,7 @@ pub mod ballast {
         handle_absorb_shortfall(ctx)
     }
 
-    pub fn start_auction<'info>(ctx: Context<'info, StartAuction<'info>>) -> Result<()> {
+    pub fn start_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> Result<()> {
         handle_start_auction(ctx)
     }
 
@@ -81,7 +81,7 @@ pub mod ballast {
         handle_take_auction(ctx, amount, max_price)
     }
 
-    pub fn close_auction<'info>(ctx: Context<'info, CloseAuction<'info>>) -> Result<()> {
+    pub fn close_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> Result<()> {
         handle_close_auction(ctx)
     }
 

@@ -9,8 +9,9 @@ use crate::instructions::stablecoin::burn_stable;
 use crate::math::{self, FixedBits, I80F48};
 use crate::state::{Asset, AuctionState, PriceSide, PriceUse, Protocol};
 
+/// The accounts of a crank on one asset's auction: starting or closing it.
 #[derive(Accounts)]
-pub struct StartAuction<'info> {
+pub struct AuctionCrank<'info> {
     #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
     pub protocol: Box<Account<'info, Protocol>>,
     #[account(
@@ -27,7 +28,7 @@ pub struct StartAuction<'info> {
 /// is split across assets pro rata to value; this auction raises the
 /// asset's share, within the cap on stablecoins that auctions in flight may
 /// raise. Anyone may send it. Remaining accounts: every `Asset`, in order.
-pub fn handle_start_auction<'info>(ctx: Context<'info, StartAuction<'info>>) -> Result<()> {
+pub fn handle_start_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     let slot = Clock::get()?.slot;
     let protocol = &mut accounts.protocol;
@@ -203,24 +204,11 @@ fn liquidation_cr(protocol: &Protocol, asset: &Account<Asset>, assets: &[Account
     math::collateral_ratio_floor(value, protocol.supply)?.ok_or(error!(BallastError::NotInLiquidationRange))
 }
 
-#[derive(Accounts)]
-pub struct CloseAuction<'info> {
-    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
-    pub protocol: Box<Account<'info, Protocol>>,
-    #[account(
-        mut,
-        seeds = [ASSET_SEED, asset.mint.as_ref()],
-        bump = asset.bump,
-        has_one = protocol @ BallastError::InvalidAssetAccount,
-    )]
-    pub asset: Box<Account<'info, Asset>>,
-}
-
 /// Ends an auction that is no longer needed or cannot go on: CR is back at
 /// CR_target, or below one (the waterfall's turn), or the vault is empty.
 /// It frees the auction's share of the cap. Anyone may send it.
 /// Remaining accounts: every `Asset`, in index order.
-pub fn handle_close_auction<'info>(ctx: Context<'info, CloseAuction<'info>>) -> Result<()> {
+pub fn handle_close_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     let remaining = accounts.asset.auction.remaining;
     require!(remaining > 0, BallastError::NoAuction);
