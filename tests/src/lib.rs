@@ -487,6 +487,36 @@ impl Harness {
         h
     }
 
+    /// `new_with(adjust)` plus governance: capital 30,000 USDC; a holder
+    /// ("alice") mints with 100,000 USDC and 0.9 BTC; a staker puts `stake`
+    /// units in the backstop. With 20,000 staked, CR is about 1.16.
+    pub fn backstopped(adjust: impl FnOnce(&mut InitializeArgs), stake: u64) -> (Self, Keypair, Keypair) {
+        let mut h = Self::new_with(adjust);
+        h.initialize_governance();
+        h.contribute(USDC, 30_000_000_000);
+        let alice = h.holder(USDC, 1_000_000_000_000);
+        h.fund(&alice, WBTC, 1_000_000_000);
+        h.mint(&alice, USDC, 100_000_000_000).expect("mint with USDC");
+        h.mint(&alice, WBTC, 90_000_000).expect("mint with WBTC");
+        let staker = h.staker(stake);
+        (h, alice, staker)
+    }
+
+    /// Claims S·r minus V at spot prices, in stablecoin units: the loss the
+    /// waterfall recognises, recomputed with exact integer arithmetic.
+    pub fn shortfall(&mut self) -> i128 {
+        let protocol = self.protocol();
+        let value_bits: u128 = (0..self.assets.len())
+            .map(|index| {
+                let view = self.asset(index);
+                view.vault_amount as u128 * view.raw.price.bits as u128 / 10u128.pow(view.decimals as u32)
+            })
+            .sum();
+        let value_units = ((value_bits * 1_000_000) >> 48) as i128;
+        let claims = ((protocol.supply as u128 * protocol.raw.redemption_rate.bits as u128) >> 48) as i128;
+        claims - value_units
+    }
+
     pub fn initialize_governance(&mut self) {
         self.send_admin(instructions::initialize_governance(&self.admin.pubkey(), governance_config()))
             .expect("initialize governance");

@@ -156,15 +156,6 @@ fn apply(w: &mut World, op: &Op) -> Result<(), ChainError> {
     }
 }
 
-/// C − V in stablecoin units, when every price is usable.
-fn shortfall(h: &mut Harness) -> i128 {
-    let protocol = h.protocol();
-    let reserve = ballast_sdk::status::reserve_status(&mut h.chain).unwrap();
-    let value_units = ((reserve.value_fixed.to_bits() as u128 * 1_000_000) >> 48) as i128;
-    let claims = ((protocol.supply as u128 * protocol.raw.redemption_rate.bits as u128) >> 48) as i128;
-    claims - value_units
-}
-
 /// A name per kind of operation, for the tally of what succeeded.
 fn kind(op: &Op) -> &'static str {
     match op {
@@ -196,7 +187,7 @@ fn run_sequence(ops: &[Op], tally: &Tally) -> Result<(), TestCaseError> {
         let paused = before.raw.paused | before.raw.breaker_paused;
         let pool_before = w.h.balance(&pda::insurance_vault());
         let staked_before = w.h.governance().total_staked;
-        let loss = shortfall(&mut w.h);
+        let loss = w.h.shortfall();
 
         let result = apply(&mut w, op);
         {

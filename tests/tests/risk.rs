@@ -101,28 +101,14 @@ fn the_premium_accrues_p_times_s_per_slot_into_the_pool() {
     h.check_books();
 }
 
-/// Capital 30,000 USDC; Alice mints with 100,000 USDC and 0.9 BTC; a
-/// staker mints 40,000 and stakes 20,000 in the backstop. CR is about 1.16.
 fn reserve_with_backstop() -> (Harness, Keypair, Keypair) {
-    let mut h = Harness::new();
-    h.initialize_governance();
-    h.contribute(USDC, 30_000_000_000);
-    let alice = h.holder(USDC, 1_000_000_000_000);
-    h.fund(&alice, WBTC, 1_000_000_000);
-    h.mint(&alice, USDC, 100_000_000_000).unwrap();
-    h.mint(&alice, WBTC, 90_000_000).unwrap();
-    let staker = h.staker(20_000_000_000);
-    (h, alice, staker)
+    Harness::backstopped(|_| {}, 20_000_000_000)
 }
 
-/// C − V in stablecoin units, recomputed here from the vault balances.
+/// C − V after checking the books against the vaults.
 fn shortfall(h: &mut Harness) -> i128 {
     h.check_books();
-    let protocol = h.protocol();
-    let reserve = ballast_sdk::status::reserve_status(&mut h.chain).unwrap();
-    let value_units = ((reserve.value_fixed.to_bits() as u128 * 1_000_000) >> 48) as i128;
-    let claims = ((protocol.supply as u128 * protocol.raw.redemption_rate.bits as u128) >> 48) as i128;
-    claims - value_units
+    h.shortfall()
 }
 
 #[test]
@@ -373,14 +359,8 @@ fn a_swap_may_not_take_cr_below_cr_min() {
 
 #[test]
 fn a_backstop_burned_to_nothing_starts_a_new_share_generation() {
-    let mut h = Harness::new_with(|args| args.params.risk.kappa = fixed(1.0));
-    h.initialize_governance();
-    h.contribute(USDC, 30_000_000_000);
-    let alice = h.holder(USDC, 1_000_000_000_000);
-    h.fund(&alice, WBTC, 1_000_000_000);
-    h.mint(&alice, USDC, 100_000_000_000).unwrap();
-    h.mint(&alice, WBTC, 90_000_000).unwrap();
-    let old = h.staker(1_000_000_000);
+    // A backstop of only 1,000 and kappa one: the bail-in takes all of it.
+    let (mut h, alice, old) = Harness::backstopped(|args| args.params.risk.kappa = fixed(1.0), 1_000_000_000);
     post(&mut h, 6_600.0, 0.9, 0.0);
     h.send_admin(instructions::absorb_shortfall(&h.reserve_assets())).unwrap();
     let governance = h.governance();
