@@ -8,6 +8,7 @@ pub mod keeper;
 pub mod oracle;
 pub mod reserve;
 pub mod stablecoin;
+pub mod vault;
 
 pub use admin::*;
 pub use governance::*;

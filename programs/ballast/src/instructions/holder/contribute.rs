@@ -1,8 +1,9 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
+use crate::instructions::vault::deposit_to_vault;
 use crate::events::CapitalContributed;
 use crate::math;
 use crate::state::{Asset, Protocol};
@@ -46,18 +47,13 @@ pub fn handle_contribute(ctx: Context<Contribute>, amount: u64) -> Result<()> {
     let asset = &mut accounts.asset;
     asset.vault_amount = asset.vault_amount.checked_add(amount).ok_or_else(math::overflow)?;
 
-    token::transfer_checked(
-        CpiContext::new(
-            accounts.token_program.key(),
-            TransferChecked {
-                from: accounts.contributor_asset_account.to_account_info(),
-                mint: accounts.asset_mint.to_account_info(),
-                to: accounts.vault.to_account_info(),
-                authority: accounts.contributor.to_account_info(),
-            },
-        ),
+    deposit_to_vault(
+        &accounts.contributor_asset_account,
+        &accounts.asset_mint,
+        &accounts.vault,
+        accounts.contributor.to_account_info(),
+        &accounts.token_program,
         amount,
-        asset.decimals,
     )?;
     emit!(CapitalContributed {
         contributor: accounts.contributor.key(),

@@ -1,8 +1,9 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
+use crate::instructions::vault::deposit_to_vault;
 use crate::events::Minted;
 use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::instructions::stablecoin::mint_stable;
@@ -100,18 +101,13 @@ pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -
     let asset = &mut accounts.asset;
     asset.vault_amount = asset.vault_amount.checked_add(amount).ok_or_else(math::overflow)?;
 
-    token::transfer_checked(
-        CpiContext::new(
-            accounts.token_program.key(),
-            TransferChecked {
-                from: accounts.user_asset_account.to_account_info(),
-                mint: accounts.asset_mint.to_account_info(),
-                to: accounts.vault.to_account_info(),
-                authority: accounts.user.to_account_info(),
-            },
-        ),
+    deposit_to_vault(
+        &accounts.user_asset_account,
+        &accounts.asset_mint,
+        &accounts.vault,
+        accounts.user.to_account_info(),
+        &accounts.token_program,
         amount,
-        asset.decimals,
     )?;
     mint_stable(
         protocol,

@@ -1,8 +1,9 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
+use crate::instructions::vault::pay_from_vault;
 use crate::events::{AuctionClosed, AuctionStarted, AuctionTaken};
 use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::instructions::stablecoin::burn_stable;
@@ -172,20 +173,13 @@ pub fn handle_take_auction<'info>(
         &[],
         paid,
     )?;
-    let seeds = protocol.signer_seeds();
-    token::transfer_checked(
-        CpiContext::new_with_signer(
-            accounts.token_program.key(),
-            TransferChecked {
-                from: accounts.vault.to_account_info(),
-                mint: accounts.asset_mint.to_account_info(),
-                to: accounts.keeper_asset_account.to_account_info(),
-                authority: protocol.to_account_info(),
-            },
-            &[&seeds],
-        ),
+    pay_from_vault(
+        protocol,
+        &accounts.vault,
+        &accounts.asset_mint,
+        &accounts.keeper_asset_account,
+        &accounts.token_program,
         collateral,
-        asset.decimals,
     )?;
     emit!(AuctionTaken {
         asset: asset.key(),

@@ -1,8 +1,9 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
+use crate::instructions::vault::{deposit_to_vault, pay_from_vault};
 use crate::events::RebalanceSwapped;
 use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::math::{self, I80F48};
@@ -110,33 +111,21 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
 
     accounts.asset_in.vault_amount = accounts.asset_in.vault_amount.checked_add(amount_in).ok_or_else(math::overflow)?;
     accounts.asset_out.vault_amount -= amount_out;
-    token::transfer_checked(
-        CpiContext::new(
-            accounts.token_program.key(),
-            TransferChecked {
-                from: accounts.keeper_in_account.to_account_info(),
-                mint: accounts.mint_in.to_account_info(),
-                to: accounts.vault_in.to_account_info(),
-                authority: accounts.keeper.to_account_info(),
-            },
-        ),
+    deposit_to_vault(
+        &accounts.keeper_in_account,
+        &accounts.mint_in,
+        &accounts.vault_in,
+        accounts.keeper.to_account_info(),
+        &accounts.token_program,
         amount_in,
-        accounts.asset_in.decimals,
     )?;
-    let seeds = protocol.signer_seeds();
-    token::transfer_checked(
-        CpiContext::new_with_signer(
-            accounts.token_program.key(),
-            TransferChecked {
-                from: accounts.vault_out.to_account_info(),
-                mint: accounts.mint_out.to_account_info(),
-                to: accounts.keeper_out_account.to_account_info(),
-                authority: protocol.to_account_info(),
-            },
-            &[&seeds],
-        ),
+    pay_from_vault(
+        protocol,
+        &accounts.vault_out,
+        &accounts.mint_out,
+        &accounts.keeper_out_account,
+        &accounts.token_program,
         amount_out,
-        accounts.asset_out.decimals,
     )?;
     emit!(RebalanceSwapped {
         keeper: accounts.keeper.key(),
