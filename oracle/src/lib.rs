@@ -1,4 +1,7 @@
-//! Ballast's off-chain quant library (data, estimation, Monte Carlo, the
-//! allocation QP, the MPC treasury controller, valuation, backtests) and the
-//! `ballast-oracle` worker. Nothing is implemented yet: this crate holds the
-//! workspace slot that the oracle issues fill.
+//! Ballast's off-chain quant library and the `ballast-oracle` worker.
+//!
+//! Every window the oracle estimates the reserve's return model, measures its
+//! risk by Monte Carlo, solves the allocation QP and runs the treasury
+//! controller; the modules below are those steps, each usable on its own.
+
+pub mod rng;
