@@ -5,3 +5,4 @@
 //! controller; the modules below are those steps, each usable on its own.
 
 pub mod rng;
+pub mod plot;
