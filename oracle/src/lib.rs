@@ -6,3 +6,4 @@
 
 pub mod rng;
 pub mod plot;
+pub mod treasury;

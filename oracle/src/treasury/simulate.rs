@@ -1,0 +1,217 @@
+//! One simulated path of the reserve under a strategy (spec §5.3).
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::hawkes::{mark_volume, simulate};
+use super::params::{HawkesParams, ModelParams, WINDOWS_PER_DAY};
+use super::peg::{next_deviation, realised_shortfall};
+use super::scenario::{Scenario, ScenarioSettings};
+use super::strategy::{Observation, Policy, WindowEvents};
+
+/// Path-level simulation choices.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulationOptions {
+    /// Days simulated: 92 (1 Aug – 31 Oct 2025) [S], three windows a day.
+    pub days: usize,
+    /// [C] The path is dead once δ reaches this (price 0): 1.
+    pub absorbing_deviation: f64,
+    /// [C] ... or once supply falls to this fraction of S_0: 0.05.
+    pub absorbing_supply_fraction: f64,
+    /// [C] Credit fee income f·(R + M) to cash (spec §2.4 option; irrelevant when f ≡ 0).
+    pub fee_revenue_to_cash: bool,
+}
+
+impl Default for SimulationOptions {
+    fn default() -> Self {
+        Self {
+            days: 92,
+            absorbing_deviation: 1.0,
+            absorbing_supply_fraction: 0.05,
+            fee_revenue_to_cash: false,
+        }
+    }
+}
+
+impl SimulationOptions {
+    pub fn windows(&self) -> usize {
+        self.days * WINDOWS_PER_DAY
+    }
+}
+
+/// Importance-sampling change of measure: the true redemption baseline (before the
+/// peg feedback) is multiplied by `factor` in every window from `from_window` on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BaselineTilt {
+    pub factor: f64,
+    pub from_window: usize,
+}
+
+/// Discounted cost components of a path (positive numbers, USD).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct CostSplit {
+    /// Σ D^k r_B B_k^+.
+    pub carry: f64,
+    /// Σ D^k (c_1|r_k| + c_2 r_k²).
+    pub trading_cost: f64,
+    /// Σ D^k w_δ δ_{k+1}².
+    pub peg_penalty: f64,
+    /// Σ D^k w_f f_k².
+    pub fee_penalty: f64,
+}
+
+impl CostSplit {
+    /// Revenue = −cost functional.
+    pub fn revenue(&self) -> f64 {
+        self.carry - self.trading_cost - self.peg_penalty - self.fee_penalty
+    }
+}
+
+/// Everything recorded along one path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathRecord {
+    /// Applied reallocation r_k per window.
+    pub reallocation: Vec<f64>,
+    /// Cash C_k at each epoch, k = 0..=K.
+    pub cash: Vec<f64>,
+    /// Deviation δ_k at each epoch, k = 0..=K.
+    pub deviation: Vec<f64>,
+    pub costs: CostSplit,
+    /// Revenue accrued up to the absorption epoch (all of it if none).
+    pub revenue_to_failure: f64,
+    /// Epoch at which the path was absorbed.
+    pub failure_window: Option<usize>,
+    /// log dP/dQ of the path under a [`BaselineTilt`] (0 without one).
+    pub log_likelihood_ratio: f64,
+}
+
+impl PathRecord {
+    pub fn max_deviation(&self) -> f64 {
+        self.deviation.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+/// Simulates one path of `scenario` under `policy` from reserves (`cash`, `bills`).
+pub fn simulate_path<R: Rng + ?Sized>(
+    model: &ModelParams,
+    settings: &ScenarioSettings,
+    scenario: Scenario,
+    options: &SimulationOptions,
+    (cash, bills): (f64, f64),
+    policy: &mut dyn Policy,
+    tilt: Option<BaselineTilt>,
+    rng: &mut R,
+) -> PathRecord {
+    let windows = options.windows();
+    let discount = model.discount_factor();
+    let mut state = State {
+        cash,
+        bills,
+        supply: model.supply,
+        deviation: 0.0,
+        redemption_excitation: 0.0,
+        mint_excitation: 0.0,
+    };
+    let mut record = PathRecord {
+        reallocation: Vec::with_capacity(windows),
+        cash: vec![cash],
+        deviation: vec![0.0],
+        costs: CostSplit::default(),
+        revenue_to_failure: 0.0,
+        failure_window: None,
+        log_likelihood_ratio: 0.0,
+    };
+    let (mut redemption_times, mut mint_times) = (Vec::new(), Vec::new());
+    let mut weight = 1.0;
+    for k in 0..windows {
+        let alive = record.failure_window.is_none();
+        let max_reallocation = model.max_reallocation(state.supply);
+        let decision = if alive {
+            policy.decide(&Observation {
+                window: k,
+                cash: state.cash,
+                bills: state.bills,
+                supply: state.supply,
+                deviation: state.deviation,
+                max_reallocation,
+            })
+        } else {
+            Default::default()
+        };
+        // Settlement can only buy bills with cash on hand and sell bills it holds.
+        let reallocation = decision
+            .reallocation
+            .clamp(-max_reallocation.min(state.bills), max_reallocation.min(state.cash.max(0.0)));
+        let fee = decision.fee.clamp(0.0, model.max_fee);
+        let cash_after = state.cash - reallocation;
+        let bills_after = state.bills + reallocation;
+        if alive {
+            let day = k as f64 / WINDOWS_PER_DAY as f64;
+            let flows = settings.window_flows(scenario, &model.flows, day);
+            let tilt_factor = tilt.filter(|t| k >= t.from_window).map_or(1.0, |t| t.factor);
+            let redemption = HawkesParams {
+                mu: tilt_factor * flows.redemption.mu + model.flows.peg_feedback * state.deviation.max(0.0),
+                ..flows.redemption
+            };
+            let baseline_shift = (tilt_factor - 1.0) * flows.redemption.mu;
+            redemption_times.clear();
+            mint_times.clear();
+            let mut log_ratio = baseline_shift;
+            state.redemption_excitation = simulate(&redemption, state.redemption_excitation, 1.0, rng, |t, tilted| {
+                redemption_times.push(t);
+                if baseline_shift != 0.0 {
+                    log_ratio += ((tilted - baseline_shift) / tilted).ln();
+                }
+            });
+            state.mint_excitation = simulate(&flows.mint, state.mint_excitation, 1.0, rng, |t, _| mint_times.push(t));
+            record.log_likelihood_ratio += log_ratio;
+            let redeemed = mark_volume(redemption_times.len(), model.flows.redemption_ticket, rng);
+            let minted = mark_volume(mint_times.len(), model.flows.mint_ticket, rng);
+            let net_outflow = redeemed - minted;
+            let fee_income = if options.fee_revenue_to_cash { fee * (redeemed + minted) } else { 0.0 };
+            let shortfall = realised_shortfall(net_outflow, cash_after);
+            let deviation_during = state.deviation;
+            state.deviation = next_deviation(model, state.deviation, shortfall, state.supply, fee)
+                .min(options.absorbing_deviation);
+            state.cash = cash_after - net_outflow + fee_income;
+            state.supply -= net_outflow;
+            policy.observe(&WindowEvents {
+                redemption_times: &redemption_times,
+                mint_times: &mint_times,
+                deviation: deviation_during,
+            });
+        } else {
+            state.cash = cash_after;
+        }
+        state.bills = (1.0 + model.bill_rate) * bills_after;
+        let costs = &mut record.costs;
+        costs.carry += weight * model.bill_rate * bills_after;
+        costs.trading_cost += weight * (model.linear_cost * reallocation.abs() + model.quadratic_cost * reallocation * reallocation);
+        costs.peg_penalty += weight * model.peg_weight * state.deviation * state.deviation;
+        costs.fee_penalty += weight * model.fee_weight * fee * fee;
+        weight *= discount;
+        if alive {
+            record.revenue_to_failure = costs.revenue();
+            let dead = state.deviation >= options.absorbing_deviation
+                || state.supply <= options.absorbing_supply_fraction * model.supply;
+            if dead {
+                record.failure_window = Some(k + 1);
+            }
+        }
+        record.reallocation.push(reallocation);
+        record.cash.push(state.cash);
+        record.deviation.push(state.deviation);
+    }
+    record
+}
+
+#[derive(Debug, Clone, Copy)]
+struct State {
+    cash: f64,
+    bills: f64,
+    supply: f64,
+    deviation: f64,
+    redemption_excitation: f64,
+    mint_excitation: f64,
+}
