@@ -70,6 +70,9 @@ pub fn theorem_reallocation(sigma_bar: f64, linear_cost: f64, quadratic_cost: f6
 /// Relative KKT tolerance at which the solver stops: $1 per $1 bn of u_max.
 pub const THEOREM_TOLERANCE: f64 = 1e-9;
 const MAX_ITERATIONS: usize = 100;
+/// Flow deviations (USD) of the continuation that solves the certainty-equivalent closure.
+const CE_SMOOTHING_START: f64 = 1.0e6;
+pub const CE_SMOOTHING_FLOOR: f64 = 1.0;
 
 impl WindowProblem {
     pub fn horizon(&self) -> usize {
@@ -187,7 +190,41 @@ impl WindowProblem {
     /// c_1|r| is linear), projects back onto that orthant-box piece and backtracks
     /// (Armijo). A sign change therefore passes through 0, where the next iteration
     /// decides it. If the Newton step fails, a diagonally scaled gradient step is tried.
+    ///
+    /// The certainty-equivalent closure is not differentiable where C_j^+ = m_j, and
+    /// the optimum often sits exactly there; it is solved as the limit of the
+    /// expected-shortfall closure with a vanishing flow deviation (continuation down
+    /// to [`CE_SMOOTHING_FLOOR`] USD), so its plan is optimal to that precision.
     pub fn solve(&self, warm_start: &[f64]) -> Plan {
+        if self.closure == ShortfallClosure::CertaintyEquivalent {
+            let mut plan = warm_start.to_vec();
+            let mut iterations = 0;
+            let mut sd = CE_SMOOTHING_START;
+            while sd >= CE_SMOOTHING_FLOOR {
+                let smoothed = WindowProblem {
+                    closure: ShortfallClosure::ExpectedShortfall,
+                    forecast: self.forecast.iter().map(|f| WindowForecast { variance: sd * sd, ..*f }).collect(),
+                    ..self.clone()
+                };
+                let stage = smoothed.solve_smooth(&plan);
+                iterations += stage.iterations;
+                plan = stage.reallocation;
+                sd *= 0.01;
+            }
+            let eval = self.evaluate(&plan, false);
+            return Plan {
+                theorem_residual: self.theorem_residual(&plan, &eval.switching),
+                reallocation: plan,
+                switching: eval.switching,
+                peg_costate: eval.peg_costate,
+                objective: eval.objective,
+                iterations,
+            };
+        }
+        self.solve_smooth(warm_start)
+    }
+
+    fn solve_smooth(&self, warm_start: &[f64]) -> Plan {
         let u = self.max_reallocation;
         let h = self.horizon();
         let snap = 1e-12 * u;
