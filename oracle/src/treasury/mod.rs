@@ -30,6 +30,8 @@ pub mod strategy;
 pub mod tail;
 
 pub use calibrate::{calibrate, Calibration};
+pub use experiment::{run_experiment, ExperimentConfig};
+pub use report::{write_plots, ExperimentReport};
 
 
 
