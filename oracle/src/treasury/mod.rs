@@ -32,6 +32,7 @@ pub mod tail;
 pub use calibrate::{calibrate, Calibration};
 pub use experiment::{run_experiment, ExperimentConfig};
 pub use report::{write_plots, ExperimentReport};
+pub use tail::{estimate_tail, TailConfig, TailEstimate};
 
 
 

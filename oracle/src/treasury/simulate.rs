@@ -41,11 +41,11 @@ impl SimulationOptions {
 }
 
 /// Importance-sampling change of measure: the true redemption baseline (before the
-/// peg feedback) is multiplied by `factor` in every window from `from_window` on.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// peg feedback) is multiplied by `factor` in the windows `windows`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct BaselineTilt {
     pub factor: f64,
-    pub from_window: usize,
+    pub windows: std::ops::Range<usize>,
 }
 
 /// Discounted cost components of a path (positive numbers, USD).
@@ -149,7 +149,7 @@ pub fn simulate_path<R: Rng + ?Sized>(
         if alive {
             let day = k as f64 / WINDOWS_PER_DAY as f64;
             let flows = settings.window_flows(scenario, &model.flows, day);
-            let tilt_factor = tilt.filter(|t| k >= t.from_window).map_or(1.0, |t| t.factor);
+            let tilt_factor = tilt.as_ref().filter(|t| t.windows.contains(&k)).map_or(1.0, |t| t.factor);
             let redemption = HawkesParams {
                 mu: tilt_factor * flows.redemption.mu + model.flows.peg_feedback * state.deviation.max(0.0),
                 ..flows.redemption
