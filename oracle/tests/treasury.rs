@@ -7,31 +7,51 @@ use ballast_oracle::treasury::calibrate::calibrate;
 use ballast_oracle::treasury::forecast::{expected_count, forecast, FlowState, WindowForecast};
 use ballast_oracle::treasury::hawkes::{log_likelihood, simulate, simulate_times, IntensityFilter};
 use ballast_oracle::treasury::mpc::{theorem_reallocation, WindowProblem, THEOREM_TOLERANCE};
-use ballast_oracle::treasury::params::{ControllerOptions, HawkesParams, ModelParams, ShortfallClosure};
+use ballast_oracle::treasury::params::{
+    ControllerOptions, HawkesParams, ModelParams, ShortfallClosure,
+};
 use ballast_oracle::treasury::scenario::{Scenario, ScenarioSettings};
 use ballast_oracle::treasury::simulate::{simulate_path, SimulationOptions};
-use ballast_oracle::treasury::strategy::{Decision, Observation, OptimalController, Policy, Strategy, WindowEvents};
+use ballast_oracle::treasury::strategy::{
+    Decision, Observation, OptimalController, Policy, Strategy, WindowEvents,
+};
 use ballast_oracle::treasury::TreasuryError;
 use proptest::prelude::*;
 
 fn direct_excitation(p: &HawkesParams, times: &[f64], t: f64) -> f64 {
-    times.iter().take_while(|&&s| s < t).map(|&s| p.alpha * (-p.beta * (t - s)).exp()).sum()
+    times
+        .iter()
+        .take_while(|&&s| s < t)
+        .map(|&s| p.alpha * (-p.beta * (t - s)).exp())
+        .sum()
 }
 
 #[test]
 fn hawkes_simulation_matches_the_stationary_mean_intensity() {
-    let p = HawkesParams { mu: 1.0, alpha: 0.6, beta: 1.2 };
+    let p = HawkesParams {
+        mu: 1.0,
+        alpha: 0.6,
+        beta: 1.2,
+    };
     let horizon = 20_000.0;
     let n = simulate_times(&p, horizon, &mut stream(11, 0)).len() as f64;
     // Var N(T) ≈ T μ/(1 − n)³ for a stationary Hawkes process (Bartlett spectrum at 0).
     let se = (p.mu / (1.0 - p.branching_ratio()).powi(3) / horizon).sqrt();
     let rate = n / horizon;
-    assert!((rate - p.stationary_intensity()).abs() < 4.0 * se, "rate {rate}, expected {} ± {se}", p.stationary_intensity());
+    assert!(
+        (rate - p.stationary_intensity()).abs() < 4.0 * se,
+        "rate {rate}, expected {} ± {se}",
+        p.stationary_intensity()
+    );
 }
 
 #[test]
 fn simulator_and_filter_intensities_match_the_direct_sum() {
-    let p = HawkesParams { mu: 2.0, alpha: 1.5, beta: 2.5 };
+    let p = HawkesParams {
+        mu: 2.0,
+        alpha: 1.5,
+        beta: 2.5,
+    };
     let mut times = Vec::new();
     let mut reported = Vec::new();
     simulate(&p, 0.0, 200.0, &mut stream(12, 0), |t, intensity| {
@@ -42,44 +62,95 @@ fn simulator_and_filter_intensities_match_the_direct_sum() {
     let mut filter = IntensityFilter::new(p.alpha, p.beta);
     for (i, &t) in times.iter().enumerate() {
         let direct = p.mu + direct_excitation(&p, &times, t);
-        assert!((reported[i] - direct).abs() < 1e-9 * direct, "simulator at event {i}");
-        assert!((filter.intensity_at(p.mu, t) - direct).abs() < 1e-9 * direct, "filter at event {i}");
+        assert!(
+            (reported[i] - direct).abs() < 1e-9 * direct,
+            "simulator at event {i}"
+        );
+        assert!(
+            (filter.intensity_at(p.mu, t) - direct).abs() < 1e-9 * direct,
+            "filter at event {i}"
+        );
         filter.observe(t);
         let between = times.get(i + 1).map_or(t + 0.5, |next| 0.5 * (t + next));
         let direct_between = p.mu + direct_excitation(&p, &times, between);
-        assert!((filter.intensity_at(p.mu, between) - direct_between).abs() < 1e-9 * direct_between);
+        assert!(
+            (filter.intensity_at(p.mu, between) - direct_between).abs() < 1e-9 * direct_between
+        );
     }
 }
 
 #[test]
 fn log_likelihood_recursion_matches_the_direct_formula() {
-    let p = HawkesParams { mu: 1.0, alpha: 0.7, beta: 1.9 };
+    let p = HawkesParams {
+        mu: 1.0,
+        alpha: 0.7,
+        beta: 1.9,
+    };
     let horizon = 300.0;
     let times = simulate_times(&p, horizon, &mut stream(13, 0));
-    let direct: f64 = times.iter().map(|&t| (p.mu + direct_excitation(&p, &times, t)).ln()).sum::<f64>()
+    let direct: f64 = times
+        .iter()
+        .map(|&t| (p.mu + direct_excitation(&p, &times, t)).ln())
+        .sum::<f64>()
         - p.mu * horizon
-        - times.iter().map(|&t| p.alpha / p.beta * (1.0 - (-p.beta * (horizon - t)).exp())).sum::<f64>();
+        - times
+            .iter()
+            .map(|&t| p.alpha / p.beta * (1.0 - (-p.beta * (horizon - t)).exp()))
+            .sum::<f64>();
     let recursive = log_likelihood(&p, &times, horizon);
-    assert!((recursive - direct).abs() < 1e-9 * direct.abs(), "{recursive} vs {direct}");
+    assert!(
+        (recursive - direct).abs() < 1e-9 * direct.abs(),
+        "{recursive} vs {direct}"
+    );
 }
 
 #[test]
 fn calibration_recovers_known_parameters_within_three_standard_errors() {
     for (seed, truth) in [
-        (21, HawkesParams { mu: 1.0, alpha: 0.8, beta: 1.6 }),
-        (22, HawkesParams { mu: 0.5, alpha: 2.0, beta: 2.7 }),
+        (
+            21,
+            HawkesParams {
+                mu: 1.0,
+                alpha: 0.8,
+                beta: 1.6,
+            },
+        ),
+        (
+            22,
+            HawkesParams {
+                mu: 0.5,
+                alpha: 2.0,
+                beta: 2.7,
+            },
+        ),
     ] {
         let horizon = 6_000.0;
         let times = simulate_times(&truth, horizon, &mut stream(seed, 0));
         let fit = calibrate(&times, horizon).expect("identified");
         let checks = [
             ("mu", fit.params.mu, truth.mu, fit.standard_errors.mu),
-            ("alpha", fit.params.alpha, truth.alpha, fit.standard_errors.alpha),
-            ("beta", fit.params.beta, truth.beta, fit.standard_errors.beta),
+            (
+                "alpha",
+                fit.params.alpha,
+                truth.alpha,
+                fit.standard_errors.alpha,
+            ),
+            (
+                "beta",
+                fit.params.beta,
+                truth.beta,
+                fit.standard_errors.beta,
+            ),
         ];
         for (name, estimate, true_value, se) in checks {
-            assert!(se > 0.0 && se < 0.2 * true_value, "{name}: implausible SE {se}");
-            assert!((estimate - true_value).abs() < 3.0 * se, "{name}: {estimate} vs {true_value} (SE {se})");
+            assert!(
+                se > 0.0 && se < 0.2 * true_value,
+                "{name}: implausible SE {se}"
+            );
+            assert!(
+                (estimate - true_value).abs() < 3.0 * se,
+                "{name}: {estimate} vs {true_value} (SE {se})"
+            );
         }
         // The optimiser found the maximum: the truth is not more likely.
         assert!(fit.log_likelihood >= log_likelihood(&truth, &times, horizon));
@@ -88,16 +159,31 @@ fn calibration_recovers_known_parameters_within_three_standard_errors() {
 
 #[test]
 fn calibration_rejects_bad_event_streams() {
-    let unsorted: Vec<f64> = (0..20).map(|i| if i == 5 { 0.1 } else { i as f64 + 1.0 }).collect();
-    assert!(matches!(calibrate(&unsorted, 30.0), Err(TreasuryError::BadEventTime { index: 5, .. })));
-    assert!(matches!(calibrate(&[1.0, 2.0], 3.0), Err(TreasuryError::TooFewEvents { .. })));
+    let unsorted: Vec<f64> = (0..20)
+        .map(|i| if i == 5 { 0.1 } else { i as f64 + 1.0 })
+        .collect();
+    assert!(matches!(
+        calibrate(&unsorted, 30.0),
+        Err(TreasuryError::BadEventTime { index: 5, .. })
+    ));
+    assert!(matches!(
+        calibrate(&[1.0, 2.0], 3.0),
+        Err(TreasuryError::TooFewEvents { .. })
+    ));
     let beyond: Vec<f64> = (1..=20).map(f64::from).collect();
-    assert!(matches!(calibrate(&beyond, 10.0), Err(TreasuryError::BadEventTime { index: 10, .. })));
+    assert!(matches!(
+        calibrate(&beyond, 10.0),
+        Err(TreasuryError::BadEventTime { index: 10, .. })
+    ));
 }
 
 #[test]
 fn closed_form_window_count_solves_the_moment_ode() {
-    let kernel = HawkesParams { mu: 800.0, alpha: 8.0, beta: 16.0 };
+    let kernel = HawkesParams {
+        mu: 800.0,
+        alpha: 8.0,
+        beta: 16.0,
+    };
     let (mu_star, e0) = (1000.0, 3000.0);
     // RK4 on dλ̄/ds = β(μ* − λ̄) + αλ̄, integrating Λ alongside.
     let rhs = |l: f64| kernel.beta * (mu_star - l) + kernel.alpha * l;
@@ -108,17 +194,30 @@ fn closed_form_window_count_solves_the_moment_ode() {
         let k2 = rhs(lambda + 0.5 * h * k1);
         let k3 = rhs(lambda + 0.5 * h * k2);
         let k4 = rhs(lambda + h * k3);
-        integral += h * (lambda + 2.0 * (lambda + 0.5 * h * k1) + 2.0 * (lambda + 0.5 * h * k2) + lambda + h * k3) / 6.0;
+        integral += h
+            * (lambda
+                + 2.0 * (lambda + 0.5 * h * k1)
+                + 2.0 * (lambda + 0.5 * h * k2)
+                + lambda
+                + h * k3)
+            / 6.0;
         lambda += h * (k1 + 2.0 * k2 + 2.0 * k3 + k4) / 6.0;
     }
     let (count, e_end) = expected_count(&kernel, mu_star, e0, 1.0);
-    assert!((count - integral).abs() < 1e-6 * count, "{count} vs {integral}");
+    assert!(
+        (count - integral).abs() < 1e-6 * count,
+        "{count} vs {integral}"
+    );
     assert!((mu_star + e_end - lambda).abs() < 1e-6 * lambda);
 }
 
 #[test]
 fn forecast_count_matches_simulated_mean_count() {
-    let kernel = HawkesParams { mu: 40.0, alpha: 8.0, beta: 16.0 };
+    let kernel = HawkesParams {
+        mu: 40.0,
+        alpha: 8.0,
+        beta: 16.0,
+    };
     let e0 = 200.0;
     let reps = 4000;
     let mut rng = stream(14, 0);
@@ -132,7 +231,10 @@ fn forecast_count_matches_simulated_mean_count() {
     let mean = counts.iter().sum::<f64>() / reps as f64;
     let sd = (counts.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (reps - 1) as f64).sqrt();
     let (expected, _) = expected_count(&kernel, kernel.mu, e0, 1.0);
-    assert!((mean - expected).abs() < 4.0 * sd / (reps as f64).sqrt(), "{mean} vs {expected}");
+    assert!(
+        (mean - expected).abs() < 4.0 * sd / (reps as f64).sqrt(),
+        "{mean} vs {expected}"
+    );
 }
 
 /// A roll with a live shortfall risk: little cash, an elevated outflow forecast.
@@ -159,14 +261,20 @@ fn stressed_problem(closure: ShortfallClosure) -> WindowProblem {
 
 fn smooth_objective(problem: &WindowProblem, plan: &[f64]) -> f64 {
     let d = problem.model.discount_factor();
-    let kinks: f64 = plan.iter().enumerate().map(|(j, r)| d.powi(j as i32) * problem.model.linear_cost * r.abs()).sum();
+    let kinks: f64 = plan
+        .iter()
+        .enumerate()
+        .map(|(j, r)| d.powi(j as i32) * problem.model.linear_cost * r.abs())
+        .sum();
     problem.evaluate(plan, false).objective - kinks
 }
 
 #[test]
 fn discrete_adjoint_gradient_and_hessian_match_finite_differences() {
     let problem = stressed_problem(ShortfallClosure::ExpectedShortfall);
-    let plan = [-3.0e7, 2.0e7, -1.0e7, 5.0e6, 1.0e7, -2.0e7, 3.0e7, 4.0e6, -6.0e6];
+    let plan = [
+        -3.0e7, 2.0e7, -1.0e7, 5.0e6, 1.0e7, -2.0e7, 3.0e7, 4.0e6, -6.0e6,
+    ];
     let eval = problem.evaluate(&plan, true);
     let hessian = eval.hessian.as_ref().unwrap();
     let h = 1.0e3;
@@ -176,25 +284,44 @@ fn discrete_adjoint_gradient_and_hessian_match_finite_differences() {
             p[j] += delta;
             p
         };
-        let fd = (smooth_objective(&problem, &shifted(h)) - smooth_objective(&problem, &shifted(-h))) / (2.0 * h);
+        let fd = (smooth_objective(&problem, &shifted(h))
+            - smooth_objective(&problem, &shifted(-h)))
+            / (2.0 * h);
         let g = eval.gradient[j];
-        assert!((fd - g).abs() < 1e-5 * g.abs().max(1e-6), "gradient {j}: adjoint {g}, fd {fd}");
-        let (up, down) = (problem.evaluate(&shifted(h), false), problem.evaluate(&shifted(-h), false));
+        assert!(
+            (fd - g).abs() < 1e-5 * g.abs().max(1e-6),
+            "gradient {j}: adjoint {g}, fd {fd}"
+        );
+        let (up, down) = (
+            problem.evaluate(&shifted(h), false),
+            problem.evaluate(&shifted(-h), false),
+        );
         for k in 0..plan.len() {
             let fd2 = (up.gradient[k] - down.gradient[k]) / (2.0 * h);
             let scale = hessian[(j, j)].abs().max(hessian[(k, k)].abs());
-            assert!((fd2 - hessian[(j, k)]).abs() < 1e-5 * scale, "hessian ({j},{k}): {} vs {fd2}", hessian[(j, k)]);
+            assert!(
+                (fd2 - hessian[(j, k)]).abs() < 1e-5 * scale,
+                "hessian ({j},{k}): {} vs {fd2}",
+                hessian[(j, k)]
+            );
         }
     }
 }
 
 #[test]
 fn solved_plan_is_optimal_and_has_the_soft_threshold_structure() {
-    for closure in [ShortfallClosure::ExpectedShortfall, ShortfallClosure::CertaintyEquivalent] {
+    for closure in [
+        ShortfallClosure::ExpectedShortfall,
+        ShortfallClosure::CertaintyEquivalent,
+    ] {
         let problem = stressed_problem(closure);
         let plan = problem.solve(&[]);
         if closure == ShortfallClosure::ExpectedShortfall {
-            assert!(plan.theorem_residual <= THEOREM_TOLERANCE, "residual {}", plan.theorem_residual);
+            assert!(
+                plan.theorem_residual <= THEOREM_TOLERANCE,
+                "residual {}",
+                plan.theorem_residual
+            );
         }
         // Independent of the adjoint: no feasible perturbation improves the objective.
         let u = problem.max_reallocation;
@@ -207,7 +334,10 @@ fn solved_plan_is_optimal_and_has_the_soft_threshold_structure() {
                 .map(|r| (r + scale * (rand::Rng::random::<f64>(&mut rng) - 0.5)).clamp(-u, u))
                 .collect();
             let value = problem.evaluate(&trial, false).objective;
-            assert!(value >= plan.objective - 1e-9 * plan.objective.abs(), "{closure:?}: perturbation improves");
+            assert!(
+                value >= plan.objective - 1e-9 * plan.objective.abs(),
+                "{closure:?}: perturbation improves"
+            );
         }
     }
 }
@@ -225,7 +355,12 @@ impl Policy for TheoremAudit {
         let eval = problem.evaluate(&plan.reallocation, false);
         let m = &problem.model;
         for (j, (&r, &sigma)) in plan.reallocation.iter().zip(&eval.switching).enumerate() {
-            let structure = theorem_reallocation(sigma, m.linear_cost, m.quadratic_cost, problem.max_reallocation);
+            let structure = theorem_reallocation(
+                sigma,
+                m.linear_cost,
+                m.quadratic_cost,
+                problem.max_reallocation,
+            );
             assert!(
                 (r - structure).abs() <= THEOREM_TOLERANCE * problem.max_reallocation,
                 "window {}, plan entry {j}: r = {r}, Theorem 3.1 gives {structure}",
@@ -244,7 +379,10 @@ impl Policy for TheoremAudit {
 #[test]
 fn every_solved_window_of_a_shock_run_satisfies_theorem_3_1() {
     let model = ModelParams::default();
-    let mut audit = TheoremAudit { controller: OptimalController::new(model, ControllerOptions::default()), windows: 0 };
+    let mut audit = TheoremAudit {
+        controller: OptimalController::new(model, ControllerOptions::default()),
+        windows: 0,
+    };
     let options = SimulationOptions::default();
     let record = simulate_path(
         &model,
@@ -320,22 +458,43 @@ mod experiment {
 
     fn report() -> &'static ExperimentReport {
         static REPORT: OnceLock<ExperimentReport> = OnceLock::new();
-        REPORT.get_or_init(|| run_experiment(&ExperimentConfig { runs: RUNS, ..Default::default() }, |_| {}).unwrap())
+        REPORT.get_or_init(|| {
+            run_experiment(
+                &ExperimentConfig {
+                    runs: RUNS,
+                    ..Default::default()
+                },
+                |_| {},
+            )
+            .unwrap()
+        })
     }
 
-    fn cell(scenario: Scenario, strategy: Strategy) -> &'static ballast_oracle::treasury::report::CellReport {
+    fn cell(
+        scenario: Scenario,
+        strategy: Strategy,
+    ) -> &'static ballast_oracle::treasury::report::CellReport {
         report().cell(scenario, strategy).unwrap()
     }
 
     #[test]
     fn optimal_control_earns_more_than_max_liquidity_in_every_scenario() {
         for scenario in Scenario::ALL {
-            let (oc, ml) = (cell(scenario, Strategy::Optimal), cell(scenario, Strategy::MaxLiquidity));
+            let (oc, ml) = (
+                cell(scenario, Strategy::Optimal),
+                cell(scenario, Strategy::MaxLiquidity),
+            );
             let margin = oc.revenue.mean - ml.revenue.mean;
             let se = oc.revenue.standard_error.hypot(ml.revenue.standard_error);
-            assert!(margin > 3.0 * se && margin > 0.0, "{scenario:?}: OC {:?} vs ML {:?}", oc.revenue, ml.revenue);
+            assert!(
+                margin > 3.0 * se && margin > 0.0,
+                "{scenario:?}: OC {:?} vs ML {:?}",
+                oc.revenue,
+                ml.revenue
+            );
             // Revenue is the sum of its parts.
-            let parts = oc.carry.mean - oc.trading_cost.mean - oc.peg_penalty.mean - oc.fee_penalty.mean;
+            let parts =
+                oc.carry.mean - oc.trading_cost.mean - oc.peg_penalty.mean - oc.fee_penalty.mean;
             assert!((parts - oc.revenue.mean).abs() < 1e-6 * oc.carry.mean);
         }
     }
@@ -343,11 +502,23 @@ mod experiment {
     #[test]
     fn optimal_control_fails_less_often_than_max_yield() {
         for scenario in Scenario::ALL {
-            let (oc, my) = (cell(scenario, Strategy::Optimal), cell(scenario, Strategy::MaxYield));
+            let (oc, my) = (
+                cell(scenario, Strategy::Optimal),
+                cell(scenario, Strategy::MaxYield),
+            );
             let headline = |c: &ballast_oracle::treasury::report::CellReport| {
-                c.failure.iter().find(|f| f.threshold == 0.01).unwrap().frequency
+                c.failure
+                    .iter()
+                    .find(|f| f.threshold == 0.01)
+                    .unwrap()
+                    .frequency
             };
-            assert!(headline(oc) < headline(my), "{scenario:?}: OC {} vs MY {}", headline(oc), headline(my));
+            assert!(
+                headline(oc) < headline(my),
+                "{scenario:?}: OC {} vs MY {}",
+                headline(oc),
+                headline(my)
+            );
             assert!(oc.median_max_deviation < my.median_max_deviation);
         }
     }
@@ -361,7 +532,10 @@ mod experiment {
         let oc = cell(Scenario::FalseAlarm, Strategy::Optimal);
         let supply = report().config.model.supply;
         let excess = oc.inspection_peak_cash.mean - oc.calm_peak_cash.mean;
-        assert!(excess < CASH_PILE_TOLERANCE * supply, "OC held ${excess:.0} more cash than in calm conditions");
+        assert!(
+            excess < CASH_PILE_TOLERANCE * supply,
+            "OC held ${excess:.0} more cash than in calm conditions"
+        );
         // ... while it does build cash for a genuine shock.
         let shock = cell(Scenario::SingleShock, Strategy::Optimal);
         assert!(shock.inspection_peak_cash.mean > oc.inspection_peak_cash.mean);
@@ -369,10 +543,16 @@ mod experiment {
 
     #[test]
     fn results_do_not_depend_on_the_thread_count() {
-        let mut config = ExperimentConfig { runs: 3, ..Default::default() };
+        let mut config = ExperimentConfig {
+            runs: 3,
+            ..Default::default()
+        };
         config.simulation.days = 4;
         config.scenarios.onset_day = 2.0;
-        let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let single = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         let one = single.install(|| run_experiment(&config, |_| {}).unwrap());
         let many = run_experiment(&config, |_| {}).unwrap();
         assert_eq!(one.to_json(), many.to_json());
@@ -402,7 +582,13 @@ mod tail {
     /// A stressed, cheap regime: 100× fewer and 100× larger tickets (same mean flows,
     /// ten times the flow deviation), a 3× shock from day 1, ten days.
     fn stressed(threshold: f64, tilt: f64, runs: usize) -> TailConfig {
-        let mut config = TailConfig { runs, threshold, tilt, tilt_days: (1.0, 6.0), ..Default::default() };
+        let mut config = TailConfig {
+            runs,
+            threshold,
+            tilt,
+            tilt_days: (1.0, 6.0),
+            ..Default::default()
+        };
         let mut model = ModelParams::default();
         model.flows.redemption.mu /= 100.0;
         model.flows.mint.mu /= 100.0;
@@ -426,15 +612,31 @@ mod tail {
         let weights: Vec<f64> = (0..n)
             .map(|run| {
                 let mut oc = OptimalController::new(c.model, c.controller);
-                let tilt = BaselineTilt { factor: 1.1, windows: 3..6 };
+                let tilt = BaselineTilt {
+                    factor: 1.1,
+                    windows: 3..6,
+                };
                 let reserves = (0.1 * c.model.supply, 0.9 * c.model.supply);
-                let path = simulate_path(&c.model, &c.scenarios, c.scenario, &c.simulation, reserves, &mut oc, Some(tilt), &mut stream(31, run));
+                let path = simulate_path(
+                    &c.model,
+                    &c.scenarios,
+                    c.scenario,
+                    &c.simulation,
+                    reserves,
+                    &mut oc,
+                    Some(tilt),
+                    &mut stream(31, run),
+                );
                 path.log_likelihood_ratio.exp()
             })
             .collect();
         let mean = weights.iter().sum::<f64>() / n as f64;
-        let se = (weights.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / (n * (n - 1)) as f64).sqrt();
-        assert!((mean - 1.0).abs() < 4.0 * se && se < 0.05, "E_Q[w] = {mean} ± {se}");
+        let se =
+            (weights.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / (n * (n - 1)) as f64).sqrt();
+        assert!(
+            (mean - 1.0).abs() < 4.0 * se && se < 0.05,
+            "E_Q[w] = {mean} ± {se}"
+        );
     }
 
     /// At p ≈ 1 % plain Monte Carlo resolves the depeg probability (≈ 22 hits in
@@ -443,9 +645,18 @@ mod tail {
     fn importance_sampling_agrees_with_plain_monte_carlo_where_both_resolve() {
         let plain = estimate_tail(&stressed(0.002, 1.0, 2000), |_| {}).unwrap();
         let weighted = estimate_tail(&stressed(0.002, 1.1, 1000), |_| {}).unwrap();
-        assert!(plain.hits >= 10, "plain MC must resolve the event: {plain:?}");
+        assert!(
+            plain.hits >= 10,
+            "plain MC must resolve the event: {plain:?}"
+        );
         assert_eq!(plain.effective_sample_size, plain.hits as f64);
-        assert!(weighted.ci_lower <= plain.ci_upper && plain.ci_lower <= weighted.ci_upper, "{weighted:?} vs {plain:?}");
-        assert!(weighted.relative_error < 0.5 && weighted.effective_sample_size > 10.0, "{weighted:?}");
+        assert!(
+            weighted.ci_lower <= plain.ci_upper && plain.ci_lower <= weighted.ci_upper,
+            "{weighted:?} vs {plain:?}"
+        );
+        assert!(
+            weighted.relative_error < 0.5 && weighted.effective_sample_size > 10.0,
+            "{weighted:?}"
+        );
     }
 }

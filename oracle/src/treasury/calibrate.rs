@@ -157,11 +157,19 @@ pub fn nelder_mead<const N: usize>(
             let expanded = toward(-2.0);
             let fe = value(&expanded);
             evaluations += 1;
-            simplex[N] = if fe < fr { (expanded, fe) } else { (reflected, fr) };
+            simplex[N] = if fe < fr {
+                (expanded, fe)
+            } else {
+                (reflected, fr)
+            };
         } else if fr < simplex[N - 1].1 {
             simplex[N] = (reflected, fr);
         } else {
-            let contracted = if fr < worst { toward(-0.5) } else { toward(0.5) };
+            let contracted = if fr < worst {
+                toward(-0.5)
+            } else {
+                toward(0.5)
+            };
             let fc = value(&contracted);
             evaluations += 1;
             if fc < fr.min(worst) {

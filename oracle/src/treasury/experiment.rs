@@ -80,9 +80,19 @@ impl ExperimentConfig {
         let days = self.simulation.days as f64;
         let onset = self.scenarios.onset_day;
         check("days", days, days >= 1.0, "must be >= 1")?;
-        check("onset_day", onset, onset >= 1.0 && onset < days, "must lie inside the simulated days, after day 1")?;
+        check(
+            "onset_day",
+            onset,
+            onset >= 1.0 && onset < days,
+            "must lie inside the simulated days, after day 1",
+        )?;
         let (lo, hi) = self.metrics.band_quantiles;
-        check("band_quantiles", lo, 0.0 <= lo && lo < hi && hi <= 1.0, "need 0 <= lower < upper <= 1")?;
+        check(
+            "band_quantiles",
+            lo,
+            0.0 <= lo && lo < hi && hi <= 1.0,
+            "need 0 <= lower < upper <= 1",
+        )?;
         for &t in &self.metrics.failure_thresholds {
             check("failure_thresholds", t, t > 0.0, "must be > 0")?;
         }
@@ -128,10 +138,15 @@ pub fn simulate_cells(
 }
 
 /// Runs the 3 × 3 experiment and summarises it.
-pub fn run_experiment(config: &ExperimentConfig, progress: impl Fn(usize) + Sync) -> Result<ExperimentReport, TreasuryError> {
+pub fn run_experiment(
+    config: &ExperimentConfig,
+    progress: impl Fn(usize) + Sync,
+) -> Result<ExperimentReport, TreasuryError> {
     config.validate()?;
-    let cells: Vec<(Scenario, Strategy)> =
-        Scenario::ALL.iter().flat_map(|&sc| Strategy::ALL.iter().map(move |&st| (sc, st))).collect();
+    let cells: Vec<(Scenario, Strategy)> = Scenario::ALL
+        .iter()
+        .flat_map(|&sc| Strategy::ALL.iter().map(move |&st| (sc, st)))
+        .collect();
     let paths = simulate_cells(config, &cells, progress);
     let summaries = cells
         .iter()

@@ -38,7 +38,12 @@ pub fn expected_count(kernel: &HawkesParams, mu_star: f64, e0: f64, window: f64)
 
 /// Forecast of `windows` consecutive windows of length 1 from `state`, with the
 /// nominal kernels of `flows` and the peg deviation frozen at `deviation`.
-pub fn forecast(flows: &FlowParams, state: &FlowState, deviation: f64, windows: usize) -> Vec<WindowForecast> {
+pub fn forecast(
+    flows: &FlowParams,
+    state: &FlowState,
+    deviation: f64,
+    windows: usize,
+) -> Vec<WindowForecast> {
     let mut out = Vec::with_capacity(windows);
     forecast_into(flows, state, deviation, windows, &mut out);
     out

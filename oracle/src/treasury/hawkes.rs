@@ -51,7 +51,11 @@ pub fn simulate<R: Rng + ?Sized>(
 }
 
 /// Event times of a process started empty (E(0) = 0) on `(0, horizon]`.
-pub fn simulate_times<R: Rng + ?Sized>(params: &HawkesParams, horizon: f64, rng: &mut R) -> Vec<f64> {
+pub fn simulate_times<R: Rng + ?Sized>(
+    params: &HawkesParams,
+    horizon: f64,
+    rng: &mut R,
+) -> Vec<f64> {
     let mut times = Vec::new();
     simulate(params, 0.0, horizon, rng, |t, _| times.push(t));
     times

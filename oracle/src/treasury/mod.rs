@@ -34,9 +34,6 @@ pub use experiment::{run_experiment, ExperimentConfig};
 pub use report::{write_plots, ExperimentReport};
 pub use tail::{estimate_tail, TailConfig, TailEstimate};
 
-
-
-
 /// Everything in the treasury module that can fail on bad input.
 #[derive(Debug, thiserror::Error)]
 pub enum TreasuryError {
@@ -52,7 +49,9 @@ pub enum TreasuryError {
         got: usize,
         horizon: f64,
     },
-    #[error("event times must be finite, sorted and inside (0, {horizon}]; event {index} is {time}")]
+    #[error(
+        "event times must be finite, sorted and inside (0, {horizon}]; event {index} is {time}"
+    )]
     BadEventTime {
         index: usize,
         time: f64,

@@ -63,8 +63,14 @@ pub fn soft_threshold(z: f64, c: f64) -> f64 {
 }
 
 /// Theorem 3.1, eq. (40): the window reallocation for switching function `sigma_bar`.
-pub fn theorem_reallocation(sigma_bar: f64, linear_cost: f64, quadratic_cost: f64, max_reallocation: f64) -> f64 {
-    (-soft_threshold(sigma_bar, linear_cost) / (2.0 * quadratic_cost)).clamp(-max_reallocation, max_reallocation)
+pub fn theorem_reallocation(
+    sigma_bar: f64,
+    linear_cost: f64,
+    quadratic_cost: f64,
+    max_reallocation: f64,
+) -> f64 {
+    (-soft_threshold(sigma_bar, linear_cost) / (2.0 * quadratic_cost))
+        .clamp(-max_reallocation, max_reallocation)
 }
 
 /// Relative KKT tolerance at which the solver stops: $1 per $1 bn of u_max.
@@ -85,7 +91,8 @@ impl WindowProblem {
         let h = self.horizon();
         let discount = m.discount_factor();
         let (eta, keep) = (m.peg_sensitivity, 1.0 - m.peg_relaxation);
-        let (mut cash, mut bills, mut supply, mut deviation) = (self.cash, self.bills, self.supply, self.deviation);
+        let (mut cash, mut bills, mut supply, mut deviation) =
+            (self.cash, self.bills, self.supply, self.deviation);
         let mut weight = 1.0;
         let mut objective = 0.0;
         // Forward pass: per window the discount D^j, the exhaustion π_j, the
@@ -124,7 +131,11 @@ impl WindowProblem {
             let s = &path[j];
             a_delta = s.weight * 2.0 * m.peg_weight * s.deviation + keep * a_delta;
             g_cash += -a_delta * s.impact * s.exhaustion;
-            let penalty = if s.short_bills { self.short_bill_penalty } else { 0.0 };
+            let penalty = if s.short_bills {
+                self.short_bill_penalty
+            } else {
+                0.0
+            };
             g_bills = -s.weight * (m.bill_rate + penalty) + (1.0 + m.bill_rate) * g_bills;
             switching[j] = (g_bills - g_cash) / s.weight;
             peg_costate[j] = a_delta / s.weight;
@@ -145,7 +156,13 @@ impl WindowProblem {
     fn hessian(&self, path: &[Step], keep: f64) -> DMatrix<f64> {
         let h = path.len();
         let m = &self.model;
-        let mut hessian = DMatrix::from_fn(h, h, |i, k| if i == k { 2.0 * m.quadratic_cost * path[i].weight } else { 0.0 });
+        let mut hessian = DMatrix::from_fn(h, h, |i, k| {
+            if i == k {
+                2.0 * m.quadratic_cost * path[i].weight
+            } else {
+                0.0
+            }
+        });
         let mut jacobian = vec![0.0; h];
         let mut second = vec![0.0; h];
         for (j, step) in path.iter().enumerate() {
@@ -162,7 +179,8 @@ impl WindowProblem {
             let scale = 2.0 * m.peg_weight * step.weight;
             for l in 0..=j {
                 for k in 0..=j {
-                    hessian[(l, k)] += scale * (jacobian[l] * jacobian[k] + step.deviation * second[l.max(k)]);
+                    hessian[(l, k)] +=
+                        scale * (jacobian[l] * jacobian[k] + step.deviation * second[l.max(k)]);
                 }
             }
         }
@@ -175,7 +193,13 @@ impl WindowProblem {
         plan.iter()
             .zip(switching)
             .map(|(&r, &sigma)| {
-                (r - theorem_reallocation(sigma, m.linear_cost, m.quadratic_cost, self.max_reallocation)).abs()
+                (r - theorem_reallocation(
+                    sigma,
+                    m.linear_cost,
+                    m.quadratic_cost,
+                    self.max_reallocation,
+                ))
+                .abs()
             })
             .fold(0.0, f64::max)
             / self.max_reallocation
@@ -203,7 +227,14 @@ impl WindowProblem {
             while sd >= CE_SMOOTHING_FLOOR {
                 let smoothed = WindowProblem {
                     closure: ShortfallClosure::ExpectedShortfall,
-                    forecast: self.forecast.iter().map(|f| WindowForecast { variance: sd * sd, ..*f }).collect(),
+                    forecast: self
+                        .forecast
+                        .iter()
+                        .map(|f| WindowForecast {
+                            variance: sd * sd,
+                            ..*f
+                        })
+                        .collect(),
                     ..self.clone()
                 };
                 let stage = smoothed.solve_smooth(&plan);
@@ -228,7 +259,9 @@ impl WindowProblem {
         let u = self.max_reallocation;
         let h = self.horizon();
         let snap = 1e-12 * u;
-        let mut plan: Vec<f64> = (0..h).map(|j| warm_start.get(j).copied().unwrap_or(0.0).clamp(-u, u)).collect();
+        let mut plan: Vec<f64> = (0..h)
+            .map(|j| warm_start.get(j).copied().unwrap_or(0.0).clamp(-u, u))
+            .collect();
         let mut eval = self.evaluate(&plan, true);
         let mut iterations = 0;
         while iterations < MAX_ITERATIONS {
@@ -242,12 +275,20 @@ impl WindowProblem {
             let scaled_gradient: Vec<f64> = pieces
                 .iter()
                 .enumerate()
-                .map(|(j, p)| if p.free { -p.pseudo_gradient / hessian[(j, j)] } else { 0.0 })
+                .map(|(j, p)| {
+                    if p.free {
+                        -p.pseudo_gradient / hessian[(j, j)]
+                    } else {
+                        0.0
+                    }
+                })
                 .collect();
             let step = [newton, Some(scaled_gradient)]
                 .into_iter()
                 .flatten()
-                .find_map(|direction| self.line_search(&plan, eval.objective, &pieces, &direction, snap));
+                .find_map(|direction| {
+                    self.line_search(&plan, eval.objective, &pieces, &direction, snap)
+                });
             match step {
                 Some(next) => {
                     plan = next;
@@ -294,7 +335,8 @@ impl WindowProblem {
                     s if s < 0.0 => (-u, 0.0),
                     _ => (0.0, 0.0),
                 };
-                let pushed_out = (r >= upper && pseudo_gradient < 0.0) || (r <= lower && pseudo_gradient > 0.0);
+                let pushed_out =
+                    (r >= upper && pseudo_gradient < 0.0) || (r <= lower && pseudo_gradient > 0.0);
                 Piece {
                     lower,
                     upper,
@@ -305,7 +347,14 @@ impl WindowProblem {
             .collect()
     }
 
-    fn line_search(&self, plan: &[f64], objective: f64, pieces: &[Piece], direction: &[f64], snap: f64) -> Option<Vec<f64>> {
+    fn line_search(
+        &self,
+        plan: &[f64],
+        objective: f64,
+        pieces: &[Piece],
+        direction: &[f64],
+        snap: f64,
+    ) -> Option<Vec<f64>> {
         let mut step = 1.0;
         for _ in 0..60 {
             let trial: Vec<f64> = plan
@@ -322,13 +371,19 @@ impl WindowProblem {
                     }
                 })
                 .collect();
-            let predicted: f64 = pieces.iter().zip(trial.iter().zip(plan)).map(|(p, (x, r))| p.pseudo_gradient * (x - r)).sum();
+            let predicted: f64 = pieces
+                .iter()
+                .zip(trial.iter().zip(plan))
+                .map(|(p, (x, r))| p.pseudo_gradient * (x - r))
+                .sum();
             if trial == plan {
                 return None;
             }
             let value = self.evaluate(&trial, false).objective;
             let rounding = 8.0 * f64::EPSILON * objective.abs();
-            if value <= objective + 1e-4 * predicted.min(0.0) + rounding && value < objective + rounding {
+            if value <= objective + 1e-4 * predicted.min(0.0) + rounding
+                && value < objective + rounding
+            {
                 return Some(trial);
             }
             step *= 0.5;

@@ -166,22 +166,82 @@ impl ModelParams {
         self.flows.redemption.validate()?;
         self.flows.mint.validate()?;
         let f = &self.flows;
-        check("redemption_ticket", f.redemption_ticket, f.redemption_ticket > 0.0, "must be > 0")?;
-        check("mint_ticket", f.mint_ticket, f.mint_ticket > 0.0, "must be > 0")?;
-        check("peg_feedback", f.peg_feedback, f.peg_feedback >= 0.0, "must be >= 0")?;
+        check(
+            "redemption_ticket",
+            f.redemption_ticket,
+            f.redemption_ticket > 0.0,
+            "must be > 0",
+        )?;
+        check(
+            "mint_ticket",
+            f.mint_ticket,
+            f.mint_ticket > 0.0,
+            "must be > 0",
+        )?;
+        check(
+            "peg_feedback",
+            f.peg_feedback,
+            f.peg_feedback >= 0.0,
+            "must be >= 0",
+        )?;
         check("supply", self.supply, self.supply > 0.0, "must be > 0")?;
-        check("bill_rate", self.bill_rate, self.bill_rate >= 0.0, "must be >= 0")?;
-        check("discount_rate", self.discount_rate, self.discount_rate > 0.0, "must be > 0")?;
+        check(
+            "bill_rate",
+            self.bill_rate,
+            self.bill_rate >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "discount_rate",
+            self.discount_rate,
+            self.discount_rate > 0.0,
+            "must be > 0",
+        )?;
         let u = self.max_reallocation_fraction;
         check("max_reallocation_fraction", u, u > 0.0, "must be > 0")?;
-        check("peg_sensitivity", self.peg_sensitivity, self.peg_sensitivity >= 0.0, "must be >= 0")?;
-        check("fee_effectiveness", self.fee_effectiveness, self.fee_effectiveness >= 0.0, "must be >= 0")?;
+        check(
+            "peg_sensitivity",
+            self.peg_sensitivity,
+            self.peg_sensitivity >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "fee_effectiveness",
+            self.fee_effectiveness,
+            self.fee_effectiveness >= 0.0,
+            "must be >= 0",
+        )?;
         let psi = self.peg_relaxation;
-        check("peg_relaxation", psi, (0.0..=1.0).contains(&psi), "must lie in [0, 1]")?;
-        check("linear_cost", self.linear_cost, self.linear_cost >= 0.0, "must be >= 0")?;
-        check("quadratic_cost", self.quadratic_cost, self.quadratic_cost > 0.0, "must be > 0 (strict convexity)")?;
-        check("peg_weight", self.peg_weight, self.peg_weight >= 0.0, "must be >= 0")?;
-        check("fee_weight", self.fee_weight, self.fee_weight > 0.0, "must be > 0")?;
+        check(
+            "peg_relaxation",
+            psi,
+            (0.0..=1.0).contains(&psi),
+            "must lie in [0, 1]",
+        )?;
+        check(
+            "linear_cost",
+            self.linear_cost,
+            self.linear_cost >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "quadratic_cost",
+            self.quadratic_cost,
+            self.quadratic_cost > 0.0,
+            "must be > 0 (strict convexity)",
+        )?;
+        check(
+            "peg_weight",
+            self.peg_weight,
+            self.peg_weight >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "fee_weight",
+            self.fee_weight,
+            self.fee_weight > 0.0,
+            "must be > 0",
+        )?;
         check("max_fee", self.max_fee, self.max_fee >= 0.0, "must be >= 0")
     }
 }
@@ -233,11 +293,21 @@ impl Default for ControllerOptions {
 impl ControllerOptions {
     pub fn validate(&self) -> Result<(), TreasuryError> {
         let h = self.horizon_windows as f64;
-        check("horizon_windows", h, self.horizon_windows >= 1, "must be >= 1")?;
+        check(
+            "horizon_windows",
+            h,
+            self.horizon_windows >= 1,
+            "must be >= 1",
+        )?;
         let hl = self.baseline_half_life_windows;
         check("baseline_half_life_windows", hl, hl > 0.0, "must be > 0")?;
         let fl = self.baseline_floor_fraction;
-        check("baseline_floor_fraction", fl, (0.0..=1.0).contains(&fl), "must lie in [0, 1]")?;
+        check(
+            "baseline_floor_fraction",
+            fl,
+            (0.0..=1.0).contains(&fl),
+            "must lie in [0, 1]",
+        )?;
         let p = self.short_bill_penalty;
         check("short_bill_penalty", p, p >= 0.0, "must be >= 0")
     }

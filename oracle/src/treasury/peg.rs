@@ -21,7 +21,12 @@ pub struct Shortfall {
 /// The expected-shortfall closure is Σ(C; m, v) = √v φ(z) + (m − C)(1 − Φ(z)),
 /// z = (C − m)/√v; it reduces to (m − C)^+ as v → 0, which is also the
 /// certainty-equivalent closure.
-pub fn planned_shortfall(closure: ShortfallClosure, cash: f64, mean: f64, variance: f64) -> Shortfall {
+pub fn planned_shortfall(
+    closure: ShortfallClosure,
+    cash: f64,
+    mean: f64,
+    variance: f64,
+) -> Shortfall {
     let sd = variance.max(0.0).sqrt();
     if closure == ShortfallClosure::CertaintyEquivalent || sd == 0.0 {
         let exhausted = mean > cash;
@@ -47,7 +52,13 @@ pub fn realised_shortfall(net_outflow: f64, cash_after_trade: f64) -> f64 {
 }
 
 /// δ_{k+1} = (1 − ψ)δ_k + η s_k/S_k − γ f_k.
-pub fn next_deviation(params: &ModelParams, deviation: f64, shortfall: f64, supply: f64, fee: f64) -> f64 {
+pub fn next_deviation(
+    params: &ModelParams,
+    deviation: f64,
+    shortfall: f64,
+    supply: f64,
+    fee: f64,
+) -> f64 {
     (1.0 - params.peg_relaxation) * deviation + params.peg_sensitivity * shortfall / supply
         - params.fee_effectiveness * fee
 }

@@ -104,15 +104,25 @@ pub struct ExperimentReport {
 }
 
 /// Summarises the runs of one cell.
-pub fn summarise_cell(config: &ExperimentConfig, scenario: Scenario, strategy: Strategy, runs: &[PathRecord]) -> CellReport {
+pub fn summarise_cell(
+    config: &ExperimentConfig,
+    scenario: Scenario,
+    strategy: Strategy,
+    runs: &[PathRecord],
+) -> CellReport {
     let metrics = &config.metrics;
     let per_day = WINDOWS_PER_DAY as f64;
     let epoch = |day: f64| ((day * per_day).round() as usize).min(config.simulation.windows());
-    let (from, to) = (epoch(metrics.inspection_days.0), epoch(metrics.inspection_days.1));
+    let (from, to) = (
+        epoch(metrics.inspection_days.0),
+        epoch(metrics.inspection_days.1),
+    );
     let onset = config.onset_window();
     let calm_from = onset.saturating_sub(to - from);
     let peak_held = |r: &PathRecord, epochs: std::ops::Range<usize>| {
-        epochs.map(|k| r.cash[k] - r.reallocation[k]).fold(f64::NEG_INFINITY, f64::max)
+        epochs
+            .map(|k| r.cash[k] - r.reallocation[k])
+            .fold(f64::NEG_INFINITY, f64::max)
     };
     let estimate = |f: &dyn Fn(&PathRecord) -> f64| Estimate::of(runs.iter().map(f));
     let mut max_deviations: Vec<f64> = runs.iter().map(PathRecord::max_deviation).collect();
@@ -122,17 +132,25 @@ pub fn summarise_cell(config: &ExperimentConfig, scenario: Scenario, strategy: S
         .iter()
         .map(|&threshold| FailureRate {
             threshold,
-            frequency: max_deviations.iter().filter(|&&d| d >= threshold).count() as f64 / runs.len() as f64,
+            frequency: max_deviations.iter().filter(|&&d| d >= threshold).count() as f64
+                / runs.len() as f64,
         })
         .collect();
-    let responsiveness = (strategy != Strategy::MaxLiquidity && scenario.has_redemption_shock()).then(|| {
-        let lags: Vec<f64> = runs.iter().filter_map(|r| reaction_lag_days(config, &r.reallocation)).collect();
-        Responsiveness {
-            mean_lag_days: (!lags.is_empty()).then(|| lags.iter().sum::<f64>() / lags.len() as f64),
-            reacting_runs: lags.len(),
-        }
-    });
-    let band = |select: &dyn Fn(&PathRecord) -> &[f64]| trajectory(runs.iter().map(select), metrics.band_quantiles);
+    let responsiveness = (strategy != Strategy::MaxLiquidity && scenario.has_redemption_shock())
+        .then(|| {
+            let lags: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| reaction_lag_days(config, &r.reallocation))
+                .collect();
+            Responsiveness {
+                mean_lag_days: (!lags.is_empty())
+                    .then(|| lags.iter().sum::<f64>() / lags.len() as f64),
+                reacting_runs: lags.len(),
+            }
+        });
+    let band = |select: &dyn Fn(&PathRecord) -> &[f64]| {
+        trajectory(runs.iter().map(select), metrics.band_quantiles)
+    };
     CellReport {
         scenario,
         strategy,
@@ -149,7 +167,8 @@ pub fn summarise_cell(config: &ExperimentConfig, scenario: Scenario, strategy: S
         inspection_turnover: estimate(&|r| r.reallocation[from..to].iter().map(|x| x.abs()).sum()),
         inspection_peak_cash: estimate(&|r| peak_held(r, from..to)),
         calm_peak_cash: estimate(&|r| peak_held(r, calm_from..onset)),
-        absorbed: runs.iter().filter(|r| r.failure_window.is_some()).count() as f64 / runs.len() as f64,
+        absorbed: runs.iter().filter(|r| r.failure_window.is_some()).count() as f64
+            / runs.len() as f64,
         reallocation: band(&|r| &r.reallocation),
         cash: band(&|r| &r.cash),
     }
@@ -163,7 +182,11 @@ pub fn reaction_lag_days(config: &ExperimentConfig, reallocation: &[f64]) -> Opt
     let reference = (-before.iter().sum::<f64>() / before.len().max(1) as f64).max(0.0);
     let epsilon = config.metrics.responsiveness_threshold_fraction * config.model.supply;
     let first = (onset..reallocation.len()).find(|&k| -reallocation[k] >= reference + epsilon)?;
-    let informed = if config.metrics.lag_from_first_informed_epoch { 1.0 } else { 0.0 };
+    let informed = if config.metrics.lag_from_first_informed_epoch {
+        1.0
+    } else {
+        0.0
+    };
     Some(((first - onset) as f64 - informed).max(0.0) / WINDOWS_PER_DAY as f64)
 }
 
@@ -175,9 +198,12 @@ fn trajectory<'a>(series: impl Iterator<Item = &'a [f64]>, (lo, hi): (f64, f64))
     for k in 0..len {
         let mut column: Vec<f64> = series.iter().map(|s| s[k]).collect();
         column.sort_by(f64::total_cmp);
-        let quantile = |q: f64| column[((q * (column.len() - 1) as f64).round() as usize).min(column.len() - 1)];
+        let quantile = |q: f64| {
+            column[((q * (column.len() - 1) as f64).round() as usize).min(column.len() - 1)]
+        };
         out.days.push(k as f64 / WINDOWS_PER_DAY as f64);
-        out.mean.push(column.iter().sum::<f64>() / column.len() as f64);
+        out.mean
+            .push(column.iter().sum::<f64>() / column.len() as f64);
         out.lower.push(quantile(lo));
         out.upper.push(quantile(hi));
     }
@@ -194,7 +220,9 @@ fn percent(x: f64) -> String {
 
 impl ExperimentReport {
     pub fn cell(&self, scenario: Scenario, strategy: Strategy) -> Option<&CellReport> {
-        self.cells.iter().find(|c| c.scenario == scenario && c.strategy == strategy)
+        self.cells
+            .iter()
+            .find(|c| c.scenario == scenario && c.strategy == strategy)
     }
 
     pub fn to_json(&self) -> String {
@@ -206,8 +234,15 @@ impl ExperimentReport {
         let mut md = String::new();
         let runs = self.config.runs;
         let _ = writeln!(md, "# Treasury stress experiment\n");
-        let _ = writeln!(md, "{runs} runs per cell, seed {}, {} days.\n", self.config.seed, self.config.simulation.days);
-        let _ = writeln!(md, "## Table 1: total revenue (USD M, discounted; mean ± SE)\n");
+        let _ = writeln!(
+            md,
+            "{runs} runs per cell, seed {}, {} days.\n",
+            self.config.seed, self.config.simulation.days
+        );
+        let _ = writeln!(
+            md,
+            "## Table 1: total revenue (USD M, discounted; mean ± SE)\n"
+        );
         let _ = writeln!(md, "| scenario | strategy | revenue | carry | trading cost | peg penalty | revenue to failure |");
         let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|");
         for c in &self.cells {
@@ -224,17 +259,36 @@ impl ExperimentReport {
                 millions(c.revenue_to_failure.mean),
             );
         }
-        let thresholds = self.config.metrics.failure_thresholds.iter().map(|t| format!("P(max δ ≥ {})", percent(*t)));
+        let thresholds = self
+            .config
+            .metrics
+            .failure_thresholds
+            .iter()
+            .map(|t| format!("P(max δ ≥ {})", percent(*t)));
         let header: Vec<String> = thresholds.collect();
         let _ = writeln!(md, "\n## Table 2: failure frequency and responsiveness\n");
-        let _ = writeln!(md, "| scenario | strategy | {} | absorbed | median max δ (bp) | responsiveness (days) |", header.join(" | "));
-        let _ = writeln!(md, "|---|---|{}---:|---:|---:|", "---:|".repeat(header.len()));
+        let _ = writeln!(
+            md,
+            "| scenario | strategy | {} | absorbed | median max δ (bp) | responsiveness (days) |",
+            header.join(" | ")
+        );
+        let _ = writeln!(
+            md,
+            "|---|---|{}---:|---:|---:|",
+            "---:|".repeat(header.len())
+        );
         for c in &self.cells {
             let rates: Vec<String> = c.failure.iter().map(|f| percent(f.frequency)).collect();
             let lag = match c.responsiveness {
                 None => "n/a".to_string(),
-                Some(Responsiveness { mean_lag_days: None, .. }) => "never".to_string(),
-                Some(Responsiveness { mean_lag_days: Some(d), reacting_runs }) => format!("{d:.2} ({reacting_runs}/{} runs)", c.runs),
+                Some(Responsiveness {
+                    mean_lag_days: None,
+                    ..
+                }) => "never".to_string(),
+                Some(Responsiveness {
+                    mean_lag_days: Some(d),
+                    reacting_runs,
+                }) => format!("{d:.2} ({reacting_runs}/{} runs)", c.runs),
             };
             let _ = writeln!(
                 md,
@@ -249,9 +303,16 @@ impl ExperimentReport {
         }
         let (from, to) = self.config.metrics.inspection_days;
         let _ = writeln!(md, "\n## False alarm, days {from}–{to}: turnover and peak cash held after the trade (USD M)\n");
-        let _ = writeln!(md, "| strategy | turnover Σ\\|r\\| | peak cash | calm peak cash (before onset) |");
+        let _ = writeln!(
+            md,
+            "| strategy | turnover Σ\\|r\\| | peak cash | calm peak cash (before onset) |"
+        );
         let _ = writeln!(md, "|---|---:|---:|---:|");
-        for c in self.cells.iter().filter(|c| c.scenario == Scenario::FalseAlarm) {
+        for c in self
+            .cells
+            .iter()
+            .filter(|c| c.scenario == Scenario::FalseAlarm)
+        {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} |",
@@ -268,13 +329,24 @@ impl ExperimentReport {
 /// Writes, per scenario, the control r_k and the cash C_k of every strategy (mean
 /// and band) as SVG charts into `dir`; returns the files written.
 pub fn write_plots(report: &ExperimentReport, dir: &Path) -> Result<Vec<PathBuf>, TreasuryError> {
-    std::fs::create_dir_all(dir).map_err(|source| TreasuryError::Io { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| TreasuryError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let (lo, hi) = report.config.metrics.band_quantiles;
     let mut written = Vec::new();
     for scenario in Scenario::ALL {
-        let cells: Vec<&CellReport> = report.cells.iter().filter(|c| c.scenario == scenario).collect();
+        let cells: Vec<&CellReport> = report
+            .cells
+            .iter()
+            .filter(|c| c.scenario == scenario)
+            .collect();
         let charts: [(&str, &str, fn(&CellReport) -> &Trajectory); 2] = [
-            ("control", "reallocation r_k (USD M per window, > 0 buys bills)", |c| &c.reallocation),
+            (
+                "control",
+                "reallocation r_k (USD M per window, > 0 buys bills)",
+                |c| &c.reallocation,
+            ),
             ("cash", "cash C_k (USD M)", |c| &c.cash),
         ];
         for (name, y_label, select) in charts {
@@ -282,14 +354,34 @@ pub fn write_plots(report: &ExperimentReport, dir: &Path) -> Result<Vec<PathBuf>
                 .iter()
                 .map(|c| {
                     let t = select(c);
-                    let points = t.days.iter().zip(&t.mean).map(|(&d, &m)| (d, m / 1e6)).collect();
-                    let band = (0..t.days.len()).map(|k| (t.days[k], t.lower[k] / 1e6, t.upper[k] / 1e6)).collect();
+                    let points = t
+                        .days
+                        .iter()
+                        .zip(&t.mean)
+                        .map(|(&d, &m)| (d, m / 1e6))
+                        .collect();
+                    let band = (0..t.days.len())
+                        .map(|k| (t.days[k], t.lower[k] / 1e6, t.upper[k] / 1e6))
+                        .collect();
                     Series::line(c.strategy.label(), points).with_band(band)
                 })
                 .collect();
             let path = dir.join(format!("treasury_{}_{}.svg", scenario_slug(scenario), name));
-            let title = format!("{}: {name} (mean, {:.0}–{:.0} % band)", scenario.label(), 100.0 * lo, 100.0 * hi);
-            line_chart(&path, Labels { title: &title, x: "day", y: y_label }, &series)?;
+            let title = format!(
+                "{}: {name} (mean, {:.0}–{:.0} % band)",
+                scenario.label(),
+                100.0 * lo,
+                100.0 * hi
+            );
+            line_chart(
+                &path,
+                Labels {
+                    title: &title,
+                    x: "day",
+                    y: y_label,
+                },
+                &series,
+            )?;
             written.push(path);
         }
     }

@@ -14,7 +14,11 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 3] = [Scenario::SingleShock, Scenario::ProlongedClustering, Scenario::FalseAlarm];
+    pub const ALL: [Scenario; 3] = [
+        Scenario::SingleShock,
+        Scenario::ProlongedClustering,
+        Scenario::FalseAlarm,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -108,7 +112,9 @@ impl ScenarioSettings {
                 if (self.onset_day..self.false_alarm_mint_end_day).contains(&day) {
                     mint.mu *= self.false_alarm_mint_factor;
                 }
-                if (self.false_alarm_mint_end_day..self.false_alarm_redemption_end_day).contains(&day) {
+                if (self.false_alarm_mint_end_day..self.false_alarm_redemption_end_day)
+                    .contains(&day)
+                {
                     redemption.mu *= self.false_alarm_redemption_factor;
                 }
             }

@@ -140,36 +140,54 @@ pub fn simulate_path<R: Rng + ?Sized>(
             Default::default()
         };
         // Settlement can only buy bills with cash on hand and sell bills it holds.
-        let reallocation = decision
-            .reallocation
-            .clamp(-max_reallocation.min(state.bills), max_reallocation.min(state.cash.max(0.0)));
+        let reallocation = decision.reallocation.clamp(
+            -max_reallocation.min(state.bills),
+            max_reallocation.min(state.cash.max(0.0)),
+        );
         let fee = decision.fee.clamp(0.0, model.max_fee);
         let cash_after = state.cash - reallocation;
         let bills_after = state.bills + reallocation;
         if alive {
             let day = k as f64 / WINDOWS_PER_DAY as f64;
             let flows = settings.window_flows(scenario, &model.flows, day);
-            let tilt_factor = tilt.as_ref().filter(|t| t.windows.contains(&k)).map_or(1.0, |t| t.factor);
+            let tilt_factor = tilt
+                .as_ref()
+                .filter(|t| t.windows.contains(&k))
+                .map_or(1.0, |t| t.factor);
             let redemption = HawkesParams {
-                mu: tilt_factor * flows.redemption.mu + model.flows.peg_feedback * state.deviation.max(0.0),
+                mu: tilt_factor * flows.redemption.mu
+                    + model.flows.peg_feedback * state.deviation.max(0.0),
                 ..flows.redemption
             };
             let baseline_shift = (tilt_factor - 1.0) * flows.redemption.mu;
             redemption_times.clear();
             mint_times.clear();
             let mut log_ratio = baseline_shift;
-            state.redemption_excitation = simulate(&redemption, state.redemption_excitation, 1.0, rng, |t, tilted| {
-                redemption_times.push(t);
-                if baseline_shift != 0.0 {
-                    log_ratio += ((tilted - baseline_shift) / tilted).ln();
-                }
-            });
-            state.mint_excitation = simulate(&flows.mint, state.mint_excitation, 1.0, rng, |t, _| mint_times.push(t));
+            state.redemption_excitation = simulate(
+                &redemption,
+                state.redemption_excitation,
+                1.0,
+                rng,
+                |t, tilted| {
+                    redemption_times.push(t);
+                    if baseline_shift != 0.0 {
+                        log_ratio += ((tilted - baseline_shift) / tilted).ln();
+                    }
+                },
+            );
+            state.mint_excitation =
+                simulate(&flows.mint, state.mint_excitation, 1.0, rng, |t, _| {
+                    mint_times.push(t)
+                });
             record.log_likelihood_ratio += log_ratio;
             let redeemed = mark_volume(redemption_times.len(), model.flows.redemption_ticket, rng);
             let minted = mark_volume(mint_times.len(), model.flows.mint_ticket, rng);
             let net_outflow = redeemed - minted;
-            let fee_income = if options.fee_revenue_to_cash { fee * (redeemed + minted) } else { 0.0 };
+            let fee_income = if options.fee_revenue_to_cash {
+                fee * (redeemed + minted)
+            } else {
+                0.0
+            };
             let shortfall = realised_shortfall(net_outflow, cash_after);
             let deviation_during = state.deviation;
             state.deviation = next_deviation(model, state.deviation, shortfall, state.supply, fee)
@@ -187,7 +205,9 @@ pub fn simulate_path<R: Rng + ?Sized>(
         state.bills = (1.0 + model.bill_rate) * bills_after;
         let costs = &mut record.costs;
         costs.carry += weight * model.bill_rate * bills_after;
-        costs.trading_cost += weight * (model.linear_cost * reallocation.abs() + model.quadratic_cost * reallocation * reallocation);
+        costs.trading_cost += weight
+            * (model.linear_cost * reallocation.abs()
+                + model.quadratic_cost * reallocation * reallocation);
         costs.peg_penalty += weight * model.peg_weight * state.deviation * state.deviation;
         costs.fee_penalty += weight * model.fee_weight * fee * fee;
         weight *= discount;

@@ -54,7 +54,11 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 3] = [Strategy::Optimal, Strategy::MaxYield, Strategy::MaxLiquidity];
+    pub const ALL: [Strategy; 3] = [
+        Strategy::Optimal,
+        Strategy::MaxYield,
+        Strategy::MaxLiquidity,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -72,7 +76,11 @@ impl Strategy {
         }
     }
 
-    pub fn policy(self, model: &ModelParams, options: &ControllerOptions) -> Box<dyn Policy + Send> {
+    pub fn policy(
+        self,
+        model: &ModelParams,
+        options: &ControllerOptions,
+    ) -> Box<dyn Policy + Send> {
         match self {
             Strategy::Optimal => Box::new(OptimalController::new(*model, *options)),
             Strategy::MaxYield => Box::new(MaxYield),
@@ -92,7 +100,10 @@ impl Policy for MaxYield {
         } else {
             -(-o.cash).min(o.max_reallocation).min(o.bills)
         };
-        Decision { reallocation, fee: 0.0 }
+        Decision {
+            reallocation,
+            fee: 0.0,
+        }
     }
 }
 
@@ -158,7 +169,12 @@ impl OptimalController {
             supply: o.supply,
             deviation: o.deviation,
             max_reallocation: o.max_reallocation,
-            forecast: forecast(&self.model.flows, &self.flow_state(), o.deviation, self.options.horizon_windows),
+            forecast: forecast(
+                &self.model.flows,
+                &self.flow_state(),
+                o.deviation,
+                self.options.horizon_windows,
+            ),
         }
     }
 }
@@ -212,7 +228,12 @@ impl Policy for OptimalController {
                 events.redemption_times.len(),
                 feedback,
             );
-            self.mint_baseline = update(self.mint_baseline, &flows.mint, events.mint_times.len(), 0.0);
+            self.mint_baseline = update(
+                self.mint_baseline,
+                &flows.mint,
+                events.mint_times.len(),
+                0.0,
+            );
         }
     }
 }
