@@ -341,7 +341,7 @@ pub fn write_plots(report: &ExperimentReport, dir: &Path) -> Result<Vec<PathBuf>
             .iter()
             .filter(|c| c.scenario == scenario)
             .collect();
-        let charts: [(&str, &str, fn(&CellReport) -> &Trajectory); 2] = [
+        let charts: [(&str, &str, TrajectoryOf); 2] = [
             (
                 "control",
                 "reallocation r_k (USD M per window, > 0 buys bills)",
@@ -387,6 +387,8 @@ pub fn write_plots(report: &ExperimentReport, dir: &Path) -> Result<Vec<PathBuf>
     }
     Ok(written)
 }
+
+type TrajectoryOf = fn(&CellReport) -> &Trajectory;
 
 fn scenario_slug(scenario: Scenario) -> &'static str {
     match scenario {
