@@ -7,3 +7,4 @@
 pub mod rng;
 pub mod plot;
 pub mod treasury;
+pub mod cli;

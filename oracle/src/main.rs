@@ -1,6 +1,9 @@
 //! `ballast-oracle`: the quant commands and the oracle worker.
 
-fn main() {
-    eprintln!("ballast-oracle: no subcommands yet");
-    std::process::exit(2);
+use anyhow::Result;
+use ballast_oracle::cli::{run, Cli};
+use clap::Parser;
+
+fn main() -> Result<()> {
+    run(Cli::parse())
 }

@@ -1,0 +1,74 @@
+"""The allocation QP in cvxpy + Clarabel, from the same JSON problem the Rust
+oracle solves (`ballast-oracle bench qp --write-problem`).
+
+Timed end to end as a cvxpy user runs it: build the problem from arrays,
+canonicalise, solve, read the weights back.
+"""
+
+import json
+import sys
+import time
+
+import cvxpy as cp
+import numpy as np
+
+
+def cr_coefficients(problem):
+    collateral = problem["collateral"]
+    mu = np.asarray(problem["mu"])
+    if collateral["model"] == "risk_weighted":
+        return problem["cr_now"] * np.asarray(collateral["recognition"])
+    return problem["cr_now"] * (1.0 + collateral["horizon"] * mu)
+
+
+def solve(problem):
+    mu = np.asarray(problem["mu"])
+    sigma = np.asarray(problem["sigma"])
+    w0 = np.asarray(problem["w0"])
+    k = cr_coefficients(problem)
+    n = len(mu)
+    w = cp.Variable(n)
+    t = cp.Variable(n)
+    objective = cp.Maximize(
+        mu @ w
+        - problem["lambda"] / 2 * cp.quad_form(w, cp.psd_wrap(sigma))
+        - np.asarray(problem["costs"]) @ t
+        + problem["psi"] * (k @ w - problem["cr_target"])
+    )
+    constraints = [
+        cp.sum(w) == 1,
+        w >= 0,
+        w <= np.asarray(problem["liquidity_caps"]),
+        k @ w >= problem["cr_min"],
+        np.asarray(problem["risk_scores"]) @ w <= problem["r_max"],
+        t >= w - w0,
+        t >= w0 - w,
+    ]
+    qp = cp.Problem(objective, constraints)
+    qp.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    if qp.status != cp.OPTIMAL:
+        raise RuntimeError(f"cvxpy status {qp.status}")
+    return w.value, qp.value
+
+
+def main(path, repeats):
+    with open(path) as f:
+        problem = json.load(f)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        weights, objective = solve(problem)
+        seconds.append(time.perf_counter() - start)
+    json.dump(
+        {
+            "n": len(problem["mu"]),
+            "median_seconds": float(np.median(seconds)),
+            "objective": float(objective),
+            "weights": [float(x) for x in weights],
+        },
+        sys.stdout,
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 20)
