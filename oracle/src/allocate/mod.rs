@@ -1,0 +1,19 @@
+//! Reserve allocation (protocol §8): the mean–variance QP with transaction
+//! costs, risk limit, liquidity caps and CR floor (seed 000), risk parity
+//! (seed 002 q6) and minimum expected shortfall (seed 003).
+//!
+//! The QP and the expected-shortfall LP are solved by clarabel; infeasible
+//! inputs come back as [`Infeasibility`], naming the constraint group at fault.
+
+mod checks;
+mod conic;
+mod error;
+mod feasibility;
+mod generate;
+mod problem;
+mod qp;
+
+pub use error::{AllocationError, Infeasibility};
+pub use generate::{random_problem, write_problem_json};
+pub use problem::{AllocationProblem, CollateralModel};
+pub use qp::{kkt_residuals, solve_allocation, Allocation, KktResiduals, Multipliers};
