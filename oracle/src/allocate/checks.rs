@@ -7,7 +7,11 @@ use super::AllocationError;
 /// Relative size of the asymmetry and of the diagonal jitter tolerated in a covariance.
 const COVARIANCE_TOLERANCE: f64 = 1e-10;
 
-pub(crate) fn check_len(field: &'static str, found: usize, expected: usize) -> Result<(), AllocationError> {
+pub(crate) fn check_len(
+    field: &'static str,
+    found: usize,
+    expected: usize,
+) -> Result<(), AllocationError> {
     if found == expected {
         Ok(())
     } else {
@@ -26,7 +30,10 @@ pub(crate) fn check_finite(field: &'static str, values: &[f64]) -> Result<(), Al
     }
 }
 
-pub(crate) fn check_non_negative(field: &'static str, values: &[f64]) -> Result<(), AllocationError> {
+pub(crate) fn check_non_negative(
+    field: &'static str,
+    values: &[f64],
+) -> Result<(), AllocationError> {
     check_finite(field, values)?;
     match values.iter().position(|v| *v < 0.0) {
         Some(index) => Err(AllocationError::Negative {

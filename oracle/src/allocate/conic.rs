@@ -7,9 +7,7 @@
 //! rows n+1..=2n the caps w ≤ cap (non-negative cone). Later rows are the caller's.
 
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{
-    DefaultSettings, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
-};
+use clarabel::solver::{DefaultSettings, DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
 
 use super::AllocationError;
 

@@ -5,7 +5,7 @@
 //! exact by a greedy fill), then the two together (an LP, only run after the
 //! QP was reported infeasible).
 
-use super::conic::{self, CscBuilder, ConicFailure};
+use super::conic::{self, ConicFailure, CscBuilder};
 use super::problem::AllocationProblem;
 use super::{AllocationError, Infeasibility};
 
@@ -87,7 +87,13 @@ pub(crate) fn diagnose_risk_and_collateral(
         status: "PrimalInfeasible, though every constraint group is feasible".into(),
         iterations: 0,
     };
-    match conic::solve(&conic::zero_objective(n), &q, &a.finish(), &b, &conic::cones(n, 1)) {
+    match conic::solve(
+        &conic::zero_objective(n),
+        &q,
+        &a.finish(),
+        &b,
+        &conic::cones(n, 1),
+    ) {
         Ok(solution) => {
             let best_cr_within_risk = super::problem::dot(&solution.x, cr);
             if best_cr_within_risk < problem.cr_min {
@@ -131,7 +137,10 @@ mod tests {
             }
         }
         let min = vertex_values.iter().cloned().fold(f64::INFINITY, f64::min);
-        let max = vertex_values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let max = vertex_values
+            .iter()
+            .cloned()
+            .fold(f64::NEG_INFINITY, f64::max);
         assert!((min_over_capped_simplex(&c, &caps) - min).abs() < 1e-15);
         assert!((max_over_capped_simplex(&c, &caps) - max).abs() < 1e-15);
     }

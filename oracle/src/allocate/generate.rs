@@ -26,7 +26,11 @@ pub fn random_problem(n: usize, seed: u64) -> AllocationProblem {
         .collect();
     let idiosyncratic: Vec<f64> = (0..n).map(|_| rng.random_range(0.2..1.0)).collect();
     let factor_dot = |i: usize, j: usize| -> f64 {
-        loadings[i].iter().zip(&loadings[j]).map(|(a, b)| a * b).sum()
+        loadings[i]
+            .iter()
+            .zip(&loadings[j])
+            .map(|(a, b)| a * b)
+            .sum()
     };
     let scale: Vec<f64> = (0..n)
         .map(|i| (factor_dot(i, i) + idiosyncratic[i]).sqrt())
@@ -59,7 +63,10 @@ pub fn random_problem(n: usize, seed: u64) -> AllocationProblem {
         .iter()
         .map(|w| w.max(rng.random_range(1.5 / nf..3.0 / nf)).min(1.0))
         .collect();
-    let risk_scores: Vec<f64> = vols.iter().map(|v| v + rng.random_range(0.0..0.3)).collect();
+    let risk_scores: Vec<f64> = vols
+        .iter()
+        .map(|v| v + rng.random_range(0.0..0.3))
+        .collect();
     let r_max = 1.02 * risk_scores.iter().sum::<f64>() / nf;
     let recognition: Vec<f64> = vols.iter().map(|v| 1.0 - v).collect();
     let equal_weight_recognition = recognition.iter().sum::<f64>() / nf;
@@ -83,7 +90,10 @@ pub fn random_problem(n: usize, seed: u64) -> AllocationProblem {
 }
 
 /// Writes the problem as pretty JSON with the same field names as the TOML input.
-pub fn write_problem_json(problem: &AllocationProblem, writer: impl Write) -> serde_json::Result<()> {
+pub fn write_problem_json(
+    problem: &AllocationProblem,
+    writer: impl Write,
+) -> serde_json::Result<()> {
     serde_json::to_writer_pretty(writer, problem)
 }
 

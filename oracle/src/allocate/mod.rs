@@ -7,6 +7,8 @@
 
 mod checks;
 mod conic;
+#[cfg(test)]
+mod enumeration;
 mod error;
 mod feasibility;
 mod generate;

@@ -117,7 +117,12 @@ impl AllocationProblem {
                 check_non_negative("collateral.recognition", recognition)?;
             }
             CollateralModel::Horizon { horizon } => {
-                require("collateral.horizon", *horizon, *horizon >= 0.0, "must be ≥ 0")?;
+                require(
+                    "collateral.horizon",
+                    *horizon,
+                    *horizon >= 0.0,
+                    "must be ≥ 0",
+                )?;
             }
         }
         check_covariance(&self.sigma, n)
@@ -129,9 +134,11 @@ impl AllocationProblem {
             CollateralModel::RiskWeighted { recognition } => {
                 recognition.iter().map(|rw| self.cr_now * rw).collect()
             }
-            CollateralModel::Horizon { horizon } => {
-                self.mu.iter().map(|m| self.cr_now * (1.0 + horizon * m)).collect()
-            }
+            CollateralModel::Horizon { horizon } => self
+                .mu
+                .iter()
+                .map(|m| self.cr_now * (1.0 + horizon * m))
+                .collect(),
         }
     }
 
@@ -162,7 +169,11 @@ impl AllocationProblem {
 
     /// The objective at weights w with the cheapest trades t_i = |w_i − w0_i|.
     pub fn utility(&self, w: &[f64]) -> f64 {
-        let trades: Vec<f64> = w.iter().zip(&self.w0).map(|(wi, w0i)| (wi - w0i).abs()).collect();
+        let trades: Vec<f64> = w
+            .iter()
+            .zip(&self.w0)
+            .map(|(wi, w0i)| (wi - w0i).abs())
+            .collect();
         self.objective(w, &trades)
     }
 }
@@ -243,13 +254,28 @@ mod tests {
         ));
         let mut p = three_assets();
         p.w0 = vec![0.5, 0.5, 0.5];
-        assert!(matches!(p.validate(), Err(AllocationError::InvalidParameter { name: "sum of w0", .. })));
+        assert!(matches!(
+            p.validate(),
+            Err(AllocationError::InvalidParameter {
+                name: "sum of w0",
+                ..
+            })
+        ));
         let mut p = three_assets();
         p.mu[2] = f64::NAN;
-        assert_eq!(p.validate(), Err(AllocationError::NonFinite { field: "mu", index: 2 }));
+        assert_eq!(
+            p.validate(),
+            Err(AllocationError::NonFinite {
+                field: "mu",
+                index: 2
+            })
+        );
         let mut p = three_assets();
         p.sigma[2][2] = -0.1;
-        assert!(matches!(p.validate(), Err(AllocationError::CovarianceNotPsd { .. })));
+        assert!(matches!(
+            p.validate(),
+            Err(AllocationError::CovarianceNotPsd { .. })
+        ));
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub struct Allocation {
     pub assets: Vec<String>,
     /// Target weights w*.
     pub weights: Vec<f64>,
-    /// Trade sizes t_i = |w*_i − w0_i| as solved.
+    /// Trade sizes |w*_i − w0_i|.
     pub trades: Vec<f64>,
     /// The maximised objective wᵀmu − (lambda/2)wᵀSigma w − cᵀt + psi (CR − CR_target).
     pub objective: f64,
@@ -126,18 +126,27 @@ pub fn solve_allocation(problem: &AllocationProblem) -> Result<Allocation, Alloc
         Err(ConicFailure::Other(error)) => return Err(error),
     };
     let (weights, trades) = solution.x.split_at(n);
-    let residuals = kkt_residuals(problem, weights, trades, &Multipliers::from_z(&solution.z, n));
+    let residuals = kkt_residuals(
+        problem,
+        weights,
+        trades,
+        &Multipliers::from_z(&solution.z, n),
+    );
     Ok(Allocation {
         assets: problem.assets.clone(),
-        objective: problem.objective(weights, trades),
+        objective: problem.utility(weights),
         cr_after: dot(weights, &cr),
         risk_used: dot(weights, &problem.risk_scores),
         volatility: problem.variance(weights).max(0.0).sqrt(),
         status: format!("{:?}", solution.status),
         iterations: solution.iterations,
         kkt_residual: residuals.max(),
+        trades: weights
+            .iter()
+            .zip(&problem.w0)
+            .map(|(w, w0)| (w - w0).abs())
+            .collect(),
         weights: weights.to_vec(),
-        trades: trades.to_vec(),
     })
 }
 
@@ -236,5 +245,175 @@ pub fn kkt_residuals(
         primal,
         dual,
         complementarity,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::allocate::enumeration::solve_by_enumeration;
+    use crate::allocate::problem::fixtures::three_assets;
+    use crate::allocate::{random_problem, CollateralModel, Infeasibility};
+
+    /// Solves with clarabel and by enumeration and checks they agree to 1e-6
+    /// in the weights, and that clarabel's point satisfies KKT to 1e-7.
+    fn assert_matches_enumeration(problem: &AllocationProblem) {
+        let reference = solve_by_enumeration(problem);
+        match (solve_allocation(problem), reference) {
+            (Ok(allocation), Some(w)) => {
+                assert!(
+                    allocation.kkt_residual < 1e-7,
+                    "KKT residual {}",
+                    allocation.kkt_residual
+                );
+                for (a, b) in allocation.weights.iter().zip(&w) {
+                    assert!((a - b).abs() < 1e-6, "{:?} vs {:?}", allocation.weights, w);
+                }
+                let reference_objective = problem.utility(&w);
+                assert!((allocation.objective - reference_objective).abs() < 1e-8);
+            }
+            (Err(AllocationError::Infeasible(_)), None) => {}
+            (clarabel, enumeration) => {
+                panic!("clarabel {clarabel:?} but enumeration {enumeration:?}")
+            }
+        }
+    }
+
+    #[test]
+    fn fixture_matches_enumeration_and_reports_consistent_figures() {
+        let problem = three_assets();
+        assert_matches_enumeration(&problem);
+        let allocation = solve_allocation(&problem).unwrap();
+        let w = &allocation.weights;
+        assert!((allocation.risk_used - dot(w, &problem.risk_scores)).abs() < 1e-15);
+        assert!((allocation.cr_after - dot(w, &problem.cr_coefficients())).abs() < 1e-15);
+        assert!((allocation.volatility.powi(2) - problem.variance(w)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn pure_lp_and_horizon_model_match_enumeration() {
+        let mut problem = three_assets();
+        problem.lambda = 0.0;
+        assert_matches_enumeration(&problem);
+        problem.lambda = 3.0;
+        problem.collateral = CollateralModel::Horizon { horizon: 1.0 };
+        problem.cr_min = 1.27;
+        assert_matches_enumeration(&problem);
+    }
+
+    #[test]
+    fn unconstrained_interior_optimum_is_the_mean_variance_closed_form() {
+        // Two uncorrelated assets, no costs, nothing binding but the budget:
+        // w = Σ⁻¹(mu − ν1)/λ with ν fixed by Σ w = 1.
+        let mut problem = three_assets();
+        problem.assets.truncate(2);
+        problem.mu = vec![0.08, 0.12];
+        problem.sigma = vec![vec![0.04, 0.0], vec![0.0, 0.09]];
+        problem.lambda = 4.0;
+        problem.costs = vec![0.0, 0.0];
+        problem.w0 = vec![0.5, 0.5];
+        problem.risk_scores = vec![0.0, 0.0];
+        problem.liquidity_caps = vec![1.0, 1.0];
+        problem.psi = 0.0;
+        problem.collateral = CollateralModel::RiskWeighted {
+            recognition: vec![1.0, 1.0],
+        };
+        let (s1, s2) = (0.04 * 4.0, 0.09 * 4.0);
+        let nu = (0.08 / s1 + 0.12 / s2 - 1.0) / (1.0 / s1 + 1.0 / s2);
+        let expected = [(0.08 - nu) / s1, (0.12 - nu) / s2];
+        let allocation = solve_allocation(&problem).unwrap();
+        for (a, b) in allocation.weights.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-8);
+        }
+    }
+
+    fn infeasibility(problem: &AllocationProblem) -> Infeasibility {
+        assert_eq!(
+            solve_by_enumeration(problem),
+            None,
+            "enumeration found a feasible point"
+        );
+        match solve_allocation(problem) {
+            Err(AllocationError::Infeasible(reason)) => reason,
+            other => panic!("expected infeasibility, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn caps_below_budget_are_named() {
+        let mut problem = three_assets();
+        problem.liquidity_caps = vec![0.5, 0.25, 0.05];
+        let reason = infeasibility(&problem);
+        assert_eq!(reason, Infeasibility::LiquidityCaps { cap_sum: 0.8 });
+        assert_eq!(reason.to_string(), "liquidity caps sum to 0.8 < 1 (budget)");
+    }
+
+    #[test]
+    fn risk_limit_below_least_risky_portfolio_is_named() {
+        let mut problem = three_assets();
+        problem.liquidity_caps = vec![0.5, 0.8, 0.4];
+        problem.r_max = 0.05;
+        // Least risky: 0.5 cash (R = 0) and 0.5 T-bills (R = 0.2).
+        match infeasibility(&problem) {
+            Infeasibility::RiskLimit { r_max, least_risk } => {
+                assert_eq!(r_max, 0.05);
+                assert!((least_risk - 0.1).abs() < 1e-15);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unreachable_cr_floor_is_named() {
+        let mut problem = three_assets();
+        problem.cr_min = 1.3;
+        // Best: all cash, recognised in full, CR = cr_now = 1.25.
+        match infeasibility(&problem) {
+            Infeasibility::CollateralFloor { best_cr, .. } => {
+                assert!((best_cr - 1.25).abs() < 1e-15)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn risk_limit_and_cr_floor_in_conflict_are_named_together() {
+        let mut problem = three_assets();
+        problem.collateral = CollateralModel::RiskWeighted {
+            recognition: vec![1.0, 0.7, 0.5],
+        };
+        problem.risk_scores = vec![0.6, 0.1, 0.3];
+        problem.liquidity_caps = vec![1.0, 1.0, 1.0];
+        problem.r_max = 0.2;
+        // Within the risk limit: at most 20% cash, the rest T-bills, CR = 1.25 (0.2 + 0.8 · 0.7).
+        match infeasibility(&problem) {
+            Infeasibility::RiskAndCollateral {
+                best_cr_within_risk,
+                ..
+            } => assert!((best_cr_within_risk - 0.95).abs() < 1e-7),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn clarabel_agrees_with_enumeration_on_small_problems(
+            n in 2usize..=5,
+            seed in any::<u64>(),
+            risk_slack in 0.85f64..1.15,
+            cr_min in 1.0f64..1.3,
+            psi in 0.0f64..0.2,
+            lambda in 0.5f64..8.0,
+        ) {
+            let mut problem = random_problem(n, seed);
+            problem.r_max *= risk_slack;
+            problem.cr_min = cr_min;
+            problem.psi = psi;
+            problem.lambda = lambda;
+            assert_matches_enumeration(&problem);
+        }
     }
 }
