@@ -12,10 +12,14 @@ mod enumeration;
 mod error;
 mod feasibility;
 mod generate;
+mod min_es;
 mod problem;
 mod qp;
 
 pub use error::{AllocationError, Infeasibility};
 pub use generate::{random_problem, write_problem_json};
+pub use min_es::{
+    minimize_expected_shortfall, tail_risk, ShortfallAllocation, ShortfallProblem, TailRisk,
+};
 pub use problem::{AllocationProblem, CollateralModel};
 pub use qp::{kkt_residuals, solve_allocation, Allocation, KktResiduals, Multipliers};
