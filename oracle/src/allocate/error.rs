@@ -36,6 +36,8 @@ pub enum AllocationError {
     },
     #[error("covariance is not positive semidefinite: smallest eigenvalue {min_eigenvalue:e}")]
     CovarianceNotPsd { min_eigenvalue: f64 },
+    #[error("covariance is singular (smallest eigenvalue {min_eigenvalue:e}); risk parity needs it positive definite")]
+    CovarianceSingular { min_eigenvalue: f64 },
     #[error("infeasible: {0}")]
     Infeasible(Infeasibility),
     #[error("solver stopped with status {status} after {iterations} iterations")]

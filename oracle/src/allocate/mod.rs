@@ -15,6 +15,7 @@ mod generate;
 mod min_es;
 mod problem;
 mod qp;
+mod risk_parity;
 
 pub use error::{AllocationError, Infeasibility};
 pub use generate::{random_problem, write_problem_json};
@@ -23,3 +24,4 @@ pub use min_es::{
 };
 pub use problem::{AllocationProblem, CollateralModel};
 pub use qp::{kkt_residuals, solve_allocation, Allocation, KktResiduals, Multipliers};
+pub use risk_parity::{risk_parity, RiskParity, RiskParityProblem};
