@@ -6,3 +6,4 @@
 
 pub mod allocate;
 pub mod rng;
+pub mod valuation;
