@@ -37,3 +37,33 @@ impl Scheme {
             .fold(s0, |s, z| self.step(s, mu, sigma, dt, sqrt_dt * z))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::valuation::monte_carlo::path_normals;
+
+    /// Mean |S_T(scheme) − S_T(exact)| over paths, both driven by the same
+    /// Brownian increments on `steps` steps.
+    fn strong_error(scheme: Scheme, steps: usize) -> f64 {
+        let paths = 2000;
+        (0..paths)
+            .map(|k| {
+                let normals = path_normals(5, k, steps);
+                let exact = Scheme::LogExact.terminal(1.0, 0.1, 0.4, 1.0, &normals);
+                (scheme.terminal(1.0, 0.1, 0.4, 1.0, &normals) - exact).abs()
+            })
+            .sum::<f64>()
+            / paths as f64
+    }
+
+    #[test]
+    fn strong_orders_are_one_half_for_euler_and_one_for_milstein() {
+        // Quadrupling the steps halves Euler's error and quarters Milstein's.
+        let euler =
+            strong_error(Scheme::EulerMaruyama, 16) / strong_error(Scheme::EulerMaruyama, 64);
+        let milstein = strong_error(Scheme::Milstein, 16) / strong_error(Scheme::Milstein, 64);
+        assert!((1.6..2.5).contains(&euler), "Euler ratio {euler}");
+        assert!((3.2..5.0).contains(&milstein), "Milstein ratio {milstein}");
+    }
+}

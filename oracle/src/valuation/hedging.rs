@@ -159,3 +159,86 @@ pub fn delta_hedge(
         initial_value: closed_form(&claim.risk_neutral()).value,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::valuation::Payoff;
+
+    fn claim(drift: f64) -> GbmClaim {
+        GbmClaim {
+            spot: 1.0,
+            drift,
+            sigma: 0.3,
+            discount_rate: 0.04,
+            maturity: 0.5,
+            payoff: Payoff::Call { strike: 1.0 },
+        }
+    }
+
+    #[test]
+    fn every_rebalance_is_funded_from_the_cash_account() {
+        let claim = claim(0.12);
+        let normals = path_normals(9, 0, 50);
+        let path = hedge_path(&claim, &normals);
+        let growth = (claim.discount_rate * claim.maturity / 50.0).exp();
+        assert_eq!(path.steps.len(), 50);
+        assert_eq!(
+            path.steps[0].cash_before,
+            closed_form(&claim.risk_neutral()).value
+        );
+        for pair in path.steps.windows(2) {
+            let (previous, step) = (pair[0], pair[1]);
+            // Between dates the cash only earns interest ...
+            assert!((step.cash_before - previous.cash_after * growth).abs() < 1e-15);
+            assert_eq!(step.delta_before, previous.delta_after);
+            // ... and a trade moves exactly −Δdelta·S through it, leaving the value unchanged.
+            let traded = step.cash_after - step.cash_before;
+            assert!((traded + (step.delta_after - step.delta_before) * step.spot).abs() < 1e-15);
+            assert!((step.value_after() - step.value_before()).abs() < 1e-15);
+        }
+        let last = path.steps[49];
+        let terminal_value = last.delta_after * path.terminal_spot + last.cash_after * growth;
+        let payoff = claim.payoff.at(path.terminal_spot);
+        assert!((path.hedging_error - (terminal_value - payoff)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn hedging_error_has_zero_mean_under_the_pricing_measure() {
+        // With drift = discount rate the discounted portfolio and claim are
+        // both martingales, so the mean error is zero at any frequency.
+        for rebalances in [4, 32] {
+            let settings = HedgeSettings {
+                seed: 3,
+                paths: 4000,
+                rebalances,
+            };
+            let report = delta_hedge(&claim(0.04), &settings).unwrap();
+            let mean = report.mean_error;
+            assert!(
+                mean.mean.abs() < 4.0 * mean.standard_error,
+                "{rebalances}: {mean:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hedging_error_shrinks_like_the_square_root_of_the_time_step() {
+        // Real-world drift differs from the discount rate: replication does not care.
+        let rms = |rebalances| {
+            let settings = HedgeSettings {
+                seed: 4,
+                paths: 2000,
+                rebalances,
+            };
+            delta_hedge(&claim(0.15), &settings).unwrap().rms_error
+        };
+        let (coarse, medium, fine) = (rms(16), rms(64), rms(256));
+        for ratio in [coarse / medium, medium / fine] {
+            assert!(
+                (1.7..2.3).contains(&ratio),
+                "RMS ratio {ratio} for 4× the rebalances"
+            );
+        }
+    }
+}

@@ -192,3 +192,151 @@ pub fn monte_carlo_greeks(
         theta: moments.estimate(3),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::valuation::{closed_form, Greeks, Payoff, ValuationError};
+
+    fn claim(payoff: Payoff) -> GbmClaim {
+        GbmClaim {
+            spot: 1.0,
+            drift: 0.08,
+            sigma: 0.3,
+            discount_rate: 0.03,
+            maturity: 0.5,
+            payoff,
+        }
+    }
+
+    fn settings(scheme: Scheme, steps: usize, paths: u64) -> MonteCarloSettings {
+        MonteCarloSettings {
+            seed: 2024,
+            paths,
+            steps,
+            scheme,
+            relative_spot_bump: 0.01,
+            time_bump: 1.0 / 365.0,
+        }
+    }
+
+    /// The exact finite differences of the closed form at the bumps the Monte
+    /// Carlo uses: what the CRN estimators are unbiased for.
+    fn closed_form_differences(claim: &GbmClaim, settings: &MonteCarloSettings) -> Greeks {
+        let (s, t) = (claim.spot, claim.maturity);
+        let h = settings.relative_spot_bump * s;
+        let dt = settings.time_bump;
+        let v = |spot, maturity| closed_form(&claim.with_spot(spot).with_maturity(maturity)).value;
+        Greeks {
+            value: v(s, t),
+            delta: (v(s + h, t) - v(s - h, t)) / (2.0 * h),
+            gamma: (v(s + h, t) - 2.0 * v(s, t) + v(s - h, t)) / (h * h),
+            theta: (v(s, t - dt) - v(s, t)) / dt,
+        }
+    }
+
+    #[test]
+    fn greeks_match_closed_form_within_monte_carlo_error() {
+        for payoff in [
+            Payoff::Loan,
+            Payoff::Call { strike: 1.0 },
+            Payoff::Debt { face: 1.05 },
+        ] {
+            let claim = claim(payoff);
+            let settings = settings(Scheme::LogExact, 1, 40_000);
+            let mc = monte_carlo_greeks(&claim, &settings).unwrap();
+            let differences = closed_form_differences(&claim, &settings);
+            let exact = closed_form(&claim);
+            for (name, estimate, difference, analytic) in [
+                ("value", mc.value, differences.value, exact.value),
+                ("delta", mc.delta, differences.delta, exact.delta),
+                ("gamma", mc.gamma, differences.gamma, exact.gamma),
+                ("theta", mc.theta, differences.theta, exact.theta),
+            ] {
+                // Unbiased for the finite difference: only Monte Carlo error.
+                let mc_error = 4.0 * estimate.standard_error + 1e-9;
+                assert!(
+                    (estimate.mean - difference).abs() <= mc_error,
+                    "{payoff:?} {name}: {estimate:?} vs {difference}"
+                );
+                // Against the derivative: Monte Carlo error plus the bump's bias.
+                let bias = (difference - analytic).abs();
+                assert!((estimate.mean - analytic).abs() <= mc_error + bias);
+                assert!(
+                    bias < 0.02 * analytic.abs() + 1e-9,
+                    "{payoff:?} {name}: bumps too coarse"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn common_random_numbers_cut_delta_variance() {
+        let claim = claim(Payoff::Call { strike: 1.0 });
+        let settings = settings(Scheme::LogExact, 1, 20_000);
+        let crn = monte_carlo_greeks(&claim, &settings).unwrap().delta;
+        // The same estimator with the up and down runs on independent streams.
+        let h = settings.relative_spot_bump * claim.spot;
+        let independent = average_over_paths(settings.paths, |k| {
+            let up = path_normals(settings.seed, 2 * k, 1);
+            let down = path_normals(settings.seed, 2 * k + 1, 1);
+            let at = |spot, normals: &[f64]| {
+                discounted_payoff(&claim, Scheme::LogExact, spot, claim.maturity, normals)
+            };
+            [(at(claim.spot + h, &up) - at(claim.spot - h, &down)) / (2.0 * h)]
+        })
+        .estimate(0);
+        // Independent draws: variance ≈ Var(payoff) / (2h²), thousands of times
+        // the pathwise delta's variance at h = 1%.
+        let variance_ratio = (independent.standard_error / crn.standard_error).powi(2);
+        assert!(variance_ratio > 100.0, "ratio {variance_ratio}");
+        assert!((independent.mean - crn.mean).abs() < 4.0 * independent.standard_error);
+    }
+
+    #[test]
+    fn euler_and_milstein_means_match_their_discrete_closed_form() {
+        // Each Euler or Milstein step multiplies E[S] by (1 + mu dt) exactly.
+        let claim = claim(Payoff::Loan);
+        let steps = 20;
+        let dt = claim.maturity / steps as f64;
+        let expected =
+            claim.spot * (1.0 + claim.drift * dt).powi(steps as i32) * claim.discount_factor();
+        for scheme in [Scheme::EulerMaruyama, Scheme::Milstein] {
+            let value = monte_carlo_greeks(&claim, &settings(scheme, steps, 20_000))
+                .unwrap()
+                .value;
+            assert!(
+                (value.mean - expected).abs() < 4.0 * value.standard_error,
+                "{scheme:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let claim = claim(Payoff::Call { strike: 1.0 });
+        let settings = settings(Scheme::LogExact, 1, 5_000);
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| monte_carlo_greeks(&claim, &settings).unwrap())
+        };
+        assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn bad_settings_are_rejected() {
+        let claim = claim(Payoff::Loan);
+        let mut s = settings(Scheme::LogExact, 1, 100);
+        s.time_bump = 1.0;
+        assert!(matches!(
+            monte_carlo_greeks(&claim, &s),
+            Err(ValuationError::InvalidParameter {
+                name: "time_bump",
+                ..
+            })
+        ));
+    }
+}
