@@ -12,8 +12,8 @@ fn benchmark_sizes_solve_to_kkt_tolerance() {
         let allocation = solve_allocation(&problem).expect("random problems are feasible");
         let elapsed = start.elapsed();
         eprintln!(
-            "n = {n}: {} iterations, KKT residual {:.1e}, {:?}",
-            allocation.iterations, allocation.kkt_residual, elapsed
+            "n = {n}: {} iterations, polished {}, KKT residual {:.1e}, {:?}",
+            allocation.iterations, allocation.polished, allocation.kkt_residual, elapsed
         );
         assert!(allocation.kkt_residual < 1e-7);
         assert!((allocation.weights.iter().sum::<f64>() - 1.0).abs() < 1e-9);

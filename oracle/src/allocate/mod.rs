@@ -13,6 +13,7 @@ mod error;
 mod feasibility;
 mod generate;
 mod min_es;
+mod polish;
 mod problem;
 mod qp;
 mod risk_parity;

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::conic::{self, ConicFailure, CscBuilder};
 use super::feasibility;
+use super::polish::{self, PrimalDual};
 use super::problem::{dot, AllocationProblem};
 use super::AllocationError;
 
@@ -35,6 +36,8 @@ pub struct Allocation {
     pub status: String,
     /// Interior-point iterations.
     pub iterations: u32,
+    /// Whether active-set polishing improved on the interior point (see `polish`).
+    pub polished: bool,
     /// Largest KKT residual (see `KktResiduals`).
     pub kkt_residual: f64,
 }
@@ -62,21 +65,21 @@ impl KktResiduals {
 }
 
 /// Row indices of the QP's constraints after the weight block.
-struct Rows {
-    n: usize,
+pub(crate) struct Rows {
+    pub n: usize,
 }
 
 impl Rows {
-    fn cr(&self) -> usize {
+    pub(crate) fn cr(&self) -> usize {
         conic::weight_rows(self.n)
     }
-    fn risk(&self) -> usize {
+    pub(crate) fn risk(&self) -> usize {
         self.cr() + 1
     }
-    fn trade_up(&self, i: usize) -> usize {
+    pub(crate) fn trade_up(&self, i: usize) -> usize {
         self.risk() + 1 + i
     }
-    fn trade_down(&self, i: usize) -> usize {
+    pub(crate) fn trade_down(&self, i: usize) -> usize {
         self.risk() + 1 + self.n + i
     }
     fn total(&self) -> usize {
@@ -125,13 +128,19 @@ pub fn solve_allocation(problem: &AllocationProblem) -> Result<Allocation, Alloc
         }
         Err(ConicFailure::Other(error)) => return Err(error),
     };
-    let (weights, trades) = solution.x.split_at(n);
-    let residuals = kkt_residuals(
-        problem,
-        weights,
-        trades,
-        &Multipliers::from_z(&solution.z, n),
-    );
+    let interior = PrimalDual {
+        x: solution.x,
+        z: solution.z,
+    };
+    let interior_residual = residuals_at(problem, &interior).max();
+    let polished = polish::polish(problem, &cr, &interior)
+        .map(|point| (residuals_at(problem, &point).max(), point))
+        .filter(|(residual, _)| *residual < interior_residual);
+    let (kkt_residual, point, polished) = match polished {
+        Some((residual, point)) => (residual, point, true),
+        None => (interior_residual, interior, false),
+    };
+    let weights = &point.x[..n];
     Ok(Allocation {
         assets: problem.assets.clone(),
         objective: problem.utility(weights),
@@ -140,7 +149,8 @@ pub fn solve_allocation(problem: &AllocationProblem) -> Result<Allocation, Alloc
         volatility: problem.variance(weights).max(0.0).sqrt(),
         status: format!("{:?}", solution.status),
         iterations: solution.iterations,
-        kkt_residual: residuals.max(),
+        polished,
+        kkt_residual,
         trades: weights
             .iter()
             .zip(&problem.w0)
@@ -148,6 +158,12 @@ pub fn solve_allocation(problem: &AllocationProblem) -> Result<Allocation, Alloc
             .collect(),
         weights: weights.to_vec(),
     })
+}
+
+fn residuals_at(problem: &AllocationProblem, point: &PrimalDual) -> KktResiduals {
+    let n = problem.len();
+    let (w, t) = point.x.split_at(n);
+    kkt_residuals(problem, w, t, &Multipliers::from_z(&point.z, n))
 }
 
 /// Builds P (upper triangle of lambda Sigma), q, A and b directly in CSC form.
@@ -326,6 +342,25 @@ mod tests {
         let allocation = solve_allocation(&problem).unwrap();
         for (a, b) in allocation.weights.iter().zip(expected) {
             assert!((a - b).abs() < 1e-8);
+        }
+    }
+
+    #[test]
+    fn polishing_recovers_a_weight_just_off_its_bound() {
+        // Found by the proptest: asset 4's optimum is 1.09e-5, within the
+        // barrier's reach, and the interior point alone was 1.2e-6 off.
+        let mut problem = random_problem(5, 11845216271034603800);
+        problem.r_max *= 0.85;
+        problem.cr_min = 1.0;
+        problem.psi = 0.17337674823322424;
+        problem.lambda = 4.3039407940063406;
+        let allocation = solve_allocation(&problem).unwrap();
+        let exact = solve_by_enumeration(&problem).unwrap();
+        assert!(allocation.polished);
+        assert!(allocation.kkt_residual < 1e-14);
+        assert!(exact[4] > 1e-5);
+        for (a, b) in allocation.weights.iter().zip(&exact) {
+            assert!((a - b).abs() < 1e-12);
         }
     }
 
