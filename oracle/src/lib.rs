@@ -4,7 +4,9 @@
 //! risk by Monte Carlo, solves the allocation QP and runs the treasury
 //! controller; the modules below are those steps, each usable on its own.
 
-pub mod rng;
-pub mod plot;
-pub mod treasury;
+pub mod allocate;
 pub mod cli;
+pub mod plot;
+pub mod rng;
+pub mod treasury;
+pub mod valuation;
