@@ -4,4 +4,5 @@
 //! risk by Monte Carlo, solves the allocation QP and runs the treasury
 //! controller; the modules below are those steps, each usable on its own.
 
+pub mod data;
 pub mod rng;
