@@ -5,4 +5,5 @@
 //! controller; the modules below are those steps, each usable on its own.
 
 pub mod data;
+pub mod estimate;
 pub mod rng;
