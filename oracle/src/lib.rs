@@ -6,4 +6,5 @@
 
 pub mod data;
 pub mod estimate;
+pub mod montecarlo;
 pub mod rng;
