@@ -2,7 +2,8 @@
 //! used for Monte Carlo probabilities such as P(CR < 1).
 
 use serde::Serialize;
-use statrs::distribution::{Beta, ContinuousCDF, Normal};
+use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::function::beta::beta_reg;
 
 use super::error::{require, McError};
 
@@ -59,6 +60,25 @@ pub fn wilson_interval(successes: u64, trials: u64, confidence: f64) -> Result<I
     })
 }
 
+/// The `p`-quantile of Beta(a, b), a, b > 0, by bisection on the regularised
+/// incomplete beta function to full f64 precision. (statrs' `inverse_cdf` is
+/// off by ~1e-3 relative for shapes like (3, 1e6), i.e. rare breaches in
+/// many paths.)
+fn beta_quantile(a: f64, b: f64, p: f64) -> f64 {
+    let (mut low, mut high) = (0.0f64, 1.0f64);
+    loop {
+        let middle = 0.5 * (low + high);
+        if middle <= low || middle >= high {
+            return middle;
+        }
+        if beta_reg(a, b, middle) < p {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+}
+
 /// Clopper–Pearson ("exact") interval from beta quantiles:
 /// lower = B⁻¹(a/2; k, n-k+1), upper = B⁻¹(1-a/2; k+1, n-k), a = 1 - confidence,
 /// with lower = 0 when k = 0 and upper = 1 when k = n. Conservative: coverage
@@ -71,24 +91,15 @@ pub fn clopper_pearson_interval(
     check(successes, trials, confidence)?;
     let (k, n) = (successes as f64, trials as f64);
     let tail = 0.5 * (1.0 - confidence);
-    let quantile = |a: f64, b: f64, p: f64| {
-        Beta::new(a, b)
-            .map(|beta| beta.inverse_cdf(p))
-            .map_err(|_| McError::InvalidParameter {
-                name: "beta shape",
-                value: a.min(b),
-                requirement: "positive",
-            })
-    };
     let lower = if successes == 0 {
         0.0
     } else {
-        quantile(k, n - k + 1.0, tail)?
+        beta_quantile(k, n - k + 1.0, tail)
     };
     let upper = if successes == trials {
         1.0
     } else {
-        quantile(k + 1.0, n - k, 1.0 - tail)?
+        beta_quantile(k + 1.0, n - k, 1.0 - tail)
     };
     Ok(Interval { lower, upper })
 }
@@ -134,6 +145,64 @@ mod tests {
         let full = clopper_pearson_interval(n, n, 0.95).unwrap();
         assert!((full.lower - (a / 2.0f64).powf(1.0 / n as f64)).abs() < 1e-10);
         assert_eq!(full.upper, 1.0);
+    }
+
+    #[test]
+    fn clopper_pearson_matches_poisson_limit_for_rare_breaches() {
+        // Rare events in many paths: the exact bounds tend to the Poisson ones,
+        // chi²_{a/2}(2k) / 2n and chi²_{1-a/2}(2k + 2) / 2n (Garwood).
+        use statrs::distribution::ChiSquared;
+        let (k, n) = (3u64, 1_000_000u64);
+        let cp = clopper_pearson_interval(k, n, 0.95).unwrap();
+        let lower = ChiSquared::new(2.0 * k as f64).unwrap().inverse_cdf(0.025) / (2.0 * n as f64);
+        let upper = ChiSquared::new(2.0 * k as f64 + 2.0)
+            .unwrap()
+            .inverse_cdf(0.975)
+            / (2.0 * n as f64);
+        assert!(
+            (cp.lower / lower - 1.0).abs() < 1e-4,
+            "{} vs {lower}",
+            cp.lower
+        );
+        assert!(
+            (cp.upper / upper - 1.0).abs() < 1e-4,
+            "{} vs {upper}",
+            cp.upper
+        );
+    }
+
+    #[test]
+    fn clopper_pearson_bounds_solve_the_binomial_tail_equations() {
+        // The defining equations P(X >= k; p_L) = a/2 and P(X <= k; p_U) = a/2,
+        // checked by summing binomial terms directly (log-gamma), which is
+        // independent of the incomplete beta function used to solve them.
+        use statrs::function::gamma::ln_gamma;
+        let tail = |n: u64, p: f64, range: std::ops::RangeInclusive<u64>| -> f64 {
+            let ln_n = ln_gamma(n as f64 + 1.0);
+            range
+                .map(|j| {
+                    let (j, n) = (j as f64, n as f64);
+                    (ln_n - ln_gamma(j + 1.0) - ln_gamma(n - j + 1.0)
+                        + j * p.ln()
+                        + (n - j) * (-p).ln_1p())
+                    .exp()
+                })
+                .sum()
+        };
+        for (k, n) in [(3u64, 1_000_000u64), (81, 263), (100_000, 1_000_000)] {
+            let cp = clopper_pearson_interval(k, n, 0.95).unwrap();
+            // Terms beyond 40 000 of k are below 1e-300 here.
+            let above = tail(n, cp.lower, k..=n.min(k + 40_000));
+            let below = tail(n, cp.upper, k.saturating_sub(40_000)..=k);
+            assert!(
+                (above - 0.025).abs() < 1e-7,
+                "{k}/{n}: P(X >= k; p_L) = {above}"
+            );
+            assert!(
+                (below - 0.025).abs() < 1e-7,
+                "{k}/{n}: P(X <= k; p_U) = {below}"
+            );
+        }
     }
 
     #[test]
