@@ -6,6 +6,9 @@
 
 pub mod allocate;
 pub mod cli;
+pub mod data;
+pub mod estimate;
+pub mod montecarlo;
 pub mod plot;
 pub mod rng;
 pub mod treasury;
