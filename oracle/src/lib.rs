@@ -8,6 +8,7 @@ pub mod allocate;
 pub mod cli;
 pub mod data;
 pub mod estimate;
+pub mod fixtures;
 pub mod montecarlo;
 pub mod plot;
 pub mod rng;

@@ -1,0 +1,141 @@
+"""Measures the Rust oracle against its Python peers in one run, on the same
+inputs, and checks that both sides agree before comparing speed.
+
+    python3 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/requirements.txt
+    bench/.venv/bin/python bench/compare.py            # writes bench/results.{json,md,png}
+
+QP: `ballast-oracle bench qp` (clarabel, end to end) against cvxpy + Clarabel
+for n = 10, 50, 200; the weights must agree within 1e-6.
+Monte Carlo: `ballast-oracle bench mc` on 1 and 2 threads against vectorised
+NumPy on one thread; the mean reserve value must agree within 5 standard errors.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+BINARY = ROOT / "target" / "release" / "ballast-oracle"
+SINGLE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+QP_SIZES = (10, 50, 200)
+QP_TOLERANCE = 1e-6
+MC_PATHS = 1_000_000
+TARGETS = {"qp_speedup_n50": 20.0, "mc_speedup_per_core": 3.0}
+
+
+def run_json(command, env=None):
+    result = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return json.loads(result.stdout)
+
+
+def peer(script, *args):
+    env = {**os.environ, **SINGLE_THREAD}
+    return run_json([sys.executable, str(BENCH / script), *map(str, args)], env)
+
+
+def compare_qp(workdir):
+    rows = []
+    for n in QP_SIZES:
+        problem = workdir / f"qp_{n}.json"
+        repeats = 200 if n < 200 else 20
+        rust = run_json([BINARY, "bench", "qp", "--n", str(n), "--repeats", str(repeats), "--problem-out", problem])
+        python = peer("qp_peer.py", problem, max(5, repeats // 10))
+        gap = max(abs(a - b) for a, b in zip(rust["weights"], python["weights"]))
+        rows.append({
+            "n": n,
+            "rust_seconds": rust["median_seconds"],
+            "cvxpy_seconds": python["median_seconds"],
+            "speedup": python["median_seconds"] / rust["median_seconds"],
+            "max_weight_gap": gap,
+            "objective_gap": abs(rust["objective"] - python["objective"]),
+            "agree": gap <= QP_TOLERANCE,
+        })
+        print(f"qp n={n}: rust {rust['median_seconds']*1e3:.3f} ms, cvxpy {python['median_seconds']*1e3:.1f} ms, "
+              f"x{rows[-1]['speedup']:.0f}, weight gap {gap:.1e}", file=sys.stderr)
+    return rows
+
+
+def compare_mc(workdir):
+    model = workdir / "mc.json"
+    rust = {t: run_json([BINARY, "bench", "mc", "--paths", str(MC_PATHS), "--threads", str(t), "--model-out", model])
+            for t in (1, 2)}
+    numpy = peer("mc_peer.py", model, MC_PATHS, 3)
+    standard_error = numpy["std_value"] / MC_PATHS ** 0.5 * 2 ** 0.5
+    result = {
+        "paths": MC_PATHS,
+        "rust_1_thread_paths_per_second": rust[1]["paths_per_second"],
+        "rust_2_threads_paths_per_second": rust[2]["paths_per_second"],
+        "numpy_paths_per_second": numpy["paths_per_second"],
+        "speedup_per_core": rust[1]["paths_per_second"] / numpy["paths_per_second"],
+        "thread_scaling_2": rust[2]["paths_per_second"] / rust[1]["paths_per_second"],
+        "mean_value_gap_in_standard_errors": abs(rust[1]["mean_value"] - numpy["mean_value"]) / standard_error,
+    }
+    result["agree"] = result["mean_value_gap_in_standard_errors"] < 5
+    print(f"mc: rust {result['rust_1_thread_paths_per_second']/1e6:.2f} M paths/s/core, numpy "
+          f"{result['numpy_paths_per_second']/1e6:.2f} M, x{result['speedup_per_core']:.1f}; "
+          f"2 threads x{result['thread_scaling_2']:.2f}", file=sys.stderr)
+    return result
+
+
+def markdown(qp, mc):
+    lines = ["| QP, n | Rust (ms) | cvxpy + Clarabel (ms) | speed-up | max weight gap |", "|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['n']} | {r['rust_seconds']*1e3:.3f} | {r['cvxpy_seconds']*1e3:.1f} | {r['speedup']:.0f}× | {r['max_weight_gap']:.1e} |" for r in qp]
+    lines += ["", "| Monte Carlo (4 assets × 10 steps) | paths/s |  vs NumPy |", "|---|---:|---:|",
+              f"| NumPy, 1 thread | {mc['numpy_paths_per_second']/1e6:.2f} M | 1× |",
+              f"| Rust, 1 thread | {mc['rust_1_thread_paths_per_second']/1e6:.2f} M | {mc['speedup_per_core']:.1f}× |",
+              f"| Rust, 2 threads | {mc['rust_2_threads_paths_per_second']/1e6:.2f} M | "
+              f"{mc['rust_2_threads_paths_per_second']/mc['numpy_paths_per_second']:.1f}× (scaling {mc['thread_scaling_2']:.2f}×) |"]
+    return "\n".join(lines) + "\n"
+
+
+def plot(qp, mc, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed: no plot", file=sys.stderr)
+        return
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.bar([str(r["n"]) for r in qp], [r["speedup"] for r in qp], color="#3b6ea5")
+    left.axhline(TARGETS["qp_speedup_n50"], color="red", linestyle="--", label="target at n = 50")
+    left.set(title="QP: Rust speed-up over cvxpy + Clarabel", xlabel="assets n", ylabel="speed-up (×)")
+    left.legend()
+    right.bar(["NumPy", "Rust 1 thread", "Rust 2 threads"],
+              [mc["numpy_paths_per_second"] / 1e6, mc["rust_1_thread_paths_per_second"] / 1e6,
+               mc["rust_2_threads_paths_per_second"] / 1e6], color=["#999999", "#3b6ea5", "#1d3f66"])
+    right.set(title="Reserve Monte Carlo", ylabel="million paths per second")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "ballast-oracle", "--bin", "ballast-oracle"],
+                   cwd=ROOT, check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        qp = compare_qp(Path(tmp))
+        mc = compare_mc(Path(tmp))
+    n50 = next(r for r in qp if r["n"] == 50)
+    verdict = {
+        "qp_agrees": all(r["agree"] for r in qp),
+        "mc_agrees": mc["agree"],
+        "qp_n50_meets_target": n50["speedup"] >= TARGETS["qp_speedup_n50"],
+        "mc_meets_target": mc["speedup_per_core"] >= TARGETS["mc_speedup_per_core"],
+    }
+    results = {"qp": qp, "monte_carlo": mc, "targets": TARGETS, "verdict": verdict}
+    (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(qp, mc)
+    (BENCH / "results.md").write_text(table)
+    plot(qp, mc, BENCH / "results.png")
+    print(table)
+    print(json.dumps(verdict))
+    if not all(verdict.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
