@@ -4,9 +4,9 @@ inputs, and checks that both sides agree before comparing speed.
     python3 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/requirements.txt
     bench/.venv/bin/python bench/compare.py            # writes bench/results.{json,md,png}
 
-QP: `ballast-oracle bench qp` (clarabel, end to end) against cvxpy + Clarabel
+QP: the `peer_timings` example (clarabel, end to end) against cvxpy + Clarabel
 for n = 10, 50, 200; the weights must agree within 1e-6.
-Monte Carlo: `ballast-oracle bench mc` on 1 and 2 threads against vectorised
+Monte Carlo: `peer_timings mc` on 1 and 2 threads against vectorised
 NumPy on one thread; the mean reserve value must agree within 5 standard errors.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-BINARY = ROOT / "target" / "release" / "ballast-oracle"
+BINARY = ROOT / "target" / "release" / "examples" / "peer_timings"
 SINGLE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 QP_SIZES = (10, 50, 200)
 QP_TOLERANCE = 1e-6
@@ -42,7 +42,7 @@ def compare_qp(workdir):
     for n in QP_SIZES:
         problem = workdir / f"qp_{n}.json"
         repeats = 200 if n < 200 else 20
-        rust = run_json([BINARY, "bench", "qp", "--n", str(n), "--repeats", str(repeats), "--problem-out", problem])
+        rust = run_json([BINARY, "qp", "--n", str(n), "--repeats", str(repeats), "--problem-out", problem])
         python = peer("qp_peer.py", problem, max(5, repeats // 10))
         gap = max(abs(a - b) for a, b in zip(rust["weights"], python["weights"]))
         rows.append({
@@ -61,7 +61,7 @@ def compare_qp(workdir):
 
 def compare_mc(workdir):
     model = workdir / "mc.json"
-    rust = {t: run_json([BINARY, "bench", "mc", "--paths", str(MC_PATHS), "--threads", str(t), "--model-out", model])
+    rust = {t: run_json([BINARY, "mc", "--paths", str(MC_PATHS), "--threads", str(t), "--model-out", model])
             for t in (1, 2)}
     numpy = peer("mc_peer.py", model, MC_PATHS, 3)
     standard_error = numpy["std_value"] / MC_PATHS ** 0.5 * 2 ** 0.5
@@ -114,7 +114,7 @@ def plot(qp, mc, path):
 
 
 def main():
-    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "ballast-oracle", "--bin", "ballast-oracle"],
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "ballast-oracle", "--example", "peer_timings"],
                    cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory() as tmp:
         qp = compare_qp(Path(tmp))

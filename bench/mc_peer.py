@@ -1,6 +1,6 @@
 """The reserve Monte Carlo in vectorised NumPy: the model of
 `oracle/src/montecarlo/reserve.rs` restated over all paths at once, read from
-the JSON that `ballast-oracle bench mc --model-out` writes.
+the JSON that `peer_timings mc --model-out` writes.
 
 Timed per core: NumPy's own threading is pinned to one thread by compare.py.
 """

@@ -1,5 +1,5 @@
 """The allocation QP in cvxpy + Clarabel, from the same JSON problem the Rust
-oracle solves (`ballast-oracle bench qp --write-problem`).
+oracle solves (`peer_timings qp --problem-out`).
 
 Timed end to end as a cvxpy user runs it: build the problem from arrays,
 canonicalise, solve, read the weights back.

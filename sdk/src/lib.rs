@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod bank;
 pub mod chain;
+pub mod faults;
 pub mod instructions;
 pub mod keypair;
 pub mod pda;
@@ -19,6 +20,7 @@ pub mod token;
 pub use accounts::{AssetView, ProtocolView};
 pub use bank::BankChain;
 pub use chain::{Chain, ChainError};
+pub use faults::{Fault, FaultyChain};
 pub use rpc::RpcChain;
 pub use status::{AssetStatus, ReserveStatus};
 

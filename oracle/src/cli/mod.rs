@@ -2,7 +2,6 @@
 //! reading CSV/TOML (or an embedded synthetic default when no file is given)
 //! and writing `report.json` plus SVG plots into its output directory.
 
-mod bench;
 mod output;
 mod treasury;
 
@@ -37,18 +36,11 @@ pub enum Command {
         #[command(subcommand)]
         command: treasury::TreasuryCommand,
     },
-    /// Timings for the peer comparison in `bench/compare.py`.
-    #[command(hide = true)]
-    Bench {
-        #[command(subcommand)]
-        command: bench::BenchCommand,
-    },
 }
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Treasury { command } => treasury::run(command, &cli.out, cli.json),
-        Command::Bench { command } => bench::run(command),
     }
 }

@@ -1,20 +1,23 @@
-//! `ballast-oracle bench`: timings of the QP and the reserve Monte Carlo in the
-//! form `bench/compare.py` reads, next to the same problems written for the
-//! Python peers. (Criterion benches in `oracle/benches` track regressions.)
+//! Timings of the QP and the reserve Monte Carlo in the form `bench/compare.py`
+//! reads, next to the same problems written for the Python peers:
+//!
+//!     cargo run --release -p ballast-oracle --example peer_timings -- qp --n 50
+//!
+//! (Criterion benches in `oracle/benches` track regressions.)
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use clap::Subcommand;
+use clap::{Parser, Subcommand};
 use serde::Serialize;
 
-use crate::allocate::{random_problem, solve_allocation, write_problem_json};
-use crate::fixtures::{reserve_config, reserve_model};
-use crate::montecarlo::simulate_reserve_values;
+use ballast_oracle::allocate::{random_problem, solve_allocation, write_problem_json};
+use ballast_oracle::fixtures::{reserve_config, reserve_model};
+use ballast_oracle::montecarlo::simulate_reserve_values;
 
-#[derive(Subcommand)]
-pub enum BenchCommand {
+#[derive(Parser)]
+enum BenchCommand {
     /// Solve a seeded random allocation QP `repeats` times, end to end.
     Qp {
         #[arg(long)]
@@ -62,8 +65,8 @@ struct McTiming {
     mean_value: f64,
 }
 
-pub fn run(command: BenchCommand) -> Result<()> {
-    let line = match command {
+fn main() -> Result<()> {
+    let line = match BenchCommand::parse() {
         BenchCommand::Qp { n, seed, repeats, problem_out } => {
             let problem = random_problem(n, seed);
             if let Some(path) = problem_out {

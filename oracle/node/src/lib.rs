@@ -1,0 +1,3 @@
+//! The oracle node: the `ballast-oracle` command line and the worker that,
+//! every settlement window, runs the quant pipeline of `ballast-oracle` (the
+//! library), signs the update M-of-N, submits it and keeps an audit log.
