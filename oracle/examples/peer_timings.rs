@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use serde::Serialize;
 
 use ballast_oracle::allocate::{random_problem, solve_allocation, write_problem_json};
