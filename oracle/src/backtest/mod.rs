@@ -21,7 +21,8 @@ pub use config::{AssetTerms, BacktestConfig};
 pub use metrics::{drawdowns, max_drawdown, simple_returns, Performance};
 
 use crate::allocate::{
-    risk_parity, solve_allocation, AllocationProblem, CollateralModel, RiskParityProblem,
+    risk_parity, solve_allocation, AllocationError, AllocationProblem, CollateralModel,
+    RiskParityProblem,
 };
 use crate::data::{Date, LogReturns, PriceHistory};
 use crate::estimate::{
@@ -30,7 +31,8 @@ use crate::estimate::{
 
 /// How far the initial weights may be from summing to one.
 const WEIGHT_SUM_TOLERANCE: f64 = 1e-9;
-/// Assets with a lower annualised volatility count as riskless for risk parity.
+/// Assets with a lower volatility (in the covariance's units) count as
+/// riskless for risk parity.
 const RISKLESS_VOLATILITY: f64 = 1e-4;
 
 /// Why a backtest could not run.
@@ -292,10 +294,13 @@ impl<'a> Market<'a> {
         Ok(match strategy {
             Strategy::Static => Decision::Hold(None),
             Strategy::EqualWeight => Decision::Trade(vec![1.0 / n as f64; n]),
-            Strategy::RiskParity => match risk_parity_weights(&self.estimates(t)?) {
-                Ok(weights) => Decision::Trade(weights),
-                Err(reason) => Decision::Hold(Some(reason)),
-            },
+            Strategy::RiskParity => {
+                let estimates = self.estimates(t)?;
+                match risk_parity_weights(&estimates.assets, &estimates.covariance) {
+                    Ok(weights) => Decision::Trade(weights),
+                    Err(error) => Decision::Hold(Some(error.to_string())),
+                }
+            }
             Strategy::Qp => {
                 let problem = self.problem(&self.estimates(t)?, drifted, value, value_change)?;
                 match solve_allocation(&problem) {
@@ -393,24 +398,39 @@ impl<'a> Market<'a> {
 
 /// Risk-parity weights among the assets with volatility, 0 for the others
 /// (a riskless asset cannot carry a share of the risk).
-fn risk_parity_weights(estimates: &ReturnEstimates) -> Result<Vec<f64>, String> {
-    let risky: Vec<usize> = (0..estimates.assets.len())
-        .filter(|&i| estimates.volatility[i] > RISKLESS_VOLATILITY)
+pub fn risk_parity_weights(
+    assets: &[String],
+    covariance: &[Vec<f64>],
+) -> Result<Vec<f64>, AllocationError> {
+    let risky: Vec<usize> = (0..assets.len())
+        .filter(|&i| covariance[i][i].sqrt() > RISKLESS_VOLATILITY)
         .collect();
     let problem = RiskParityProblem {
-        assets: risky.iter().map(|&i| estimates.assets[i].clone()).collect(),
+        assets: risky.iter().map(|&i| assets[i].clone()).collect(),
         sigma: risky
             .iter()
-            .map(|&i| risky.iter().map(|&j| estimates.covariance[i][j]).collect())
+            .map(|&i| risky.iter().map(|&j| covariance[i][j]).collect())
             .collect(),
         risk_budgets: None,
     };
-    let parity = risk_parity(&problem).map_err(|e| e.to_string())?;
-    let mut weights = vec![0.0; estimates.assets.len()];
+    let parity = risk_parity(&problem)?;
+    let mut weights = vec![0.0; assets.len()];
     for (&i, w) in risky.iter().zip(parity.weights) {
         weights[i] = w;
     }
     Ok(weights)
+}
+
+/// The allocation QP the policy would solve at the last date of `history`,
+/// holding the initial weights: what `ballast-oracle optimize` solves.
+pub fn allocation_problem_at_end(
+    history: &PriceHistory,
+    config: &BacktestConfig,
+) -> Result<AllocationProblem, BacktestError> {
+    let market = Market::new(history, config)?;
+    let last = history.dates().len() - 1;
+    let initial: Vec<f64> = market.terms.iter().map(|t| t.initial_weight).collect();
+    market.problem(&market.estimates(last)?, &initial, 1.0, 0.0)
 }
 
 /// The interior-point solver leaves weights like −1e-13 at the bounds; held
