@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::estimate::{CovarianceMethod, DynamicLambda, EstimationConfig, RiskScoreWeights};
+use super::BacktestError;
+use crate::estimate::{
+    AssetRiskInputs, CovarianceMethod, DynamicLambda, EstimateError, EstimationConfig,
+    RiskScoreWeights,
+};
 
 /// Configuration of a walk-forward backtest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,6 +61,40 @@ pub struct AssetTerms {
     pub cap: f64,
     /// Fraction of its value recognised in the collateral ratio.
     pub recognition: f64,
+}
+
+impl BacktestConfig {
+    /// The terms of each of `assets`, in order; every asset must have terms.
+    pub fn terms_of(&self, assets: &[String]) -> Result<Vec<AssetTerms>, BacktestError> {
+        assets
+            .iter()
+            .map(|asset| {
+                self.assets
+                    .get(asset)
+                    .copied()
+                    .ok_or_else(|| BacktestError::MissingTerms(asset.clone()))
+            })
+            .collect()
+    }
+
+    /// Risk score R_i of each asset from its terms and annualised volatility.
+    pub fn risk_scores(
+        &self,
+        terms: &[AssetTerms],
+        volatilities: &[f64],
+    ) -> Result<Vec<f64>, EstimateError> {
+        terms
+            .iter()
+            .zip(volatilities)
+            .map(|(terms, &volatility)| {
+                self.risk_score_weights.score(&AssetRiskInputs {
+                    volatility,
+                    liquidity: terms.liquidity,
+                    external: terms.external,
+                })
+            })
+            .collect()
+    }
 }
 
 fn full_weight() -> f64 {

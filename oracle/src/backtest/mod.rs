@@ -25,9 +25,7 @@ use crate::allocate::{
     RiskParityProblem,
 };
 use crate::data::{Date, LogReturns, PriceHistory};
-use crate::estimate::{
-    estimate_returns, portfolio_volatility, AssetRiskInputs, EstimateError, ReturnEstimates,
-};
+use crate::estimate::{estimate_returns, portfolio_volatility, EstimateError, ReturnEstimates};
 
 /// How far the initial weights may be from summing to one.
 const WEIGHT_SUM_TOLERANCE: f64 = 1e-9;
@@ -173,16 +171,7 @@ impl<'a> Market<'a> {
         if let Some(unknown) = config.assets.keys().find(|a| !assets.contains(a)) {
             return Err(BacktestError::UnknownAsset(unknown.clone()));
         }
-        let terms = assets
-            .iter()
-            .map(|a| {
-                config
-                    .assets
-                    .get(a)
-                    .copied()
-                    .ok_or_else(|| BacktestError::MissingTerms(a.clone()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let terms = config.terms_of(assets)?;
         let weight_sum: f64 = terms.iter().map(|t| t.initial_weight).sum();
         if (weight_sum - 1.0).abs() > WEIGHT_SUM_TOLERANCE {
             return Err(BacktestError::InitialWeights(weight_sum));
@@ -349,18 +338,8 @@ impl<'a> Market<'a> {
                 source,
             }
         })?;
-        let risk_scores = self
-            .terms
-            .iter()
-            .zip(&estimates.volatility)
-            .map(|(terms, &volatility)| {
-                config.risk_score_weights.score(&AssetRiskInputs {
-                    volatility,
-                    liquidity: terms.liquidity,
-                    external: terms.external,
-                })
-            })
-            .collect::<Result<_, _>>()
+        let risk_scores = config
+            .risk_scores(&self.terms, &estimates.volatility)
             .map_err(|source| BacktestError::Estimate {
                 date: estimates.last_date,
                 source,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::ValueEnum;
 use nalgebra::DMatrix;
 use serde::Serialize;
@@ -13,8 +13,7 @@ use super::output::{read_toml_or_default, Output};
 use crate::backtest::BacktestConfig;
 use crate::data::PriceHistory;
 use crate::estimate::{
-    estimate_returns, portfolio_volatility, AssetRiskInputs, CovarianceMethod, EstimationConfig,
-    ReturnEstimates,
+    estimate_returns, portfolio_volatility, CovarianceMethod, EstimationConfig, ReturnEstimates,
 };
 use crate::plot::{line_chart, Labels, Series};
 
@@ -63,27 +62,8 @@ pub fn run(
     };
     let estimates = estimate_returns(&history.data.log_returns(), &estimation)?;
     let n = estimates.assets.len();
-    let terms = estimates
-        .assets
-        .iter()
-        .map(|asset| {
-            config
-                .assets
-                .get(asset)
-                .with_context(|| format!("asset {asset} has no terms (liquidity) in the config"))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let risk_scores = terms
-        .iter()
-        .zip(&estimates.volatility)
-        .map(|(terms, &volatility)| {
-            config.risk_score_weights.score(&AssetRiskInputs {
-                volatility,
-                liquidity: terms.liquidity,
-                external: terms.external,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let terms = config.terms_of(&estimates.assets)?;
+    let risk_scores = config.risk_scores(&terms, &estimates.volatility)?;
     let weights: Vec<f64> = terms.iter().map(|t| t.initial_weight).collect();
     let covariance = DMatrix::from_fn(n, n, |i, j| estimates.covariance[i][j]);
     let volatility = portfolio_volatility(&weights, &covariance)?;
