@@ -5,6 +5,7 @@
 //! controller; the modules below are those steps, each usable on its own.
 
 pub mod allocate;
+pub mod backtest;
 pub mod cli;
 pub mod data;
 pub mod estimate;

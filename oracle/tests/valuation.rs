@@ -1,5 +1,6 @@
 //! A loan from the tape's columns, valued in closed form and by Monte Carlo.
 
+use ballast_oracle::data::DAYS_PER_YEAR;
 use ballast_oracle::valuation::{
     closed_form, monte_carlo_greeks, Loan, MonteCarloSettings, Payoff, Scheme,
 };
@@ -19,7 +20,7 @@ fn tape_loan(payoff: Payoff) -> Loan {
 #[test]
 fn loan_token_grows_at_its_rate_and_is_at_par_when_discounted_at_it() {
     let claim = tape_loan(Payoff::Loan).claim().unwrap();
-    let monthly: f64 = 1.0 + 0.115 * (270.0 / 365.0) / 9.0;
+    let monthly: f64 = 1.0 + 0.115 * (270.0 / DAYS_PER_YEAR) / 9.0;
     // Discounted at 5%: the promised growth over the discount.
     let expected = monthly.powi(9) * (-0.05 * claim.maturity).exp();
     assert!((closed_form(&claim).value - expected).abs() < 1e-12);

@@ -14,6 +14,7 @@ use super::conic::{self, ConicFailure, CscBuilder};
 use super::feasibility::{check_caps, max_over_capped_simplex, SLACK};
 use super::problem::dot;
 use super::{AllocationError, Infeasibility};
+use crate::montecarlo::{tail_mass, tail_risk};
 
 /// Inputs of the minimum-ES allocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,40 +50,6 @@ pub struct ShortfallAllocation {
     pub status: String,
     /// Interior-point iterations.
     pub iterations: u32,
-}
-
-/// VaR and ES of an empirical loss distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct TailRisk {
-    pub value_at_risk: f64,
-    pub expected_shortfall: f64,
-}
-
-/// Empirical VaR (the smallest loss l with P(L ≤ l) ≥ β) and ES
-/// (= VaR + E[(L − VaR)⁺]/(1 − β), which counts a fractional scenario at the
-/// tail's edge). `losses` must be non-empty and β in (0, 1).
-pub fn tail_risk(losses: &[f64], confidence: f64) -> TailRisk {
-    let mut sorted = losses.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
-    let tail_mass = tail_mass(confidence, losses.len());
-    // Scenarios strictly beyond VaR number at most floor(k).
-    let index = (tail_mass.floor() as usize).min(sorted.len() - 1);
-    let value_at_risk = sorted[index];
-    let excess: f64 = sorted.iter().map(|l| (l - value_at_risk).max(0.0)).sum();
-    TailRisk {
-        value_at_risk,
-        expected_shortfall: value_at_risk + excess / tail_mass,
-    }
-}
-
-/// (1 − β)S, rounded to an integer when it is one up to rounding.
-fn tail_mass(confidence: f64, scenarios: usize) -> f64 {
-    let mass = (1.0 - confidence) * scenarios as f64;
-    if (mass - mass.round()).abs() < 1e-9 {
-        mass.round()
-    } else {
-        mass
-    }
 }
 
 impl ShortfallProblem {
@@ -211,7 +178,8 @@ pub fn minimize_expected_shortfall(
     })?;
 
     let weights = solution.x[..n].to_vec();
-    let risk = tail_risk(&problem.losses(&weights), problem.confidence);
+    let risk = tail_risk(&mut problem.losses(&weights), problem.confidence)
+        .expect("validated: scenarios and confidence are in range");
     Ok(ShortfallAllocation {
         assets: problem.assets.clone(),
         expected_return: dot(&weights, &mean),
@@ -260,18 +228,6 @@ mod tests {
     }
 
     #[test]
-    fn tail_risk_is_the_mean_of_the_worst_scenarios() {
-        // 20 losses 1..=20; β = 0.9 leaves exactly the two worst, 19 and 20.
-        let losses: Vec<f64> = (1..=20).map(f64::from).collect();
-        let risk = tail_risk(&losses, 0.9);
-        assert_eq!(risk.value_at_risk, 18.0);
-        assert!((risk.expected_shortfall - 19.5).abs() < 1e-12);
-        // β = 0.875: tail mass 2.5 = 20 + 19 + half of 18.
-        let risk = tail_risk(&losses, 0.875);
-        assert!((risk.expected_shortfall - (20.0 + 19.0 + 9.0) / 2.5).abs() < 1e-12);
-    }
-
-    #[test]
     fn lp_optimum_beats_a_fine_grid_of_two_asset_portfolios() {
         let scenarios = gaussian_scenarios(&[0.01, 0.03], &[0.05, 0.12], 0.3, 400);
         let p = problem(scenarios, vec![1.0, 1.0]);
@@ -279,7 +235,9 @@ mod tests {
         let grid_best = (0..=2000)
             .map(|i| {
                 let x = f64::from(i) / 2000.0;
-                tail_risk(&p.losses(&[x, 1.0 - x]), p.confidence).expected_shortfall
+                tail_risk(&mut p.losses(&[x, 1.0 - x]), p.confidence)
+                    .unwrap()
+                    .expected_shortfall
             })
             .fold(f64::INFINITY, f64::min);
         // The LP is exact, so it can only beat the grid (up to solver tolerance);

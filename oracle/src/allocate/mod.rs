@@ -20,9 +20,7 @@ mod risk_parity;
 
 pub use error::{AllocationError, Infeasibility};
 pub use generate::{random_problem, write_problem_json};
-pub use min_es::{
-    minimize_expected_shortfall, tail_risk, ShortfallAllocation, ShortfallProblem, TailRisk,
-};
+pub use min_es::{minimize_expected_shortfall, ShortfallAllocation, ShortfallProblem};
 pub use problem::{AllocationProblem, CollateralModel};
 pub use qp::{kkt_residuals, solve_allocation, Allocation, KktResiduals, Multipliers};
 pub use risk_parity::{risk_parity, RiskParity, RiskParityProblem};

@@ -18,7 +18,8 @@ impl Output {
     /// `root/name`, created if missing.
     pub fn create(root: &Path, name: &str, json: bool) -> Result<Self> {
         let dir = root.join(name);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(Self { dir, json })
     }
 
@@ -59,7 +60,8 @@ pub fn progress_bar(total: usize, what: &str) -> ProgressBar {
 /// Reads a TOML file into `T`; errors name the file, and the toml crate's
 /// message names the line, column and field.
 pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))
 }
 

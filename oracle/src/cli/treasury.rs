@@ -52,7 +52,12 @@ pub fn run(command: TreasuryCommand, root: &Path, json: bool) -> Result<()> {
             config.seed = seed.unwrap_or(config.seed);
             experiment(&config, &Output::create(root, "treasury-experiment", json)?)
         }
-        TreasuryCommand::Calibrate { events, horizon, days, seed } => {
+        TreasuryCommand::Calibrate {
+            events,
+            horizon,
+            days,
+            seed,
+        } => {
             let output = Output::create(root, "treasury-calibrate", json)?;
             calibration(events.as_deref(), horizon, days, seed, &output)
         }
@@ -67,7 +72,8 @@ fn experiment(config: &ExperimentConfig, output: &Output) -> Result<()> {
     bar.finish_and_clear();
     let markdown = report.to_markdown();
     let table = output.path("report.md");
-    std::fs::write(&table, &markdown).with_context(|| format!("cannot write {}", table.display()))?;
+    std::fs::write(&table, &markdown)
+        .with_context(|| format!("cannot write {}", table.display()))?;
     let plots = write_plots(&report, &output.dir)?;
     let summary = format!(
         "{markdown}\n{total} runs of 92 days in {:.1} s\ntable:  {}",
@@ -105,16 +111,31 @@ fn calibration(
             let truth = ModelParams::default().flows.redemption;
             let horizon = (days * WINDOWS_PER_DAY) as f64;
             let times = simulate_times(&truth, horizon, &mut stream(seed, 0));
-            (format!("simulated default redemption flow, {days} days, seed {seed}"), times, Some(truth), horizon)
+            (
+                format!("simulated default redemption flow, {days} days, seed {seed}"),
+                times,
+                Some(truth),
+                horizon,
+            )
         }
     };
     let horizon = horizon.unwrap_or(default_horizon);
     let fit = calibrate(&times, horizon)?;
     let z_scores = truth.map(|t| {
         let (p, se) = (fit.params, fit.standard_errors);
-        [(p.mu - t.mu) / se.mu, (p.alpha - t.alpha) / se.alpha, (p.beta - t.beta) / se.beta]
+        [
+            (p.mu - t.mu) / se.mu,
+            (p.alpha - t.alpha) / se.alpha,
+            (p.beta - t.beta) / se.beta,
+        ]
     });
-    let report = CalibrationReport { source, horizon_windows: horizon, fit, truth, z_scores };
+    let report = CalibrationReport {
+        source,
+        horizon_windows: horizon,
+        fit,
+        truth,
+        z_scores,
+    };
     let (p, se) = (fit.params, fit.standard_errors);
     let mut summary = format!(
         "{} events over {horizon} windows ({})\n  mu    = {:.6} ± {:.6}\n  alpha = {:.6} ± {:.6}\n  beta  = {:.6} ± {:.6}",
@@ -131,7 +152,8 @@ fn calibration(
 
 /// Event times from a CSV with a `time` column; errors name the file and line.
 fn read_event_times(path: &Path) -> Result<Vec<f64>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     let column = reader
         .headers()
         .with_context(|| format!("{}: no header row", path.display()))?
@@ -141,13 +163,19 @@ fn read_event_times(path: &Path) -> Result<Vec<f64>> {
     let mut times = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
-        let record = record.with_context(|| format!("{}:{line}: unreadable row", path.display()))?;
+        let record =
+            record.with_context(|| format!("{}:{line}: unreadable row", path.display()))?;
         let field = record.get(column).unwrap_or("").trim();
         let time: f64 = field
             .parse()
             .ok()
             .filter(|t: &f64| t.is_finite())
-            .with_context(|| format!("{}:{line}: column `time`: {field:?} is not a finite number", path.display()))?;
+            .with_context(|| {
+                format!(
+                    "{}:{line}: column `time`: {field:?} is not a finite number",
+                    path.display()
+                )
+            })?;
         times.push(time);
     }
     Ok(times)

@@ -52,12 +52,13 @@ impl LoanPath {
         f64::from(self.loan_duration_days) / f64::from(self.compounding_periods) / DAYS_PER_YEAR
     }
 
-    /// Continuously compounded drift implied by the base rate: a nominal
-    /// annual rate r compounded m times a year grows as (1 + r/m)^(m t), so
-    /// mu = m ln(1 + r/m), with m the compounding periods per year.
+    /// [`drift_from_base_rate`] of this loan's terms.
     pub fn drift_from_base_rate(&self) -> f64 {
-        let per_year = 1.0 / self.period_years();
-        per_year * (self.base_interest_rate_pct / 100.0 / per_year).ln_1p()
+        drift_from_base_rate(
+            self.base_interest_rate_pct,
+            f64::from(self.loan_duration_days),
+            self.compounding_periods,
+        )
     }
 
     /// Log returns between consecutive observations, starting from the
@@ -74,6 +75,20 @@ impl LoanPath {
         }
         Some(returns)
     }
+}
+
+/// The continuously compounded annual drift of a loan at `rate_pct` % a year
+/// paid in `periods` equal compounding periods over `duration_days`: it grows
+/// by (1 + rT/k)^k over its life of T years (e^{rT} when k = 0, continuous
+/// compounding), so mu = (k/T) ln(1 + rT/k).
+pub fn drift_from_base_rate(rate_pct: f64, duration_days: f64, periods: u32) -> f64 {
+    let rate = rate_pct / 100.0;
+    if periods == 0 {
+        return rate;
+    }
+    let years = duration_days / DAYS_PER_YEAR;
+    let k = f64::from(periods);
+    k * (rate * years / k).ln_1p() / years
 }
 
 /// Reads a loan tape; loans keep the order of their first row.
@@ -214,6 +229,19 @@ mod tests {
             normalized_cumulative_returns: vec![],
         };
         assert!((loan.drift_from_base_rate() - 12.0 * 1.01f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn drift_matches_every_compounding_convention() {
+        // One period over a year at 10%: growth 1.1, mu = ln 1.1.
+        let year = DAYS_PER_YEAR;
+        assert!((drift_from_base_rate(10.0, year, 1) - 1.1_f64.ln()).abs() < 1e-15);
+        // Many periods approach continuous compounding, and 0 periods is continuous.
+        assert!((drift_from_base_rate(10.0, year, 1_000_000) - 0.1).abs() < 1e-8);
+        assert_eq!(drift_from_base_rate(10.0, 90.0, 0), 0.1);
+        // Half a year, 2 periods at 8%: growth (1.02)².
+        let mu = drift_from_base_rate(8.0, year / 2.0, 2);
+        assert!(((mu * 0.5).exp() - 1.02_f64.powi(2)).abs() < 1e-14);
     }
 
     #[test]

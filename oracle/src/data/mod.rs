@@ -13,7 +13,8 @@ mod synthetic;
 pub use date::{Date, DateParseError, DAYS_PER_YEAR};
 pub use error::{DataError, FieldProblem};
 pub use loans::{
-    read_loan_tape, read_loan_tape_from, write_loan_tape, write_loan_tape_to, LoanPath,
+    drift_from_base_rate, read_loan_tape, read_loan_tape_from, write_loan_tape, write_loan_tape_to,
+    LoanPath,
 };
 pub use prices::{
     read_prices, read_prices_from, write_prices, write_prices_to, LogReturns, PriceHistory,

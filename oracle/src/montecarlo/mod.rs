@@ -21,4 +21,4 @@ pub use reserve::{
     ThresholdProbability,
 };
 pub use schemes::{coarsen, Gbm, Scheme};
-pub use tail::{tail_risk, Histogram, TailRisk};
+pub use tail::{tail_mass, tail_risk, Histogram, TailRisk};

@@ -30,36 +30,44 @@ pub enum Scheme {
     Milstein,
 }
 
-impl Gbm {
-    /// One exact step of length `dt` with Brownian increment `dw`.
-    pub fn log_exact_step(&self, s: f64, dt: f64, dw: f64) -> f64 {
-        s * ((self.mu - 0.5 * self.sigma * self.sigma) * dt + self.sigma * dw).exp()
-    }
-
-    /// One Euler–Maruyama step.
-    pub fn euler_maruyama_step(&self, s: f64, dt: f64, dw: f64) -> f64 {
-        s * (1.0 + self.mu * dt + self.sigma * dw)
-    }
-
-    /// One Milstein step: adds 1/2 b b' (dW² - dt) with b(S) = sigma S.
-    pub fn milstein_step(&self, s: f64, dt: f64, dw: f64) -> f64 {
-        s * (1.0 + self.mu * dt + self.sigma * dw + 0.5 * self.sigma * self.sigma * (dw * dw - dt))
-    }
-
-    /// One step of `scheme`.
-    pub fn step(&self, scheme: Scheme, s: f64, dt: f64, dw: f64) -> f64 {
-        match scheme {
-            Scheme::LogExact => self.log_exact_step(s, dt, dw),
-            Scheme::EulerMaruyama => self.euler_maruyama_step(s, dt, dw),
-            Scheme::Milstein => self.milstein_step(s, dt, dw),
+impl Scheme {
+    /// S after one step of length `dt` of `gbm` with Brownian increment `dw`.
+    pub fn step(self, gbm: &Gbm, s: f64, dt: f64, dw: f64) -> f64 {
+        let Gbm { mu, sigma } = *gbm;
+        match self {
+            Scheme::LogExact => s * ((mu - 0.5 * sigma * sigma) * dt + sigma * dw).exp(),
+            Scheme::EulerMaruyama => s * (1.0 + mu * dt + sigma * dw),
+            // Euler plus 1/2 b b' (dW² - dt) with b(S) = sigma S.
+            Scheme::Milstein => {
+                s * (1.0 + mu * dt + sigma * dw + 0.5 * sigma * sigma * (dw * dw - dt))
+            }
         }
     }
+}
 
+impl Gbm {
     /// Value after steps of length `dt` driven by `increments`, from `s0`.
     pub fn terminal(&self, scheme: Scheme, s0: f64, dt: f64, increments: &[f64]) -> f64 {
         increments
             .iter()
-            .fold(s0, |s, &dw| self.step(scheme, s, dt, dw))
+            .fold(s0, |s, &dw| scheme.step(self, s, dt, dw))
+    }
+
+    /// S_T from `s0` over `horizon` in `normals.len()` equal steps, the k-th
+    /// Brownian increment being sqrt(dt)·normals[k]. Reusing `normals` for
+    /// another spot or horizon gives common random numbers.
+    pub fn terminal_from_normals(
+        &self,
+        scheme: Scheme,
+        s0: f64,
+        horizon: f64,
+        normals: &[f64],
+    ) -> f64 {
+        let dt = horizon / normals.len() as f64;
+        let sqrt_dt = dt.sqrt();
+        normals
+            .iter()
+            .fold(s0, |s, z| scheme.step(self, s, dt, sqrt_dt * z))
     }
 
     /// The whole path, `increments.len() + 1` values starting at `s0`.
@@ -67,7 +75,7 @@ impl Gbm {
         let mut path = Vec::with_capacity(increments.len() + 1);
         path.push(s0);
         for &dw in increments {
-            path.push(self.step(scheme, path[path.len() - 1], dt, dw));
+            path.push(scheme.step(self, path[path.len() - 1], dt, dw));
         }
         path
     }
@@ -131,7 +139,7 @@ mod tests {
                     .map(|grids| {
                         let increments = &grids[g];
                         let dt = 1.0 / increments.len() as f64;
-                        let exact = gbm.log_exact_step(1.0, 1.0, increments.iter().sum());
+                        let exact = Scheme::LogExact.step(gbm, 1.0, 1.0, increments.iter().sum());
                         f(gbm.terminal(scheme, 1.0, dt, increments), exact)
                     })
                     .sum::<f64>()
@@ -155,7 +163,7 @@ mod tests {
         };
         let increments = [0.1, -0.25, 0.05, 0.3];
         let stepped = gbm.terminal(Scheme::LogExact, 2.0, 0.25, &increments);
-        let direct = gbm.log_exact_step(2.0, 1.0, increments.iter().sum());
+        let direct = Scheme::LogExact.step(&gbm, 2.0, 1.0, increments.iter().sum());
         assert!((stepped - direct).abs() < 1e-14);
         assert_eq!(gbm.path(Scheme::Milstein, 2.0, 0.25, &increments).len(), 5);
     }

@@ -19,10 +19,12 @@ pub struct TailRisk {
 /// VaR and ES at `level` of the empirical loss distribution of `losses`
 /// (reordered in place; O(n)).
 ///
-/// VaR is the empirical quantile L_(⌈alpha n⌉) (1-based order statistic).
-/// ES is (1/(1-alpha)) ∫_alpha^1 VaR_u du over the empirical quantile
-/// function (Acerbi–Tasche): with m = n (1 - alpha), the mean of the ⌊m⌋
-/// largest losses plus the fraction m - ⌊m⌋ of the next one, divided by m.
+/// With tail mass m = n (1 - alpha), VaR is the smallest loss l with
+/// P(L <= l) >= alpha, the order statistic L_(n - ⌊m⌋) (1-based, ascending).
+/// ES is (1/(1-alpha)) ∫_alpha^1 VaR_u du over the empirical quantile function
+/// (Acerbi–Tasche): the ⌊m⌋ largest losses plus the fraction m - ⌊m⌋ of VaR,
+/// divided by m; equivalently VaR + E[(L - VaR)⁺] / (1 - alpha), the
+/// Rockafellar–Uryasev form the minimum-ES allocation optimises.
 pub fn tail_risk(losses: &mut [f64], level: f64) -> Result<TailRisk, McError> {
     let n = losses.len();
     require(n > 0, "number of losses", 0.0, "positive")?;
@@ -33,29 +35,27 @@ pub fn tail_risk(losses: &mut [f64], level: f64) -> Result<TailRisk, McError> {
         f64::NAN,
         "a number",
     )?;
-    let rank = ((level * n as f64).ceil() as usize).clamp(1, n) - 1;
-    let (_, &mut value_at_risk, _) = losses.select_nth_unstable_by(rank, f64::total_cmp);
-
-    let tail_mass = n as f64 * (1.0 - level);
-    let whole = (tail_mass.floor() as usize).min(n);
-    let fraction = tail_mass - whole as f64;
-    let first_whole = n - whole;
-    if whole > 0 && first_whole > 0 {
-        losses.select_nth_unstable_by(first_whole, f64::total_cmp);
-    }
-    let mut tail_sum: f64 = losses[first_whole..].iter().sum();
-    if fraction > 0.0 && first_whole > 0 {
-        let partial = losses[..first_whole]
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
-        tail_sum += fraction * partial;
-    }
+    let mass = tail_mass(level, n);
+    let whole = (mass.floor() as usize).min(n - 1);
+    let (_, &mut value_at_risk, worse) =
+        losses.select_nth_unstable_by(n - 1 - whole, f64::total_cmp);
+    let tail_sum = worse.iter().sum::<f64>() + (mass - whole as f64) * value_at_risk;
     Ok(TailRisk {
         level,
         value_at_risk,
-        expected_shortfall: tail_sum / tail_mass,
+        expected_shortfall: tail_sum / mass,
     })
+}
+
+/// n (1 - alpha), rounded when it is an integer up to rounding error, so that
+/// e.g. alpha = 0.9 over 20 losses leaves exactly two in the tail.
+pub fn tail_mass(level: f64, n: usize) -> f64 {
+    let mass = (1.0 - level) * n as f64;
+    if (mass - mass.round()).abs() < 1e-9 {
+        mass.round()
+    } else {
+        mass
+    }
 }
 
 /// Counts of samples in equal-width bins.
@@ -144,6 +144,24 @@ mod tests {
         // alpha so high that the tail is a fraction of one sample: ES = max.
         let risk = tail_risk(&mut losses, 0.99).unwrap();
         assert_eq!((risk.value_at_risk, risk.expected_shortfall), (10.0, 10.0));
+        // 20 losses, alpha = 0.9: the tail is exactly the two worst, 19 and 20.
+        let mut losses: Vec<f64> = (1..=20).map(f64::from).collect();
+        let risk = tail_risk(&mut losses, 0.9).unwrap();
+        assert_eq!(risk.value_at_risk, 18.0);
+        assert_eq!(risk.expected_shortfall, 19.5);
+        // ES is VaR + E[(L - VaR)⁺] / (1 - alpha) at any level.
+        for level in [0.5, 0.8, 0.875, 0.93, 0.97] {
+            let risk = tail_risk(&mut losses, level).unwrap();
+            let excess: f64 = losses
+                .iter()
+                .map(|l| (l - risk.value_at_risk).max(0.0))
+                .sum();
+            let rockafellar_uryasev = risk.value_at_risk + excess / (20.0 * (1.0 - level));
+            assert!(
+                (risk.expected_shortfall - rockafellar_uryasev).abs() < 1e-12,
+                "{level}"
+            );
+        }
         assert!(tail_risk(&mut [], 0.9).is_err());
         assert!(tail_risk(&mut [1.0], 1.0).is_err());
     }

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{require, ValuationError};
-
-const DAYS_PER_YEAR: f64 = 365.0;
+use crate::data::{drift_from_base_rate, DAYS_PER_YEAR};
+use crate::montecarlo::Gbm;
 
 /// What the holder receives at maturity as a function of the loan value S_T.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub struct Loan {
     pub spot: f64,
     /// Base interest rate in percent per year (tape `base_interest_rate`).
     pub base_interest_rate_pct: f64,
-    /// Days to maturity (tape `loan_duration_days`), > 0.
+    /// Days to maturity (tape `loan_duration_days`, ACT/365.25), > 0.
     pub duration_days: f64,
     /// Compounding periods over the loan's duration (tape
     /// `compounding_periods`); 0 means continuous compounding.
@@ -65,20 +65,6 @@ pub struct GbmClaim {
     /// Years to maturity T > 0.
     pub maturity: f64,
     pub payoff: Payoff,
-}
-
-/// The continuously compounded annual drift equivalent to an annual rate of
-/// `rate_pct` % paid in `periods` equal compounding periods over a loan of
-/// `duration_days`: growth (1 + rT/k)^k over T years (e^{rT} when k = 0), so
-/// mu = k ln(1 + rT/k) / T.
-pub fn drift_from_base_rate(rate_pct: f64, duration_days: f64, periods: u32) -> f64 {
-    let rate = rate_pct / 100.0;
-    let years = duration_days / DAYS_PER_YEAR;
-    if periods == 0 {
-        return rate;
-    }
-    let k = f64::from(periods);
-    k * (rate * years / k).ln_1p() / years
 }
 
 impl Loan {
@@ -150,6 +136,14 @@ impl GbmClaim {
         }
     }
 
+    /// The loan value's dynamics under this claim's drift.
+    pub fn gbm(&self) -> Gbm {
+        Gbm {
+            mu: self.drift,
+            sigma: self.sigma,
+        }
+    }
+
     /// e^{−rT}.
     pub fn discount_factor(&self) -> f64 {
         (-self.discount_rate * self.maturity).exp()
@@ -159,18 +153,6 @@ impl GbmClaim {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn drift_matches_compounding_conventions() {
-        // One period over a year at 10%: growth 1.1, mu = ln 1.1.
-        assert!((drift_from_base_rate(10.0, 365.0, 1) - 1.1_f64.ln()).abs() < 1e-15);
-        // Many periods approach continuous compounding.
-        assert!((drift_from_base_rate(10.0, 365.0, 1_000_000) - 0.1).abs() < 1e-8);
-        assert_eq!(drift_from_base_rate(10.0, 90.0, 0), 0.1);
-        // Half a year, 2 periods at 8%: growth (1.02)².
-        let mu = drift_from_base_rate(8.0, 182.5, 2);
-        assert!(((mu * 0.5).exp() - 1.02_f64.powi(2)).abs() < 1e-14);
-    }
 
     #[test]
     fn loan_inputs_are_checked() {
@@ -188,6 +170,6 @@ mod tests {
             Err(ValuationError::InvalidParameter { name: "sigma", .. })
         ));
         let claim = Loan { sigma: 0.2, ..loan }.claim().unwrap();
-        assert!((claim.maturity - 180.0 / 365.0).abs() < 1e-15);
+        assert!((claim.maturity - 180.0 / DAYS_PER_YEAR).abs() < 1e-15);
     }
 }

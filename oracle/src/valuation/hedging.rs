@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::claim::GbmClaim;
 use super::closed_form::closed_form;
 use super::error::{require, ValuationError};
-use super::gbm::Scheme;
 use super::monte_carlo::{average_over_paths, path_normals, Estimate};
+use crate::montecarlo::Scheme;
 
 /// Settings for `delta_hedge`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -101,6 +101,7 @@ pub fn hedge_path(claim: &GbmClaim, normals: &[f64]) -> HedgePath {
         closed_form(&pricing.with_spot(spot).with_maturity(claim.maturity - time)).delta
     };
 
+    let gbm = claim.gbm();
     let mut spot = claim.spot;
     let delta = delta_at(spot, 0.0);
     let initial = HedgeStep {
@@ -115,7 +116,7 @@ pub fn hedge_path(claim: &GbmClaim, normals: &[f64]) -> HedgePath {
     steps.push(initial);
     let (mut cash, mut delta) = (initial.cash_after, delta);
     for (j, z) in normals.iter().enumerate() {
-        spot = Scheme::LogExact.step(spot, claim.drift, claim.sigma, dt, dt.sqrt() * z);
+        spot = Scheme::LogExact.step(&gbm, spot, dt, dt.sqrt() * z);
         cash *= growth;
         if j + 1 == normals.len() {
             break;

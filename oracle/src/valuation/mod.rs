@@ -11,13 +11,12 @@
 mod claim;
 mod closed_form;
 mod error;
-mod gbm;
 mod hedging;
 mod monte_carlo;
 
-pub use claim::{drift_from_base_rate, GbmClaim, Loan, Payoff};
+pub use crate::montecarlo::Scheme;
+pub use claim::{GbmClaim, Loan, Payoff};
 pub use closed_form::{closed_form, Greeks};
 pub use error::ValuationError;
-pub use gbm::Scheme;
 pub use hedging::{delta_hedge, hedge_path, HedgePath, HedgeReport, HedgeSettings, HedgeStep};
 pub use monte_carlo::{monte_carlo_greeks, Estimate, MonteCarloGreeks, MonteCarloSettings};

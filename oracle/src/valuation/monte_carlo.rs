@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::claim::GbmClaim;
 use super::error::{require, ValuationError};
-use super::gbm::Scheme;
+use crate::montecarlo::Scheme;
 use crate::rng;
 
 const CHUNK: u64 = 1024;
@@ -156,7 +156,9 @@ pub(crate) fn discounted_payoff(
     maturity: f64,
     normals: &[f64],
 ) -> f64 {
-    let terminal = scheme.terminal(spot, claim.drift, claim.sigma, maturity, normals);
+    let terminal = claim
+        .gbm()
+        .terminal_from_normals(scheme, spot, maturity, normals);
     (-claim.discount_rate * maturity).exp() * claim.payoff.at(terminal)
 }
 
