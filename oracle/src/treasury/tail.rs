@@ -1,25 +1,36 @@
-//! Depeg probability of the optimal controller far below 1/N, by importance
-//! sampling on the Hawkes redemption baseline.
+//! Depeg probability of the optimal controller far below 1/N: the curve
+//! x ↦ P(max_k δ_k ≥ x) down to 10⁻⁶ and below.
 //!
-//! Under the proposal Q the redemption baseline μ_R(t) (before the peg feedback) is
-//! multiplied by θ on a stretch of windows; the controller is unchanged and sees the
-//! tilted flows. For a point process whose intensity changes from λ to λ̃ the
-//! likelihood ratio is dP/dQ = exp(Σ_i log(λ/λ̃)(t_i) − ∫(λ − λ̃) dt), here with
-//! λ̃ − λ = (θ − 1)μ_R(t); the excitation and feedback terms are common to both.
-//! A path stops (is absorbed) as soon as δ reaches the threshold: the event is then
-//! decided, and the ratio up to that stopping time is the right weight.
+//! **Adaptive multilevel splitting** (the default; Cérou & Guyader 2007, with the
+//! tie handling of Bréhier, Lelièvre & Rousset 2016). N particles are full paths
+//! scored by S = max_k δ_k. Each iteration takes the level L = k-th smallest score,
+//! kills every particle with S ≤ L (K ≥ k of them), and replaces each by a copy of a
+//! uniformly drawn survivor restarted, with a fresh random stream, from the epoch at
+//! which that survivor first exceeded L. Once L ≥ x,
+//! p̂(x) = Π_j (1 − K_j/N) · #{S_i ≥ x}/N is unbiased. Independent replicates run in
+//! parallel give the interval (Student t over replicates), with no appeal to the
+//! idealised-AMS variance.
+//!
+//! **Importance sampling** on the redemption baseline (the alternative): the
+//! proposal multiplies μ_R by θ on a stretch of windows, and a hit is weighted by
+//! dP/dQ = exp(Σ_i log(λ/λ̃)(t_i) − ∫(λ − λ̃) dt). Its Kullback–Leibler cost is
+//! ≈ Σ_windows μ_R(θ − 1)²/2, so with the paper's 2,400 redemptions per shocked
+//! window any tilt strong enough to matter costs hundreds of nats: it is only
+//! usable in regimes with few, large tickets.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use statrs::function::erf::erfc_inv;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use super::params::{ControllerOptions, ModelParams, WINDOWS_PER_DAY};
 use super::scenario::{Scenario, ScenarioSettings};
-use super::simulate::{simulate_path, BaselineTilt, SimulationOptions};
-use super::strategy::OptimalController;
+use super::simulate::{simulate_path, BaselineTilt, PathSetting, PathState, SimulationOptions};
+use super::strategy::{OptimalController, Strategy};
 use super::{check, TreasuryError};
+use crate::plot::{line_chart, Labels, Series};
 use crate::rng::stream;
 
 /// The tail-risk estimation; deserialisable from TOML.
@@ -27,24 +38,17 @@ use crate::rng::stream;
 #[serde(deny_unknown_fields, default)]
 pub struct TailConfig {
     pub seed: u64,
-    /// Importance-sampling paths.
-    pub runs: usize,
     pub model: ModelParams,
     pub controller: ControllerOptions,
     pub scenario: Scenario,
     pub scenarios: ScenarioSettings,
-    /// Horizon; its absorbing deviation is replaced by `threshold`.
+    /// Horizon; paths stop once δ reaches the largest threshold (the event is decided).
     pub simulation: SimulationOptions,
-    /// [C] Depeg event: max δ ≥ threshold (1 %, the headline δ_fail).
-    pub threshold: f64,
-    /// [C] Proposal: redemption baseline factor θ (1 = plain Monte Carlo). The
-    /// proposal's cost is its Kullback–Leibler divergence ≈ Σ_windows μ_R (θ − 1)²/2,
-    /// which must stay near 1 nat for usable weights: with the paper's 2,400
-    /// redemptions per shocked window over 15 days, θ = 1.005 (≈ 1.4 nats).
-    pub tilt: f64,
-    /// [C] Proposal: days [from, to) on which the baseline is tilted (the shock).
-    pub tilt_days: (f64, f64),
-    /// Two-sided confidence level of the interval: 95 %.
+    /// Depeg thresholds x of the curve P(max δ ≥ x), strictly increasing. [C] 0.5 % to
+    /// 3 %, around the headline δ_fail = 1 %.
+    pub thresholds: Vec<f64>,
+    pub method: TailMethod,
+    /// Two-sided confidence level of the intervals: 95 %.
     pub confidence: f64,
 }
 
@@ -52,128 +56,503 @@ impl Default for TailConfig {
     fn default() -> Self {
         Self {
             seed: 6,
-            runs: 2000,
             model: ModelParams::default(),
             controller: ControllerOptions::default(),
             scenario: Scenario::SingleShock,
             scenarios: ScenarioSettings::default(),
             simulation: SimulationOptions::default(),
-            threshold: 0.01,
-            tilt: 1.005,
-            tilt_days: (30.0, 45.0),
+            thresholds: vec![0.005, 0.0075, 0.01, 0.015, 0.02, 0.03],
+            method: TailMethod::Splitting(SplittingOptions::default()),
             confidence: 0.95,
         }
     }
 }
 
-/// The estimate and its diagnostics.
+/// How the rare event is sampled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TailMethod {
+    Splitting(SplittingOptions),
+    ImportanceSampling(TiltOptions),
+}
+
+/// Adaptive multilevel splitting.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplittingOptions {
+    /// Particles N per replicate: the relative error of one replicate is about
+    /// √(−log p / N) (1.2 at p = 10⁻⁶ with N = 10).
+    pub particles: usize,
+    /// Independent replicates, run in parallel; the interval comes from their spread.
+    pub replicates: usize,
+    /// Particles k below the level of each iteration (k = 1 has the least variance).
+    pub killed_per_iteration: usize,
+    /// Guard against a score that stops rising: at most this many iterations per
+    /// replicate (N log(1/p)/k are needed).
+    pub max_iterations: usize,
+}
+
+impl Default for SplittingOptions {
+    fn default() -> Self {
+        Self {
+            particles: 50,
+            replicates: 8,
+            killed_per_iteration: 1,
+            max_iterations: 100_000,
+        }
+    }
+}
+
+/// Importance sampling on the redemption baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TiltOptions {
+    pub runs: usize,
+    /// Redemption baseline factor θ (1 = plain Monte Carlo).
+    pub factor: f64,
+    /// Days [from, to) on which the baseline is tilted (the shock).
+    pub days: (f64, f64),
+}
+
+impl Default for TiltOptions {
+    fn default() -> Self {
+        Self {
+            runs: 2000,
+            factor: 1.0,
+            days: (30.0, 45.0),
+        }
+    }
+}
+
+/// The estimate of P(max δ ≥ threshold).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct TailEstimate {
+pub struct TailPoint {
+    pub threshold: f64,
     pub probability: f64,
     pub standard_error: f64,
+    /// Confidence interval, clipped at 0.
     pub ci_lower: f64,
     pub ci_upper: f64,
-    /// standard_error / probability (infinite when nothing hit).
-    pub relative_error: f64,
-    /// Kish effective sample size (Σw)²/Σw² of the weights of the paths that hit.
-    pub effective_sample_size: f64,
-    /// Paths that hit under the proposal.
+    /// Paths at or above the threshold: final splitting particles over all
+    /// replicates, or importance-sampling paths that hit under the proposal.
     pub hits: usize,
-    pub runs: usize,
+}
+
+impl TailPoint {
+    /// standard_error / probability (infinite when nothing hit).
+    pub fn relative_error(&self) -> f64 {
+        self.standard_error / self.probability
+    }
+}
+
+/// The curve and what it cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TailEstimate {
+    pub points: Vec<TailPoint>,
+    /// Independent samples behind each interval: replicates or paths.
+    pub samples: usize,
+    /// Settlement windows simulated in all, the cost of the estimate.
+    pub simulated_windows: usize,
 }
 
 impl TailConfig {
     pub fn validate(&self) -> Result<(), TreasuryError> {
         self.model.validate()?;
         self.controller.validate()?;
-        check("runs", self.runs as f64, self.runs >= 2, "must be >= 2")?;
         check(
-            "threshold",
-            self.threshold,
-            self.threshold > 0.0,
-            "must be > 0",
+            "thresholds",
+            self.thresholds.len() as f64,
+            !self.thresholds.is_empty(),
+            "need at least one",
         )?;
-        check("tilt", self.tilt, self.tilt > 0.0, "must be > 0")?;
-        let (from, to) = self.tilt_days;
-        check(
-            "tilt_days",
-            from,
-            0.0 <= from && from <= to,
-            "need 0 <= from <= to",
-        )?;
+        let mut previous = 0.0;
+        for &x in &self.thresholds {
+            check("thresholds", x, x > previous, "must be > 0 and increasing")?;
+            previous = x;
+        }
+        match &self.method {
+            TailMethod::Splitting(s) => {
+                let n = s.particles as f64;
+                check(
+                    "particles",
+                    n,
+                    (2..=MAX_INDEX).contains(&s.particles),
+                    "must lie in [2, 65536]",
+                )?;
+                let r = s.replicates as f64;
+                check(
+                    "replicates",
+                    r,
+                    (2..=MAX_INDEX).contains(&s.replicates),
+                    "must lie in [2, 65536] (the interval needs two)",
+                )?;
+                let k = s.killed_per_iteration;
+                check(
+                    "killed_per_iteration",
+                    k as f64,
+                    k >= 1 && k < s.particles,
+                    "must lie in [1, particles)",
+                )?;
+                let m = s.max_iterations as f64;
+                check("max_iterations", m, m < 2f64.powi(32), "must be < 2^32")?;
+            }
+            TailMethod::ImportanceSampling(t) => {
+                check("runs", t.runs as f64, t.runs >= 2, "must be >= 2")?;
+                check("factor", t.factor, t.factor > 0.0, "must be > 0")?;
+                let (from, to) = t.days;
+                check(
+                    "days",
+                    from,
+                    0.0 <= from && from <= to,
+                    "need 0 <= from <= to",
+                )?;
+            }
+        }
         let c = self.confidence;
         check("confidence", c, 0.0 < c && c < 1.0, "must lie in (0, 1)")
     }
+
+    /// The horizon with absorption at the largest threshold: beyond it nothing is learnt.
+    fn stopped_simulation(&self) -> SimulationOptions {
+        let largest = self.thresholds.last().copied().unwrap_or(f64::INFINITY);
+        SimulationOptions {
+            absorbing_deviation: self.simulation.absorbing_deviation.min(largest),
+            ..self.simulation
+        }
+    }
 }
 
-/// Estimates P(max δ ≥ threshold) for the optimal controller. `progress` receives
-/// the number of finished paths.
+/// Estimates P(max δ ≥ x) of the optimal controller at every threshold x.
+/// `progress` receives the number of finished paths (splitting: initial particles
+/// and restarted copies). Results do not depend on the thread count.
 pub fn estimate_tail(
     config: &TailConfig,
     progress: impl Fn(usize) + Sync,
 ) -> Result<TailEstimate, TreasuryError> {
     config.validate()?;
-    let simulation = SimulationOptions {
-        absorbing_deviation: config.threshold,
-        ..config.simulation
+    let finished = AtomicUsize::new(0);
+    let tick = || progress(finished.fetch_add(1, Ordering::Relaxed) + 1);
+    match &config.method {
+        TailMethod::Splitting(options) => splitting(config, options, &tick),
+        TailMethod::ImportanceSampling(options) => Ok(importance_sampling(config, options, &tick)),
+    }
+}
+
+/// Upper bound of the replicate, iteration and particle indices packed into a stream id.
+const MAX_INDEX: usize = 1 << 16;
+
+/// Stream id of particle `slot` drawn at `iteration` (0: the initial draw) of `replicate`.
+fn splitting_stream(replicate: usize, iteration: usize, slot: usize) -> u64 {
+    ((replicate as u64) << 48) | ((iteration as u64) << 16) | slot as u64
+}
+
+/// A restart point: the path and the controller's state at one epoch.
+#[derive(Debug, Clone)]
+struct Snapshot {
+    path: PathState,
+    controller: OptimalController,
+}
+
+/// One splitting particle: its score S = max δ and its restart points, the
+/// snapshots at the epochs where the running maximum of δ rose.
+#[derive(Debug)]
+struct Particle {
+    score: f64,
+    rises: Vec<Snapshot>,
+    simulated_windows: usize,
+}
+
+impl Particle {
+    /// The state at the first epoch with δ > `level`, where a copy restarts.
+    fn restart_point(&self, level: f64) -> &Snapshot {
+        self.rises
+            .iter()
+            .find(|s| s.path.deviation() > level)
+            .expect("a particle above the level rose past it")
+    }
+}
+
+/// Simulates from `start` to the end of the horizon (or absorption), recording a
+/// snapshot each time the running maximum of δ rises; `rises` holds the earlier ones.
+fn grow<R: Rng + ?Sized>(
+    setting: &PathSetting,
+    mut current: Snapshot,
+    mut rises: Vec<Snapshot>,
+    rng: &mut R,
+) -> Particle {
+    let mut score = current.path.deviation().max(0.0);
+    let start = current.path.window();
+    while !current.path.is_complete(setting) && !current.path.is_absorbed() {
+        current
+            .path
+            .step(setting, &mut current.controller, None, rng);
+        if current.path.deviation() > score {
+            score = current.path.deviation();
+            rises.push(current.clone());
+        }
+    }
+    Particle {
+        score,
+        rises,
+        simulated_windows: current.path.window() - start,
+    }
+}
+
+/// One replicate's estimate at a threshold and its final particles at or above it.
+type LevelEstimate = (f64, usize);
+
+/// Per-threshold estimates of one splitting replicate, and the windows it simulated.
+fn splitting_replicate(
+    config: &TailConfig,
+    setting: &PathSetting,
+    options: &SplittingOptions,
+    replicate: usize,
+    tick: &(impl Fn() + Sync),
+) -> Result<(Vec<LevelEstimate>, usize), TreasuryError> {
+    let n = options.particles;
+    let rng = |iteration, slot| stream(config.seed, splitting_stream(replicate, iteration, slot));
+    let fresh = Snapshot {
+        path: PathState::new(
+            &config.model,
+            Strategy::Optimal.initial_reserves(config.model.supply),
+        ),
+        controller: OptimalController::new(config.model, config.controller),
     };
+    let mut particles: Vec<Particle> = (0..n)
+        .into_par_iter()
+        .map(|slot| {
+            let particle = grow(setting, fresh.clone(), Vec::new(), &mut rng(0, slot));
+            tick();
+            particle
+        })
+        .collect();
+    let mut simulated_windows: usize = particles.iter().map(|p| p.simulated_windows).sum();
+    let thresholds = &config.thresholds;
+    let mut estimates = Vec::with_capacity(thresholds.len());
+    let mut log_survival: f64 = 0.0;
+    for iteration in 1.. {
+        let mut scores: Vec<f64> = particles.iter().map(|p| p.score).collect();
+        scores.sort_by(f64::total_cmp);
+        let level = scores[options.killed_per_iteration - 1];
+        while let Some(&x) = thresholds.get(estimates.len()).filter(|&&x| level >= x) {
+            let above = scores.iter().filter(|&&s| s >= x).count();
+            estimates.push((log_survival.exp() * above as f64 / n as f64, above));
+        }
+        if estimates.len() == thresholds.len() {
+            break;
+        }
+        let (killed, survivors): (Vec<usize>, Vec<usize>) =
+            (0..n).partition(|&i| particles[i].score <= level);
+        if survivors.is_empty() {
+            // Every particle is stuck at the level: nothing exceeds it.
+            estimates.resize(thresholds.len(), (0.0, 0));
+            break;
+        }
+        if iteration > options.max_iterations {
+            return Err(TreasuryError::SplittingStalled {
+                iterations: options.max_iterations,
+                level,
+            });
+        }
+        log_survival += (-(killed.len() as f64) / n as f64).ln_1p();
+        let offspring: Vec<Particle> = killed
+            .par_iter()
+            .map(|&slot| {
+                let mut rng = rng(iteration, slot);
+                let parent = &particles[survivors[rng.random_range(0..survivors.len())]];
+                let start = parent.restart_point(level).clone();
+                let particle = grow(setting, start.clone(), vec![start], &mut rng);
+                tick();
+                particle
+            })
+            .collect();
+        for (slot, particle) in killed.into_iter().zip(offspring) {
+            simulated_windows += particle.simulated_windows;
+            particles[slot] = particle;
+        }
+    }
+    Ok((estimates, simulated_windows))
+}
+
+fn splitting(
+    config: &TailConfig,
+    options: &SplittingOptions,
+    tick: &(impl Fn() + Sync),
+) -> Result<TailEstimate, TreasuryError> {
+    let simulation = config.stopped_simulation();
+    let setting = PathSetting {
+        model: &config.model,
+        scenarios: &config.scenarios,
+        scenario: config.scenario,
+        options: &simulation,
+    };
+    let replicates = (0..options.replicates)
+        .into_par_iter()
+        .map(|r| splitting_replicate(config, &setting, options, r, tick))
+        .collect::<Result<Vec<_>, _>>()?;
+    let t = StudentsT::new(0.0, 1.0, (options.replicates - 1) as f64)
+        .expect("at least two replicates")
+        .inverse_cdf(0.5 + config.confidence / 2.0);
+    let points = config
+        .thresholds
+        .iter()
+        .enumerate()
+        .map(|(i, &threshold)| {
+            let values: Vec<f64> = replicates.iter().map(|(p, _)| p[i].0).collect();
+            let hits = replicates.iter().map(|(p, _)| p[i].1).sum();
+            TailPoint {
+                hits,
+                ..interval(threshold, &values, t)
+            }
+        })
+        .collect();
+    Ok(TailEstimate {
+        points,
+        samples: options.replicates,
+        simulated_windows: replicates.iter().map(|(_, w)| w).sum(),
+    })
+}
+
+fn importance_sampling(
+    config: &TailConfig,
+    options: &TiltOptions,
+    tick: &(impl Fn() + Sync),
+) -> TailEstimate {
+    let simulation = config.stopped_simulation();
     let window = |day: f64| (day * WINDOWS_PER_DAY as f64).round() as usize;
     let tilt = BaselineTilt {
-        factor: config.tilt,
-        windows: window(config.tilt_days.0)..window(config.tilt_days.1),
+        factor: options.factor,
+        windows: window(options.days.0)..window(options.days.1),
     };
-    let finished = AtomicUsize::new(0);
-    let weights: Vec<f64> = (0..config.runs)
+    let paths: Vec<(f64, f64, usize)> = (0..options.runs)
         .into_par_iter()
         .map(|run| {
             let mut controller = OptimalController::new(config.model, config.controller);
-            let supply = config.model.supply;
             let record = simulate_path(
                 &config.model,
                 &config.scenarios,
                 config.scenario,
                 &simulation,
-                (0.1 * supply, 0.9 * supply),
+                Strategy::Optimal.initial_reserves(config.model.supply),
                 &mut controller,
                 Some(tilt.clone()),
                 &mut stream(config.seed, run as u64),
             );
-            progress(finished.fetch_add(1, Ordering::Relaxed) + 1);
-            if record.max_deviation() >= config.threshold {
-                record.log_likelihood_ratio.exp()
-            } else {
-                0.0
+            tick();
+            (
+                record.max_deviation(),
+                record.log_likelihood_ratio.exp(),
+                record.reallocation.len(),
+            )
+        })
+        .collect();
+    let z = Normal::standard().inverse_cdf(0.5 + config.confidence / 2.0);
+    let points = config
+        .thresholds
+        .iter()
+        .map(|&threshold| {
+            let weights: Vec<f64> = paths
+                .iter()
+                .map(|&(max, w, _)| if max >= threshold { w } else { 0.0 })
+                .collect();
+            TailPoint {
+                hits: weights.iter().filter(|&&w| w > 0.0).count(),
+                ..interval(threshold, &weights, z)
             }
         })
         .collect();
-    Ok(summarise(&weights, config.confidence))
+    TailEstimate {
+        points,
+        samples: options.runs,
+        simulated_windows: paths.iter().map(|p| p.2).sum(),
+    }
 }
 
-/// Mean of the weighted indicators with a normal interval (clipped at 0).
-pub fn summarise(weights: &[f64], confidence: f64) -> TailEstimate {
-    let n = weights.len() as f64;
-    let probability = weights.iter().sum::<f64>() / n;
-    let variance = weights
+/// Mean of i.i.d. unbiased `values` and the interval mean ± quantile·SE, clipped at 0.
+fn interval(threshold: f64, values: &[f64], quantile: f64) -> TailPoint {
+    let n = values.len() as f64;
+    let probability = values.iter().sum::<f64>() / n;
+    let variance = values
         .iter()
-        .map(|w| (w - probability).powi(2))
+        .map(|v| (v - probability).powi(2))
         .sum::<f64>()
         / (n - 1.0);
     let standard_error = (variance / n).sqrt();
-    let z = std::f64::consts::SQRT_2 * erfc_inv(1.0 - confidence);
-    let hits = weights.iter().filter(|&&w| w > 0.0).count();
-    let sum_squares: f64 = weights.iter().map(|w| w * w).sum();
-    TailEstimate {
+    TailPoint {
+        threshold,
         probability,
         standard_error,
-        ci_lower: (probability - z * standard_error).max(0.0),
-        ci_upper: probability + z * standard_error,
-        relative_error: standard_error / probability,
-        effective_sample_size: if sum_squares > 0.0 {
-            (probability * n).powi(2) / sum_squares
-        } else {
-            0.0
-        },
-        hits,
-        runs: weights.len(),
+        ci_lower: (probability - quantile * standard_error).max(0.0),
+        ci_upper: probability + quantile * standard_error,
+        hits: 0,
     }
+}
+
+/// Wilson score interval of a binomial proportion `hits`/`runs`: the reference
+/// interval of plain Monte Carlo, sound even with few hits.
+pub fn wilson_interval(hits: usize, runs: usize, confidence: f64) -> (f64, f64) {
+    let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
+    let n = runs as f64;
+    let p = hits as f64 / n;
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Writes the curve as an SVG chart: log10 P(max δ ≥ x) against x in bp, with the
+/// confidence band (at level `confidence`) where its lower end is positive, and a
+/// reference line at 10⁻⁶.
+pub fn write_tail_plot(
+    estimate: &TailEstimate,
+    confidence: f64,
+    path: &std::path::Path,
+) -> Result<(), TreasuryError> {
+    let resolved: Vec<&TailPoint> = estimate
+        .points
+        .iter()
+        .filter(|p| p.probability > 0.0)
+        .collect();
+    let bp = |x: f64| 1e4 * x;
+    let curve = Series::line(
+        "P(max δ ≥ x)",
+        resolved
+            .iter()
+            .map(|p| (bp(p.threshold), p.probability.log10()))
+            .collect(),
+    )
+    .with_band(
+        resolved
+            .iter()
+            .filter(|p| p.ci_lower > 0.0)
+            .map(|p| {
+                (
+                    bp(p.threshold),
+                    p.ci_lower.log10(),
+                    p.ci_upper.log10(),
+                )
+            })
+            .collect(),
+    );
+    let span: Vec<f64> = estimate.points.iter().map(|p| bp(p.threshold)).collect();
+    let reference = Series::line(
+        "10⁻⁶",
+        vec![
+            (span.first().copied().unwrap_or(0.0), -6.0),
+            (span.last().copied().unwrap_or(0.0), -6.0),
+        ],
+    );
+    let title = format!(
+        "Optimal controller: depeg probability ({:.0} % band)",
+        100.0 * confidence
+    );
+    line_chart(
+        path,
+        Labels {
+            title: &title,
+            x: "depeg threshold x (bp)",
+            y: "log10 P(max δ ≥ x)",
+        },
+        &[curve, reference],
+    )?;
+    Ok(())
 }
