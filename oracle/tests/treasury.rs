@@ -717,12 +717,14 @@ mod tail {
         let t: Vec<f64> = std::env::var("TH").unwrap().split(',').map(|x| x.parse().unwrap()).collect();
         let v: Vec<usize> = std::env::var("TAIL_SPLITTING").unwrap().split(',').map(|x| x.parse().unwrap()).collect();
         let started = Instant::now();
-        let mut c = stressed(&t, splitting(v[0], v[1]));
+        let mut c = if std::env::var("DEFAULT").is_ok() { TailConfig { thresholds: t.clone(), method: splitting(v[0], v[1]), ..Default::default() } } else { stressed(&t, splitting(v[0], v[1])) };
         c.seed = 99;
         let s = estimate_tail(&c, |_| {}).unwrap();
         println!("split {:.1}s {s:?}", started.elapsed().as_secs_f64());
         let started = Instant::now();
-        let p = estimate_tail(&stressed(&t, plain(v[2])), |_| {}).unwrap();
+        let pc = if std::env::var("DEFAULT").is_ok() { TailConfig { thresholds: t.clone(), method: plain(v[2]), ..Default::default() } } else { stressed(&t, plain(v[2])) };
+        let p = estimate_tail(&pc, |_| {}).unwrap();
+        for q in &p.points { println!("{} {} {}", q.threshold, q.probability, q.hits); }
         println!("plain {:.1}s {p:?}", started.elapsed().as_secs_f64());
     }
 

@@ -3,9 +3,10 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::forecast::{forecast, FlowState};
 use super::hawkes::{mark_volume, simulate};
-use super::params::{HawkesParams, ModelParams, WINDOWS_PER_DAY};
-use super::peg::{next_deviation, realised_shortfall};
+use super::params::{FlowParams, HawkesParams, ModelParams, ShortfallClosure, WINDOWS_PER_DAY};
+use super::peg::{next_deviation, planned_shortfall, realised_shortfall};
 use super::scenario::{Scenario, ScenarioSettings};
 use super::strategy::{Observation, Policy, WindowEvents};
 
@@ -159,6 +160,45 @@ impl PathState {
     /// Whether every window of the horizon has been settled.
     pub fn is_complete(&self, setting: &PathSetting) -> bool {
         self.window >= setting.options.windows()
+    }
+
+    /// The peg outlook ξ_k = δ_k + η E[s_k]/S_k: the deviation after the next window
+    /// if the reserves did not move, with the window's true flows in the normal
+    /// closure of spec §3.1. It is ≥ δ_k and, unlike δ, varies with every part of
+    /// the state, so a running maximum of ξ ranks paths that share a deviation.
+    /// Infinite on an absorbed path: its failure is decided.
+    pub fn peg_outlook(&self, setting: &PathSetting) -> f64 {
+        let state = &self.reserves;
+        if self.is_absorbed() {
+            return f64::INFINITY;
+        }
+        if self.is_complete(setting) {
+            return state.deviation;
+        }
+        let model = setting.model;
+        let day = self.window as f64 / WINDOWS_PER_DAY as f64;
+        let flows = setting
+            .scenarios
+            .window_flows(setting.scenario, &model.flows, day);
+        let true_flows = FlowParams {
+            redemption: flows.redemption,
+            mint: flows.mint,
+            ..model.flows
+        };
+        let true_state = FlowState {
+            redemption_baseline: flows.redemption.mu,
+            mint_baseline: flows.mint.mu,
+            redemption_excitation: state.redemption_excitation,
+            mint_excitation: state.mint_excitation,
+        };
+        let next = forecast(&true_flows, &true_state, state.deviation, 1)[0];
+        let shortfall = planned_shortfall(
+            ShortfallClosure::ExpectedShortfall,
+            state.cash,
+            next.mean,
+            next.variance,
+        );
+        state.deviation + model.peg_sensitivity * shortfall.value / state.supply
     }
 
     pub fn record(&self) -> &PathRecord {

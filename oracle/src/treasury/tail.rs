@@ -3,13 +3,20 @@
 //!
 //! **Adaptive multilevel splitting** (the default; Cérou & Guyader 2007, with the
 //! tie handling of Bréhier, Lelièvre & Rousset 2016). N particles are full paths
-//! scored by S = max_k δ_k. Each iteration takes the level L = k-th smallest score,
-//! kills every particle with S ≤ L (K ≥ k of them), and replaces each by a copy of a
-//! uniformly drawn survivor restarted, with a fresh random stream, from the epoch at
-//! which that survivor first exceeded L. Once L ≥ x,
-//! p̂(x) = Π_j (1 − K_j/N) · #{S_i ≥ x}/N is unbiased. Independent replicates run in
-//! parallel give the interval (Student t over replicates), with no appeal to the
-//! idealised-AMS variance.
+//! scored by S = max_k ξ_k, where ξ_k = δ_k + η E[s_k]/S_k is the peg outlook
+//! ([`PathState::peg_outlook`]). Each iteration takes the level L = k-th smallest
+//! score, kills every particle with S ≤ L (K ≥ k of them), and replaces each by a
+//! copy of a uniformly drawn survivor restarted, with a fresh random stream, from
+//! the epoch at which that survivor first exceeded L. Since ξ ≥ δ, a killed
+//! particle never reached x > L, so once L ≥ x,
+//! p̂(x) = Π_j (1 − K_j/N) · #{max δ_i ≥ x}/N is unbiased. Independent replicates
+//! run in parallel give the interval (Student t over replicates), with no appeal to
+//! the idealised-AMS variance.
+//!
+//! Why not S = max δ itself: at the default parameters δ rises only in the few
+//! windows after the shock onset and then stays flat (ψ = 0), so copies restarted
+//! from the last rise all end at the parent's score, the ties kill the whole
+//! system, and the estimate collapses to 0. The outlook term separates them.
 //!
 //! **Importance sampling** on the redemption baseline (the alternative): the
 //! proposal multiplies μ_R by θ on a stretch of windows, and a hit is weighted by
@@ -251,51 +258,54 @@ fn splitting_stream(replicate: usize, iteration: usize, slot: usize) -> u64 {
 struct Snapshot {
     path: PathState,
     controller: OptimalController,
+    /// The peg outlook ξ at this epoch.
+    outlook: f64,
 }
 
-/// One splitting particle: its score S = max δ and its restart points, the
-/// snapshots at the epochs where the running maximum of δ rose.
+/// One splitting particle: its score S = max_k ξ_k (the peg outlook, ≥ δ_k), its
+/// maximum deviation, and its restart points: the snapshots at the epochs where the
+/// running maximum of ξ rose.
 #[derive(Debug)]
 struct Particle {
     score: f64,
+    max_deviation: f64,
     rises: Vec<Snapshot>,
     simulated_windows: usize,
 }
 
 impl Particle {
-    /// The state at the first epoch with δ > `level`, where a copy restarts.
+    /// The state at the first epoch with ξ > `level`, where a copy restarts.
     fn restart_point(&self, level: f64) -> &Snapshot {
         self.rises
             .iter()
-            .find(|s| s.path.deviation() > level)
+            .find(|s| s.outlook > level)
             .expect("a particle above the level rose past it")
     }
 }
 
 /// Simulates from `start` to the end of the horizon (or absorption), recording a
-/// snapshot each time the running maximum of δ rises; `rises` holds the earlier ones.
-fn grow<R: Rng + ?Sized>(
-    setting: &PathSetting,
-    mut current: Snapshot,
-    mut rises: Vec<Snapshot>,
-    rng: &mut R,
-) -> Particle {
-    let mut score = current.path.deviation().max(0.0);
-    let start = current.path.window();
+/// snapshot each time the running maximum of the peg outlook rises.
+fn grow<R: Rng + ?Sized>(setting: &PathSetting, start: Snapshot, rng: &mut R) -> Particle {
+    let mut particle = Particle {
+        score: start.outlook,
+        max_deviation: start.path.record().max_deviation(),
+        rises: vec![start.clone()],
+        simulated_windows: 0,
+    };
+    let mut current = start;
     while !current.path.is_complete(setting) && !current.path.is_absorbed() {
         current
             .path
             .step(setting, &mut current.controller, None, rng);
-        if current.path.deviation() > score {
-            score = current.path.deviation();
-            rises.push(current.clone());
+        particle.simulated_windows += 1;
+        particle.max_deviation = particle.max_deviation.max(current.path.deviation());
+        current.outlook = current.path.peg_outlook(setting);
+        if current.outlook > particle.score {
+            particle.score = current.outlook;
+            particle.rises.push(current.clone());
         }
     }
-    Particle {
-        score,
-        rises,
-        simulated_windows: current.path.window() - start,
-    }
+    particle
 }
 
 /// One replicate's estimate at a threshold and its final particles at or above it.
@@ -311,41 +321,42 @@ fn splitting_replicate(
 ) -> Result<(Vec<LevelEstimate>, usize), TreasuryError> {
     let n = options.particles;
     let rng = |iteration, slot| stream(config.seed, splitting_stream(replicate, iteration, slot));
+    let path = PathState::new(
+        &config.model,
+        Strategy::Optimal.initial_reserves(config.model.supply),
+    );
     let fresh = Snapshot {
-        path: PathState::new(
-            &config.model,
-            Strategy::Optimal.initial_reserves(config.model.supply),
-        ),
+        outlook: path.peg_outlook(setting),
+        path,
         controller: OptimalController::new(config.model, config.controller),
     };
     let mut particles: Vec<Particle> = (0..n)
         .into_par_iter()
         .map(|slot| {
-            let particle = grow(setting, fresh.clone(), Vec::new(), &mut rng(0, slot));
+            let particle = grow(setting, fresh.clone(), &mut rng(0, slot));
             tick();
             particle
         })
         .collect();
     let mut simulated_windows: usize = particles.iter().map(|p| p.simulated_windows).sum();
-    let thresholds = &config.thresholds;
-    let mut estimates = Vec::with_capacity(thresholds.len());
+    let mut tally = Tally::new(&config.thresholds);
     let mut log_survival: f64 = 0.0;
     for iteration in 1.. {
         let mut scores: Vec<f64> = particles.iter().map(|p| p.score).collect();
         scores.sort_by(f64::total_cmp);
         let level = scores[options.killed_per_iteration - 1];
-        while let Some(&x) = thresholds.get(estimates.len()).filter(|&&x| level >= x) {
-            let above = scores.iter().filter(|&&s| s >= x).count();
-            estimates.push((log_survival.exp() * above as f64 / n as f64, above));
-        }
-        if estimates.len() == thresholds.len() {
+        let weight = log_survival.exp() / n as f64;
+        // Failed (absorbed at the largest threshold) particles score ∞: stop once
+        // all but k − 1 have failed.
+        if level == f64::INFINITY {
+            particles.iter().for_each(|p| tally.add(p, weight));
             break;
         }
         let (killed, survivors): (Vec<usize>, Vec<usize>) =
             (0..n).partition(|&i| particles[i].score <= level);
+        killed.iter().for_each(|&i| tally.add(&particles[i], weight));
         if survivors.is_empty() {
-            // Every particle is stuck at the level: nothing exceeds it.
-            estimates.resize(thresholds.len(), (0.0, 0));
+            // Every particle is stuck at the level: the system is extinct.
             break;
         }
         if iteration > options.max_iterations {
@@ -361,7 +372,7 @@ fn splitting_replicate(
                 let mut rng = rng(iteration, slot);
                 let parent = &particles[survivors[rng.random_range(0..survivors.len())]];
                 let start = parent.restart_point(level).clone();
-                let particle = grow(setting, start.clone(), vec![start], &mut rng);
+                let particle = grow(setting, start, &mut rng);
                 tick();
                 particle
             })
@@ -371,7 +382,33 @@ fn splitting_replicate(
             particles[slot] = particle;
         }
     }
-    Ok((estimates, simulated_windows))
+    Ok((tally.estimates, simulated_windows))
+}
+
+/// The weighted empirical measure of the event at each threshold: every particle
+/// counts, when it leaves the system (killed, or alive at the end), with its weight
+/// Π_{i<j}(1 − K_i/N)/N. Over all particles the weights sum to 1.
+struct Tally<'a> {
+    thresholds: &'a [f64],
+    estimates: Vec<LevelEstimate>,
+}
+
+impl<'a> Tally<'a> {
+    fn new(thresholds: &'a [f64]) -> Self {
+        Self {
+            thresholds,
+            estimates: vec![(0.0, 0); thresholds.len()],
+        }
+    }
+
+    fn add(&mut self, particle: &Particle, weight: f64) {
+        for (x, (probability, hits)) in self.thresholds.iter().zip(&mut self.estimates) {
+            if particle.max_deviation >= *x {
+                *probability += weight;
+                *hits += 1;
+            }
+        }
+    }
 }
 
 fn splitting(
