@@ -441,6 +441,131 @@ proptest! {
     }
 }
 
+mod fees {
+    use ballast_oracle::rng::stream;
+    use ballast_oracle::treasury::fee::fee_law;
+    use ballast_oracle::treasury::forecast::WindowForecast;
+    use ballast_oracle::treasury::mpc::WindowProblem;
+    use ballast_oracle::treasury::params::{
+        ControllerOptions, ModelParams, ShortfallClosure, REFERENCE_DEVIATION, REFERENCE_FEE,
+    };
+    use ballast_oracle::treasury::scenario::{Scenario, ScenarioSettings};
+    use ballast_oracle::treasury::simulate::{simulate_path, PathRecord, SimulationOptions};
+    use ballast_oracle::treasury::strategy::{OptimalController, Strategy};
+
+    /// Eq. (41): f = Π_[0, f_max](γ p̄_δ/(2 w_f)); in the interior it solves the
+    /// first-order condition (33), 2 w_f f − γ p̄_δ = 0.
+    #[test]
+    fn fee_law_solves_the_first_order_condition_and_clips_to_the_box() {
+        let m = ModelParams::default();
+        let saturating_costate = 2.0 * m.fee_weight * m.max_fee / m.fee_effectiveness;
+        for fraction in [0.01, 0.3, 0.77, 0.999] {
+            let costate = fraction * saturating_costate;
+            let f = fee_law(&m, costate);
+            assert!(
+                (2.0 * m.fee_weight * f - m.fee_effectiveness * costate).abs()
+                    < 1e-12 * m.fee_effectiveness * costate,
+                "interior FOC at p = {costate}"
+            );
+            assert!((f - fraction * m.max_fee).abs() < 1e-15);
+        }
+        assert_eq!(fee_law(&m, 0.0), 0.0);
+        assert_eq!(fee_law(&m, -saturating_costate), 0.0);
+        assert_eq!(fee_law(&m, 1.0001 * saturating_costate), m.max_fee);
+        assert_eq!(fee_law(&m, 1e6 * saturating_costate), m.max_fee);
+    }
+
+    /// Eq. (60): with δ_ref = 10 bp expected to persist over the horizon (no further
+    /// shortfall), the planner's costate p̄_δ = Σ_j D^j 2 w_δ δ_ref makes the fee law
+    /// return f_ref = 10 bp, up to the discount Σ_j D^j / H.
+    #[test]
+    fn calibrated_fee_weight_gives_the_reference_fee_at_the_reference_deviation() {
+        let model = ModelParams::default();
+        let horizon = ControllerOptions::default().horizon_windows;
+        let no_shortfall = WindowForecast {
+            redemptions: 0.0,
+            mints: 0.0,
+            mean: -1.0e9,
+            variance: 0.0,
+        };
+        let problem = WindowProblem {
+            model,
+            closure: ShortfallClosure::ExpectedShortfall,
+            short_bill_penalty: 1.0,
+            cash: 1.0e9,
+            bills: 9.0e9,
+            supply: model.supply,
+            deviation: REFERENCE_DEVIATION,
+            max_reallocation: 1.0e9,
+            forecast: vec![no_shortfall; horizon],
+        };
+        let costate = problem.evaluate(&vec![0.0; horizon], false).peg_costate[0];
+        let discount = model.discount_factor();
+        let mean_discount =
+            (0..horizon).map(|j| discount.powi(j as i32)).sum::<f64>() / horizon as f64;
+        let fee = fee_law(&model, costate);
+        assert!(
+            (fee - REFERENCE_FEE * mean_discount).abs() < 1e-12,
+            "fee {fee}, expected {}",
+            REFERENCE_FEE * mean_discount
+        );
+        assert!((fee / REFERENCE_FEE - 1.0).abs() < 1e-3);
+    }
+
+    fn single_shock_run(fees_enabled: bool) -> PathRecord {
+        let model = ModelParams::default();
+        let options = ControllerOptions {
+            fees_enabled,
+            ..Default::default()
+        };
+        simulate_path(
+            &model,
+            &ScenarioSettings::default(),
+            Scenario::SingleShock,
+            &SimulationOptions::default(),
+            Strategy::Optimal.initial_reserves(model.supply),
+            &mut OptimalController::new(model, options),
+            None,
+            &mut stream(41, 0),
+        )
+    }
+
+    /// With the fee law on: fees stay in [0, f_max], are small before the shock and
+    /// peak with the deviation the shock causes, which they pull back down.
+    ///
+    /// "Small", not 0: in calm windows the planner expects a little shortfall (the
+    /// expected-shortfall closure), so p̄_δ > 0 and the law charges ~0.5 bp, which
+    /// pushes δ slightly below par (≈ −0.5 bp) because the planner's peg dynamics
+    /// omit the −γf term. The bound is a tenth of the shock peak and of f_ref.
+    #[test]
+    fn fees_respond_to_the_shock_and_stay_in_the_box() {
+        let model = ModelParams::default();
+        let with = single_shock_run(true);
+        let without = single_shock_run(false);
+        assert!(with.fee.iter().all(|&f| (0.0..=model.max_fee).contains(&f)));
+        assert!(without.fee.iter().all(|&f| f == 0.0));
+        let onset = 30 * 3;
+        let calm = with.fee[..onset].iter().copied().fold(0.0, f64::max);
+        let shock = with.fee[onset..onset + 15]
+            .iter()
+            .copied()
+            .fold(0.0, f64::max);
+        assert!(shock > 5e-4, "shock fee only {:.2} bp", 1e4 * shock);
+        assert!(
+            calm < 0.1 * shock && calm < 0.1 * model.max_fee,
+            "calm fee up to {:.2} bp",
+            1e4 * calm
+        );
+        let end = |r: &PathRecord| *r.deviation.last().unwrap();
+        assert!(
+            end(&with).abs() < 0.5 * end(&without),
+            "fees left δ = {} vs {} without",
+            end(&with),
+            end(&without)
+        );
+    }
+}
+
 mod experiment {
     use std::sync::OnceLock;
 
@@ -521,6 +646,21 @@ mod experiment {
             );
             assert!(oc.median_max_deviation < my.median_max_deviation);
         }
+    }
+
+    /// Spec §5.3: the peg penalty keeps accruing on a dead path, so revenue stopped at
+    /// the failure time exceeds the full revenue exactly where paths fail.
+    #[test]
+    fn revenue_to_failure_stops_at_absorption() {
+        let my = cell(Scenario::SingleShock, Strategy::MaxYield);
+        assert!(my.absorbed > 0.0, "MY must fail in the single shock");
+        assert!(my.revenue_to_failure.mean > my.revenue.mean, "{my:?}");
+        let ml = cell(Scenario::SingleShock, Strategy::MaxLiquidity);
+        assert_eq!(ml.absorbed, 0.0);
+        assert_eq!(ml.revenue_to_failure, ml.revenue);
+        let json: serde_json::Value = serde_json::from_str(&report().to_json()).unwrap();
+        assert!(json["cells"][0]["revenue_to_failure"]["mean"].is_number());
+        assert!(report().to_markdown().contains("revenue to failure"));
     }
 
     /// Tolerance for the false alarm: 0.25 % of supply ($25M) above the calm buffer,
@@ -677,21 +817,24 @@ mod tail {
         let weighted = &estimate_tail(&stressed(&[0.002], method), |_| {})
             .unwrap()
             .points[0];
-        assert!(plain.hits >= 10, "plain MC must resolve the event: {plain:?}");
+        assert!(
+            plain.hits >= 10,
+            "plain MC must resolve the event: {plain:?}"
+        );
         let wilson = wilson_interval(plain.hits, 2000, 0.95);
         assert!(overlap(weighted, wilson), "{weighted:?} vs {wilson:?}");
         assert!(weighted.relative_error() < 0.5, "{weighted:?}");
     }
 
-    /// Splitting from p ≈ 1 % (where 2000 plain paths resolve it) is consistent with
-    /// plain Monte Carlo, and its interval is informative.
+    /// Splitting at p ≈ 1 % (where 2000 plain paths resolve it) is consistent with
+    /// plain Monte Carlo, and its interval is informative. (A 300-replicate run gave
+    /// 0.0143 ± 0.0010 against 20,000 plain paths' 0.0127 ± 0.0008.)
     #[test]
     fn splitting_agrees_with_plain_monte_carlo_where_both_resolve() {
         let plain = &plain_reference().points[0];
-        let mut config = stressed(&[0.002], splitting(20, 4));
+        let mut config = stressed(&[0.002], splitting(20, 16));
         config.seed = 7;
         let split = &estimate_tail(&config, |_| {}).unwrap().points[0];
-        println!("splitting {split:?}, plain {plain:?}");
         let wilson = wilson_interval(plain.hits, 2000, 0.95);
         assert!(overlap(split, wilson), "{split:?} vs {wilson:?}");
         assert!(split.relative_error() < 0.5, "{split:?}");
@@ -711,39 +854,19 @@ mod tail {
         assert!(one.points.iter().all(|p| p.probability > 0.0), "{one:?}");
     }
 
-    #[test]
-    #[ignore]
-    fn tmp_bias() {
-        let t: Vec<f64> = std::env::var("TH").unwrap().split(',').map(|x| x.parse().unwrap()).collect();
-        let v: Vec<usize> = std::env::var("TAIL_SPLITTING").unwrap().split(',').map(|x| x.parse().unwrap()).collect();
-        let started = Instant::now();
-        let mut c = if std::env::var("DEFAULT").is_ok() { TailConfig { thresholds: t.clone(), method: splitting(v[0], v[1]), ..Default::default() } } else { stressed(&t, splitting(v[0], v[1])) };
-        c.seed = 99;
-        let s = estimate_tail(&c, |_| {}).unwrap();
-        println!("split {:.1}s {s:?}", started.elapsed().as_secs_f64());
-        let started = Instant::now();
-        let pc = if std::env::var("DEFAULT").is_ok() { TailConfig { thresholds: t.clone(), method: plain(v[2]), ..Default::default() } } else { stressed(&t, plain(v[2])) };
-        let p = estimate_tail(&pc, |_| {}).unwrap();
-        for q in &p.points { println!("{} {} {}", q.threshold, q.probability, q.hits); }
-        println!("plain {:.1}s {p:?}", started.elapsed().as_secs_f64());
-    }
-
     /// The curve at the paper's default parameters (single shock, 92 days). Run with
     /// `cargo test -p ballast-oracle --test treasury -- --ignored --nocapture`.
     #[test]
     #[ignore = "minutes: the default-parameter tail curve"]
     fn default_parameter_tail_curve() {
-        let mut config = TailConfig::default();
-        if let Ok(spec) = std::env::var("TAIL_SPLITTING") {
-            let v: Vec<usize> = spec.split(',').map(|x| x.parse().unwrap()).collect();
-            config.method = splitting(v[0], v[1]);
-        }
+        let config = TailConfig::default();
         let started = Instant::now();
         let estimate = estimate_tail(&config, |_| {}).unwrap();
         let seconds = started.elapsed().as_secs_f64();
         println!(
-            "{} replicates × {} particles, {} windows simulated, {seconds:.0} s",
+            "{} replicates ({} extinct) × {} particles, {} windows simulated, {seconds:.0} s",
             estimate.samples,
+            estimate.extinct_replicates,
             match config.method {
                 TailMethod::Splitting(s) => s.particles,
                 TailMethod::ImportanceSampling(t) => t.runs,

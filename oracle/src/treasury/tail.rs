@@ -16,7 +16,9 @@
 //! Why not S = max δ itself: at the default parameters δ rises only in the few
 //! windows after the shock onset and then stays flat (ψ = 0), so copies restarted
 //! from the last rise all end at the parent's score, the ties kill the whole
-//! system, and the estimate collapses to 0. The outlook term separates them.
+//! system, and the estimate collapses to 0. The outlook term separates them, but
+//! it too peaks at the onset and then decays, so high levels still lock in on a
+//! few ancestors: [`TailEstimate::extinct_replicates`] reports when that happened.
 //!
 //! **Importance sampling** on the redemption baseline (the alternative): the
 //! proposal multiplies μ_R by θ on a stretch of windows, and a hit is weighted by
@@ -51,8 +53,9 @@ pub struct TailConfig {
     pub scenarios: ScenarioSettings,
     /// Horizon; paths stop once δ reaches the largest threshold (the event is decided).
     pub simulation: SimulationOptions,
-    /// Depeg thresholds x of the curve P(max δ ≥ x), strictly increasing. [C] 0.5 % to
-    /// 3 %, around the headline δ_fail = 1 %.
+    /// Depeg thresholds x of the curve P(max δ ≥ x), strictly increasing. [C] 22–28 bp:
+    /// at the defaults every path ends near 22 bp and P falls by ~10³ per 2 bp above
+    /// it, so δ_fail = 1 % is far beyond reach (its probability is not estimable here).
     pub thresholds: Vec<f64>,
     pub method: TailMethod,
     /// Two-sided confidence level of the intervals: 95 %.
@@ -68,7 +71,7 @@ impl Default for TailConfig {
             scenario: Scenario::SingleShock,
             scenarios: ScenarioSettings::default(),
             simulation: SimulationOptions::default(),
-            thresholds: vec![0.005, 0.0075, 0.01, 0.015, 0.02, 0.03],
+            thresholds: vec![0.0022, 0.0024, 0.0025, 0.0026, 0.0027, 0.0028],
             method: TailMethod::Splitting(SplittingOptions::default()),
             confidence: 0.95,
         }
@@ -160,6 +163,10 @@ pub struct TailEstimate {
     pub samples: usize,
     /// Settlement windows simulated in all, the cost of the estimate.
     pub simulated_windows: usize,
+    /// Splitting replicates whose particles all tied at a level below the failure
+    /// threshold, so that their estimates above that level are 0. Still unbiased, but
+    /// if this is not 0 the highest points' intervals understate the uncertainty.
+    pub extinct_replicates: usize,
 }
 
 impl TailConfig {
@@ -308,8 +315,16 @@ fn grow<R: Rng + ?Sized>(setting: &PathSetting, start: Snapshot, rng: &mut R) ->
     particle
 }
 
-/// One replicate's estimate at a threshold and its final particles at or above it.
+/// One replicate's estimate at a threshold and its particles at or above it.
 type LevelEstimate = (f64, usize);
+
+/// What one splitting replicate returns.
+struct Replicate {
+    estimates: Vec<LevelEstimate>,
+    simulated_windows: usize,
+    /// Whether every particle tied at a level before the largest threshold failed.
+    extinct: bool,
+}
 
 /// Per-threshold estimates of one splitting replicate, and the windows it simulated.
 fn splitting_replicate(
@@ -318,7 +333,7 @@ fn splitting_replicate(
     options: &SplittingOptions,
     replicate: usize,
     tick: &(impl Fn() + Sync),
-) -> Result<(Vec<LevelEstimate>, usize), TreasuryError> {
+) -> Result<Replicate, TreasuryError> {
     let n = options.particles;
     let rng = |iteration, slot| stream(config.seed, splitting_stream(replicate, iteration, slot));
     let path = PathState::new(
@@ -341,6 +356,7 @@ fn splitting_replicate(
     let mut simulated_windows: usize = particles.iter().map(|p| p.simulated_windows).sum();
     let mut tally = Tally::new(&config.thresholds);
     let mut log_survival: f64 = 0.0;
+    let mut extinct = false;
     for iteration in 1.. {
         let mut scores: Vec<f64> = particles.iter().map(|p| p.score).collect();
         scores.sort_by(f64::total_cmp);
@@ -354,9 +370,11 @@ fn splitting_replicate(
         }
         let (killed, survivors): (Vec<usize>, Vec<usize>) =
             (0..n).partition(|&i| particles[i].score <= level);
-        killed.iter().for_each(|&i| tally.add(&particles[i], weight));
+        killed
+            .iter()
+            .for_each(|&i| tally.add(&particles[i], weight));
         if survivors.is_empty() {
-            // Every particle is stuck at the level: the system is extinct.
+            extinct = true;
             break;
         }
         if iteration > options.max_iterations {
@@ -382,7 +400,11 @@ fn splitting_replicate(
             particles[slot] = particle;
         }
     }
-    Ok((tally.estimates, simulated_windows))
+    Ok(Replicate {
+        estimates: tally.estimates,
+        simulated_windows,
+        extinct,
+    })
 }
 
 /// The weighted empirical measure of the event at each threshold: every particle
@@ -435,8 +457,8 @@ fn splitting(
         .iter()
         .enumerate()
         .map(|(i, &threshold)| {
-            let values: Vec<f64> = replicates.iter().map(|(p, _)| p[i].0).collect();
-            let hits = replicates.iter().map(|(p, _)| p[i].1).sum();
+            let values: Vec<f64> = replicates.iter().map(|r| r.estimates[i].0).collect();
+            let hits = replicates.iter().map(|r| r.estimates[i].1).sum();
             TailPoint {
                 hits,
                 ..interval(threshold, &values, t)
@@ -446,7 +468,8 @@ fn splitting(
     Ok(TailEstimate {
         points,
         samples: options.replicates,
-        simulated_windows: replicates.iter().map(|(_, w)| w).sum(),
+        simulated_windows: replicates.iter().map(|r| r.simulated_windows).sum(),
+        extinct_replicates: replicates.iter().filter(|r| r.extinct).count(),
     })
 }
 
@@ -502,6 +525,7 @@ fn importance_sampling(
         points,
         samples: options.runs,
         simulated_windows: paths.iter().map(|p| p.2).sum(),
+        extinct_replicates: 0,
     }
 }
 
@@ -561,13 +585,7 @@ pub fn write_tail_plot(
         resolved
             .iter()
             .filter(|p| p.ci_lower > 0.0)
-            .map(|p| {
-                (
-                    bp(p.threshold),
-                    p.ci_lower.log10(),
-                    p.ci_upper.log10(),
-                )
-            })
+            .map(|p| (bp(p.threshold), p.ci_lower.log10(), p.ci_upper.log10()))
             .collect(),
     );
     let span: Vec<f64> = estimate.points.iter().map(|p| bp(p.threshold)).collect();
