@@ -13,7 +13,8 @@
 //! * [`strategy`]: the optimal controller with baseline re-estimation, and the
 //!   max-yield and max-liquidity benchmarks.
 //! * [`simulate`], [`experiment`], [`report`]: the stress experiment of §5.
-//! * [`tail`]: depeg probability far below 1/N by importance sampling.
+//! * [`tail`]: the depeg probability curve far below 1/N, by adaptive multilevel
+//!   splitting on a steppable, cloneable path ([`simulate::PathState`]).
 
 pub mod calibrate;
 pub mod experiment;
@@ -32,7 +33,7 @@ pub mod tail;
 pub use calibrate::{calibrate, Calibration};
 pub use experiment::{run_experiment, ExperimentConfig};
 pub use report::{write_plots, ExperimentReport};
-pub use tail::{estimate_tail, TailConfig, TailEstimate};
+pub use tail::{estimate_tail, write_tail_plot, TailConfig, TailEstimate};
 
 /// Everything in the treasury module that can fail on bad input.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,8 @@ pub enum TreasuryError {
     },
     #[error("the observed information matrix is not positive definite at the maximum; the fit is not identified")]
     NotIdentified,
+    #[error("multilevel splitting stalled: {iterations} iterations without passing the thresholds (level {level})")]
+    SplittingStalled { iterations: usize, level: f64 },
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
     #[error("cannot write {path}: {source}")]

@@ -3,9 +3,10 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::forecast::{forecast, FlowState};
 use super::hawkes::{mark_volume, simulate};
-use super::params::{HawkesParams, ModelParams, WINDOWS_PER_DAY};
-use super::peg::{next_deviation, realised_shortfall};
+use super::params::{FlowParams, HawkesParams, ModelParams, ShortfallClosure, WINDOWS_PER_DAY};
+use super::peg::{next_deviation, planned_shortfall, realised_shortfall};
 use super::scenario::{Scenario, ScenarioSettings};
 use super::strategy::{Observation, Policy, WindowEvents};
 
@@ -73,6 +74,8 @@ impl CostSplit {
 pub struct PathRecord {
     /// Applied reallocation r_k per window.
     pub reallocation: Vec<f64>,
+    /// Applied fee f_k per window.
+    pub fee: Vec<f64>,
     /// Cash C_k at each epoch, k = 0..=K.
     pub cash: Vec<f64>,
     /// Deviation δ_k at each epoch, k = 0..=K.
@@ -92,41 +95,137 @@ impl PathRecord {
     }
 }
 
-/// Simulates one path of `scenario` under `policy` from reserves (`cash`, `bills`).
-// The arguments are the independent inputs of a path; bundling them would only rename them.
-#[allow(clippy::too_many_arguments)]
-pub fn simulate_path<R: Rng + ?Sized>(
-    model: &ModelParams,
-    settings: &ScenarioSettings,
-    scenario: Scenario,
-    options: &SimulationOptions,
-    (cash, bills): (f64, f64),
-    policy: &mut dyn Policy,
-    tilt: Option<BaselineTilt>,
-    rng: &mut R,
-) -> PathRecord {
-    let windows = options.windows();
-    let discount = model.discount_factor();
-    let mut state = State {
-        cash,
-        bills,
-        supply: model.supply,
-        deviation: 0.0,
-        redemption_excitation: 0.0,
-        mint_excitation: 0.0,
-    };
-    let mut record = PathRecord {
-        reallocation: Vec::with_capacity(windows),
-        cash: vec![cash],
-        deviation: vec![0.0],
-        costs: CostSplit::default(),
-        revenue_to_failure: 0.0,
-        failure_window: None,
-        log_likelihood_ratio: 0.0,
-    };
-    let (mut redemption_times, mut mint_times) = (Vec::new(), Vec::new());
-    let mut weight = 1.0;
-    for k in 0..windows {
+/// The fixed inputs of a path: the model, the true scenario and the horizon.
+#[derive(Debug, Clone, Copy)]
+pub struct PathSetting<'a> {
+    pub model: &'a ModelParams,
+    pub scenarios: &'a ScenarioSettings,
+    pub scenario: Scenario,
+    pub options: &'a SimulationOptions,
+}
+
+/// A path part-way through the horizon, at a settlement epoch. It is `Clone`, so a
+/// path can be restarted from any epoch with a fresh random stream (multilevel
+/// splitting); the policy's state lives with the caller and is cloned alongside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathState {
+    window: usize,
+    reserves: Reserves,
+    /// D^window, the discount of the next window's cost.
+    discount_weight: f64,
+    record: PathRecord,
+}
+
+impl PathState {
+    /// Epoch 0 with reserves (`cash`, `bills`), supply S_0 and no deviation.
+    pub fn new(model: &ModelParams, (cash, bills): (f64, f64)) -> Self {
+        Self {
+            window: 0,
+            reserves: Reserves {
+                cash,
+                bills,
+                supply: model.supply,
+                deviation: 0.0,
+                redemption_excitation: 0.0,
+                mint_excitation: 0.0,
+            },
+            discount_weight: 1.0,
+            record: PathRecord {
+                reallocation: Vec::new(),
+                fee: Vec::new(),
+                cash: vec![cash],
+                deviation: vec![0.0],
+                costs: CostSplit::default(),
+                revenue_to_failure: 0.0,
+                failure_window: None,
+                log_likelihood_ratio: 0.0,
+            },
+        }
+    }
+
+    /// The current epoch k (windows settled so far).
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    /// δ_k at the current epoch.
+    pub fn deviation(&self) -> f64 {
+        self.reserves.deviation
+    }
+
+    pub fn is_absorbed(&self) -> bool {
+        self.record.failure_window.is_some()
+    }
+
+    /// Whether every window of the horizon has been settled.
+    pub fn is_complete(&self, setting: &PathSetting) -> bool {
+        self.window >= setting.options.windows()
+    }
+
+    /// The peg outlook ξ_k = δ_k + η E[s_k]/S_k: the deviation after the next window
+    /// if the reserves did not move, with the window's true flows in the normal
+    /// closure of spec §3.1. It is ≥ δ_k and, unlike δ, varies with every part of
+    /// the state, so a running maximum of ξ ranks paths that share a deviation.
+    /// Infinite on an absorbed path: its failure is decided.
+    pub fn peg_outlook(&self, setting: &PathSetting) -> f64 {
+        let state = &self.reserves;
+        if self.is_absorbed() {
+            return f64::INFINITY;
+        }
+        if self.is_complete(setting) {
+            return state.deviation;
+        }
+        let model = setting.model;
+        let day = self.window as f64 / WINDOWS_PER_DAY as f64;
+        let flows = setting
+            .scenarios
+            .window_flows(setting.scenario, &model.flows, day);
+        let true_flows = FlowParams {
+            redemption: flows.redemption,
+            mint: flows.mint,
+            ..model.flows
+        };
+        let true_state = FlowState {
+            redemption_baseline: flows.redemption.mu,
+            mint_baseline: flows.mint.mu,
+            redemption_excitation: state.redemption_excitation,
+            mint_excitation: state.mint_excitation,
+        };
+        let next = forecast(&true_flows, &true_state, state.deviation, 1)[0];
+        let shortfall = planned_shortfall(
+            ShortfallClosure::ExpectedShortfall,
+            state.cash,
+            next.mean,
+            next.variance,
+        );
+        state.deviation + model.peg_sensitivity * shortfall.value / state.supply
+    }
+
+    pub fn record(&self) -> &PathRecord {
+        &self.record
+    }
+
+    pub fn into_record(self) -> PathRecord {
+        self.record
+    }
+
+    /// Decides, simulates and settles window k (spec §5.3 steps 1–6), moving to epoch k + 1.
+    pub fn step<R: Rng + ?Sized>(
+        &mut self,
+        setting: &PathSetting,
+        policy: &mut dyn Policy,
+        tilt: Option<&BaselineTilt>,
+        rng: &mut R,
+    ) {
+        let PathSetting {
+            model,
+            scenarios,
+            scenario,
+            options,
+        } = *setting;
+        let k = self.window;
+        let state = &mut self.reserves;
+        let record = &mut self.record;
         let alive = record.failure_window.is_none();
         let max_reallocation = model.max_reallocation(state.supply);
         let decision = if alive {
@@ -151,9 +250,8 @@ pub fn simulate_path<R: Rng + ?Sized>(
         let bills_after = state.bills + reallocation;
         if alive {
             let day = k as f64 / WINDOWS_PER_DAY as f64;
-            let flows = settings.window_flows(scenario, &model.flows, day);
+            let flows = scenarios.window_flows(scenario, &model.flows, day);
             let tilt_factor = tilt
-                .as_ref()
                 .filter(|t| t.windows.contains(&k))
                 .map_or(1.0, |t| t.factor);
             let redemption = HawkesParams {
@@ -162,8 +260,7 @@ pub fn simulate_path<R: Rng + ?Sized>(
                 ..flows.redemption
             };
             let baseline_shift = (tilt_factor - 1.0) * flows.redemption.mu;
-            redemption_times.clear();
-            mint_times.clear();
+            let (mut redemption_times, mut mint_times) = (Vec::new(), Vec::new());
             let mut log_ratio = baseline_shift;
             state.redemption_excitation = simulate(
                 &redemption,
@@ -205,6 +302,7 @@ pub fn simulate_path<R: Rng + ?Sized>(
             state.cash = cash_after;
         }
         state.bills = (1.0 + model.bill_rate) * bills_after;
+        let weight = self.discount_weight;
         let costs = &mut record.costs;
         costs.carry += weight * model.bill_rate * bills_after;
         costs.trading_cost += weight
@@ -212,7 +310,7 @@ pub fn simulate_path<R: Rng + ?Sized>(
                 + model.quadratic_cost * reallocation * reallocation);
         costs.peg_penalty += weight * model.peg_weight * state.deviation * state.deviation;
         costs.fee_penalty += weight * model.fee_weight * fee * fee;
-        weight *= discount;
+        self.discount_weight *= model.discount_factor();
         if alive {
             record.revenue_to_failure = costs.revenue();
             let dead = state.deviation >= options.absorbing_deviation
@@ -222,14 +320,42 @@ pub fn simulate_path<R: Rng + ?Sized>(
             }
         }
         record.reallocation.push(reallocation);
+        record.fee.push(fee);
         record.cash.push(state.cash);
         record.deviation.push(state.deviation);
+        self.window += 1;
     }
-    record
 }
 
-#[derive(Debug, Clone, Copy)]
-struct State {
+/// Simulates one path of `scenario` under `policy` from reserves (`cash`, `bills`).
+// The arguments are the independent inputs of a path; bundling them would only rename them.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_path<R: Rng + ?Sized>(
+    model: &ModelParams,
+    scenarios: &ScenarioSettings,
+    scenario: Scenario,
+    options: &SimulationOptions,
+    reserves: (f64, f64),
+    policy: &mut dyn Policy,
+    tilt: Option<BaselineTilt>,
+    rng: &mut R,
+) -> PathRecord {
+    let setting = PathSetting {
+        model,
+        scenarios,
+        scenario,
+        options,
+    };
+    let mut path = PathState::new(model, reserves);
+    while !path.is_complete(&setting) {
+        path.step(&setting, policy, tilt.as_ref(), rng);
+    }
+    path.into_record()
+}
+
+/// The reserve and flow state at an epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Reserves {
     cash: f64,
     bills: f64,
     supply: f64,

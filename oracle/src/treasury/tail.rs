@@ -1,25 +1,45 @@
-//! Depeg probability of the optimal controller far below 1/N, by importance
-//! sampling on the Hawkes redemption baseline.
+//! Depeg probability of the optimal controller far below 1/N: the curve
+//! x ↦ P(max_k δ_k ≥ x) down to 10⁻⁶ and below.
 //!
-//! Under the proposal Q the redemption baseline μ_R(t) (before the peg feedback) is
-//! multiplied by θ on a stretch of windows; the controller is unchanged and sees the
-//! tilted flows. For a point process whose intensity changes from λ to λ̃ the
-//! likelihood ratio is dP/dQ = exp(Σ_i log(λ/λ̃)(t_i) − ∫(λ − λ̃) dt), here with
-//! λ̃ − λ = (θ − 1)μ_R(t); the excitation and feedback terms are common to both.
-//! A path stops (is absorbed) as soon as δ reaches the threshold: the event is then
-//! decided, and the ratio up to that stopping time is the right weight.
+//! **Adaptive multilevel splitting** (the default; Cérou & Guyader 2007, with the
+//! tie handling of Bréhier, Lelièvre & Rousset 2016). N particles are full paths
+//! scored by S = max_k ξ_k, where ξ_k = δ_k + η E[s_k]/S_k is the peg outlook
+//! ([`PathState::peg_outlook`]). Each iteration takes the level L = k-th smallest
+//! score, kills every particle with S ≤ L (K ≥ k of them), and replaces each by a
+//! copy of a uniformly drawn survivor restarted, with a fresh random stream, from
+//! the epoch at which that survivor first exceeded L. Since ξ ≥ δ, a killed
+//! particle never reached x > L, so once L ≥ x,
+//! p̂(x) = Π_j (1 − K_j/N) · #{max δ_i ≥ x}/N is unbiased. Independent replicates
+//! run in parallel give the interval (Student t over replicates), with no appeal to
+//! the idealised-AMS variance.
+//!
+//! Why not S = max δ itself: at the default parameters δ rises only in the few
+//! windows after the shock onset and then stays flat (ψ = 0), so copies restarted
+//! from the last rise all end at the parent's score, the ties kill the whole
+//! system, and the estimate collapses to 0. The outlook term separates them, but
+//! it too peaks at the onset and then decays, so high levels still lock in on a
+//! few ancestors: [`TailEstimate::extinct_replicates`] reports when that happened.
+//!
+//! **Importance sampling** on the redemption baseline (the alternative): the
+//! proposal multiplies μ_R by θ on a stretch of windows, and a hit is weighted by
+//! dP/dQ = exp(Σ_i log(λ/λ̃)(t_i) − ∫(λ − λ̃) dt). Its Kullback–Leibler cost is
+//! ≈ Σ_windows μ_R(θ − 1)²/2, so with the paper's 2,400 redemptions per shocked
+//! window any tilt strong enough to matter costs hundreds of nats: it is only
+//! usable in regimes with few, large tickets.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use statrs::function::erf::erfc_inv;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use super::params::{ControllerOptions, ModelParams, WINDOWS_PER_DAY};
 use super::scenario::{Scenario, ScenarioSettings};
-use super::simulate::{simulate_path, BaselineTilt, SimulationOptions};
-use super::strategy::OptimalController;
+use super::simulate::{simulate_path, BaselineTilt, PathSetting, PathState, SimulationOptions};
+use super::strategy::{OptimalController, Strategy};
 use super::{check, TreasuryError};
+use crate::plot::{line_chart, Labels, Series};
 use crate::rng::stream;
 
 /// The tail-risk estimation; deserialisable from TOML.
@@ -27,24 +47,18 @@ use crate::rng::stream;
 #[serde(deny_unknown_fields, default)]
 pub struct TailConfig {
     pub seed: u64,
-    /// Importance-sampling paths.
-    pub runs: usize,
     pub model: ModelParams,
     pub controller: ControllerOptions,
     pub scenario: Scenario,
     pub scenarios: ScenarioSettings,
-    /// Horizon; its absorbing deviation is replaced by `threshold`.
+    /// Horizon; paths stop once δ reaches the largest threshold (the event is decided).
     pub simulation: SimulationOptions,
-    /// [C] Depeg event: max δ ≥ threshold (1 %, the headline δ_fail).
-    pub threshold: f64,
-    /// [C] Proposal: redemption baseline factor θ (1 = plain Monte Carlo). The
-    /// proposal's cost is its Kullback–Leibler divergence ≈ Σ_windows μ_R (θ − 1)²/2,
-    /// which must stay near 1 nat for usable weights: with the paper's 2,400
-    /// redemptions per shocked window over 15 days, θ = 1.005 (≈ 1.4 nats).
-    pub tilt: f64,
-    /// [C] Proposal: days [from, to) on which the baseline is tilted (the shock).
-    pub tilt_days: (f64, f64),
-    /// Two-sided confidence level of the interval: 95 %.
+    /// Depeg thresholds x of the curve P(max δ ≥ x), strictly increasing. [C] 22–28 bp:
+    /// at the defaults every path ends near 22 bp and P falls by ~10³ per 2 bp above
+    /// it, so δ_fail = 1 % is far beyond reach (its probability is not estimable here).
+    pub thresholds: Vec<f64>,
+    pub method: TailMethod,
+    /// Two-sided confidence level of the intervals: 95 %.
     pub confidence: f64,
 }
 
@@ -52,128 +66,548 @@ impl Default for TailConfig {
     fn default() -> Self {
         Self {
             seed: 6,
-            runs: 2000,
             model: ModelParams::default(),
             controller: ControllerOptions::default(),
             scenario: Scenario::SingleShock,
             scenarios: ScenarioSettings::default(),
             simulation: SimulationOptions::default(),
-            threshold: 0.01,
-            tilt: 1.005,
-            tilt_days: (30.0, 45.0),
+            thresholds: vec![0.0022, 0.0024, 0.0025, 0.0026, 0.0027, 0.0028],
+            method: TailMethod::Splitting(SplittingOptions::default()),
             confidence: 0.95,
         }
     }
 }
 
-/// The estimate and its diagnostics.
+/// How the rare event is sampled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TailMethod {
+    Splitting(SplittingOptions),
+    ImportanceSampling(TiltOptions),
+}
+
+/// Adaptive multilevel splitting.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplittingOptions {
+    /// Particles N per replicate: the relative error of one replicate is about
+    /// √(−log p / N) (1.2 at p = 10⁻⁶ with N = 10).
+    pub particles: usize,
+    /// Independent replicates, run in parallel; the interval comes from their spread.
+    pub replicates: usize,
+    /// Particles k below the level of each iteration (k = 1 has the least variance).
+    pub killed_per_iteration: usize,
+    /// Guard against a score that stops rising: at most this many iterations per
+    /// replicate (N log(1/p)/k are needed).
+    pub max_iterations: usize,
+}
+
+impl Default for SplittingOptions {
+    fn default() -> Self {
+        Self {
+            particles: 50,
+            replicates: 8,
+            killed_per_iteration: 1,
+            max_iterations: 100_000,
+        }
+    }
+}
+
+/// Importance sampling on the redemption baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TiltOptions {
+    pub runs: usize,
+    /// Redemption baseline factor θ (1 = plain Monte Carlo).
+    pub factor: f64,
+    /// Days [from, to) on which the baseline is tilted (the shock).
+    pub days: (f64, f64),
+}
+
+impl Default for TiltOptions {
+    fn default() -> Self {
+        Self {
+            runs: 2000,
+            factor: 1.0,
+            days: (30.0, 45.0),
+        }
+    }
+}
+
+/// The estimate of P(max δ ≥ threshold).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct TailEstimate {
+pub struct TailPoint {
+    pub threshold: f64,
     pub probability: f64,
     pub standard_error: f64,
+    /// Confidence interval, clipped at 0.
     pub ci_lower: f64,
     pub ci_upper: f64,
-    /// standard_error / probability (infinite when nothing hit).
-    pub relative_error: f64,
-    /// Kish effective sample size (Σw)²/Σw² of the weights of the paths that hit.
-    pub effective_sample_size: f64,
-    /// Paths that hit under the proposal.
+    /// Paths at or above the threshold: final splitting particles over all
+    /// replicates, or importance-sampling paths that hit under the proposal.
     pub hits: usize,
-    pub runs: usize,
+}
+
+impl TailPoint {
+    /// standard_error / probability (infinite when nothing hit).
+    pub fn relative_error(&self) -> f64 {
+        self.standard_error / self.probability
+    }
+}
+
+/// The curve and what it cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TailEstimate {
+    pub points: Vec<TailPoint>,
+    /// Independent samples behind each interval: replicates or paths.
+    pub samples: usize,
+    /// Settlement windows simulated in all, the cost of the estimate.
+    pub simulated_windows: usize,
+    /// Splitting replicates whose particles all tied at a level below the failure
+    /// threshold, so that their estimates above that level are 0. Still unbiased, but
+    /// if this is not 0 the highest points' intervals understate the uncertainty.
+    pub extinct_replicates: usize,
 }
 
 impl TailConfig {
     pub fn validate(&self) -> Result<(), TreasuryError> {
         self.model.validate()?;
         self.controller.validate()?;
-        check("runs", self.runs as f64, self.runs >= 2, "must be >= 2")?;
         check(
-            "threshold",
-            self.threshold,
-            self.threshold > 0.0,
-            "must be > 0",
+            "thresholds",
+            self.thresholds.len() as f64,
+            !self.thresholds.is_empty(),
+            "need at least one",
         )?;
-        check("tilt", self.tilt, self.tilt > 0.0, "must be > 0")?;
-        let (from, to) = self.tilt_days;
-        check(
-            "tilt_days",
-            from,
-            0.0 <= from && from <= to,
-            "need 0 <= from <= to",
-        )?;
+        let mut previous = 0.0;
+        for &x in &self.thresholds {
+            check("thresholds", x, x > previous, "must be > 0 and increasing")?;
+            previous = x;
+        }
+        match &self.method {
+            TailMethod::Splitting(s) => {
+                let n = s.particles as f64;
+                check(
+                    "particles",
+                    n,
+                    (2..=MAX_INDEX).contains(&s.particles),
+                    "must lie in [2, 65536]",
+                )?;
+                let r = s.replicates as f64;
+                check(
+                    "replicates",
+                    r,
+                    (2..=MAX_INDEX).contains(&s.replicates),
+                    "must lie in [2, 65536] (the interval needs two)",
+                )?;
+                let k = s.killed_per_iteration;
+                check(
+                    "killed_per_iteration",
+                    k as f64,
+                    k >= 1 && k < s.particles,
+                    "must lie in [1, particles)",
+                )?;
+                let m = s.max_iterations as f64;
+                check("max_iterations", m, m < 2f64.powi(32), "must be < 2^32")?;
+            }
+            TailMethod::ImportanceSampling(t) => {
+                check("runs", t.runs as f64, t.runs >= 2, "must be >= 2")?;
+                check("factor", t.factor, t.factor > 0.0, "must be > 0")?;
+                let (from, to) = t.days;
+                check(
+                    "days",
+                    from,
+                    0.0 <= from && from <= to,
+                    "need 0 <= from <= to",
+                )?;
+            }
+        }
         let c = self.confidence;
         check("confidence", c, 0.0 < c && c < 1.0, "must lie in (0, 1)")
     }
+
+    /// The horizon with absorption at the largest threshold: beyond it nothing is learnt.
+    fn stopped_simulation(&self) -> SimulationOptions {
+        let largest = self.thresholds.last().copied().unwrap_or(f64::INFINITY);
+        SimulationOptions {
+            absorbing_deviation: self.simulation.absorbing_deviation.min(largest),
+            ..self.simulation
+        }
+    }
 }
 
-/// Estimates P(max δ ≥ threshold) for the optimal controller. `progress` receives
-/// the number of finished paths.
+/// Estimates P(max δ ≥ x) of the optimal controller at every threshold x.
+/// `progress` receives the number of finished paths (splitting: initial particles
+/// and restarted copies). Results do not depend on the thread count.
 pub fn estimate_tail(
     config: &TailConfig,
     progress: impl Fn(usize) + Sync,
 ) -> Result<TailEstimate, TreasuryError> {
     config.validate()?;
-    let simulation = SimulationOptions {
-        absorbing_deviation: config.threshold,
-        ..config.simulation
+    let finished = AtomicUsize::new(0);
+    let tick = || progress(finished.fetch_add(1, Ordering::Relaxed) + 1);
+    match &config.method {
+        TailMethod::Splitting(options) => splitting(config, options, &tick),
+        TailMethod::ImportanceSampling(options) => Ok(importance_sampling(config, options, &tick)),
+    }
+}
+
+/// Upper bound of the replicate, iteration and particle indices packed into a stream id.
+const MAX_INDEX: usize = 1 << 16;
+
+/// Stream id of particle `slot` drawn at `iteration` (0: the initial draw) of `replicate`.
+fn splitting_stream(replicate: usize, iteration: usize, slot: usize) -> u64 {
+    ((replicate as u64) << 48) | ((iteration as u64) << 16) | slot as u64
+}
+
+/// A restart point: the path and the controller's state at one epoch.
+#[derive(Debug, Clone)]
+struct Snapshot {
+    path: PathState,
+    controller: OptimalController,
+    /// The peg outlook ξ at this epoch.
+    outlook: f64,
+}
+
+/// One splitting particle: its score S = max_k ξ_k (the peg outlook, ≥ δ_k), its
+/// maximum deviation, and its restart points: the snapshots at the epochs where the
+/// running maximum of ξ rose.
+#[derive(Debug)]
+struct Particle {
+    score: f64,
+    max_deviation: f64,
+    rises: Vec<Snapshot>,
+    simulated_windows: usize,
+}
+
+impl Particle {
+    /// The state at the first epoch with ξ > `level`, where a copy restarts.
+    fn restart_point(&self, level: f64) -> &Snapshot {
+        self.rises
+            .iter()
+            .find(|s| s.outlook > level)
+            .expect("a particle above the level rose past it")
+    }
+}
+
+/// Simulates from `start` to the end of the horizon (or absorption), recording a
+/// snapshot each time the running maximum of the peg outlook rises.
+fn grow<R: Rng + ?Sized>(setting: &PathSetting, start: Snapshot, rng: &mut R) -> Particle {
+    let mut particle = Particle {
+        score: start.outlook,
+        max_deviation: start.path.record().max_deviation(),
+        rises: vec![start.clone()],
+        simulated_windows: 0,
     };
+    let mut current = start;
+    while !current.path.is_complete(setting) && !current.path.is_absorbed() {
+        current
+            .path
+            .step(setting, &mut current.controller, None, rng);
+        particle.simulated_windows += 1;
+        particle.max_deviation = particle.max_deviation.max(current.path.deviation());
+        current.outlook = current.path.peg_outlook(setting);
+        if current.outlook > particle.score {
+            particle.score = current.outlook;
+            particle.rises.push(current.clone());
+        }
+    }
+    particle
+}
+
+/// One replicate's estimate at a threshold and its particles at or above it.
+type LevelEstimate = (f64, usize);
+
+/// What one splitting replicate returns.
+struct Replicate {
+    estimates: Vec<LevelEstimate>,
+    simulated_windows: usize,
+    /// Whether every particle tied at a level before the largest threshold failed.
+    extinct: bool,
+}
+
+/// Per-threshold estimates of one splitting replicate, and the windows it simulated.
+fn splitting_replicate(
+    config: &TailConfig,
+    setting: &PathSetting,
+    options: &SplittingOptions,
+    replicate: usize,
+    tick: &(impl Fn() + Sync),
+) -> Result<Replicate, TreasuryError> {
+    let n = options.particles;
+    let rng = |iteration, slot| stream(config.seed, splitting_stream(replicate, iteration, slot));
+    let path = PathState::new(
+        &config.model,
+        Strategy::Optimal.initial_reserves(config.model.supply),
+    );
+    let fresh = Snapshot {
+        outlook: path.peg_outlook(setting),
+        path,
+        controller: OptimalController::new(config.model, config.controller),
+    };
+    let mut particles: Vec<Particle> = (0..n)
+        .into_par_iter()
+        .map(|slot| {
+            let particle = grow(setting, fresh.clone(), &mut rng(0, slot));
+            tick();
+            particle
+        })
+        .collect();
+    let mut simulated_windows: usize = particles.iter().map(|p| p.simulated_windows).sum();
+    let mut tally = Tally::new(&config.thresholds);
+    let mut log_survival: f64 = 0.0;
+    let mut extinct = false;
+    for iteration in 1.. {
+        let mut scores: Vec<f64> = particles.iter().map(|p| p.score).collect();
+        scores.sort_by(f64::total_cmp);
+        let level = scores[options.killed_per_iteration - 1];
+        let weight = log_survival.exp() / n as f64;
+        // Failed (absorbed at the largest threshold) particles score ∞: stop once
+        // all but k − 1 have failed.
+        if level == f64::INFINITY {
+            particles.iter().for_each(|p| tally.add(p, weight));
+            break;
+        }
+        let (killed, survivors): (Vec<usize>, Vec<usize>) =
+            (0..n).partition(|&i| particles[i].score <= level);
+        killed
+            .iter()
+            .for_each(|&i| tally.add(&particles[i], weight));
+        if survivors.is_empty() {
+            extinct = true;
+            break;
+        }
+        if iteration > options.max_iterations {
+            return Err(TreasuryError::SplittingStalled {
+                iterations: options.max_iterations,
+                level,
+            });
+        }
+        log_survival += (-(killed.len() as f64) / n as f64).ln_1p();
+        let offspring: Vec<Particle> = killed
+            .par_iter()
+            .map(|&slot| {
+                let mut rng = rng(iteration, slot);
+                let parent = &particles[survivors[rng.random_range(0..survivors.len())]];
+                let start = parent.restart_point(level).clone();
+                let particle = grow(setting, start, &mut rng);
+                tick();
+                particle
+            })
+            .collect();
+        for (slot, particle) in killed.into_iter().zip(offspring) {
+            simulated_windows += particle.simulated_windows;
+            particles[slot] = particle;
+        }
+    }
+    Ok(Replicate {
+        estimates: tally.estimates,
+        simulated_windows,
+        extinct,
+    })
+}
+
+/// The weighted empirical measure of the event at each threshold: every particle
+/// counts, when it leaves the system (killed, or alive at the end), with its weight
+/// Π_{i<j}(1 − K_i/N)/N. Over all particles the weights sum to 1.
+struct Tally<'a> {
+    thresholds: &'a [f64],
+    estimates: Vec<LevelEstimate>,
+}
+
+impl<'a> Tally<'a> {
+    fn new(thresholds: &'a [f64]) -> Self {
+        Self {
+            thresholds,
+            estimates: vec![(0.0, 0); thresholds.len()],
+        }
+    }
+
+    fn add(&mut self, particle: &Particle, weight: f64) {
+        for (x, (probability, hits)) in self.thresholds.iter().zip(&mut self.estimates) {
+            if particle.max_deviation >= *x {
+                *probability += weight;
+                *hits += 1;
+            }
+        }
+    }
+}
+
+fn splitting(
+    config: &TailConfig,
+    options: &SplittingOptions,
+    tick: &(impl Fn() + Sync),
+) -> Result<TailEstimate, TreasuryError> {
+    let simulation = config.stopped_simulation();
+    let setting = PathSetting {
+        model: &config.model,
+        scenarios: &config.scenarios,
+        scenario: config.scenario,
+        options: &simulation,
+    };
+    let replicates = (0..options.replicates)
+        .into_par_iter()
+        .map(|r| splitting_replicate(config, &setting, options, r, tick))
+        .collect::<Result<Vec<_>, _>>()?;
+    let t = StudentsT::new(0.0, 1.0, (options.replicates - 1) as f64)
+        .expect("at least two replicates")
+        .inverse_cdf(0.5 + config.confidence / 2.0);
+    let points = config
+        .thresholds
+        .iter()
+        .enumerate()
+        .map(|(i, &threshold)| {
+            let values: Vec<f64> = replicates.iter().map(|r| r.estimates[i].0).collect();
+            let hits = replicates.iter().map(|r| r.estimates[i].1).sum();
+            TailPoint {
+                hits,
+                ..interval(threshold, &values, t)
+            }
+        })
+        .collect();
+    Ok(TailEstimate {
+        points,
+        samples: options.replicates,
+        simulated_windows: replicates.iter().map(|r| r.simulated_windows).sum(),
+        extinct_replicates: replicates.iter().filter(|r| r.extinct).count(),
+    })
+}
+
+fn importance_sampling(
+    config: &TailConfig,
+    options: &TiltOptions,
+    tick: &(impl Fn() + Sync),
+) -> TailEstimate {
+    let simulation = config.stopped_simulation();
     let window = |day: f64| (day * WINDOWS_PER_DAY as f64).round() as usize;
     let tilt = BaselineTilt {
-        factor: config.tilt,
-        windows: window(config.tilt_days.0)..window(config.tilt_days.1),
+        factor: options.factor,
+        windows: window(options.days.0)..window(options.days.1),
     };
-    let finished = AtomicUsize::new(0);
-    let weights: Vec<f64> = (0..config.runs)
+    let paths: Vec<(f64, f64, usize)> = (0..options.runs)
         .into_par_iter()
         .map(|run| {
             let mut controller = OptimalController::new(config.model, config.controller);
-            let supply = config.model.supply;
             let record = simulate_path(
                 &config.model,
                 &config.scenarios,
                 config.scenario,
                 &simulation,
-                (0.1 * supply, 0.9 * supply),
+                Strategy::Optimal.initial_reserves(config.model.supply),
                 &mut controller,
                 Some(tilt.clone()),
                 &mut stream(config.seed, run as u64),
             );
-            progress(finished.fetch_add(1, Ordering::Relaxed) + 1);
-            if record.max_deviation() >= config.threshold {
-                record.log_likelihood_ratio.exp()
-            } else {
-                0.0
+            tick();
+            (
+                record.max_deviation(),
+                record.log_likelihood_ratio.exp(),
+                record.reallocation.len(),
+            )
+        })
+        .collect();
+    let z = Normal::standard().inverse_cdf(0.5 + config.confidence / 2.0);
+    let points = config
+        .thresholds
+        .iter()
+        .map(|&threshold| {
+            let weights: Vec<f64> = paths
+                .iter()
+                .map(|&(max, w, _)| if max >= threshold { w } else { 0.0 })
+                .collect();
+            TailPoint {
+                hits: weights.iter().filter(|&&w| w > 0.0).count(),
+                ..interval(threshold, &weights, z)
             }
         })
         .collect();
-    Ok(summarise(&weights, config.confidence))
+    TailEstimate {
+        points,
+        samples: options.runs,
+        simulated_windows: paths.iter().map(|p| p.2).sum(),
+        extinct_replicates: 0,
+    }
 }
 
-/// Mean of the weighted indicators with a normal interval (clipped at 0).
-pub fn summarise(weights: &[f64], confidence: f64) -> TailEstimate {
-    let n = weights.len() as f64;
-    let probability = weights.iter().sum::<f64>() / n;
-    let variance = weights
+/// Mean of i.i.d. unbiased `values` and the interval mean ± quantile·SE, clipped at 0.
+fn interval(threshold: f64, values: &[f64], quantile: f64) -> TailPoint {
+    let n = values.len() as f64;
+    let probability = values.iter().sum::<f64>() / n;
+    let variance = values
         .iter()
-        .map(|w| (w - probability).powi(2))
+        .map(|v| (v - probability).powi(2))
         .sum::<f64>()
         / (n - 1.0);
     let standard_error = (variance / n).sqrt();
-    let z = std::f64::consts::SQRT_2 * erfc_inv(1.0 - confidence);
-    let hits = weights.iter().filter(|&&w| w > 0.0).count();
-    let sum_squares: f64 = weights.iter().map(|w| w * w).sum();
-    TailEstimate {
+    TailPoint {
+        threshold,
         probability,
         standard_error,
-        ci_lower: (probability - z * standard_error).max(0.0),
-        ci_upper: probability + z * standard_error,
-        relative_error: standard_error / probability,
-        effective_sample_size: if sum_squares > 0.0 {
-            (probability * n).powi(2) / sum_squares
-        } else {
-            0.0
-        },
-        hits,
-        runs: weights.len(),
+        ci_lower: (probability - quantile * standard_error).max(0.0),
+        ci_upper: probability + quantile * standard_error,
+        hits: 0,
     }
+}
+
+/// Wilson score interval of a binomial proportion `hits`/`runs`: the reference
+/// interval of plain Monte Carlo, sound even with few hits.
+pub fn wilson_interval(hits: usize, runs: usize, confidence: f64) -> (f64, f64) {
+    let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
+    let n = runs as f64;
+    let p = hits as f64 / n;
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Writes the curve as an SVG chart: log10 P(max δ ≥ x) against x in bp, with the
+/// confidence band (at level `confidence`) where its lower end is positive, and a
+/// reference line at 10⁻⁶.
+pub fn write_tail_plot(
+    estimate: &TailEstimate,
+    confidence: f64,
+    path: &std::path::Path,
+) -> Result<(), TreasuryError> {
+    let resolved: Vec<&TailPoint> = estimate
+        .points
+        .iter()
+        .filter(|p| p.probability > 0.0)
+        .collect();
+    let bp = |x: f64| 1e4 * x;
+    let curve = Series::line(
+        "P(max δ ≥ x)",
+        resolved
+            .iter()
+            .map(|p| (bp(p.threshold), p.probability.log10()))
+            .collect(),
+    )
+    .with_band(
+        resolved
+            .iter()
+            .filter(|p| p.ci_lower > 0.0)
+            .map(|p| (bp(p.threshold), p.ci_lower.log10(), p.ci_upper.log10()))
+            .collect(),
+    );
+    let span: Vec<f64> = estimate.points.iter().map(|p| bp(p.threshold)).collect();
+    let reference = Series::line(
+        "10⁻⁶",
+        vec![
+            (span.first().copied().unwrap_or(0.0), -6.0),
+            (span.last().copied().unwrap_or(0.0), -6.0),
+        ],
+    );
+    let title = format!(
+        "Optimal controller: depeg probability ({:.0} % band)",
+        100.0 * confidence
+    );
+    line_chart(
+        path,
+        Labels {
+            title: &title,
+            x: "depeg threshold x (bp)",
+            y: "log10 P(max δ ≥ x)",
+        },
+        &[curve, reference],
+    )?;
+    Ok(())
 }
