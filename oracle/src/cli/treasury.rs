@@ -7,11 +7,14 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use serde::Serialize;
 
-use super::output::{progress_bar, read_toml_or_default, Output};
+use super::output::{progress_bar, progress_counter, read_toml_or_default, Output};
 use crate::rng::stream;
 use crate::treasury::hawkes::simulate_times;
 use crate::treasury::params::{HawkesParams, ModelParams, WINDOWS_PER_DAY};
-use crate::treasury::{calibrate, run_experiment, write_plots, Calibration, ExperimentConfig};
+use crate::treasury::{
+    calibrate, estimate_tail, run_experiment, write_plots, write_tail_plot, Calibration, ExperimentConfig,
+    TailConfig,
+};
 
 #[derive(Subcommand)]
 pub enum TreasuryCommand {
@@ -24,6 +27,14 @@ pub enum TreasuryCommand {
         #[arg(long)]
         runs: Option<usize>,
         /// Seed (overrides the config).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// The optimal controller's depeg probability curve P(max δ ≥ x), far below 1/N.
+    Tail {
+        /// TOML tail config; the defaults when omitted.
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long)]
         seed: Option<u64>,
     },
@@ -51,6 +62,11 @@ pub fn run(command: TreasuryCommand, root: &Path, json: bool) -> Result<()> {
             config.runs = runs.unwrap_or(config.runs);
             config.seed = seed.unwrap_or(config.seed);
             experiment(&config, &Output::create(root, "treasury-experiment", json)?)
+        }
+        TreasuryCommand::Tail { config, seed } => {
+            let mut config: TailConfig = read_toml_or_default(config.as_deref())?;
+            config.seed = seed.unwrap_or(config.seed);
+            tail(&config, &Output::create(root, "treasury-tail", json)?)
         }
         TreasuryCommand::Calibrate {
             events,
@@ -81,6 +97,34 @@ fn experiment(config: &ExperimentConfig, output: &Output) -> Result<()> {
         table.display()
     );
     output.finish(&report, &summary, &plots)
+}
+
+fn tail(config: &TailConfig, output: &Output) -> Result<()> {
+    let counter = progress_counter("paths");
+    let started = std::time::Instant::now();
+    let estimate = estimate_tail(config, |done| counter.set_position(done as u64))?;
+    counter.finish_and_clear();
+    let plot = output.path("tail.svg");
+    write_tail_plot(&estimate, config.confidence, &plot)?;
+    let mut summary = format!(
+        "P(max δ ≥ x) for the optimal controller, {:?}, {} samples, {} windows simulated in {:.1} s",
+        config.scenario,
+        estimate.samples,
+        estimate.simulated_windows,
+        started.elapsed().as_secs_f64()
+    );
+    for point in &estimate.points {
+        summary += &format!(
+            "
+  x = {:>5.1} bp   p = {:.3e}   {:.0}% CI [{:.3e}, {:.3e}]",
+            1e4 * point.threshold,
+            point.probability,
+            100.0 * config.confidence,
+            point.ci_lower,
+            point.ci_upper
+        );
+    }
+    output.finish(&estimate, &summary, &[plot])
 }
 
 /// The fit, and the truth when the events were simulated.
