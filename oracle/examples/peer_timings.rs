@@ -15,6 +15,7 @@ use serde::Serialize;
 use ballast_oracle::allocate::{random_problem, solve_allocation, write_problem_json};
 use ballast_oracle::fixtures::{reserve_config, reserve_model};
 use ballast_oracle::montecarlo::simulate_reserve_values;
+use ballast_oracle::treasury::{run_experiment, ExperimentConfig};
 
 #[derive(Parser)]
 enum BenchCommand {
@@ -41,6 +42,11 @@ enum BenchCommand {
         /// Also write the model and settings as JSON for the NumPy peer.
         #[arg(long)]
         model_out: Option<PathBuf>,
+    },
+    /// The treasury stress experiment, 3 scenarios × 3 strategies × `runs`, once.
+    Treasury {
+        #[arg(long, default_value_t = 100)]
+        runs: usize,
     },
 }
 
@@ -107,6 +113,18 @@ fn main() -> Result<()> {
                 paths_per_second: paths as f64 / median_seconds,
                 mean_value: values.iter().sum::<f64>() / paths as f64,
             })?
+        }
+        BenchCommand::Treasury { runs } => {
+            let config = ExperimentConfig { runs, ..ExperimentConfig::default() };
+            let start = Instant::now();
+            let report = run_experiment(&config, |_| {})?;
+            serde_json::json!({
+                "runs": 9 * runs,
+                "threads": rayon::current_num_threads(),
+                "seconds": start.elapsed().as_secs_f64(),
+                "cells": report.cells.len(),
+            })
+            .to_string()
         }
     };
     println!("{line}");
