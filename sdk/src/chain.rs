@@ -3,10 +3,11 @@
 use ballast::errors::BallastError;
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
+use solana_sdk::hash::Hash;
 use solana_sdk::instruction::{Instruction, InstructionError};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature, Signer};
-use solana_sdk::transaction::TransactionError;
+use solana_sdk::transaction::{Transaction, TransactionError};
 
 /// Reads accounts, sends transactions and tells the time. Every off-chain
 /// component (CLI, keeper, oracle worker, tests) talks to the chain only
@@ -23,6 +24,15 @@ pub trait Chain {
         payer: &Keypair,
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError>;
+
+    /// A recent blockhash, for a transaction that several parties sign
+    /// before it is sent (the oracles' co-signed updates).
+    fn latest_blockhash(&mut self) -> Result<Hash, ChainError>;
+
+    /// Processes a transaction that is already fully signed, returning once
+    /// it is confirmed. Resending the same transaction cannot apply it twice:
+    /// the runtime refuses a signature it has already processed.
+    fn send_transaction(&mut self, transaction: &Transaction) -> Result<Signature, ChainError>;
 
     fn clock(&mut self) -> Result<Clock, ChainError>;
 
