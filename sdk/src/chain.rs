@@ -106,3 +106,39 @@ pub(crate) fn unique_signers<'a>(payer: &'a Keypair, signers: &[&'a Keypair]) ->
     }
     all
 }
+
+/// A borrowed chain is a chain, so a long-lived owner (a test harness, the
+/// demo) can lend its chain to a worker and keep using it afterwards.
+impl<T: Chain + ?Sized> Chain for &mut T {
+    fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ChainError> {
+        (**self).account(address)
+    }
+
+    fn send(&mut self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Signature, ChainError> {
+        (**self).send(instructions, payer, signers)
+    }
+
+    fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
+        (**self).latest_blockhash()
+    }
+
+    fn send_transaction(&mut self, transaction: &Transaction) -> Result<Signature, ChainError> {
+        (**self).send_transaction(transaction)
+    }
+
+    fn clock(&mut self) -> Result<Clock, ChainError> {
+        (**self).clock()
+    }
+
+    fn slot(&mut self) -> Result<u64, ChainError> {
+        (**self).slot()
+    }
+
+    fn warp_to_slot(&mut self, slot: u64) -> Result<(), ChainError> {
+        (**self).warp_to_slot(slot)
+    }
+
+    fn rent_exempt_minimum(&mut self, data_len: usize) -> Result<u64, ChainError> {
+        (**self).rent_exempt_minimum(data_len)
+    }
+}

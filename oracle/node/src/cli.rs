@@ -100,15 +100,22 @@ pub fn run(cli: NodeCli) -> Result<()> {
             init_logs(cli.json);
             run_worker(args)
         }
-        NodeCommand::Audit { command: AuditCommand::Verify { db } } => {
+        NodeCommand::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
             let log = AuditLog::open(&db)?;
             let checked = audit::verify(&log)?;
-            println!("{}: {checked} decisions replayed, every input hash and output matches", db.display());
+            println!(
+                "{}: {checked} decisions replayed, every input hash and output matches",
+                db.display()
+            );
             Ok(())
         }
-        NodeCommand::Quant(command) => {
-            ballast_oracle::cli::run(ballast_oracle::cli::Cli { out: cli.out, json: cli.json, command })
-        }
+        NodeCommand::Quant(command) => ballast_oracle::cli::run(ballast_oracle::cli::Cli {
+            out: cli.out,
+            json: cli.json,
+            command,
+        }),
     }
 }
 
@@ -129,14 +136,19 @@ fn run_worker(args: RunArgs) -> Result<()> {
     let mut config = WorkerConfig::new(symbols.clone());
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-        config.pipeline = toml::from_str(&text).with_context(|| format!("{}: invalid pipeline config", path.display()))?;
+        config.pipeline =
+            toml::from_str(&text).with_context(|| format!("{}: invalid pipeline config", path.display()))?;
         config.first_window = config.pipeline.lookback.saturating_sub(1) as u64;
     }
     let source: Box<dyn MarketSource> = if args.source == "synthetic" {
         let specs: Vec<SyntheticSpec> = deployment
             .assets
             .iter()
-            .map(|a| SyntheticSpec { symbol: &a.symbol, kind: a.kind(), price: a.price.unwrap_or(1.0) })
+            .map(|a| SyntheticSpec {
+                symbol: &a.symbol,
+                kind: a.kind(),
+                price: a.price.unwrap_or(1.0),
+            })
             .collect();
         let days = usize::try_from(config.first_window + args.windows + 1)?;
         Box::new(Synthetic::for_reserve(args.seed, days, &specs)?)

@@ -5,4 +5,4 @@
 pub mod cli;
 pub mod worker;
 
-pub use worker::{Worker, WorkerConfig, WorkerError, WindowOutcome};
+pub use worker::{WindowOutcome, Worker, WorkerConfig, WorkerError};

@@ -17,7 +17,11 @@ pub enum AuditError {
     #[error("audit log: window {window}: unknown status `{status}`")]
     UnknownStatus { window: u64, status: String },
     #[error("audit log: window {window}: stored {what} does not parse: {source}")]
-    Corrupt { window: u64, what: &'static str, source: serde_json::Error },
+    Corrupt {
+        window: u64,
+        what: &'static str,
+        source: serde_json::Error,
+    },
     #[error("audit log: window {window}: {what}")]
     Mismatch { window: u64, what: String },
 }
@@ -107,7 +111,9 @@ CREATE TABLE IF NOT EXISTS submissions (
 );";
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl AuditLog {
@@ -161,7 +167,14 @@ impl AuditLog {
         self.connection.execute(
             "INSERT OR REPLACE INTO windows (window, status, input_hash, inputs_json, error, planned_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-            params![window as i64, status.as_str(), inputs_json.map(sha256_hex), inputs_json, error, now()],
+            params![
+                window as i64,
+                status.as_str(),
+                inputs_json.map(sha256_hex),
+                inputs_json,
+                error,
+                now()
+            ],
         )?;
         Ok(())
     }
@@ -214,7 +227,9 @@ impl AuditLog {
 
     /// The window after the last one recorded, if any is.
     pub fn next_window(&self) -> Result<Option<u64>, AuditError> {
-        let last: Option<i64> = self.connection.query_row("SELECT MAX(window) FROM windows", [], |row| row.get(0))?;
+        let last: Option<i64> = self
+            .connection
+            .query_row("SELECT MAX(window) FROM windows", [], |row| row.get(0))?;
         Ok(last.map(|w| w as u64 + 1))
     }
 
@@ -230,8 +245,9 @@ impl AuditLog {
 
     /// Every signature sent for `window`, oldest first, with its outcome.
     pub fn submissions(&self, window: u64) -> Result<Vec<(String, String)>, AuditError> {
-        let mut statement =
-            self.connection.prepare("SELECT signature, outcome FROM submissions WHERE window = ?1 ORDER BY id")?;
+        let mut statement = self
+            .connection
+            .prepare("SELECT signature, outcome FROM submissions WHERE window = ?1 ORDER BY id")?;
         let rows = statement.query_map(params![window as i64], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -291,15 +307,26 @@ pub fn verify(log: &AuditLog) -> Result<usize, AuditError> {
         let mismatch = |what: String| AuditError::Mismatch { window, what };
         let hash = sha256_hex(inputs_json);
         if record.input_hash.as_deref() != Some(hash.as_str()) {
-            return Err(mismatch(format!("inputs hash to {hash}, the log says {:?}", record.input_hash)));
+            return Err(mismatch(format!(
+                "inputs hash to {hash}, the log says {:?}",
+                record.input_hash
+            )));
         }
-        let inputs: DecisionInputs = serde_json::from_str(inputs_json)
-            .map_err(|source| AuditError::Corrupt { window, what: "inputs", source })?;
+        let inputs: DecisionInputs = serde_json::from_str(inputs_json).map_err(|source| AuditError::Corrupt {
+            window,
+            what: "inputs",
+            source,
+        })?;
         let replayed = decide(&inputs).map_err(|e| mismatch(format!("replay fails: {e}")))?;
-        let replayed = serde_json::to_string(&replayed)
-            .map_err(|source| AuditError::Corrupt { window, what: "replayed outputs", source })?;
+        let replayed = serde_json::to_string(&replayed).map_err(|source| AuditError::Corrupt {
+            window,
+            what: "replayed outputs",
+            source,
+        })?;
         if replayed != *outputs_json {
-            return Err(mismatch(format!("replay gives {replayed}, the log says {outputs_json}")));
+            return Err(mismatch(format!(
+                "replay gives {replayed}, the log says {outputs_json}"
+            )));
         }
         checked += 1;
     }

@@ -50,7 +50,10 @@ impl OracleNode {
     /// `submit_update` carrying exactly `expected` (the update this node
     /// computed itself) and names this node as a signer.
     pub fn cosign(&self, message: &Message, expected: &OracleUpdate) -> Result<Signature, CosignError> {
-        let refuse = |reason| CosignError::Refused { oracle: self.pubkey(), reason };
+        let refuse = |reason| CosignError::Refused {
+            oracle: self.pubkey(),
+            reason,
+        };
         let [instruction] = message.instructions.as_slice() else {
             return Err(refuse("the message must hold exactly one instruction"));
         };
@@ -93,7 +96,9 @@ pub fn assemble(
         transaction.signatures[position] = *signature;
     }
     if let Some(position) = transaction.signatures.iter().position(|s| *s == Signature::default()) {
-        return Err(CosignError::MissingSignature { signer: transaction.message.account_keys[position] });
+        return Err(CosignError::MissingSignature {
+            signer: transaction.message.account_keys[position],
+        });
     }
     Ok(transaction)
 }

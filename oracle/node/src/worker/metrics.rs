@@ -44,15 +44,60 @@ impl Metrics {
         let mut metric = |name: &str, kind: &str, help: &str, value: String| {
             out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
         };
-        metric("ballast_oracle_windows_processed_total", "counter", "Settlement windows finished.", count(&self.windows_processed).to_string());
-        metric("ballast_oracle_updates_confirmed_total", "counter", "Oracle updates confirmed on chain.", count(&self.updates_confirmed).to_string());
-        metric("ballast_oracle_updates_rejected_total", "counter", "Oracle updates refused by the program or expired.", count(&self.updates_rejected).to_string());
-        metric("ballast_oracle_submit_retries_total", "counter", "Sends and reads retried after a transport error.", count(&self.submit_retries).to_string());
-        metric("ballast_oracle_data_rejected_total", "counter", "Windows whose market data was malformed.", count(&self.data_rejected).to_string());
-        metric("ballast_oracle_last_nonce", "gauge", "Nonce of the last confirmed update.", count(&self.last_nonce).to_string());
-        metric("ballast_oracle_collateral_ratio", "gauge", "CR at the last decision.", gauge(&self.collateral_ratio).to_string());
-        metric("ballast_oracle_breach_probability", "gauge", "Monte Carlo P(CR < 1) at the last decision.", gauge(&self.breach_probability).to_string());
-        metric("ballast_oracle_cycle_seconds", "gauge", "Duration of the last window's cycle.", gauge(&self.cycle_seconds).to_string());
+        metric(
+            "ballast_oracle_windows_processed_total",
+            "counter",
+            "Settlement windows finished.",
+            count(&self.windows_processed).to_string(),
+        );
+        metric(
+            "ballast_oracle_updates_confirmed_total",
+            "counter",
+            "Oracle updates confirmed on chain.",
+            count(&self.updates_confirmed).to_string(),
+        );
+        metric(
+            "ballast_oracle_updates_rejected_total",
+            "counter",
+            "Oracle updates refused by the program or expired.",
+            count(&self.updates_rejected).to_string(),
+        );
+        metric(
+            "ballast_oracle_submit_retries_total",
+            "counter",
+            "Sends and reads retried after a transport error.",
+            count(&self.submit_retries).to_string(),
+        );
+        metric(
+            "ballast_oracle_data_rejected_total",
+            "counter",
+            "Windows whose market data was malformed.",
+            count(&self.data_rejected).to_string(),
+        );
+        metric(
+            "ballast_oracle_last_nonce",
+            "gauge",
+            "Nonce of the last confirmed update.",
+            count(&self.last_nonce).to_string(),
+        );
+        metric(
+            "ballast_oracle_collateral_ratio",
+            "gauge",
+            "CR at the last decision.",
+            gauge(&self.collateral_ratio).to_string(),
+        );
+        metric(
+            "ballast_oracle_breach_probability",
+            "gauge",
+            "Monte Carlo P(CR < 1) at the last decision.",
+            gauge(&self.breach_probability).to_string(),
+        );
+        metric(
+            "ballast_oracle_cycle_seconds",
+            "gauge",
+            "Duration of the last window's cycle.",
+            gauge(&self.cycle_seconds).to_string(),
+        );
         out
     }
 }

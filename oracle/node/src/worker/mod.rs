@@ -85,10 +85,23 @@ pub struct PlannedUpdate {
 /// How a window ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WindowOutcome {
-    Confirmed { window: u64, nonce: u64, signature: Option<Signature> },
-    UpdateRejected { window: u64, error: String },
-    DataRejected { window: u64, error: String },
-    DecisionFailed { window: u64, error: String },
+    Confirmed {
+        window: u64,
+        nonce: u64,
+        signature: Option<Signature>,
+    },
+    UpdateRejected {
+        window: u64,
+        error: String,
+    },
+    DataRejected {
+        window: u64,
+        error: String,
+    },
+    DecisionFailed {
+        window: u64,
+        error: String,
+    },
 }
 
 /// What planning a window produced.
@@ -141,12 +154,20 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
             return Err(WorkerError::ReserveMismatch { on_chain, configured });
         }
         let registered = &protocol.raw.oracles[..protocol.raw.oracle_count as usize];
-        if let Some(unknown) = worker.nodes.iter().map(OracleNode::pubkey).find(|k| !registered.contains(k)) {
+        if let Some(unknown) = worker
+            .nodes
+            .iter()
+            .map(OracleNode::pubkey)
+            .find(|k| !registered.contains(k))
+        {
             return Err(WorkerError::UnknownOracle(unknown));
         }
         let quorum = protocol.raw.oracle_quorum as usize;
         if worker.nodes.len() < quorum {
-            return Err(WorkerError::TooFewOracles { have: worker.nodes.len(), quorum });
+            return Err(WorkerError::TooFewOracles {
+                have: worker.nodes.len(),
+                quorum,
+            });
         }
         worker.nodes.truncate(quorum);
         worker.next_window = worker.audit.next_window()?.unwrap_or(worker.config.first_window);
@@ -203,7 +224,11 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
             return Ok(None);
         };
         let planned = planned_from(&record)?;
-        tracing::info!(window = planned.window, nonce = planned.nonce, "resuming an interrupted window");
+        tracing::info!(
+            window = planned.window,
+            nonce = planned.nonce,
+            "resuming an interrupted window"
+        );
         self.submit(&planned).map(Some)
     }
 
@@ -218,9 +243,12 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
                 // The last good history and decision stay as they were.
                 let error = error.to_string();
                 tracing::warn!(%error, "market data rejected");
-                self.audit.record_skipped(window, WindowStatus::DataRejected, &error, None)?;
+                self.audit
+                    .record_skipped(window, WindowStatus::DataRejected, &error, None)?;
                 Metrics::increment(&self.metrics.data_rejected);
-                return Ok(Step::Finished(self.finished(WindowOutcome::DataRejected { window, error })));
+                return Ok(Step::Finished(
+                    self.finished(WindowOutcome::DataRejected { window, error }),
+                ));
             }
         };
         self.push_history(market);
@@ -239,20 +267,35 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
             Err(error) => {
                 let error = error.to_string();
                 tracing::warn!(%error, "no decision this window");
-                self.audit.record_skipped(window, WindowStatus::DecisionFailed, &error, Some(&inputs_json))?;
-                return Ok(Step::Finished(self.finished(WindowOutcome::DecisionFailed { window, error })));
+                self.audit
+                    .record_skipped(window, WindowStatus::DecisionFailed, &error, Some(&inputs_json))?;
+                return Ok(Step::Finished(
+                    self.finished(WindowOutcome::DecisionFailed { window, error }),
+                ));
             }
         };
         let nonce = inputs.reserve.oracle_nonce + 1;
         let expiry_slot = inputs.reserve.slot + self.config.expiry_slots;
         let outputs_json = serde_json::to_string(&decision)?;
-        self.audit.record_plan(window, nonce, expiry_slot, &sha256_hex(&inputs_json), &inputs_json, &outputs_json)?;
+        self.audit.record_plan(
+            window,
+            nonce,
+            expiry_slot,
+            &sha256_hex(&inputs_json),
+            &inputs_json,
+            &outputs_json,
+        )?;
         if let Some(risk) = &decision.risk {
             self.metrics.set_collateral_ratio(risk.collateral_ratio);
             self.metrics.set_breach_probability(risk.breach_probability);
         }
         tracing::info!(nonce, sigma_p = decision.sigma_p, fee = decision.fee_mint, "planned");
-        Ok(Step::Planned(PlannedUpdate { window, nonce, expiry_slot, decision }))
+        Ok(Step::Planned(PlannedUpdate {
+            window,
+            nonce,
+            expiry_slot,
+            decision,
+        }))
     }
 
     /// Has the nodes co-sign the update on a fresh blockhash and sends it
@@ -263,7 +306,13 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
         let update = planned.decision.to_update(planned.nonce, planned.expiry_slot);
         let oracles: Vec<Pubkey> = self.nodes.iter().map(OracleNode::pubkey).collect();
         let blockhash = self.retrying(|chain| chain.latest_blockhash())?;
-        let message = update_message(update.clone(), &protocol_assets, &oracles, &self.relayer.pubkey(), blockhash);
+        let message = update_message(
+            update.clone(),
+            &protocol_assets,
+            &oracles,
+            &self.relayer.pubkey(),
+            blockhash,
+        );
         let signatures = self
             .nodes
             .iter()
@@ -271,7 +320,8 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
             .collect::<Result<Vec<_>, CosignError>>()?;
         let transaction = assemble(message, &self.relayer, &signatures)?;
         let signature = transaction.signatures[0];
-        self.audit.record_attempt(planned.window, planned.nonce, &signature.to_string())?;
+        self.audit
+            .record_attempt(planned.window, planned.nonce, &signature.to_string())?;
         self.chain.send_transaction(&transaction)?;
         Ok(signature)
     }
@@ -283,7 +333,8 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
         let window = planned.window;
         let mut backoff = self.config.initial_backoff;
         for attempt in 1..=self.config.max_attempts {
-            let (nonce, slot) = self.retrying(|chain| Ok((accounts::protocol(chain)?.raw.oracle_nonce, chain.slot()?)))?;
+            let (nonce, slot) =
+                self.retrying(|chain| Ok((accounts::protocol(chain)?.raw.oracle_nonce, chain.slot()?)))?;
             if nonce >= planned.nonce {
                 // It landed: this run's send or one before a crash.
                 return self.confirm(planned, None);
@@ -332,17 +383,27 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
     fn confirm(&mut self, planned: &PlannedUpdate, signature: Option<Signature>) -> Result<WindowOutcome, WorkerError> {
         self.audit.finish(planned.window, WindowStatus::Confirmed, None)?;
         Metrics::increment(&self.metrics.updates_confirmed);
-        self.metrics.last_nonce.store(planned.nonce, std::sync::atomic::Ordering::Relaxed);
+        self.metrics
+            .last_nonce
+            .store(planned.nonce, std::sync::atomic::Ordering::Relaxed);
         self.last_decision = Some(planned.decision.clone());
         tracing::info!(window = planned.window, nonce = planned.nonce, "update confirmed");
         let (window, nonce) = (planned.window, planned.nonce);
-        Ok(self.finished(WindowOutcome::Confirmed { window, nonce, signature }))
+        Ok(self.finished(WindowOutcome::Confirmed {
+            window,
+            nonce,
+            signature,
+        }))
     }
 
     fn reject(&mut self, planned: &PlannedUpdate, error: String) -> Result<WindowOutcome, WorkerError> {
-        self.audit.finish(planned.window, WindowStatus::UpdateRejected, Some(&error))?;
+        self.audit
+            .finish(planned.window, WindowStatus::UpdateRejected, Some(&error))?;
         Metrics::increment(&self.metrics.updates_rejected);
-        Ok(self.finished(WindowOutcome::UpdateRejected { window: planned.window, error }))
+        Ok(self.finished(WindowOutcome::UpdateRejected {
+            window: planned.window,
+            error,
+        }))
     }
 
     fn finished(&mut self, outcome: WindowOutcome) -> WindowOutcome {
@@ -358,7 +419,10 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
     }
 
     /// Runs a chain request, retrying transport failures with bounded backoff.
-    fn retrying<T>(&mut self, mut request: impl FnMut(&mut dyn Chain) -> Result<T, ChainError>) -> Result<T, WorkerError> {
+    fn retrying<T>(
+        &mut self,
+        mut request: impl FnMut(&mut dyn Chain) -> Result<T, ChainError>,
+    ) -> Result<T, WorkerError> {
         let mut backoff = self.config.initial_backoff;
         let mut attempt = 1;
         loop {
@@ -371,7 +435,10 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
                     attempt += 1;
                 }
                 Err(last @ ChainError::Transport(_)) => {
-                    return Err(WorkerError::ChainUnavailable { attempts: attempt, last })
+                    return Err(WorkerError::ChainUnavailable {
+                        attempts: attempt,
+                        last,
+                    })
                 }
                 other => return other.map_err(WorkerError::from),
             }
@@ -454,10 +521,16 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
 /// The planned update a record describes.
 fn planned_from(record: &WindowRecord) -> Result<PlannedUpdate, WorkerError> {
     let window = record.window;
-    let missing = |what: &str| AuditError::Mismatch { window, what: format!("a planned window without {what}") };
+    let missing = |what: &str| AuditError::Mismatch {
+        window,
+        what: format!("a planned window without {what}"),
+    };
     let outputs = record.outputs_json.as_deref().ok_or_else(|| missing("outputs"))?;
-    let decision = serde_json::from_str(outputs)
-        .map_err(|source| AuditError::Corrupt { window, what: "outputs", source })?;
+    let decision = serde_json::from_str(outputs).map_err(|source| AuditError::Corrupt {
+        window,
+        what: "outputs",
+        source,
+    })?;
     Ok(PlannedUpdate {
         window,
         nonce: record.nonce.ok_or_else(|| missing("a nonce"))?,

@@ -43,11 +43,19 @@ impl Default for PipelineConfig {
             monte_carlo_paths: 20_000,
             horizon_days: 1.0,
             confidence_fraction: 0.001,
-            lambda: DynamicLambda { lambda0: 2.0, eta: 5.0, zeta: -10.0, floor: 0.5 },
+            lambda: DynamicLambda {
+                lambda0: 2.0,
+                eta: 5.0,
+                zeta: -10.0,
+                floor: 0.5,
+            },
             max_risk_score: 0.5,
             trade_cost: 0.001,
             psi: 0.0,
-            treasury: ControllerOptions { fees_enabled: true, ..ControllerOptions::default() },
+            treasury: ControllerOptions {
+                fees_enabled: true,
+                ..ControllerOptions::default()
+            },
         }
     }
 }
@@ -108,7 +116,10 @@ impl DecisionInputs {
 
 /// SHA-256 of `json`, in hex.
 pub fn sha256_hex(json: &str) -> String {
-    Sha256::digest(json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(json.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// How the target weights were chosen.
@@ -116,7 +127,11 @@ pub fn sha256_hex(json: &str) -> String {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Allocation {
     /// The QP's weights, moved toward by `step` (1 = all the way) to stay within u_max.
-    Solved { qp_weights: Vec<f64>, step: f64, status: String },
+    Solved {
+        qp_weights: Vec<f64>,
+        step: f64,
+        status: String,
+    },
     /// The QP had no solution; the targets stay as they are.
     Kept { reason: String },
 }
@@ -174,14 +189,20 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     }
     for window in &inputs.history {
         if window.prices.len() != n {
-            return Err(DecisionError::AssetCount { window: window.index, found: window.prices.len(), expected: n });
+            return Err(DecisionError::AssetCount {
+                window: window.index,
+                found: window.prices.len(),
+                expected: n,
+            });
         }
     }
     let symbols: Vec<String> = reserve.assets.iter().map(|a| a.symbol.clone()).collect();
     let history = PriceHistory::new(
         inputs.history.iter().map(|w| w.date).collect(),
         symbols.clone(),
-        (0..n).map(|i| inputs.history.iter().map(|w| w.prices[i]).collect()).collect(),
+        (0..n)
+            .map(|i| inputs.history.iter().map(|w| w.prices[i]).collect())
+            .collect(),
     )?;
     let estimates = estimate_returns(&history.log_returns(), &EstimationConfig::default())?;
     let covariance = estimates.moments().covariance;
@@ -191,9 +212,17 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     let value: f64 = values.iter().sum();
     let targets = normalised(reserve.assets.iter().map(|a| a.target_weight).collect());
     // An empty reserve is judged by the weights it is aiming for.
-    let holdings = if value > 0.0 { values.iter().map(|v| v / value).collect() } else { targets.clone() };
+    let holdings = if value > 0.0 {
+        values.iter().map(|v| v / value).collect()
+    } else {
+        targets.clone()
+    };
     let sigma_p = portfolio_volatility(&holdings, &covariance)?;
-    let value_change = if reserve.reference_value > 0.0 { value / reserve.reference_value - 1.0 } else { 0.0 };
+    let value_change = if reserve.reference_value > 0.0 {
+        value / reserve.reference_value - 1.0
+    } else {
+        0.0
+    };
     let lambda = config.lambda.lambda(sigma_p, value_change);
     let horizon_years = config.horizon_days / DAYS_PER_YEAR;
 
@@ -238,7 +267,11 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         mu: (0..n)
             .map(|i| (estimates.mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon_years)
             .collect(),
-        sigma: estimates.covariance.iter().map(|row| row.iter().map(|c| c * horizon_years).collect()).collect(),
+        sigma: estimates
+            .covariance
+            .iter()
+            .map(|row| row.iter().map(|c| c * horizon_years).collect())
+            .collect(),
         lambda,
         costs: vec![config.trade_cost; n],
         w0: targets.clone(),
@@ -254,9 +287,21 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     let (target_weights, allocation) = match solve_allocation(&problem) {
         Ok(solution) => {
             let (weights, step) = within_turnover(&targets, &solution.weights, reserve.turnover_budget);
-            (weights, Allocation::Solved { qp_weights: solution.weights, step, status: solution.status })
+            (
+                weights,
+                Allocation::Solved {
+                    qp_weights: solution.weights,
+                    step,
+                    status: solution.status,
+                },
+            )
         }
-        Err(error) => (targets, Allocation::Kept { reason: error.to_string() }),
+        Err(error) => (
+            targets,
+            Allocation::Kept {
+                reason: error.to_string(),
+            },
+        ),
     };
 
     let (fee, treasury_reallocation) = treasury_fee(reserve, &values, &config.treasury);
@@ -304,7 +349,13 @@ fn treasury_fee(reserve: &ReserveState, values: &[f64], options: &ControllerOpti
         return (reserve.fee_mint, 0.0);
     }
     let of_kind = |kind: &str| -> f64 {
-        reserve.assets.iter().zip(values).filter(|(a, _)| a.kind == kind).map(|(_, v)| v).sum()
+        reserve
+            .assets
+            .iter()
+            .zip(values)
+            .filter(|(a, _)| a.kind == kind)
+            .map(|(_, v)| v)
+            .sum()
     };
     let mut model = ModelParams::default();
     let scale = reserve.supply / model.supply;
@@ -343,7 +394,10 @@ impl Decision {
                 .prices
                 .iter()
                 .zip(&self.confidences)
-                .map(|(price, confidence)| PriceInput { price: fixed(*price), confidence: fixed(*confidence) })
+                .map(|(price, confidence)| PriceInput {
+                    price: fixed(*price),
+                    confidence: fixed(*confidence),
+                })
                 .collect(),
             target_weights: weights,
             sigma_p: fixed(self.sigma_p),

@@ -25,11 +25,27 @@ pub enum SourceError {
     #[error("{file}: window {index} lacks a price for {symbol}")]
     MissingAsset { file: String, index: u64, symbol: String },
     #[error("{file}, line {line}: window {index} mixes dates {first} and {other}")]
-    MixedDates { file: String, line: u64, index: u64, first: Date, other: Date },
+    MixedDates {
+        file: String,
+        line: u64,
+        index: u64,
+        first: Date,
+        other: Date,
+    },
     #[error("{file}, line {line}: {symbol} is not a reserve asset (expected one of {expected:?})")]
-    UnknownAsset { file: String, line: u64, symbol: String, expected: Vec<String> },
+    UnknownAsset {
+        file: String,
+        line: u64,
+        symbol: String,
+        expected: Vec<String>,
+    },
     #[error("{file}, line {line}: {symbol} is priced twice in window {index}")]
-    DuplicateAsset { file: String, line: u64, index: u64, symbol: String },
+    DuplicateAsset {
+        file: String,
+        line: u64,
+        index: u64,
+        symbol: String,
+    },
     #[error("the source has no window {index} (it has {available})")]
     Exhausted { index: u64, available: u64 },
     #[error("{0}: cannot read: {1}")]
@@ -59,7 +75,10 @@ impl CsvReplay {
     pub fn open(path: &Path, symbols: &[String]) -> Result<Self, SourceError> {
         let text = std::fs::read_to_string(path).map_err(|e| SourceError::Io(path.to_owned(), e))?;
         let mut lines = text.lines();
-        let header = lines.next().ok_or_else(|| SourceError::Empty(path.to_owned()))?.to_owned();
+        let header = lines
+            .next()
+            .ok_or_else(|| SourceError::Empty(path.to_owned()))?
+            .to_owned();
         let rows = lines
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
@@ -84,7 +103,10 @@ impl MarketSource for CsvReplay {
         let per_window = self.symbols.len();
         let start = index as usize * per_window;
         let Some(block) = self.rows.get(start..start + per_window) else {
-            return Err(SourceError::Exhausted { index, available: self.windows() });
+            return Err(SourceError::Exhausted {
+                index,
+                available: self.windows(),
+            });
         };
         // The library's reader validates every field; blank lines in front of
         // the block keep its line numbers those of the file.
@@ -105,24 +127,48 @@ impl MarketSource for CsvReplay {
         for (observation, (line, _)) in observations.iter().zip(block) {
             let (file, line) = (self.file.clone(), *line);
             if observation.date != first_date {
-                return Err(SourceError::MixedDates { file, line, index, first: first_date, other: observation.date });
+                return Err(SourceError::MixedDates {
+                    file,
+                    line,
+                    index,
+                    first: first_date,
+                    other: observation.date,
+                });
             }
             let Some(position) = self.symbols.iter().position(|s| *s == observation.asset) else {
                 let (symbol, expected) = (observation.asset.clone(), self.symbols.clone());
-                return Err(SourceError::UnknownAsset { file, line, symbol, expected });
+                return Err(SourceError::UnknownAsset {
+                    file,
+                    line,
+                    symbol,
+                    expected,
+                });
             };
             if prices[position].replace(observation.price).is_some() {
-                return Err(SourceError::DuplicateAsset { file, line, index, symbol: observation.asset.clone() });
+                return Err(SourceError::DuplicateAsset {
+                    file,
+                    line,
+                    index,
+                    symbol: observation.asset.clone(),
+                });
             }
         }
         let prices = prices
             .into_iter()
             .zip(&self.symbols)
             .map(|(price, symbol)| {
-                price.ok_or_else(|| SourceError::MissingAsset { file: self.file.clone(), index, symbol: symbol.clone() })
+                price.ok_or_else(|| SourceError::MissingAsset {
+                    file: self.file.clone(),
+                    index,
+                    symbol: symbol.clone(),
+                })
             })
             .collect::<Result<_, _>>()?;
-        Ok(MarketWindow { index, date: first_date, prices })
+        Ok(MarketWindow {
+            index,
+            date: first_date,
+            prices,
+        })
     }
 }
 
@@ -155,7 +201,14 @@ impl Synthetic {
                     (AssetKind::Cash, _) => AssetDynamics::Cash,
                     (
                         _,
-                        Some(AssetDynamics::Crypto { drift, volatility, jump_intensity, jump_mean, jump_volatility, .. }),
+                        Some(AssetDynamics::Crypto {
+                            drift,
+                            volatility,
+                            jump_intensity,
+                            jump_mean,
+                            jump_volatility,
+                            ..
+                        }),
                     ) if asset.kind == AssetKind::Crypto => AssetDynamics::Crypto {
                         price: asset.price,
                         drift: *drift,
@@ -165,12 +218,21 @@ impl Synthetic {
                         jump_volatility: *jump_volatility,
                     },
                     // Bills and loans accrue a yield with little noise.
-                    _ => AssetDynamics::Bill { price: asset.price, annual_yield: 0.05, noise_volatility: 0.001 },
+                    _ => AssetDynamics::Bill {
+                        price: asset.price,
+                        annual_yield: 0.05,
+                        noise_volatility: 0.001,
+                    },
                 };
-                SyntheticAsset { name: asset.symbol.to_owned(), dynamics }
+                SyntheticAsset {
+                    name: asset.symbol.to_owned(),
+                    dynamics,
+                }
             })
             .collect();
-        Ok(Self { history: market.generate()? })
+        Ok(Self {
+            history: market.generate()?,
+        })
     }
 }
 
@@ -184,7 +246,9 @@ impl MarketSource for Synthetic {
         Ok(MarketWindow {
             index,
             date: self.history.dates()[day],
-            prices: (0..self.history.assets().len()).map(|i| self.history.series(i)[day]).collect(),
+            prices: (0..self.history.assets().len())
+                .map(|i| self.history.series(i)[day])
+                .collect(),
         })
     }
 }
