@@ -103,6 +103,9 @@ pub fn run(cli: NodeCli) -> Result<()> {
         NodeCommand::Audit {
             command: AuditCommand::Verify { db },
         } => {
+            if !db.is_file() {
+                bail!("{}: no such audit log", db.display());
+            }
             let log = AuditLog::open(&db)?;
             let checked = audit::verify(&log)?;
             println!(
