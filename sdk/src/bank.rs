@@ -73,6 +73,23 @@ impl BankChain {
     }
 }
 
+impl BankChain {
+    fn process(&mut self, transaction: Transaction) -> Result<Signature, ChainError> {
+        let signature = transaction.signatures[0];
+        let outcome = self
+            .runtime
+            .block_on(self.context.banks_client.process_transaction_with_metadata(transaction))
+            .map_err(transport)?;
+        match outcome.result {
+            Ok(()) => Ok(signature),
+            Err(error) => Err(ChainError::Transaction {
+                error,
+                logs: outcome.metadata.map(|m| m.log_messages).unwrap_or_default(),
+            }),
+        }
+    }
+}
+
 fn transport(error: impl std::fmt::Display) -> ChainError {
     ChainError::Transport(error.to_string())
 }
@@ -109,18 +126,18 @@ impl Chain for BankChain {
             transaction = sign(self.sent_blockhash);
         }
         let signature = transaction.signatures[0];
-        let outcome = self
-            .runtime
-            .block_on(self.context.banks_client.process_transaction_with_metadata(transaction))
-            .map_err(transport)?;
+        let outcome = self.process(transaction);
         self.sent.insert(signature);
-        match outcome.result {
-            Ok(()) => Ok(signature),
-            Err(error) => Err(ChainError::Transaction {
-                error,
-                logs: outcome.metadata.map(|m| m.log_messages).unwrap_or_default(),
-            }),
-        }
+        outcome
+    }
+
+    fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
+        let request = self.context.banks_client.get_latest_blockhash();
+        self.runtime.block_on(request).map_err(transport)
+    }
+
+    fn send_transaction(&mut self, transaction: &Transaction) -> Result<Signature, ChainError> {
+        self.process(transaction.clone())
     }
 
     fn clock(&mut self) -> Result<Clock, ChainError> {

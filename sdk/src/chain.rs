@@ -3,10 +3,11 @@
 use ballast::errors::BallastError;
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
+use solana_sdk::hash::Hash;
 use solana_sdk::instruction::{Instruction, InstructionError};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature, Signer};
-use solana_sdk::transaction::TransactionError;
+use solana_sdk::transaction::{Transaction, TransactionError};
 
 /// Reads accounts, sends transactions and tells the time. Every off-chain
 /// component (CLI, keeper, oracle worker, tests) talks to the chain only
@@ -23,6 +24,15 @@ pub trait Chain {
         payer: &Keypair,
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError>;
+
+    /// A recent blockhash, for a transaction that several parties sign
+    /// before it is sent (the oracles' co-signed updates).
+    fn latest_blockhash(&mut self) -> Result<Hash, ChainError>;
+
+    /// Processes a transaction that is already fully signed, returning once
+    /// it is confirmed. Resending the same transaction cannot apply it twice:
+    /// the runtime refuses a signature it has already processed.
+    fn send_transaction(&mut self, transaction: &Transaction) -> Result<Signature, ChainError>;
 
     fn clock(&mut self) -> Result<Clock, ChainError>;
 
@@ -95,4 +105,40 @@ pub(crate) fn unique_signers<'a>(payer: &'a Keypair, signers: &[&'a Keypair]) ->
         }
     }
     all
+}
+
+/// A borrowed chain is a chain, so a long-lived owner (a test harness, the
+/// demo) can lend its chain to a worker and keep using it afterwards.
+impl<T: Chain + ?Sized> Chain for &mut T {
+    fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ChainError> {
+        (**self).account(address)
+    }
+
+    fn send(&mut self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Signature, ChainError> {
+        (**self).send(instructions, payer, signers)
+    }
+
+    fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
+        (**self).latest_blockhash()
+    }
+
+    fn send_transaction(&mut self, transaction: &Transaction) -> Result<Signature, ChainError> {
+        (**self).send_transaction(transaction)
+    }
+
+    fn clock(&mut self) -> Result<Clock, ChainError> {
+        (**self).clock()
+    }
+
+    fn slot(&mut self) -> Result<u64, ChainError> {
+        (**self).slot()
+    }
+
+    fn warp_to_slot(&mut self, slot: u64) -> Result<(), ChainError> {
+        (**self).warp_to_slot(slot)
+    }
+
+    fn rent_exempt_minimum(&mut self, data_len: usize) -> Result<u64, ChainError> {
+        (**self).rent_exempt_minimum(data_len)
+    }
 }

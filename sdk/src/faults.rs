@@ -6,9 +6,11 @@ use std::collections::VecDeque;
 
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
+use solana_sdk::hash::Hash;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::transaction::Transaction;
 
 use crate::chain::{Chain, ChainError};
 
@@ -56,6 +58,21 @@ impl<C: Chain> FaultyChain<C> {
         &mut self.inner
     }
 
+    /// Applies the next scripted send fault around `send`.
+    fn send_with_faults(
+        &mut self,
+        send: impl FnOnce(&mut C) -> Result<Signature, ChainError>,
+    ) -> Result<Signature, ChainError> {
+        match self.send_faults.pop_front().flatten() {
+            None => send(&mut self.inner),
+            Some(Fault::Unreachable) => Err(self.timeout("send")),
+            Some(Fault::LostConfirmation) => {
+                send(&mut self.inner)?;
+                Err(self.timeout("confirmation"))
+            }
+        }
+    }
+
     fn timeout(&mut self, what: &str) -> ChainError {
         self.injected += 1;
         ChainError::Transport(format!("injected fault: {what} timed out"))
@@ -72,14 +89,15 @@ impl<C: Chain> Chain for FaultyChain<C> {
     }
 
     fn send(&mut self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Signature, ChainError> {
-        match self.send_faults.pop_front().flatten() {
-            None => self.inner.send(instructions, payer, signers),
-            Some(Fault::Unreachable) => Err(self.timeout("send")),
-            Some(Fault::LostConfirmation) => {
-                self.inner.send(instructions, payer, signers)?;
-                Err(self.timeout("confirmation"))
-            }
-        }
+        self.send_with_faults(|inner| inner.send(instructions, payer, signers))
+    }
+
+    fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
+        self.inner.latest_blockhash()
+    }
+
+    fn send_transaction(&mut self, transaction: &Transaction) -> Result<Signature, ChainError> {
+        self.send_with_faults(|inner| inner.send_transaction(transaction))
     }
 
     fn clock(&mut self) -> Result<Clock, ChainError> {

@@ -29,8 +29,9 @@ pub use ballast as program;
 pub use ballast::ID as PROGRAM_ID;
 
 pub use solana_sdk::{
-    account::Account, clock::Clock, instruction::Instruction, pubkey::Pubkey,
+    account::Account, clock::Clock, hash::Hash, instruction::Instruction, message::Message, pubkey::Pubkey,
     signature::{Keypair, Signature, Signer},
+    transaction::Transaction,
 };
 
 /// A fixed-point value as the program stores it, from an f64 (for building

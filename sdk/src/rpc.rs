@@ -6,6 +6,7 @@ use solana_client::rpc_request::{RpcError, RpcResponseErrorData};
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
 use solana_commitment_config::CommitmentConfig;
+use solana_sdk::hash::Hash;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature, Signer};
@@ -73,6 +74,14 @@ impl Chain for RpcChain {
         self.client
             .send_and_confirm_transaction(&transaction)
             .map_err(chain_error)
+    }
+
+    fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
+        self.client.get_latest_blockhash().map_err(chain_error)
+    }
+
+    fn send_transaction(&mut self, transaction: &Transaction) -> Result<Signature, ChainError> {
+        self.client.send_and_confirm_transaction(transaction).map_err(chain_error)
     }
 
     fn clock(&mut self) -> Result<Clock, ChainError> {

@@ -1,9 +1,9 @@
 //! `ballast-oracle`: the quant commands and the oracle worker.
 
 use anyhow::Result;
-use ballast_oracle::cli::{run, Cli};
+use ballast_oracle_node::cli::{run, NodeCli};
 use clap::Parser;
 
 fn main() -> Result<()> {
-    run(Cli::parse())
+    run(NodeCli::parse())
 }

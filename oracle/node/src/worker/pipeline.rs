@@ -1,0 +1,415 @@
+//! One window's decision: estimation → Monte Carlo → allocation QP → treasury
+//! MPC, as a pure function of recorded inputs. The audit log stores the
+//! inputs' canonical JSON and its SHA-256, so anyone can replay a decision.
+
+use ballast_oracle::allocate::{solve_allocation, AllocationProblem, CollateralModel};
+use ballast_oracle::data::{PriceHistory, DAYS_PER_YEAR};
+use ballast_oracle::estimate::{estimate_returns, portfolio_volatility, DynamicLambda, EstimationConfig};
+use ballast_oracle::montecarlo::{simulate_reserve, McConfig, ReserveModel, Shocks};
+use ballast_oracle::treasury::params::{ControllerOptions, ModelParams};
+use ballast_oracle::treasury::strategy::{Observation, OptimalController, Policy};
+use ballast_sdk::program::instructions::{OracleUpdate, PriceInput};
+use ballast_sdk::program::math::I80F48;
+use ballast_sdk::{fixed, to_f64};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::source::MarketWindow;
+
+/// The oracle's modelling choices; recorded with every decision.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Windows of price history behind each estimate (this one included).
+    pub lookback: usize,
+    pub monte_carlo_paths: usize,
+    pub horizon_days: f64,
+    /// The posted confidence half-width, as a fraction of the price.
+    pub confidence_fraction: f64,
+    pub lambda: DynamicLambda,
+    /// Cap on the portfolio risk score sum w_i R_i.
+    pub max_risk_score: f64,
+    /// Transaction cost per unit of weight moved.
+    pub trade_cost: f64,
+    /// Weight of the collateral ratio in the QP objective.
+    pub psi: f64,
+    pub treasury: ControllerOptions,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            lookback: 60,
+            monte_carlo_paths: 20_000,
+            horizon_days: 1.0,
+            confidence_fraction: 0.001,
+            lambda: DynamicLambda {
+                lambda0: 2.0,
+                eta: 5.0,
+                zeta: -10.0,
+                floor: 0.5,
+            },
+            max_risk_score: 0.5,
+            trade_cost: 0.001,
+            psi: 0.0,
+            treasury: ControllerOptions {
+                fees_enabled: true,
+                ..ControllerOptions::default()
+            },
+        }
+    }
+}
+
+/// One reserve asset as the chain holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssetState {
+    pub symbol: String,
+    /// `cash`, `bill`, `loan` or `crypto`.
+    pub kind: String,
+    /// Vault balance in whole tokens.
+    pub amount: f64,
+    pub target_weight: f64,
+    pub weight_cap: f64,
+    pub risk_score: f64,
+}
+
+/// The chain state a decision reads, in whole units.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReserveState {
+    pub slot: u64,
+    pub oracle_nonce: u64,
+    /// S in whole stablecoins.
+    pub supply: f64,
+    /// Lifetime mint and redeem totals in stablecoin units: the flow events.
+    pub total_minted: u64,
+    pub total_redeemed: u64,
+    pub redemption_rate: f64,
+    pub cr_min: f64,
+    pub cr_target: f64,
+    pub fee_min: f64,
+    pub fee_max: f64,
+    pub fee_mint: f64,
+    pub fee_redeem: f64,
+    /// Target-weight turnover still allowed in the current limit window.
+    pub turnover_budget: f64,
+    /// The reference value of the last update (for ΔV/V).
+    pub reference_value: f64,
+    pub assets: Vec<AssetState>,
+}
+
+/// Everything a decision depends on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecisionInputs {
+    pub window: u64,
+    /// Good windows, oldest first; the last is this window.
+    pub history: Vec<MarketWindow>,
+    pub reserve: ReserveState,
+    pub config: PipelineConfig,
+}
+
+impl DecisionInputs {
+    /// The canonical JSON the audit log stores and hashes.
+    pub fn canonical_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+}
+
+/// SHA-256 of `json`, in hex.
+pub fn sha256_hex(json: &str) -> String {
+    Sha256::digest(json.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// How the target weights were chosen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Allocation {
+    /// The QP's weights, moved toward by `step` (1 = all the way) to stay within u_max.
+    Solved {
+        qp_weights: Vec<f64>,
+        step: f64,
+        status: String,
+    },
+    /// The QP had no solution; the targets stay as they are.
+    Kept { reason: String },
+}
+
+/// Risk of the current reserve by Monte Carlo (only with a supply).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReserveRisk {
+    pub collateral_ratio: f64,
+    /// P(CR < 1) at the horizon, with its 95% Wilson interval.
+    pub breach_probability: f64,
+    pub breach_interval: (f64, f64),
+    pub value_at_risk: f64,
+    pub expected_shortfall: f64,
+}
+
+/// The decision of one window: what the update posts and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub prices: Vec<f64>,
+    pub confidences: Vec<f64>,
+    pub target_weights: Vec<f64>,
+    pub sigma_p: f64,
+    pub lambda: f64,
+    pub reference_value: f64,
+    pub fee_mint: f64,
+    pub fee_redeem: f64,
+    pub volatilities: Vec<f64>,
+    pub risk: Option<ReserveRisk>,
+    pub allocation: Allocation,
+    /// The treasury MPC's cash → bills move this window (USD), for the keeper.
+    pub treasury_reallocation: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    #[error("{0} windows of history, at least 3 are needed to estimate returns")]
+    ShortHistory(usize),
+    #[error("window {window} has {found} prices for {expected} reserve assets")]
+    AssetCount { window: u64, found: usize, expected: usize },
+    #[error("price history: {0}")]
+    History(#[from] ballast_oracle::data::DataError),
+    #[error("estimation: {0}")]
+    Estimate(#[from] ballast_oracle::estimate::EstimateError),
+    #[error("Monte Carlo: {0}")]
+    MonteCarlo(#[from] ballast_oracle::montecarlo::McError),
+}
+
+/// Decides one window from its inputs; the same inputs give the same decision.
+pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
+    let reserve = &inputs.reserve;
+    let config = &inputs.config;
+    let n = reserve.assets.len();
+    if inputs.history.len() < 3 {
+        return Err(DecisionError::ShortHistory(inputs.history.len()));
+    }
+    for window in &inputs.history {
+        if window.prices.len() != n {
+            return Err(DecisionError::AssetCount {
+                window: window.index,
+                found: window.prices.len(),
+                expected: n,
+            });
+        }
+    }
+    let symbols: Vec<String> = reserve.assets.iter().map(|a| a.symbol.clone()).collect();
+    let history = PriceHistory::new(
+        inputs.history.iter().map(|w| w.date).collect(),
+        symbols.clone(),
+        (0..n)
+            .map(|i| inputs.history.iter().map(|w| w.prices[i]).collect())
+            .collect(),
+    )?;
+    let estimates = estimate_returns(&history.log_returns(), &EstimationConfig::default())?;
+    let covariance = estimates.moments().covariance;
+
+    let prices = inputs.history[inputs.history.len() - 1].prices.clone();
+    let values: Vec<f64> = reserve.assets.iter().zip(&prices).map(|(a, p)| a.amount * p).collect();
+    let value: f64 = values.iter().sum();
+    let targets = normalised(reserve.assets.iter().map(|a| a.target_weight).collect());
+    // An empty reserve is judged by the weights it is aiming for.
+    let holdings = if value > 0.0 {
+        values.iter().map(|v| v / value).collect()
+    } else {
+        targets.clone()
+    };
+    let sigma_p = portfolio_volatility(&holdings, &covariance)?;
+    let value_change = if reserve.reference_value > 0.0 {
+        value / reserve.reference_value - 1.0
+    } else {
+        0.0
+    };
+    let lambda = config.lambda.lambda(sigma_p, value_change);
+    let horizon_years = config.horizon_days / DAYS_PER_YEAR;
+
+    let collateral_ratio = (reserve.supply > 0.0 && value > 0.0).then(|| value / reserve.supply);
+    let risk = match collateral_ratio {
+        Some(cr) => {
+            let model = ReserveModel {
+                assets: symbols.clone(),
+                weights: holdings.clone(),
+                reserve_value: value,
+                supply: reserve.supply,
+                mean_log_return: estimates.mean_log_return.clone(),
+                covariance: estimates.covariance.clone(),
+                impact: Vec::new(),
+                weight_changes: Vec::new(),
+                shocks: Shocks::Normal,
+            };
+            let mc = McConfig {
+                paths: config.monte_carlo_paths,
+                seed: inputs.window,
+                horizon_years,
+                horizon_steps: 1,
+                cr_thresholds: vec![1.0],
+                ..McConfig::default()
+            };
+            let result = simulate_reserve(&model, &mc)?;
+            let breach = &result.breach[0];
+            Some(ReserveRisk {
+                collateral_ratio: cr,
+                breach_probability: breach.probability,
+                breach_interval: (breach.wilson.lower, breach.wilson.upper),
+                value_at_risk: result.loss.value_at_risk,
+                expected_shortfall: result.loss.expected_shortfall,
+            })
+        }
+        None => None,
+    };
+
+    let problem = AllocationProblem {
+        assets: symbols,
+        // Expected arithmetic return over the horizon, from the log moments.
+        mu: (0..n)
+            .map(|i| (estimates.mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon_years)
+            .collect(),
+        sigma: estimates
+            .covariance
+            .iter()
+            .map(|row| row.iter().map(|c| c * horizon_years).collect())
+            .collect(),
+        lambda,
+        costs: vec![config.trade_cost; n],
+        w0: targets.clone(),
+        risk_scores: reserve.assets.iter().map(|a| a.risk_score).collect(),
+        r_max: config.max_risk_score,
+        liquidity_caps: reserve.assets.iter().map(|a| a.weight_cap).collect(),
+        psi: config.psi,
+        cr_now: collateral_ratio.unwrap_or(reserve.cr_target),
+        cr_target: reserve.cr_target,
+        cr_min: reserve.cr_min,
+        collateral: CollateralModel::Horizon { horizon: 1.0 },
+    };
+    let (target_weights, allocation) = match solve_allocation(&problem) {
+        Ok(solution) => {
+            let (weights, step) = within_turnover(&targets, &solution.weights, reserve.turnover_budget);
+            (
+                weights,
+                Allocation::Solved {
+                    qp_weights: solution.weights,
+                    step,
+                    status: solution.status,
+                },
+            )
+        }
+        Err(error) => (
+            targets,
+            Allocation::Kept {
+                reason: error.to_string(),
+            },
+        ),
+    };
+
+    let (fee, treasury_reallocation) = treasury_fee(reserve, &values, &config.treasury);
+    let fee = fee.clamp(reserve.fee_min, reserve.fee_max);
+    Ok(Decision {
+        confidences: prices.iter().map(|p| p * config.confidence_fraction).collect(),
+        prices,
+        target_weights,
+        sigma_p,
+        lambda,
+        reference_value: value,
+        fee_mint: fee,
+        fee_redeem: fee,
+        volatilities: estimates.volatility,
+        risk,
+        allocation,
+        treasury_reallocation,
+    })
+}
+
+fn normalised(weights: Vec<f64>) -> Vec<f64> {
+    let sum: f64 = weights.iter().sum();
+    if sum > 0.0 {
+        weights.iter().map(|w| w / sum).collect()
+    } else {
+        vec![1.0 / weights.len() as f64; weights.len()]
+    }
+}
+
+/// Moves from `from` toward `to` as far as `budget` of turnover (half the
+/// sum of absolute moves, as the program counts it) allows, keeping a
+/// margin for fixed-point rounding.
+fn within_turnover(from: &[f64], to: &[f64], budget: f64) -> (Vec<f64>, f64) {
+    const ROUNDING_MARGIN: f64 = 1e-6;
+    let turnover: f64 = from.iter().zip(to).map(|(a, b)| (b - a).abs()).sum::<f64>() / 2.0;
+    let allowed = (budget - ROUNDING_MARGIN).max(0.0);
+    let step = if turnover <= allowed { 1.0 } else { allowed / turnover };
+    (from.iter().zip(to).map(|(a, b)| a + step * (b - a)).collect(), step)
+}
+
+/// The treasury controller's fee and cash → bills move, with the library's
+/// model (calibrated to a $10bn reserve) scaled to this supply.
+fn treasury_fee(reserve: &ReserveState, values: &[f64], options: &ControllerOptions) -> (f64, f64) {
+    if reserve.supply <= 0.0 {
+        return (reserve.fee_mint, 0.0);
+    }
+    let of_kind = |kind: &str| -> f64 {
+        reserve
+            .assets
+            .iter()
+            .zip(values)
+            .filter(|(a, _)| a.kind == kind)
+            .map(|(_, v)| v)
+            .sum()
+    };
+    let mut model = ModelParams::default();
+    let scale = reserve.supply / model.supply;
+    model.supply = reserve.supply;
+    model.flows.redemption_ticket *= scale;
+    model.flows.mint_ticket *= scale;
+    model.peg_weight *= scale;
+    model.fee_weight *= scale;
+    model.quadratic_cost /= scale;
+    let mut controller = OptimalController::new(model, *options);
+    let decision = controller.decide(&Observation {
+        window: 0,
+        cash: of_kind("cash"),
+        bills: of_kind("bill"),
+        supply: reserve.supply,
+        deviation: (1.0 - reserve.redemption_rate).max(0.0),
+        max_reallocation: model.max_reallocation(reserve.supply),
+    });
+    (decision.fee, decision.reallocation)
+}
+
+impl Decision {
+    /// The update this decision posts as `nonce`, valid until `expiry_slot`.
+    /// Target weights are rounded to fixed point with the last one taking
+    /// the remainder, so they sum to one exactly as the program requires.
+    pub fn to_update(&self, nonce: u64, expiry_slot: u64) -> OracleUpdate {
+        let mut weights: Vec<_> = self.target_weights.iter().map(|w| fixed(*w)).collect();
+        if let Some((last, rest)) = weights.split_last_mut() {
+            let rest_sum = rest.iter().fold(I80F48::ZERO, |sum, w| sum + w.get());
+            *last = (I80F48::ONE - rest_sum).max(I80F48::ZERO).into();
+        }
+        OracleUpdate {
+            nonce,
+            expiry_slot,
+            prices: self
+                .prices
+                .iter()
+                .zip(&self.confidences)
+                .map(|(price, confidence)| PriceInput {
+                    price: fixed(*price),
+                    confidence: fixed(*confidence),
+                })
+                .collect(),
+            target_weights: weights,
+            sigma_p: fixed(self.sigma_p),
+            lambda: fixed(self.lambda),
+            reference_value: fixed(self.reference_value),
+            fee_mint: fixed(self.fee_mint),
+            fee_redeem: fixed(self.fee_redeem),
+        }
+    }
+}
+
+/// The posted target weights as f64, for tests and reports.
+pub fn posted_weights(update: &OracleUpdate) -> Vec<f64> {
+    update.target_weights.iter().map(|w| to_f64(*w)).collect()
+}
