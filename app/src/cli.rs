@@ -101,8 +101,9 @@ pub struct KeeperRunArgs {
     /// Milliseconds between passes.
     #[arg(long, default_value_t = 2_000)]
     pub interval_ms: u64,
-    /// The least gain on an auction take, as a fraction of what it pays.
-    #[arg(long, default_value = "0")]
+    /// The least gain on an auction take, as a fraction of what it pays;
+    /// negative (above -1) to accept a loss that restores CR faster.
+    #[arg(long, default_value = "0", allow_negative_numbers = true)]
     pub min_take_profit: String,
     /// The least value, in stablecoins, a rebalancing swap must move.
     #[arg(long, default_value = "1")]

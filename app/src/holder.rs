@@ -16,13 +16,22 @@ pub enum HolderError {
     #[error("unknown asset `{given}`: give a reserve asset's mint or symbol ({known})")]
     UnknownAsset { given: String, known: String },
     #[error("the deployment's asset {symbol} does not match the chain's asset {index}: {reason}")]
-    DeploymentMismatch { symbol: String, index: usize, reason: String },
+    DeploymentMismatch {
+        symbol: String,
+        index: usize,
+        reason: String,
+    },
     #[error("invalid amount: {0}")]
     InvalidAmount(String),
     #[error("the amount must be greater than zero")]
     ZeroAmount,
     #[error("insufficient balance: {account} holds {held} {token}, {needed} needed")]
-    InsufficientBalance { account: Pubkey, held: String, needed: String, token: String },
+    InsufficientBalance {
+        account: Pubkey,
+        held: String,
+        needed: String,
+        token: String,
+    },
     #[error("{0} is paused")]
     Paused(&'static str),
     #[error("asset {0} is disabled")]
@@ -41,32 +50,66 @@ pub struct NamedAsset {
 
 /// Finds the reserve asset named by `given`: a mint address, or a symbol of
 /// `deployment` (whose assets are listed in reserve order), case-insensitively.
-pub fn resolve_asset(chain: &mut dyn Chain, deployment: &[AssetSpec], given: &str) -> Result<NamedAsset, HolderError> {
+pub fn resolve_asset(
+    chain: &mut dyn Chain,
+    deployment: &[AssetSpec],
+    given: &str,
+) -> Result<NamedAsset, HolderError> {
     let protocol = accounts::protocol(chain)?;
     let assets = accounts::assets(chain, &protocol)?;
-    let label_of = |index: usize, mint: &Pubkey| deployment.get(index).map_or_else(|| mint.to_string(), |spec| spec.symbol.clone());
+    let label_of = |index: usize, mint: &Pubkey| {
+        deployment
+            .get(index)
+            .map_or_else(|| mint.to_string(), |spec| spec.symbol.clone())
+    };
     if let Ok(mint) = given.parse::<Pubkey>() {
         if let Some(index) = assets.iter().position(|asset| asset.mint == mint) {
-            return Ok(NamedAsset { label: label_of(index, &mint), view: assets[index].clone() });
+            return Ok(NamedAsset {
+                label: label_of(index, &mint),
+                view: assets[index].clone(),
+            });
         }
-    } else if let Some(index) = deployment.iter().position(|spec| spec.symbol.eq_ignore_ascii_case(given)) {
+    } else if let Some(index) = deployment
+        .iter()
+        .position(|spec| spec.symbol.eq_ignore_ascii_case(given))
+    {
         let spec = &deployment[index];
-        let mismatch = |reason: String| HolderError::DeploymentMismatch { symbol: spec.symbol.clone(), index, reason };
+        let mismatch = |reason: String| HolderError::DeploymentMismatch {
+            symbol: spec.symbol.clone(),
+            index,
+            reason,
+        };
         let view = assets
             .get(index)
             .ok_or_else(|| mismatch(format!("the reserve has only {} assets", assets.len())))?;
         if let Some(mint) = &spec.mint {
             if *mint != view.mint.to_string() {
-                return Err(mismatch(format!("mint {mint} in the deployment, {} on chain", view.mint)));
+                return Err(mismatch(format!(
+                    "mint {mint} in the deployment, {} on chain",
+                    view.mint
+                )));
             }
         }
         if spec.decimals != view.decimals {
-            return Err(mismatch(format!("{} decimals in the deployment, {} on chain", spec.decimals, view.decimals)));
+            return Err(mismatch(format!(
+                "{} decimals in the deployment, {} on chain",
+                spec.decimals, view.decimals
+            )));
         }
-        return Ok(NamedAsset { label: spec.symbol.clone(), view: view.clone() });
+        return Ok(NamedAsset {
+            label: spec.symbol.clone(),
+            view: view.clone(),
+        });
     }
-    let known = assets.iter().enumerate().map(|(i, a)| format!("{} {}", label_of(i, &a.mint), a.mint)).collect::<Vec<_>>();
-    Err(HolderError::UnknownAsset { given: given.into(), known: known.join(", ") })
+    let known = assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("{} {}", label_of(i, &a.mint), a.mint))
+        .collect::<Vec<_>>();
+    Err(HolderError::UnknownAsset {
+        given: given.into(),
+        known: known.join(", "),
+    })
 }
 
 fn positive_amount(text: &str, decimals: u8) -> Result<u64, HolderError> {
@@ -77,7 +120,12 @@ fn positive_amount(text: &str, decimals: u8) -> Result<u64, HolderError> {
 }
 
 /// Refuses an operation the protocol has paused, or an asset it has disabled.
-fn check_open(chain: &mut dyn Chain, asset: &NamedAsset, operation: u8, name: &'static str) -> Result<(), HolderError> {
+fn check_open(
+    chain: &mut dyn Chain,
+    asset: &NamedAsset,
+    operation: u8,
+    name: &'static str,
+) -> Result<(), HolderError> {
     let protocol = accounts::protocol(chain)?;
     if protocol.raw.paused_at(chain.slot()?) & operation != 0 {
         return Err(HolderError::Paused(name));
@@ -139,8 +187,17 @@ pub fn mint(
     let destination = token::associated_account(chain, holder, &owner, &pda::stable_mint())?;
     let before = token::balance(chain, &destination)?;
     let reserve = accounts::protocol(chain)?.assets;
-    let accounts = ballast_sdk::instructions::HolderAccounts { user: owner, asset_mint: mint, source, destination };
-    let signature = chain.send(&[ballast_sdk::instructions::mint(&accounts, amount, &reserve)], holder, &[])?;
+    let accounts = ballast_sdk::instructions::HolderAccounts {
+        user: owner,
+        asset_mint: mint,
+        source,
+        destination,
+    };
+    let signature = chain.send(
+        &[ballast_sdk::instructions::mint(&accounts, amount, &reserve)],
+        holder,
+        &[],
+    )?;
     let after = token::balance(chain, &destination)?;
     Ok(MintReceipt {
         signature: signature.to_string(),
@@ -175,12 +232,30 @@ pub fn redeem(
     let amount = positive_amount(amount, STABLE_DECIMALS)?;
     check_open(chain, &asset, pause::REDEEM, "redeeming")?;
     let owner = holder.pubkey();
-    let source = funded_account(chain, &owner, &pda::stable_mint(), amount, STABLE_DECIMALS, "stablecoins")?;
+    let source = funded_account(
+        chain,
+        &owner,
+        &pda::stable_mint(),
+        amount,
+        STABLE_DECIMALS,
+        "stablecoins",
+    )?;
     let destination = token::associated_account(chain, holder, &owner, &mint)?;
     let before = token::balance(chain, &destination)?;
     let reserve = accounts::protocol(chain)?.assets;
-    let accounts = ballast_sdk::instructions::HolderAccounts { user: owner, asset_mint: mint, source, destination };
-    let signature = chain.send(&[ballast_sdk::instructions::redeem(&accounts, amount, &reserve)], holder, &[])?;
+    let accounts = ballast_sdk::instructions::HolderAccounts {
+        user: owner,
+        asset_mint: mint,
+        source,
+        destination,
+    };
+    let signature = chain.send(
+        &[ballast_sdk::instructions::redeem(
+            &accounts, amount, &reserve,
+        )],
+        holder,
+        &[],
+    )?;
     let after = token::balance(chain, &destination)?;
     Ok(RedeemReceipt {
         signature: signature.to_string(),

@@ -98,6 +98,21 @@ pub fn mint_to(
     Ok(())
 }
 
+/// Moves `amount` base units from `source`, an account of `owner`'s, to `destination`.
+pub fn transfer(
+    chain: &mut dyn Chain,
+    payer: &Keypair,
+    source: &Pubkey,
+    destination: &Pubkey,
+    owner: &Keypair,
+    amount: u64,
+) -> Result<(), ChainError> {
+    let instruction = spl_token::instruction::transfer(&spl_token::ID, source, destination, &owner.pubkey(), &[], amount)
+        .expect("valid transfer");
+    chain.send(&[instruction], payer, &[owner])?;
+    Ok(())
+}
+
 fn unpack<T: Pack + IsInitialized>(chain: &mut dyn Chain, address: &Pubkey) -> Result<T, ChainError> {
     let account = chain.account(address)?.ok_or_else(|| ChainError::Decode {
         address: *address,

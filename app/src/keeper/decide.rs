@@ -27,19 +27,40 @@ pub enum TripCause {
 /// ones the program will compute at the snapshot's slot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeeperAction {
-    TripBreaker { cause: TripCause },
+    TripBreaker {
+        cause: TripCause,
+    },
     ResetBreaker,
     /// Ends an auction that is no longer needed (CR back at target, below
     /// one, or the vault empty), freeing its share of the cap.
-    CloseAuction { mint: Pubkey },
+    CloseAuction {
+        mint: Pubkey,
+    },
     /// Runs the loss waterfall on `shortfall` stablecoin units; zero when it
     /// raises the redemption rate back after a recovery.
-    AbsorbShortfall { shortfall: u64 },
-    StartAuction { mint: Pubkey, to_raise: u64 },
+    AbsorbShortfall {
+        shortfall: u64,
+    },
+    StartAuction {
+        mint: Pubkey,
+        to_raise: u64,
+    },
     /// Pays `pay` stablecoins for `collateral` at a price of at most `max_price`.
-    TakeAuction { mint: Pubkey, pay: u64, max_price: FixedBits, collateral: u64 },
-    RebalanceSwap { mint_in: Pubkey, amount_in: u64, mint_out: Pubkey, amount_out: u64 },
-    AccruePremium { premium: u64 },
+    TakeAuction {
+        mint: Pubkey,
+        pay: u64,
+        max_price: FixedBits,
+        collateral: u64,
+    },
+    RebalanceSwap {
+        mint_in: Pubkey,
+        amount_in: u64,
+        mint_out: Pubkey,
+        amount_out: u64,
+    },
+    AccruePremium {
+        premium: u64,
+    },
 }
 
 /// What the keeper is willing to do beyond what the program allows.
@@ -47,6 +68,9 @@ pub enum KeeperAction {
 pub struct Policy {
     /// The least gain on an auction take, as a fraction of the stablecoins
     /// paid, with the collateral valued at the lower conservative price.
+    /// Negative (above -1) for a keeper that accepts a loss to restore CR
+    /// sooner: an early take buys collateral above its price, which lifts CR
+    /// the most per stablecoin burned.
     pub min_take_profit: I80F48,
     /// The least value, in stablecoin units, a rebalancing swap must move.
     pub min_swap_value: u64,
@@ -103,7 +127,10 @@ fn breaker_resettable(s: &Snapshot) -> bool {
     let protocol = &s.protocol.raw;
     let risk = protocol.params.risk;
     protocol.breaker_paused != 0
-        && s.slot >= protocol.breaker_tripped_slot.saturating_add(risk.breaker_min_pause_slots)
+        && s.slot
+            >= protocol
+                .breaker_tripped_slot
+                .saturating_add(risk.breaker_min_pause_slots)
         && protocol.risk.sigma_p.get() < risk.sigma_reset.get()
 }
 
@@ -111,7 +138,9 @@ fn breaker_resettable(s: &Snapshot) -> bool {
 /// would fail to value the reserve, or while nothing is minted.
 fn liquidation_cr(s: &Snapshot) -> Option<I80F48> {
     let value = s.reserve_value(Valuation::Liquidation)?;
-    math::collateral_ratio_floor(value, s.protocol.raw.supply).ok().flatten()
+    math::collateral_ratio_floor(value, s.protocol.raw.supply)
+        .ok()
+        .flatten()
 }
 
 fn liquidation_paused(s: &Snapshot) -> bool {
@@ -124,7 +153,8 @@ fn close_auction(s: &Snapshot, index: usize) -> Option<KeeperAction> {
         return None;
     }
     let target = s.protocol.raw.params.cr_target.get();
-    let finished = asset.vault_amount == 0 || liquidation_cr(s).is_some_and(|cr| cr < I80F48::ONE || cr >= target);
+    let finished = asset.vault_amount == 0
+        || liquidation_cr(s).is_some_and(|cr| cr < I80F48::ONE || cr >= target);
     finished.then_some(KeeperAction::CloseAuction { mint: asset.mint })
 }
 
@@ -137,16 +167,22 @@ fn absorb_shortfall(s: &Snapshot) -> Option<KeeperAction> {
     let protocol = &s.protocol.raw;
     let value_units = math::stable_for_value_floor(s.reserve_value(Valuation::Spot)?).ok()?;
     let rate = protocol.redemption_rate.get();
-    let claims = math::to_u64_floor(math::mul_floor(I80F48::from_num(protocol.supply), rate).ok()?).ok()?;
+    let claims =
+        math::to_u64_floor(math::mul_floor(I80F48::from_num(protocol.supply), rate).ok()?).ok()?;
     if claims > value_units {
-        return Some(KeeperAction::AbsorbShortfall { shortfall: claims - value_units });
+        return Some(KeeperAction::AbsorbShortfall {
+            shortfall: claims - value_units,
+        });
     }
     let restored = if protocol.supply == 0 {
         I80F48::ONE
     } else {
-        math::div_floor(I80F48::from_num(value_units), I80F48::from_num(protocol.supply))
-            .ok()?
-            .min(I80F48::ONE)
+        math::div_floor(
+            I80F48::from_num(value_units),
+            I80F48::from_num(protocol.supply),
+        )
+        .ok()?
+        .min(I80F48::ONE)
     };
     (restored > rate).then_some(KeeperAction::AbsorbShortfall { shortfall: 0 })
 }
@@ -164,17 +200,31 @@ fn start_auction(s: &Snapshot, index: usize) -> Option<KeeperAction> {
     if cr < I80F48::ONE || cr >= thresholds.crit {
         return None;
     }
-    asset.checked_price(s.slot, PriceSide::Lower, PriceUse::Liquidation).ok()?;
+    asset
+        .checked_price(s.slot, PriceSide::Lower, PriceUse::Liquidation)
+        .ok()?;
     let asset_value = s.asset_value(asset, Valuation::Liquidation)?;
-    let buyback = math::buyback_to_target_ceil(thresholds.target, math::stable_value_ceil(protocol.supply).ok()?, total).ok()?;
+    let buyback = math::buyback_to_target_ceil(
+        thresholds.target,
+        math::stable_value_ceil(protocol.supply).ok()?,
+        total,
+    )
+    .ok()?;
     let share = math::mul_floor(buyback, math::div_floor(asset_value, total).ok()?).ok()?;
     let cap = math::to_u64_floor(
-        math::mul_floor(I80F48::from_num(protocol.supply), protocol.params.risk.auction_cap.get()).ok()?,
+        math::mul_floor(
+            I80F48::from_num(protocol.supply),
+            protocol.params.risk.auction_cap.get(),
+        )
+        .ok()?,
     )
     .ok()?;
     let room = cap.saturating_sub(protocol.auctions_in_flight);
     let to_raise = math::stable_for_value_floor(share).ok()?.min(room);
-    (to_raise > 0).then_some(KeeperAction::StartAuction { mint: asset.mint, to_raise })
+    (to_raise > 0).then_some(KeeperAction::StartAuction {
+        mint: asset.mint,
+        to_raise,
+    })
 }
 
 /// `take_auction` with all the keeper's stablecoins up to what the auction
@@ -191,13 +241,19 @@ fn take_auction(s: &Snapshot, index: usize, policy: &Policy) -> Option<KeeperAct
     if cr < I80F48::ONE || cr >= protocol.params.cr_target.get() {
         return None;
     }
-    let current = asset.checked_price(s.slot, PriceSide::Lower, PriceUse::Liquidation).ok()?;
+    let current = asset
+        .checked_price(s.slot, PriceSide::Lower, PriceUse::Liquidation)
+        .ok()?;
     // An auction past its duration restarts from the current price.
-    let (start_slot, reference) = if s.slot.saturating_sub(asset.auction.start_slot) >= risk.auction_duration_slots {
-        (s.slot, current)
-    } else {
-        (asset.auction.start_slot, asset.auction.reference_price.get())
-    };
+    let (start_slot, reference) =
+        if s.slot.saturating_sub(asset.auction.start_slot) >= risk.auction_duration_slots {
+            (s.slot, current)
+        } else {
+            (
+                asset.auction.start_slot,
+                asset.auction.reference_price.get(),
+            )
+        };
     let price = math::dutch_auction_price(
         reference,
         risk.auction_start_premium.get(),
@@ -208,7 +264,11 @@ fn take_auction(s: &Snapshot, index: usize, policy: &Policy) -> Option<KeeperAct
     .ok()?;
     let pay = balance.min(asset.auction.remaining);
     let paid_value = math::stable_value_floor(pay).ok()?;
-    let bought = math::mul_floor(paid_value, math::add(I80F48::ONE, risk.keeper_incentive.get()).ok()?).ok()?;
+    let bought = math::mul_floor(
+        paid_value,
+        math::add(I80F48::ONE, risk.keeper_incentive.get()).ok()?,
+    )
+    .ok()?;
     let collateral = math::tokens_for_value_floor(bought, asset.decimals, price).ok()?;
     if collateral == 0 || collateral > asset.vault_amount {
         return None;
@@ -218,7 +278,11 @@ fn take_auction(s: &Snapshot, index: usize, policy: &Policy) -> Option<KeeperAct
         return None; // the program refuses a take that lowers CR
     }
     let worth = math::token_value_floor(collateral, asset.decimals, current).ok()?;
-    let cost = math::mul_ceil(math::stable_value_ceil(pay).ok()?, math::add(I80F48::ONE, policy.min_take_profit).ok()?).ok()?;
+    let cost = math::mul_ceil(
+        math::stable_value_ceil(pay).ok()?,
+        math::add(I80F48::ONE, policy.min_take_profit).ok()?,
+    )
+    .ok()?;
     (worth >= cost).then_some(KeeperAction::TakeAuction {
         mint: asset.mint,
         pay,
@@ -242,11 +306,23 @@ enum SwapMisfit {
 
 /// What a swap of `amount_in` would pay out, and the value it moves in
 /// stablecoin units, if the program would accept it.
-fn quote_swap(s: &Snapshot, index_in: usize, index_out: usize, amount_in: u64) -> Result<(u64, u64), SwapMisfit> {
+fn quote_swap(
+    s: &Snapshot,
+    index_in: usize,
+    index_out: usize,
+    amount_in: u64,
+) -> Result<(u64, u64), SwapMisfit> {
     use SwapMisfit::*;
-    let (protocol, asset_in, asset_out) = (&s.protocol.raw, &s.assets[index_in].raw, &s.assets[index_out].raw);
+    let (protocol, asset_in, asset_out) = (
+        &s.protocol.raw,
+        &s.assets[index_in].raw,
+        &s.assets[index_out].raw,
+    );
     let slot = s.slot;
-    if index_in == index_out || protocol.paused_at(slot) & pause::REBALANCE != 0 || !asset_in.enabled || !asset_out.enabled
+    if index_in == index_out
+        || protocol.paused_at(slot) & pause::REBALANCE != 0
+        || !asset_in.enabled
+        || !asset_out.enabled
     {
         return Err(Never);
     }
@@ -256,13 +332,21 @@ fn quote_swap(s: &Snapshot, index_in: usize, index_out: usize, amount_in: u64) -
     if s.keeper.assets[index_in].unwrap_or(0) < amount_in {
         return Err(TooLarge);
     }
-    let price = |asset: &ballast_sdk::program::state::Asset, side| asset.conservative_price(slot, side).map_err(|_| Never);
-    let (price_in, price_out_high, price_out_low) =
-        (price(asset_in, PriceSide::Lower)?, price(asset_out, PriceSide::Higher)?, price(asset_out, PriceSide::Lower)?);
+    let price = |asset: &ballast_sdk::program::state::Asset, side| {
+        asset.conservative_price(slot, side).map_err(|_| Never)
+    };
+    let (price_in, price_out_high, price_out_low) = (
+        price(asset_in, PriceSide::Lower)?,
+        price(asset_out, PriceSide::Higher)?,
+        price(asset_out, PriceSide::Lower)?,
+    );
     let total = s.reserve_value(Valuation::Lenient).ok_or(Never)?;
     let in_before = asset_in.collateral_value_floor(slot).map_err(|_| Never)?;
     let out_before = asset_out.collateral_value_floor(slot).map_err(|_| Never)?;
-    let (target_in, target_out) = (asset_in.config.target_weight.get(), asset_out.config.target_weight.get());
+    let (target_in, target_out) = (
+        asset_in.config.target_weight.get(),
+        asset_out.config.target_weight.get(),
+    );
     let weight = |value, of| math::weight_ceil(value, of).map_err(|_| TooLarge);
     if weight(in_before, total)? >= target_in || weight(out_before, total)? <= target_out {
         return Err(Never);
@@ -271,19 +355,27 @@ fn quote_swap(s: &Snapshot, index_in: usize, index_out: usize, amount_in: u64) -
     // From here on every failure grows with the amount.
     let large = |_| TooLarge;
     let incentive = protocol.params.risk.swap_incentive.get();
-    let value_in = math::token_value_floor(amount_in, asset_in.decimals, price_in).map_err(large)?;
-    let value_paid = math::mul_floor(value_in, math::add(I80F48::ONE, incentive).map_err(large)?).map_err(large)?;
-    let amount_out = math::tokens_for_value_floor(value_paid, asset_out.decimals, price_out_high).map_err(large)?;
+    let value_in =
+        math::token_value_floor(amount_in, asset_in.decimals, price_in).map_err(large)?;
+    let value_paid = math::mul_floor(value_in, math::add(I80F48::ONE, incentive).map_err(large)?)
+        .map_err(large)?;
+    let amount_out = math::tokens_for_value_floor(value_paid, asset_out.decimals, price_out_high)
+        .map_err(large)?;
     if amount_out == 0 {
         return Err(TooSmall);
     }
     if amount_out > asset_out.vault_amount {
         return Err(TooLarge);
     }
-    let value_out = math::token_value_ceil(amount_out, asset_out.decimals, price_out_low).map_err(large)?;
-    let total_after = math::sub(math::add(total, value_in).map_err(large)?, value_out).map_err(large)?;
+    let value_out =
+        math::token_value_ceil(amount_out, asset_out.decimals, price_out_low).map_err(large)?;
+    let total_after =
+        math::sub(math::add(total, value_in).map_err(large)?, value_out).map_err(large)?;
     let in_after = weight(math::add(in_before, value_in).map_err(large)?, total_after)?;
-    let out_after = weight(math::sub(out_before, value_out).map_err(large)?, total_after)?;
+    let out_after = weight(
+        math::sub(out_before, value_out).map_err(large)?,
+        total_after,
+    )?;
     if in_after > target_in || out_after < target_out {
         return Err(TooLarge);
     }
@@ -342,12 +434,20 @@ fn accrue_premium(s: &Snapshot, policy: &Policy) -> Option<KeeperAction> {
     let protocol = &s.protocol.raw;
     let elapsed = s.slot.saturating_sub(protocol.premium_accrued_slot);
     let supply = I80F48::from_num(protocol.supply);
-    let per_slot = math::mul_floor(supply, protocol.params.risk.insurance_premium_per_slot.get()).ok()?;
-    let accrued = math::to_u64_floor(math::mul_floor(per_slot, I80F48::from_num(elapsed)).ok()?).ok()?;
+    let per_slot = math::mul_floor(
+        supply,
+        protocol.params.risk.insurance_premium_per_slot.get(),
+    )
+    .ok()?;
+    let accrued =
+        math::to_u64_floor(math::mul_floor(per_slot, I80F48::from_num(elapsed)).ok()?).ok()?;
     let value = s.reserve_value(Valuation::Lenient)?;
-    let supported = math::stable_for_value_floor(math::div_floor(value, protocol.params.cr_min.get()).ok()?).ok()?;
+    let supported =
+        math::stable_for_value_floor(math::div_floor(value, protocol.params.cr_min.get()).ok()?)
+            .ok()?;
     let premium = accrued.min(supported.saturating_sub(protocol.supply));
-    (premium > 0 && premium >= policy.min_premium).then_some(KeeperAction::AccruePremium { premium })
+    (premium > 0 && premium >= policy.min_premium)
+        .then_some(KeeperAction::AccruePremium { premium })
 }
 
 #[cfg(test)]
@@ -405,7 +505,10 @@ mod tests {
             protocol: (Pubkey::new_unique(), protocol).into(),
             assets: addresses.into_iter().zip(assets).map(Into::into).collect(),
             governance_exists: true,
-            keeper: KeeperBalances { stable: Some(50_000 * UNIT), assets: vec![Some(0); 3] },
+            keeper: KeeperBalances {
+                stable: Some(50_000 * UNIT),
+                assets: vec![Some(0); 3],
+            },
         }
     }
 
@@ -432,7 +535,12 @@ mod tests {
     fn the_breaker_trips_on_volatility_or_drawdown_and_only_once() {
         let mut s = calm();
         edit(&mut s, |p, _| p.risk.sigma_p = fixed(0.81));
-        assert_eq!(plan(&s), vec![KeeperAction::TripBreaker { cause: TripCause::Volatility }]);
+        assert_eq!(
+            plan(&s),
+            vec![KeeperAction::TripBreaker {
+                cause: TripCause::Volatility
+            }]
+        );
         edit(&mut s, |p, _| p.breaker_paused = pause::MINT);
         assert_eq!(plan(&s), vec![], "already tripped");
 
@@ -442,7 +550,12 @@ mod tests {
         edit(&mut s, |p, _| p.risk.reference_value = fixed(141_000.0));
         assert_eq!(plan(&s), vec![]);
         edit(&mut s, |p, _| p.risk.reference_value = fixed(142_000.0));
-        assert_eq!(plan(&s), vec![KeeperAction::TripBreaker { cause: TripCause::Drawdown }]);
+        assert_eq!(
+            plan(&s),
+            vec![KeeperAction::TripBreaker {
+                cause: TripCause::Drawdown
+            }]
+        );
     }
 
     #[test]
@@ -491,14 +604,20 @@ mod tests {
         // x = (1.2·100,000 − 102,000) / 0.2 = 90,000, split 42:30:30, each
         // share above the cap (20% of S, rounded down) by itself.
         let cap = math::to_u64_floor(
-            math::mul_floor(I80F48::from_num(s.protocol.supply), s.protocol.raw.params.risk.auction_cap.get()).unwrap(),
+            math::mul_floor(
+                I80F48::from_num(s.protocol.supply),
+                s.protocol.raw.params.risk.auction_cap.get(),
+            )
+            .unwrap(),
         )
         .unwrap();
         assert!(cap.abs_diff(20_000 * UNIT) <= 1, "{cap}");
         assert_eq!(raised, vec![cap; 3]);
 
         edit(&mut s, |p, _| p.auctions_in_flight = cap - 5);
-        assert!(plan(&s).iter().all(|a| matches!(a, KeeperAction::StartAuction { to_raise: 5, .. })));
+        assert!(plan(&s)
+            .iter()
+            .all(|a| matches!(a, KeeperAction::StartAuction { to_raise: 5, .. })));
         edit(&mut s, |p, _| p.auctions_in_flight = cap);
         assert_eq!(plan(&s), vec![], "the cap is reached");
         edit(&mut s, |p, _| {
@@ -532,7 +651,12 @@ mod tests {
         plan(s)
             .into_iter()
             .filter_map(|a| match a {
-                KeeperAction::TakeAuction { pay, max_price, collateral, .. } => Some((pay, to_f64(max_price), collateral)),
+                KeeperAction::TakeAuction {
+                    pay,
+                    max_price,
+                    collateral,
+                    ..
+                } => Some((pay, to_f64(max_price), collateral)),
                 _ => None,
             })
             .collect()
@@ -544,20 +668,37 @@ mod tests {
         // incentive, 10,000 buys 10,200 of collateral: a gain once the price
         // is below 61,200 (after slot 20), and a take that lowers CR = 1.02
         // once it is below 60,000 (after slot 33).
-        assert_eq!(takes(&wbtc_auction(20)), vec![], "at 61,200 the rounding leaves a loss");
+        assert_eq!(
+            takes(&wbtc_auction(20)),
+            vec![],
+            "at 61,200 the rounding leaves a loss"
+        );
         let at_21 = takes(&wbtc_auction(21));
-        let [(pay, price, collateral)] = at_21[..] else { panic!("{at_21:?}") };
-        assert_eq!(pay, 10_000 * UNIT, "all that is left, within the keeper's balance");
+        let [(pay, price, collateral)] = at_21[..] else {
+            panic!("{at_21:?}")
+        };
+        assert_eq!(
+            pay,
+            10_000 * UNIT,
+            "all that is left, within the keeper's balance"
+        );
         assert!((price - 61_110.0).abs() < 1e-6, "{price}");
-        assert!(collateral.abs_diff(16_691_212) <= 1, "10,200 at 61,110: {collateral}");
+        assert!(
+            collateral.abs_diff(16_691_212) <= 1,
+            "10,200 at 61,110: {collateral}"
+        );
         assert_eq!(takes(&wbtc_auction(33)).len(), 1);
         assert_eq!(takes(&wbtc_auction(34)), vec![], "it would lower CR");
         // Past its duration the auction restarts at 63,000: not worth it.
         assert_eq!(takes(&wbtc_auction(100)), vec![]);
 
         let mut s = wbtc_auction(30);
-        s.keeper.stable = Some(1_234);
-        assert_eq!(takes(&s)[0].0, 1_234, "a partial take with what the keeper holds");
+        s.keeper.stable = Some(1_234_567);
+        assert_eq!(
+            takes(&s)[0].0,
+            1_234_567,
+            "a partial take with what the keeper holds"
+        );
         s.keeper.stable = None;
         assert_eq!(takes(&s), vec![], "no stablecoins, no take");
     }
@@ -567,24 +708,41 @@ mod tests {
         // Back above CR_target: close.
         let mut s = wbtc_auction(30);
         edit(&mut s, |_, a| a[2].vault_amount = 200_000_000);
-        let closes: Vec<_> = plan(&s).into_iter().filter(|a| matches!(a, KeeperAction::CloseAuction { .. })).collect();
+        let closes: Vec<_> = plan(&s)
+            .into_iter()
+            .filter(|a| matches!(a, KeeperAction::CloseAuction { .. }))
+            .collect();
         assert_eq!(closes.len(), 3, "every running auction");
 
         // Below one: close, and absorb the 10,000 shortfall at spot prices.
         edit(&mut s, |_, a| a[2].vault_amount = 150_000_000);
         let actions = plan(&s);
         assert_eq!(actions.len(), 4, "{actions:?}");
-        assert!(actions[..3].iter().all(|a| matches!(a, KeeperAction::CloseAuction { .. })));
-        assert_eq!(actions[3], KeeperAction::AbsorbShortfall { shortfall: 10_000 * UNIT });
+        assert!(actions[..3]
+            .iter()
+            .all(|a| matches!(a, KeeperAction::CloseAuction { .. })));
+        assert_eq!(
+            actions[3],
+            KeeperAction::AbsorbShortfall {
+                shortfall: 10_000 * UNIT
+            }
+        );
         s.governance_exists = false;
-        assert_eq!(plan(&s).len(), 3, "the waterfall needs the backstop's accounts");
+        assert_eq!(
+            plan(&s).len(),
+            3,
+            "the waterfall needs the backstop's accounts"
+        );
     }
 
     #[test]
     fn the_waterfall_raises_the_redemption_rate_after_a_recovery() {
         let mut s = calm();
         edit(&mut s, |p, _| p.redemption_rate = fixed(0.9));
-        assert_eq!(plan(&s), vec![KeeperAction::AbsorbShortfall { shortfall: 0 }]);
+        assert_eq!(
+            plan(&s),
+            vec![KeeperAction::AbsorbShortfall { shortfall: 0 }]
+        );
         // A stale price makes the spot valuation fail: nothing to send.
         s.slot += 2_001;
         assert_eq!(plan(&s), vec![]);
@@ -600,18 +758,32 @@ mod tests {
         });
         s.keeper.assets[1] = Some(100_000 * UNIT);
         let actions = plan(&s);
-        let [KeeperAction::RebalanceSwap { amount_in, mint_in, mint_out, .. }] = actions[..] else {
+        let [KeeperAction::RebalanceSwap {
+            amount_in,
+            mint_in,
+            mint_out,
+            ..
+        }] = actions[..]
+        else {
             panic!("{actions:?}");
         };
         assert_eq!((mint_in, mint_out), (s.assets[1].mint, s.assets[0].mint));
         // u_max (10% of supply per window) binds first: 1.002·x <= 10,000.
         assert!(quote_swap(&s, 1, 0, amount_in).is_ok());
-        assert_eq!(quote_swap(&s, 1, 0, amount_in + 1), Err(SwapMisfit::TooLarge));
-        assert!(amount_in > 9_000 * UNIT && amount_in < 10_000 * UNIT, "{amount_in}");
+        assert_eq!(
+            quote_swap(&s, 1, 0, amount_in + 1),
+            Err(SwapMisfit::TooLarge)
+        );
+        assert!(
+            amount_in > 9_000 * UNIT && amount_in < 10_000 * UNIT,
+            "{amount_in}"
+        );
 
         s.keeper.assets[1] = Some(1_000 * UNIT);
-        assert!(matches!(plan(&s)[..], [KeeperAction::RebalanceSwap { amount_in, .. }] if amount_in == 1_000 * UNIT));
-        edit(&mut s, |p, _| p.breaker_paused = pause::REBALANCE);
+        assert!(
+            matches!(plan(&s)[..], [KeeperAction::RebalanceSwap { amount_in, .. }] if amount_in == 1_000 * UNIT)
+        );
+        edit(&mut s, |p, _| p.paused = pause::REBALANCE);
         assert_eq!(plan(&s), vec![], "rebalancing is paused");
     }
 
@@ -619,12 +791,16 @@ mod tests {
     fn the_premium_is_accrued_when_worth_a_transaction() {
         // 10^-6 per slot on 100,000: 0.1 per slot, one stablecoin in 10 slots.
         let mut s = calm();
-        edit(&mut s, |p, _| p.params.risk.insurance_premium_per_slot = fixed(1e-6));
+        edit(&mut s, |p, _| {
+            p.params.risk.insurance_premium_per_slot = fixed(1e-6)
+        });
         s.slot = SLOT + 9;
         assert_eq!(plan(&s), vec![]);
         s.slot = SLOT + 11;
         let actions = plan(&s);
-        let [KeeperAction::AccruePremium { premium }] = actions[..] else { panic!("{actions:?}") };
+        let [KeeperAction::AccruePremium { premium }] = actions[..] else {
+            panic!("{actions:?}")
+        };
         assert!((1_099_000..=1_100_000).contains(&premium), "{premium}");
         // With no equity above CR_min there is nothing to pay.
         edit(&mut s, |p, _| p.supply = 109_091 * UNIT);

@@ -25,7 +25,8 @@ pub use snapshot::{KeeperBalances, Snapshot};
 /// Bounded exponential backoff for transport failures.
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
-    /// Consecutive transport failures tolerated before a tick gives up.
+    /// Consecutive transport failures of one read or one action after
+    /// which a tick gives up.
     pub max_failures: u32,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
@@ -36,7 +37,9 @@ impl RetryPolicy {
     /// `initial_backoff`, at most `max_backoff`.
     pub fn backoff(&self, failures: u32) -> Duration {
         let doublings = failures.saturating_sub(1).min(16);
-        self.initial_backoff.saturating_mul(1 << doublings).min(self.max_backoff)
+        self.initial_backoff
+            .saturating_mul(1 << doublings)
+            .min(self.max_backoff)
     }
 }
 
@@ -79,7 +82,10 @@ pub enum KeeperError {
     /// The program refused an action the keeper had checked: the state
     /// moved between the read and the send (another keeper was faster).
     #[error("the program refused `{action}`: {source}")]
-    Refused { action: KeeperAction, source: ChainError },
+    Refused {
+        action: KeeperAction,
+        source: ChainError,
+    },
     /// The state could not be read for a reason other than transport.
     #[error("cannot read the protocol's state: {0}")]
     Read(ChainError),
@@ -104,7 +110,12 @@ impl Keeper {
     /// A keeper that signs and pays with `keypair`; takes and swaps use its
     /// associated token accounts.
     pub fn new(keypair: Keypair, config: KeeperConfig) -> Self {
-        Self { keypair, config, history: Vec::new(), transport_failures: 0 }
+        Self {
+            keypair,
+            config,
+            history: Vec::new(),
+            transport_failures: 0,
+        }
     }
 
     pub fn pubkey(&self) -> Pubkey {
@@ -113,7 +124,7 @@ impl Keeper {
 
     /// What is due now, without sending anything.
     pub fn plan(&mut self, chain: &mut dyn Chain) -> Result<Vec<KeeperAction>, KeeperError> {
-        let snapshot = self.read(chain, &mut 0)?;
+        let snapshot = self.read(chain)?;
         Ok(decide(&snapshot, &self.config.policy))
     }
 
@@ -121,21 +132,30 @@ impl Keeper {
     /// nothing is due. Returns the actions confirmed in this tick.
     pub fn tick(&mut self, chain: &mut dyn Chain) -> Result<Vec<KeeperAction>, KeeperError> {
         let mut sent = Vec::new();
-        let mut failures = 0;
+        // The last action whose send failed in transport, and how many times
+        // in a row. Deciding a different action next means it landed.
+        let mut failing: Option<(KeeperAction, u32)> = None;
         while sent.len() < self.config.max_actions_per_tick {
-            let snapshot = self.read(chain, &mut failures)?;
+            let snapshot = self.read(chain)?;
             let Some(action) = decide(&snapshot, &self.config.policy).into_iter().next() else {
                 break;
             };
             let transaction = self.transaction(&snapshot, &action);
             match chain.send(&transaction, &self.keypair, &[]) {
                 Ok(_) => {
-                    failures = 0;
+                    failing = None;
                     self.history.push(action.clone());
                     sent.push(action);
                 }
                 // It may have landed: back off, then read and decide afresh.
-                Err(error @ ChainError::Transport(_)) => self.back_off(&mut failures, error)?,
+                Err(error @ ChainError::Transport(_)) => {
+                    let failures = match failing {
+                        Some((failed, failures)) if failed == action => failures + 1,
+                        _ => 1,
+                    };
+                    self.back_off(failures, error)?;
+                    failing = Some((action, failures));
+                }
                 Err(source) => return Err(KeeperError::Refused { action, source }),
             }
         }
@@ -148,30 +168,39 @@ impl Keeper {
     pub fn run(&mut self, chain: &mut dyn Chain, mut stop: impl FnMut(TickReport) -> bool) {
         for tick in 0.. {
             let result = self.tick(chain);
-            if stop(TickReport { tick, result: &result }) {
+            if stop(TickReport {
+                tick,
+                result: &result,
+            }) {
                 return;
             }
             std::thread::sleep(self.config.interval);
         }
     }
 
-    fn read(&mut self, chain: &mut dyn Chain, failures: &mut u32) -> Result<Snapshot, KeeperError> {
-        loop {
+    /// A snapshot, retrying reads that fail in transport.
+    fn read(&mut self, chain: &mut dyn Chain) -> Result<Snapshot, KeeperError> {
+        for failures in 1.. {
             match Snapshot::read(chain, &self.keypair.pubkey()) {
                 Ok(snapshot) => return Ok(snapshot),
                 Err(error @ ChainError::Transport(_)) => self.back_off(failures, error)?,
                 Err(error) => return Err(KeeperError::Read(error)),
             }
         }
+        unreachable!("back_off gives up after max_failures")
     }
 
-    fn back_off(&mut self, failures: &mut u32, error: ChainError) -> Result<(), KeeperError> {
+    /// Waits after the `failures`-th consecutive transport failure of one
+    /// step, or gives up with `error` once there have been too many.
+    fn back_off(&mut self, failures: u32, error: ChainError) -> Result<(), KeeperError> {
         self.transport_failures += 1;
-        *failures += 1;
-        if *failures >= self.config.retry.max_failures {
-            return Err(KeeperError::Unavailable { failures: *failures, last: error });
+        if failures >= self.config.retry.max_failures {
+            return Err(KeeperError::Unavailable {
+                failures,
+                last: error,
+            });
         }
-        std::thread::sleep(self.config.retry.backoff(*failures));
+        std::thread::sleep(self.config.retry.backoff(failures));
         Ok(())
     }
 
@@ -182,18 +211,33 @@ impl Keeper {
         let reserve = snapshot.reserve_assets();
         let keeper = self.keypair.pubkey();
         let receive = |mint: &Pubkey| -> (Pubkey, Option<Instruction>) {
-            let index = snapshot.asset_index(mint).expect("actions name reserve assets");
-            let open = snapshot.keeper.assets[index].is_none().then(|| token::create_associated_account(&keeper, &keeper, mint));
+            let index = snapshot
+                .asset_index(mint)
+                .expect("actions name reserve assets");
+            let open = snapshot.keeper.assets[index]
+                .is_none()
+                .then(|| token::create_associated_account(&keeper, &keeper, mint));
             (token::associated_address(&keeper, mint), open)
         };
         let (open, instruction) = match action {
             KeeperAction::TripBreaker { .. } => (None, instructions::trip_breaker(&reserve)),
             KeeperAction::ResetBreaker => (None, instructions::reset_breaker()),
-            KeeperAction::CloseAuction { mint } => (None, instructions::close_auction(mint, &reserve)),
-            KeeperAction::AbsorbShortfall { .. } => (None, instructions::absorb_shortfall(&reserve)),
-            KeeperAction::StartAuction { mint, .. } => (None, instructions::start_auction(mint, &reserve)),
+            KeeperAction::CloseAuction { mint } => {
+                (None, instructions::close_auction(mint, &reserve))
+            }
+            KeeperAction::AbsorbShortfall { .. } => {
+                (None, instructions::absorb_shortfall(&reserve))
+            }
+            KeeperAction::StartAuction { mint, .. } => {
+                (None, instructions::start_auction(mint, &reserve))
+            }
             KeeperAction::AccruePremium { .. } => (None, instructions::accrue_premium(&reserve)),
-            KeeperAction::TakeAuction { mint, pay, max_price, .. } => {
+            KeeperAction::TakeAuction {
+                mint,
+                pay,
+                max_price,
+                ..
+            } => {
                 let (destination, open) = receive(mint);
                 let accounts = HolderAccounts {
                     user: keeper,
@@ -201,9 +245,17 @@ impl Keeper {
                     source: token::associated_address(&keeper, &pda::stable_mint()),
                     destination,
                 };
-                (open, instructions::take_auction(&accounts, *pay, *max_price, &reserve))
+                (
+                    open,
+                    instructions::take_auction(&accounts, *pay, *max_price, &reserve),
+                )
             }
-            KeeperAction::RebalanceSwap { mint_in, amount_in, mint_out, .. } => {
+            KeeperAction::RebalanceSwap {
+                mint_in,
+                amount_in,
+                mint_out,
+                ..
+            } => {
                 let (destination, open) = receive(mint_out);
                 let accounts = SwapAccounts {
                     keeper,
@@ -212,7 +264,10 @@ impl Keeper {
                     source: token::associated_address(&keeper, mint_in),
                     destination,
                 };
-                (open, instructions::rebalance_swap(&accounts, *amount_in, &reserve))
+                (
+                    open,
+                    instructions::rebalance_swap(&accounts, *amount_in, &reserve),
+                )
             }
         };
         open.into_iter().chain([instruction]).collect()
@@ -240,26 +295,42 @@ impl KeeperAction {
         match self {
             KeeperAction::TripBreaker { cause } => json!({ "action": name, "cause": cause }),
             KeeperAction::ResetBreaker => json!({ "action": name }),
-            KeeperAction::CloseAuction { mint } => json!({ "action": name, "mint": mint.to_string() }),
-            KeeperAction::AbsorbShortfall { shortfall } => json!({ "action": name, "shortfall": shortfall }),
+            KeeperAction::CloseAuction { mint } => {
+                json!({ "action": name, "mint": mint.to_string() })
+            }
+            KeeperAction::AbsorbShortfall { shortfall } => {
+                json!({ "action": name, "shortfall": shortfall })
+            }
             KeeperAction::StartAuction { mint, to_raise } => {
                 json!({ "action": name, "mint": mint.to_string(), "to_raise": to_raise })
             }
-            KeeperAction::TakeAuction { mint, pay, max_price, collateral } => json!({
+            KeeperAction::TakeAuction {
+                mint,
+                pay,
+                max_price,
+                collateral,
+            } => json!({
                 "action": name,
                 "mint": mint.to_string(),
                 "pay": pay,
                 "price": max_price.get().to_num::<f64>(),
                 "collateral": collateral,
             }),
-            KeeperAction::RebalanceSwap { mint_in, amount_in, mint_out, amount_out } => json!({
+            KeeperAction::RebalanceSwap {
+                mint_in,
+                amount_in,
+                mint_out,
+                amount_out,
+            } => json!({
                 "action": name,
                 "mint_in": mint_in.to_string(),
                 "amount_in": amount_in,
                 "mint_out": mint_out.to_string(),
                 "amount_out": amount_out,
             }),
-            KeeperAction::AccruePremium { premium } => json!({ "action": name, "premium": premium }),
+            KeeperAction::AccruePremium { premium } => {
+                json!({ "action": name, "premium": premium })
+            }
         }
     }
 }
@@ -267,22 +338,47 @@ impl KeeperAction {
 impl fmt::Display for KeeperAction {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            KeeperAction::TripBreaker { cause: TripCause::Volatility } => write!(f, "trip the breaker (sigma_p above its threshold)"),
-            KeeperAction::TripBreaker { cause: TripCause::Drawdown } => write!(f, "trip the breaker (reserve value drawdown)"),
+            KeeperAction::TripBreaker {
+                cause: TripCause::Volatility,
+            } => write!(f, "trip the breaker (sigma_p above its threshold)"),
+            KeeperAction::TripBreaker {
+                cause: TripCause::Drawdown,
+            } => write!(f, "trip the breaker (reserve value drawdown)"),
             KeeperAction::ResetBreaker => write!(f, "reset the breaker"),
             KeeperAction::CloseAuction { mint } => write!(f, "close the auction of {mint}"),
-            KeeperAction::AbsorbShortfall { shortfall: 0 } => write!(f, "raise the redemption rate after a recovery"),
-            KeeperAction::AbsorbShortfall { shortfall } => write!(f, "absorb a shortfall of {shortfall} units"),
-            KeeperAction::StartAuction { mint, to_raise } => write!(f, "start an auction of {mint} to raise {to_raise} units"),
-            KeeperAction::TakeAuction { mint, pay, max_price, collateral } => write!(
+            KeeperAction::AbsorbShortfall { shortfall: 0 } => {
+                write!(f, "raise the redemption rate after a recovery")
+            }
+            KeeperAction::AbsorbShortfall { shortfall } => {
+                write!(f, "absorb a shortfall of {shortfall} units")
+            }
+            KeeperAction::StartAuction { mint, to_raise } => {
+                write!(f, "start an auction of {mint} to raise {to_raise} units")
+            }
+            KeeperAction::TakeAuction {
+                mint,
+                pay,
+                max_price,
+                collateral,
+            } => write!(
                 f,
                 "take {collateral} base units of {mint} for {pay} stablecoin units at {:.6}",
                 max_price.get().to_num::<f64>()
             ),
-            KeeperAction::RebalanceSwap { mint_in, amount_in, mint_out, amount_out } => {
-                write!(f, "swap {amount_in} of {mint_in} for {amount_out} of {mint_out}")
+            KeeperAction::RebalanceSwap {
+                mint_in,
+                amount_in,
+                mint_out,
+                amount_out,
+            } => {
+                write!(
+                    f,
+                    "swap {amount_in} of {mint_in} for {amount_out} of {mint_out}"
+                )
             }
-            KeeperAction::AccruePremium { premium } => write!(f, "accrue a premium of {premium} units"),
+            KeeperAction::AccruePremium { premium } => {
+                write!(f, "accrue a premium of {premium} units")
+            }
         }
     }
 }

@@ -45,7 +45,10 @@ impl Snapshot {
             protocol,
             assets,
             governance_exists,
-            keeper: KeeperBalances { stable, assets: asset_balances },
+            keeper: KeeperBalances {
+                stable,
+                assets: asset_balances,
+            },
         })
     }
 
@@ -65,7 +68,9 @@ impl Snapshot {
         match valuation {
             Valuation::Lenient => asset.collateral_value_floor(slot),
             Valuation::Strict => asset.reserve_value_floor(slot),
-            Valuation::Liquidation => asset.value_floor_at(slot, PriceSide::Lower, PriceUse::Liquidation),
+            Valuation::Liquidation => {
+                asset.value_floor_at(slot, PriceSide::Lower, PriceUse::Liquidation)
+            }
             Valuation::Spot => asset.value_floor_at(slot, PriceSide::Spot, PriceUse::Holder),
         }
         .ok()
