@@ -1,16 +1,21 @@
 //! Command-line parsing and dispatch, with solana-style `--url` and `--keypair`.
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
+use ballast_migrations::Deployment;
 use ballast_sdk::keypair::read_keypair_file;
 use ballast_sdk::program::state::{Action, AssetConfig, AssetKind, Ballot, ProposalKind};
 use ballast_sdk::program::constants::MAX_ORACLES;
-use ballast_sdk::{status, Keypair, Pubkey, RpcChain};
+use ballast_sdk::{status, Chain, Keypair, Pubkey, RpcChain};
 use clap::{Args, Parser, Subcommand};
 
 use crate::amount::parse_amount;
 use crate::governance::{self, param_key, parse_value};
+use crate::holder;
+use crate::keeper::{Keeper, KeeperConfig, Policy, RetryPolicy};
 use crate::report::print_status;
 
 #[derive(Parser)]
@@ -53,6 +58,62 @@ pub enum Command {
     Execute { id: u64 },
     /// List proposals with their status and tallies.
     Proposals,
+    /// Deposit a reserve asset from your associated token account and mint
+    /// stablecoins into your associated stablecoin account.
+    Mint(HolderArgs),
+    /// Burn stablecoins from your associated account for a reserve asset.
+    Redeem(HolderArgs),
+    /// The keeper bot, which sends the protocol's permissionless cranks.
+    Keeper {
+        #[command(subcommand)]
+        command: KeeperCommand,
+    },
+}
+
+#[derive(Args)]
+pub struct HolderArgs {
+    /// The asset: its mint address, or its symbol in the deployment file.
+    #[arg(long)]
+    pub asset: String,
+    /// Mint: whole tokens of the asset to deposit. Redeem: whole stablecoins to burn.
+    pub amount: String,
+    /// The deployment file whose asset symbols `--asset` may use
+    /// [default: the embedded default deployment].
+    #[arg(long)]
+    pub deployment: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum KeeperCommand {
+    /// Watch the chain and send breaker, auction, waterfall, rebalancing and
+    /// premium transactions when they are due, paid and signed by --keypair.
+    Run(KeeperRunArgs),
+}
+
+#[derive(Args)]
+pub struct KeeperRunArgs {
+    /// One pass, then exit (non-zero if it failed).
+    #[arg(long)]
+    pub once: bool,
+    /// Stop after this many passes [default: run until interrupted].
+    #[arg(long, conflicts_with = "once")]
+    pub ticks: Option<u64>,
+    /// Milliseconds between passes.
+    #[arg(long, default_value_t = 2_000)]
+    pub interval_ms: u64,
+    /// The least gain on an auction take, as a fraction of what it pays;
+    /// negative (above -1) to accept a loss that restores CR faster.
+    #[arg(long, default_value = "0", allow_negative_numbers = true)]
+    pub min_take_profit: String,
+    /// The least value, in stablecoins, a rebalancing swap must move.
+    #[arg(long, default_value = "1")]
+    pub min_swap_value: String,
+    /// The least insurance premium, in stablecoins, worth a transaction.
+    #[arg(long, default_value = "1")]
+    pub min_premium: String,
+    /// Consecutive transport failures before a pass gives up.
+    #[arg(long, default_value_t = 6)]
+    pub max_failures: u32,
 }
 
 #[derive(Subcommand)]
@@ -198,6 +259,85 @@ fn print<T: serde::Serialize + std::fmt::Debug>(json: bool, value: &T, text: imp
     }
 }
 
+fn deployment_assets(path: Option<&PathBuf>) -> Result<Vec<ballast_migrations::AssetSpec>> {
+    Ok(match path {
+        Some(path) => Deployment::from_file(path)?,
+        None => Deployment::embedded_default(),
+    }
+    .assets)
+}
+
+fn write<T: serde::Serialize>(out: &mut dyn Write, json: bool, value: &T, text: impl FnOnce(&T) -> String) -> Result<()> {
+    if json {
+        writeln!(out, "{}", serde_json::to_string(value)?)?;
+    } else {
+        writeln!(out, "{}", text(value))?;
+    }
+    Ok(())
+}
+
+/// `ballast mint`.
+pub fn run_mint(chain: &mut dyn Chain, holder: &Keypair, args: &HolderArgs, json: bool, out: &mut dyn Write) -> Result<()> {
+    let assets = deployment_assets(args.deployment.as_ref())?;
+    let receipt = holder::mint(chain, holder, &assets, &args.asset, &args.amount)?;
+    write(out, json, &receipt, |r| {
+        format!("deposited {} {} and minted {} stablecoins (balance {}): {}", r.deposited, r.asset, r.minted, r.stable_balance, r.signature)
+    })
+}
+
+/// `ballast redeem`.
+pub fn run_redeem(chain: &mut dyn Chain, holder: &Keypair, args: &HolderArgs, json: bool, out: &mut dyn Write) -> Result<()> {
+    let assets = deployment_assets(args.deployment.as_ref())?;
+    let receipt = holder::redeem(chain, holder, &assets, &args.asset, &args.amount)?;
+    write(out, json, &receipt, |r| {
+        format!("burned {} stablecoins and received {} {} (balance {}): {}", r.burned, r.received, r.asset, r.asset_balance, r.signature)
+    })
+}
+
+pub fn keeper_config(args: &KeeperRunArgs) -> Result<KeeperConfig> {
+    let stable = |text: &str, flag: &str| parse_amount(text, 6).with_context(|| format!("--{flag}"));
+    Ok(KeeperConfig {
+        policy: Policy {
+            min_take_profit: parse_value(&args.min_take_profit).context("--min-take-profit")?,
+            min_swap_value: stable(&args.min_swap_value, "min-swap-value")?,
+            min_premium: stable(&args.min_premium, "min-premium")?,
+        },
+        retry: RetryPolicy { max_failures: args.max_failures, ..RetryPolicy::default() },
+        interval: Duration::from_millis(args.interval_ms),
+        ..KeeperConfig::default()
+    })
+}
+
+/// `ballast keeper run`: one line per pass (JSON: `{"tick", "actions"}` or
+/// `{"tick", "error"}`). With --once a failed pass is the command's error;
+/// otherwise it is reported and the next pass starts afresh.
+pub fn run_keeper(chain: &mut dyn Chain, keypair: Keypair, args: &KeeperRunArgs, json: bool, out: &mut dyn Write) -> Result<()> {
+    let mut keeper = Keeper::new(keypair, keeper_config(args)?);
+    let last = if args.once { Some(0) } else { args.ticks.map(|n| n.saturating_sub(1)) };
+    let mut outcome = Ok(());
+    keeper.run(chain, |report| {
+        let printed = match report.result {
+            Ok(actions) if json => {
+                let actions: Vec<_> = actions.iter().map(|a| a.to_json()).collect();
+                writeln!(out, "{}", serde_json::json!({ "tick": report.tick, "actions": actions }))
+            }
+            Ok(actions) if actions.is_empty() => writeln!(out, "tick {}: nothing due", report.tick),
+            Ok(actions) => actions.iter().try_for_each(|a| writeln!(out, "tick {}: {a}", report.tick)),
+            Err(error) if json => writeln!(out, "{}", serde_json::json!({ "tick": report.tick, "error": error.to_string() })),
+            Err(error) => writeln!(out, "tick {}: error: {error}", report.tick),
+        };
+        if let Err(error) = printed {
+            outcome = Err(error.into());
+            return true;
+        }
+        if let (true, Err(error)) = (args.once, report.result) {
+            outcome = Err(anyhow::anyhow!("keeper pass failed: {error}"));
+        }
+        last == Some(report.tick)
+    });
+    outcome
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     if let Command::Demo = cli.command {
@@ -242,6 +382,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 Command::Execute { id } => {
                     let signature = governance::execute(chain, &signer, id)?;
                     print(json, &serde_json::json!({ "signature": signature }), |_| format!("executed #{id}: {signature}"));
+                }
+                Command::Mint(args) => run_mint(chain, &signer, &args, json, &mut std::io::stdout())?,
+                Command::Redeem(args) => run_redeem(chain, &signer, &args, json, &mut std::io::stdout())?,
+                Command::Keeper { command: KeeperCommand::Run(args) } => {
+                    run_keeper(chain, signer, &args, json, &mut std::io::stdout())?
                 }
                 Command::Demo | Command::Status | Command::Proposals => unreachable!("handled above"),
             }

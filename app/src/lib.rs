@@ -5,4 +5,6 @@ pub mod amount;
 pub mod cli;
 pub mod demo;
 pub mod governance;
+pub mod holder;
+pub mod keeper;
 pub mod report;

@@ -2,6 +2,8 @@
 
 use anchor_spl::associated_token::{self, get_associated_token_address};
 use anchor_spl::token::spl_token;
+use solana_sdk::account::Account;
+use solana_sdk::instruction::Instruction;
 use solana_sdk::program_pack::{IsInitialized, Pack};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -34,6 +36,22 @@ pub fn create_mint(
     Ok(())
 }
 
+/// The address of `owner`'s associated token account for `mint`.
+pub fn associated_address(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+    get_associated_token_address(owner, mint)
+}
+
+/// Creates `owner`'s associated account for `mint`; a no-op if it exists,
+/// so a retried transaction that carries it cannot fail on it.
+pub fn create_associated_account(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey) -> Instruction {
+    associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+        payer,
+        owner,
+        mint,
+        &spl_token::ID,
+    )
+}
+
 /// The owner's associated token account for `mint`, created if missing.
 pub fn associated_account(
     chain: &mut dyn Chain,
@@ -41,17 +59,21 @@ pub fn associated_account(
     owner: &Pubkey,
     mint: &Pubkey,
 ) -> Result<Pubkey, ChainError> {
-    let address = get_associated_token_address(owner, mint);
+    let address = associated_address(owner, mint);
     if chain.account(&address)?.is_none() {
-        let create = associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
-            &payer.pubkey(),
-            owner,
-            mint,
-            &spl_token::ID,
-        );
-        chain.send(&[create], payer, &[])?;
+        chain.send(&[create_associated_account(&payer.pubkey(), owner, mint)], payer, &[])?;
     }
     Ok(address)
+}
+
+/// The balance of `owner`'s associated account for `mint`; `None` while
+/// that account does not exist.
+pub fn associated_balance(chain: &mut dyn Chain, owner: &Pubkey, mint: &Pubkey) -> Result<Option<u64>, ChainError> {
+    let address = associated_address(owner, mint);
+    match chain.account(&address)? {
+        None => Ok(None),
+        Some(account) => unpack_account::<TokenAccount>(&address, &account).map(|a| Some(a.amount)),
+    }
 }
 
 /// Mints `amount` base units to `destination`.
@@ -76,14 +98,34 @@ pub fn mint_to(
     Ok(())
 }
 
+/// Moves `amount` base units from `source`, an account of `owner`'s, to `destination`.
+pub fn transfer(
+    chain: &mut dyn Chain,
+    payer: &Keypair,
+    source: &Pubkey,
+    destination: &Pubkey,
+    owner: &Keypair,
+    amount: u64,
+) -> Result<(), ChainError> {
+    let instruction = spl_token::instruction::transfer(&spl_token::ID, source, destination, &owner.pubkey(), &[], amount)
+        .expect("valid transfer");
+    chain.send(&[instruction], payer, &[owner])?;
+    Ok(())
+}
+
 fn unpack<T: Pack + IsInitialized>(chain: &mut dyn Chain, address: &Pubkey) -> Result<T, ChainError> {
+    let account = chain.account(address)?.ok_or_else(|| ChainError::Decode {
+        address: *address,
+        reason: "no such account".into(),
+    })?;
+    unpack_account(address, &account)
+}
+
+fn unpack_account<T: Pack + IsInitialized>(address: &Pubkey, account: &Account) -> Result<T, ChainError> {
     let decode = |reason: String| ChainError::Decode {
         address: *address,
         reason,
     };
-    let account = chain
-        .account(address)?
-        .ok_or_else(|| decode("no such account".into()))?;
     if account.owner != spl_token::ID {
         return Err(decode(format!("owned by {}, not SPL Token", account.owner)));
     }
