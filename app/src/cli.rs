@@ -34,10 +34,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Simulated days, one settlement window each; the crash comes halfway.
+    #[arg(long, default_value_t = 42)]
+    pub days: u64,
+    /// Seed of the market and the holders' flows.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Where the report, the plots and the oracle's audit log go.
+    #[arg(long, default_value = "out/demo")]
+    pub out: PathBuf,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run a scripted session on an embedded bank: deploy, price, mint, redeem.
-    Demo,
+    /// Weeks of a reserve on an embedded bank through a crypto crash: oracle
+    /// nodes, a keeper, Hawkes-driven holders and a governance vote; writes a
+    /// report and plots.
+    Demo(DemoArgs),
     /// Show the reserve: each asset's amount, value and weight, and V, S and CR.
     Status,
     /// Stake stablecoins into the backstop (voting power).
@@ -340,13 +355,14 @@ pub fn run_keeper(chain: &mut dyn Chain, keypair: Keypair, args: &KeeperRunArgs,
 
 pub fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
-    if let Command::Demo = cli.command {
-        return crate::demo::run(json);
+    if let Command::Demo(args) = &cli.command {
+        let options = crate::demo::DemoOptions { days: args.days, seed: args.seed, out: args.out.clone(), json };
+        return crate::demo::run(&options);
     }
     let mut chain = RpcChain::new(&cluster_url(&cli.url));
     let chain = &mut chain;
     match cli.command {
-        Command::Demo => unreachable!("handled above"),
+        Command::Demo(_) => unreachable!("handled above"),
         Command::Status => {
             let reserve = status::reserve_status(chain)?;
             print_status("status", &reserve, &Default::default(), json);
@@ -388,7 +404,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 Command::Keeper { command: KeeperCommand::Run(args) } => {
                     run_keeper(chain, signer, &args, json, &mut std::io::stdout())?
                 }
-                Command::Demo | Command::Status | Command::Proposals => unreachable!("handled above"),
+                Command::Demo(_) | Command::Status | Command::Proposals => unreachable!("handled above"),
             }
         }
     }

@@ -3,38 +3,46 @@
 use std::process::Command;
 
 #[test]
-fn the_demo_prints_every_step_and_keeps_cr_consistent() {
+fn the_demo_tells_the_stress_story_in_its_report_and_plots() {
+    let out = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_ballast"))
-        .args(["demo", "--json"])
+        .args(["demo", "--json", "--out"])
+        .arg(out.path())
         .output()
         .expect("run ballast demo");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let steps: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .filter(|line| line.starts_with('{'))
-        .map(|line| serde_json::from_str(line).expect("a JSON step"))
-        .collect();
-    assert!(steps.len() >= 10, "{} steps", steps.len());
-    for step in &steps {
-        let reserve = &step["reserve"];
-        let assets = reserve["assets"].as_array().unwrap();
-        assert_eq!(assets.len(), 3);
-        let value: f64 = assets.iter().map(|a| a["value"].as_f64().unwrap()).sum();
-        let reported = reserve["value"].as_f64().unwrap();
-        assert!((value - reported).abs() <= 1e-6 * reported.max(1.0), "V {reported} vs sum {value}");
-        if let Some(cr) = reserve["collateral_ratio"].as_f64() {
-            let supply = reserve["supply"].as_f64().unwrap();
-            assert!((cr - reported / supply).abs() < 1e-6, "CR {cr}");
-        }
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line = stdout.lines().rev().find(|l| l.starts_with('{')).expect("the JSON report");
+    let report: serde_json::Value = serde_json::from_str(line).unwrap();
+    let days = report["days"].as_u64().unwrap();
+    // One co-signed oracle update per window, plus the first.
+    assert_eq!(report["oracle_updates"].as_u64().unwrap(), days + 1);
+    let windows = report["timeline"]["windows"].as_array().unwrap();
+    assert_eq!(windows.len() as u64, days);
+    for window in windows {
+        let (value, supply) = (window["value"].as_f64().unwrap(), window["supply"].as_f64().unwrap());
+        let cr = window["collateral_ratio"].as_f64().unwrap();
+        assert!((cr - value / supply).abs() < 1e-6, "CR {cr} vs V/S on day {}", window["day"]);
+        let weights: f64 = window["weights"].as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).sum();
+        assert!((weights - 1.0).abs() < 1e-6, "weights sum to {weights}");
     }
-    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
-    assert!(names.iter().any(|n| n.contains("refused") && n.contains("WeightCapExceeded")), "{names:?}");
-    assert!(names.iter().filter(|n| n.contains("mints with") && n.contains("received")).count() >= 3);
-    assert!(names.iter().filter(|n| n.contains("redeems") && n.contains("received")).count() >= 2);
-    let governance = names.iter().find(|n| n.starts_with("governance:")).expect("a governance step");
+    let events: Vec<&str> = report["timeline"]["events"].as_array().unwrap().iter().map(|e| e["what"].as_str().unwrap()).collect();
+    let happened = |words: &str| events.iter().any(|e| e.contains(words));
+    for step in ["crash", "trips the circuit breaker", "resets the breaker", "starts a liquidation auction", "takes the", "the vote is executed"] {
+        assert!(happened(step), "no event with {step:?} in {events:#?}");
+    }
+    // The crash takes CR below 1 and the keeper's auctions bring it back above CR_crit.
+    let lowest = report["lowest_collateral_ratio"].as_f64().unwrap();
+    let last = report["final_collateral_ratio"].as_f64().unwrap();
+    assert!(lowest < 1.0 && last > 1.05, "CR lowest {lowest}, final {last}");
+    let executed = events.iter().find(|e| e.contains("the vote is executed")).unwrap();
     // (20,000 × 1.12 + 10,000 × 1.15) / 30,000 = 1.13
-    assert!(governance.contains("to 1.130000"), "{governance}");
+    assert!(executed.contains("to 1.1300"), "{executed}");
+    for plot in ["cr.svg", "weights.svg", "fees.svg", "insurance.svg"] {
+        let svg = std::fs::read_to_string(out.path().join(plot)).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("polyline"), "{plot}");
+    }
+    assert!(out.path().join("report.json").exists() && out.path().join("audit.sqlite").exists());
 }
 
 #[test]

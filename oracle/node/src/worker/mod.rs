@@ -472,7 +472,6 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
             fee_mint: protocol.fee_mint,
             fee_redeem: protocol.fee_redeem,
             turnover_budget: ballast_sdk::to_f64(raw.params.u_max) - used,
-            reference_value: ballast_sdk::to_f64(raw.risk.reference_value),
             assets: assets
                 .iter()
                 .zip(&self.config.symbols)

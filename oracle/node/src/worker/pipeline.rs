@@ -92,8 +92,6 @@ pub struct ReserveState {
     pub fee_redeem: f64,
     /// Target-weight turnover still allowed in the current limit window.
     pub turnover_budget: f64,
-    /// The reference value of the last update (for ΔV/V).
-    pub reference_value: f64,
     pub assets: Vec<AssetState>,
 }
 
@@ -218,11 +216,14 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         targets.clone()
     };
     let sigma_p = portfolio_volatility(&holdings, &covariance)?;
-    let value_change = if reserve.reference_value > 0.0 {
-        value / reserve.reference_value - 1.0
-    } else {
-        0.0
+    // The breaker compares V with the posted reference: the same holdings at
+    // the previous window's prices, so that ΔV/V is the market's move over one
+    // window and not the holders' flows (a reference of today's V could never trip it).
+    let reference_value = match inputs.history.len() {
+        0 | 1 => value,
+        len => reserve.assets.iter().zip(&inputs.history[len - 2].prices).map(|(a, p)| a.amount * p).sum(),
     };
+    let value_change = if reference_value > 0.0 { value / reference_value - 1.0 } else { 0.0 };
     let lambda = config.lambda.lambda(sigma_p, value_change);
     let horizon_years = config.horizon_days / DAYS_PER_YEAR;
 
@@ -312,7 +313,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         target_weights,
         sigma_p,
         lambda,
-        reference_value: value,
+        reference_value,
         fee_mint: fee,
         fee_redeem: fee,
         volatilities: estimates.volatility,

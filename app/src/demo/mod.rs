@@ -1,0 +1,410 @@
+//! `ballast demo`: weeks of a reserve's life on an embedded bank, through a
+//! crypto crash. Two of three oracle nodes run the quant pipeline and co-sign
+//! every window's update; simulated holders mint and redeem as Hawkes flows;
+//! the keeper trips the breaker, runs the liquidation auctions and resets
+//! the breaker; stakers vote a parameter change. It ends with a report and
+//! plots of CR, weights, fees and the insurance pool.
+
+mod holders;
+mod market;
+mod timeline;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use ballast_migrations::{deploy, Deployment, Kind};
+use ballast_oracle::rng::stream;
+use ballast_oracle_node::worker::audit::AuditLog;
+use ballast_oracle_node::worker::cosign::OracleNode;
+use ballast_oracle_node::worker::metrics::Metrics;
+use ballast_oracle_node::worker::source::{Synthetic, SyntheticSpec};
+use ballast_oracle_node::{WindowOutcome, Worker, WorkerConfig};
+use ballast_sdk::program::math::I80F48;
+use ballast_sdk::program::state::{AssetKind, Ballot, ParamKey, ProposalKind};
+use ballast_sdk::{accounts, fixed, instructions, pda, status, token, BankChain, Chain, Keypair, Pubkey, Signer};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::Rng;
+use serde::Serialize;
+
+use crate::governance;
+use crate::holder;
+use crate::keeper::{Keeper, KeeperAction, KeeperConfig, Policy};
+use holders::{Flow, FlowModel, Flows};
+use market::{Crash, CrashMarket};
+use timeline::{Timeline, WindowRecord};
+
+/// Slots between settlement windows: inside WBTC's 150-slot staleness bound,
+/// so the keeper always acts on fresh prices; a breaker's 300-slot minimum
+/// pause and an auction's 300-slot decay span three windows.
+const SLOTS_PER_WINDOW: u64 = 100;
+/// Keeper passes per window. A take must not lower CR, so below CR_target
+/// the Dutch price is worth taking only in a narrow band above the value /
+/// CR line, which the price crosses in a few slots: the keeper looks often.
+const KEEPER_TICKS_PER_WINDOW: u64 = 10;
+/// Days of synthetic history behind the first estimate.
+const LOOKBACK: usize = 60;
+
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    pub days: u64,
+    pub seed: u64,
+    pub out: PathBuf,
+    pub json: bool,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self { days: 42, seed: 7, out: PathBuf::from("out/demo"), json: false }
+    }
+}
+
+/// The whole run, as `report.json` holds it.
+#[derive(Serialize)]
+pub struct DemoReport {
+    pub days: u64,
+    pub seed: u64,
+    pub crash: Crash,
+    pub flows: FlowModel,
+    pub oracle_updates: usize,
+    pub keeper_actions: usize,
+    pub lowest_collateral_ratio: f64,
+    pub final_collateral_ratio: f64,
+    pub timeline: Timeline,
+    pub plots: Vec<PathBuf>,
+}
+
+struct Participant {
+    keypair: Keypair,
+}
+
+pub fn run(options: &DemoOptions) -> Result<()> {
+    std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
+    let mut chain = BankChain::new()?;
+    let operator = chain.payer();
+    let mut deployment = Deployment::embedded_default();
+    deployment.protocol.guardian = Some(Keypair::new().pubkey().to_string());
+    let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    deployment.protocol.oracles = Some(oracles.iter().map(|k| k.pubkey().to_string()).collect());
+    for spec in deployment.assets.iter_mut() {
+        let mint = Keypair::new();
+        token::create_mint(&mut chain, &operator, &mint, &operator.pubkey(), spec.decimals)
+            .with_context(|| format!("creating the {} mint", spec.symbol))?;
+        spec.mint = Some(mint.pubkey().to_string());
+    }
+    deploy(&mut chain, &operator, &deployment)?;
+
+    let symbols: Vec<String> = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
+    let crash = Crash { day: LOOKBACK as u64 - 1 + options.days / 2, depth: 0.45, recovered: 0.5, recovery_days: 14 };
+    let market = crash_market(&deployment, options, crash)?;
+    let audit_path = options.out.join("audit.sqlite");
+    let _ = std::fs::remove_file(&audit_path);
+    let mut config = WorkerConfig::new(symbols.clone());
+    config.pipeline.lookback = LOOKBACK;
+    config.pipeline.monte_carlo_paths = 4_000;
+    config.first_window = LOOKBACK as u64 - 1;
+    let nodes = oracles[..2].iter().map(|k| OracleNode::new(k.insecure_clone())).collect();
+    let mut worker = Worker::new(
+        chain,
+        market,
+        AuditLog::open(&audit_path)?,
+        nodes,
+        operator.insecure_clone(),
+        config,
+        Arc::new(Metrics::default()),
+    )?;
+    let mut timeline = Timeline { symbols: symbols.clone(), ..Timeline::default() };
+    let first = worker.run_window()?;
+    timeline.event(0, format!("two of three oracle nodes post the first update: {}", outcome_text(&first)));
+
+    let people = Setup { operator: &operator, deployment: &deployment };
+    let treasury = people.participant(worker.chain(), &[("USDC", 80_000.0)])?;
+    let contribute = instructions::contribute(&treasury.keypair.pubkey(), &people.mint("USDC"), &people.account(worker.chain(), &treasury, "USDC")?, 80_000_000_000);
+    worker.chain().send(&[contribute], &treasury.keypair, &[])?;
+    timeline.event(0, "the treasury contributes 80,000 USDC of capital");
+    // alice, bob, carol and dave
+    let holders: Vec<Participant> = (0..4)
+        .map(|_| people.participant(worker.chain(), &[("USDC", 2_000_000.0), ("TBILL", 1_000_000.0), ("WBTC", 20.0)]))
+        .collect::<Result<_>>()?;
+    for (holder, symbol, worth) in [(&holders[0], "USDC", 100_000.0), (&holders[0], "TBILL", 80_000.0), (&holders[1], "WBTC", 110_000.0)] {
+        mint_value(worker.chain(), &people, holder, symbol, worth)?;
+    }
+    timeline.event(0, "alice mints with $100,000 of USDC and $80,000 of TBILL, bob with $110,000 of WBTC");
+    // The keeper holds stablecoins for auctions and an inventory for
+    // rebalancing swaps. It defends the peg: it takes auctions early, up to
+    // 5% above the collateral's value, which lifts CR the most per stablecoin.
+    let keeper_account = people.participant(worker.chain(), &[("USDC", 150_000.0), ("TBILL", 100_000.0), ("WBTC", 2.0)])?;
+    holder::mint(worker.chain(), &keeper_account.keypair, &deployment.assets, "USDC", "100000")?;
+    let policy = Policy { min_take_profit: I80F48::from_num(-0.05), ..Policy::default() };
+    let mut keeper = Keeper::new(keeper_account.keypair.insecure_clone(), KeeperConfig { policy, interval: Duration::ZERO, ..KeeperConfig::default() });
+
+    let mut flows = Flows::new(FlowModel::default());
+    let mut rng = stream(options.seed, u64::MAX);
+    let mut vote: Option<u64> = None;
+    let progress = progress_bar(options.days, options.json);
+    let mut oracle_updates = 1;
+    for day in 1..=options.days {
+        let outcome = worker.run_window()?;
+        if matches!(outcome, WindowOutcome::Confirmed { .. }) {
+            oracle_updates += 1;
+        } else {
+            timeline.event(day, format!("oracle update not posted: {}", outcome_text(&outcome)));
+        }
+        if worker.next_window() - 1 == crash.day {
+            timeline.event(day, format!("crash: crypto prices fall {:.0}%", crash.depth * 100.0));
+        }
+        let sigma_p = worker.last_decision().map_or(0.0, |d| d.sigma_p);
+        let chain = worker.chain();
+        let shortfall = status::reserve_status(chain)?.collateral_ratio.map_or(0.0, |cr| (deployment.protocol.cr_target - cr).max(0.0));
+        let (mut mints, mut redemptions, mut refused) = (0, 0, 0);
+        for flow in flows.window(shortfall, &mut rng) {
+            let holder = &holders[rng.random_range(0..holders.len())];
+            let done = match flow {
+                Flow::Mint(stablecoins) => mint_worth(chain, &people, holder, stablecoins, &mut rng).map(|_| mints += 1),
+                Flow::Redeem(stablecoins) => redeem(chain, &people, holder, stablecoins, &mut rng).map(|_| redemptions += 1),
+            };
+            refused += usize::from(done.is_err());
+        }
+        vote = governance_step(chain, day, options.days, &holders, &operator, vote, &mut timeline)?;
+        let mut actions = Vec::new();
+        for _ in 0..KEEPER_TICKS_PER_WINDOW {
+            for action in keeper.tick(chain)? {
+                if let Some(what) = story_of(&action, &people) {
+                    timeline.event(day, what);
+                }
+                actions.push(action);
+            }
+            let slot = chain.slot()?;
+            chain.warp_to_slot(slot + SLOTS_PER_WINDOW / KEEPER_TICKS_PER_WINDOW)?;
+        }
+        timeline.windows.push(record(chain, day, mints, redemptions, refused, &actions, sigma_p)?);
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+
+    let thresholds = [("CR_crit", deployment.protocol.cr_crit), ("CR_min", deployment.protocol.cr_min), ("CR_target", deployment.protocol.cr_target)];
+    let plots = timeline.write_plots(&options.out, &thresholds)?;
+    let ratios: Vec<f64> = timeline.windows.iter().filter_map(|w| w.collateral_ratio).collect();
+    let report = DemoReport {
+        days: options.days,
+        seed: options.seed,
+        crash,
+        flows: FlowModel::default(),
+        oracle_updates,
+        keeper_actions: timeline.windows.iter().map(|w| w.keeper_actions.len()).sum(),
+        lowest_collateral_ratio: ratios.iter().copied().fold(f64::INFINITY, f64::min),
+        final_collateral_ratio: ratios.last().copied().unwrap_or(f64::NAN),
+        timeline,
+        plots,
+    };
+    let path = options.out.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?).with_context(|| format!("cannot write {}", path.display()))?;
+    if options.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_report(&report, &path);
+    }
+    Ok(())
+}
+
+/// The synthetic market of the deployment's assets with the crash laid over it.
+fn crash_market(deployment: &Deployment, options: &DemoOptions, crash: Crash) -> Result<CrashMarket> {
+    let specs: Vec<SyntheticSpec> = deployment
+        .assets
+        .iter()
+        .map(|a| SyntheticSpec { symbol: &a.symbol, kind: asset_kind(&a.kind), price: a.price.unwrap_or(1.0) })
+        .collect();
+    let days = LOOKBACK + options.days as usize + 1;
+    let synthetic = Synthetic::for_reserve(options.seed, days, &specs)?;
+    let crypto = deployment.assets.iter().map(|a| matches!(a.kind, Kind::Crypto)).collect();
+    Ok(CrashMarket::new(synthetic, crypto, crash))
+}
+
+fn asset_kind(kind: &Kind) -> AssetKind {
+    match kind {
+        Kind::Cash => AssetKind::Cash,
+        Kind::Bill => AssetKind::Bill,
+        Kind::Loan => AssetKind::Loan,
+        Kind::Crypto => AssetKind::Crypto,
+    }
+}
+
+/// Funds participants from the deployment's mints.
+struct Setup<'a> {
+    operator: &'a Keypair,
+    deployment: &'a Deployment,
+}
+
+impl Setup<'_> {
+    fn spec(&self, symbol: &str) -> &ballast_migrations::AssetSpec {
+        self.deployment.assets.iter().find(|a| a.symbol == symbol).expect("a deployed symbol")
+    }
+
+    fn mint(&self, symbol: &str) -> Pubkey {
+        self.spec(symbol).mint.as_deref().and_then(|m| m.parse().ok()).expect("the demo created the mint")
+    }
+
+    fn account(&self, chain: &mut dyn Chain, who: &Participant, symbol: &str) -> Result<Pubkey> {
+        Ok(token::associated_account(chain, self.operator, &who.keypair.pubkey(), &self.mint(symbol))?)
+    }
+
+    /// A new participant with SOL for fees and rent, and `tokens` (whole units).
+    fn participant(&self, chain: &mut dyn Chain, tokens: &[(&str, f64)]) -> Result<Participant> {
+        let who = Participant { keypair: Keypair::new() };
+        let sol = solana_system_interface::instruction::transfer(&self.operator.pubkey(), &who.keypair.pubkey(), 10_000_000_000);
+        chain.send(&[sol], self.operator, &[])?;
+        for &(symbol, whole) in tokens {
+            let account = self.account(chain, &who, symbol)?;
+            let units = (whole * 10f64.powi(self.spec(symbol).decimals as i32)) as u64;
+            token::mint_to(chain, self.operator, &self.mint(symbol), self.operator, &account, units)?;
+        }
+        Ok(who)
+    }
+}
+
+/// A mint worth `stablecoins`, in an asset drawn with the holders' preferences.
+fn mint_worth(chain: &mut dyn Chain, setup: &Setup, holder: &Participant, stablecoins: f64, rng: &mut impl Rng) -> Result<()> {
+    let symbol = pick(rng, &[("USDC", 0.35), ("TBILL", 0.25), ("WBTC", 0.40)]);
+    mint_value(chain, setup, holder, symbol, stablecoins)
+}
+
+/// A mint of `symbol` worth `stablecoins` at the posted price.
+fn mint_value(chain: &mut dyn Chain, setup: &Setup, holder: &Participant, symbol: &str, stablecoins: f64) -> Result<()> {
+    let price = status::reserve_status(chain)?
+        .assets
+        .iter()
+        .find(|a| a.mint == setup.mint(symbol).to_string())
+        .map_or(1.0, |a| a.price);
+    let amount = format!("{:.6}", stablecoins / price);
+    holder::mint(chain, &holder.keypair, &setup.deployment.assets, symbol, &amount)?;
+    Ok(())
+}
+
+fn redeem(chain: &mut dyn Chain, setup: &Setup, holder: &Participant, stablecoins: f64, rng: &mut impl Rng) -> Result<()> {
+    let symbol = pick(rng, &[("USDC", 0.6), ("TBILL", 0.3), ("WBTC", 0.1)]);
+    holder::redeem(chain, &holder.keypair, &setup.deployment.assets, symbol, &format!("{stablecoins:.6}"))?;
+    Ok(())
+}
+
+fn pick<'a>(rng: &mut impl Rng, choices: &[(&'a str, f64)]) -> &'a str {
+    let mut draw = rng.random::<f64>() * choices.iter().map(|c| c.1).sum::<f64>();
+    for &(choice, weight) in choices {
+        if draw < weight {
+            return choice;
+        }
+        draw -= weight;
+    }
+    choices[choices.len() - 1].0
+}
+
+/// Alice and bob stake after the recovery and vote a higher CR_min; it is
+/// executed once voting and the timelock are over.
+fn governance_step(
+    chain: &mut dyn Chain,
+    day: u64,
+    days: u64,
+    holders: &[Participant],
+    operator: &Keypair,
+    vote: Option<u64>,
+    timeline: &mut Timeline,
+) -> Result<Option<u64>> {
+    let (alice, bob) = (&holders[0], &holders[1]);
+    match vote {
+        None if day == days / 2 + 3 => {
+            governance::stake(chain, &alice.keypair, 20_000_000_000)?;
+            governance::stake(chain, &bob.keypair, 10_000_000_000)?;
+            let id = governance::propose(chain, &alice.keypair, ProposalKind::Param(ParamKey::CrMin))?;
+            governance::vote(chain, &alice.keypair, id, Ballot::Value(fixed(1.12)))?;
+            governance::vote(chain, &bob.keypair, id, Ballot::Value(fixed(1.15)))?;
+            timeline.event(day, "after the crash, alice (20,000 staked) proposes CR_min 1.12 and bob (10,000) votes 1.15");
+            Ok(Some(id))
+        }
+        Some(id) => {
+            let proposal = accounts::proposal(chain, id)?;
+            let config = accounts::governance(chain)?;
+            if proposal.executed || chain.slot()? < proposal.voting_end_slot + config.timelock_slots {
+                return Ok(vote);
+            }
+            let before = accounts::protocol(chain)?.cr_min;
+            governance::execute(chain, operator, id)?;
+            let after = accounts::protocol(chain)?.cr_min;
+            timeline.event(day, format!("the vote is executed: CR_min moves from {before:.4} to {after:.4}, the stake-weighted mean"));
+            Ok(Some(id))
+        }
+        None => Ok(None),
+    }
+}
+
+fn record(chain: &mut dyn Chain, day: u64, mints: usize, redemptions: usize, refused: usize, actions: &[KeeperAction], sigma_p: f64) -> Result<WindowRecord> {
+    let reserve = status::reserve_status(chain)?;
+    let protocol = accounts::protocol(chain)?;
+    let insurance = token::balance(chain, &pda::insurance_vault())? as f64 / 1e6;
+    Ok(WindowRecord {
+        day,
+        slot: chain.slot()?,
+        collateral_ratio: reserve.collateral_ratio,
+        value: reserve.value,
+        supply: reserve.supply,
+        redemption_rate: reserve.redemption_rate,
+        weights: reserve.assets.iter().map(|a| a.weight).collect(),
+        target_weights: reserve.assets.iter().map(|a| a.target_weight).collect(),
+        fee_mint: protocol.fee_mint,
+        fee_redeem: protocol.fee_redeem,
+        insurance,
+        sigma_p,
+        breaker_paused: protocol.raw.breaker_paused,
+        mints,
+        redemptions,
+        refused,
+        keeper_actions: actions.iter().map(|a| a.name().to_owned()).collect(),
+    })
+}
+
+/// The keeper actions worth a line in the story.
+fn story_of(action: &KeeperAction, setup: &Setup) -> Option<String> {
+    let symbol = |mint: &Pubkey| {
+        setup.deployment.assets.iter().find(|a| a.mint.as_deref() == Some(&mint.to_string())).map_or("?", |a| a.symbol.as_str()).to_owned()
+    };
+    match action {
+        KeeperAction::TripBreaker { cause } => Some(format!("the keeper trips the circuit breaker ({cause:?}): minting, redeeming and rebalancing pause")),
+        KeeperAction::ResetBreaker => Some("the keeper resets the breaker: volatility is back under sigma_reset".into()),
+        KeeperAction::StartAuction { mint, to_raise } => Some(format!("the keeper starts a liquidation auction of {} to raise {:.0} stablecoins", symbol(mint), *to_raise as f64 / 1e6)),
+        KeeperAction::TakeAuction { mint, pay, .. } => Some(format!("the keeper takes the {} auction, paying {:.0} stablecoins that are burned", symbol(mint), *pay as f64 / 1e6)),
+        KeeperAction::AbsorbShortfall { shortfall } if *shortfall > 0 => Some(format!("the loss waterfall absorbs a {:.0} stablecoin shortfall", *shortfall as f64 / 1e6)),
+        _ => None,
+    }
+}
+
+fn outcome_text(outcome: &WindowOutcome) -> String {
+    match outcome {
+        WindowOutcome::Confirmed { nonce, .. } => format!("confirmed as nonce {nonce}"),
+        WindowOutcome::UpdateRejected { error, .. } => format!("rejected: {error}"),
+        WindowOutcome::DataRejected { error, .. } => format!("market data rejected: {error}"),
+        WindowOutcome::DecisionFailed { error, .. } => format!("no decision: {error}"),
+    }
+}
+
+fn progress_bar(days: u64, hidden: bool) -> ProgressBar {
+    if hidden {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(days);
+    bar.set_style(ProgressStyle::with_template("day {pos}/{len} [{bar:40}] {elapsed}").expect("a valid template").progress_chars("=> "));
+    bar
+}
+
+fn print_report(report: &DemoReport, path: &Path) {
+    println!("Ballast demo: {} days, seed {}", report.days, report.seed);
+    for event in &report.timeline.events {
+        println!("  day {:>2}  {}", event.day, event.what);
+    }
+    println!(
+        "\n{} oracle updates (2-of-3 co-signed), {} keeper transactions; CR lowest {:.4}, final {:.4}",
+        report.oracle_updates, report.keeper_actions, report.lowest_collateral_ratio, report.final_collateral_ratio
+    );
+    println!("report: {}", path.display());
+    for plot in &report.plots {
+        println!("plot:   {}", plot.display());
+    }
+}

@@ -1,0 +1,88 @@
+//! What the demo saw, window by window: the reserve, the policy the oracles
+//! posted, the flows and the keeper's work; with the plots and the report.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use ballast_oracle::plot::{line_chart, Labels, Series};
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowRecord {
+    pub day: u64,
+    pub slot: u64,
+    pub collateral_ratio: Option<f64>,
+    pub value: f64,
+    pub supply: f64,
+    pub redemption_rate: f64,
+    /// Reserve weights and the targets the oracles posted, in reserve order.
+    pub weights: Vec<f64>,
+    pub target_weights: Vec<f64>,
+    pub fee_mint: f64,
+    pub fee_redeem: f64,
+    /// Stablecoins in the insurance vault.
+    pub insurance: f64,
+    pub sigma_p: f64,
+    /// Pause bits a tripped breaker holds.
+    pub breaker_paused: u8,
+    pub mints: usize,
+    pub redemptions: usize,
+    /// Holder requests the program refused (paused, limits, caps).
+    pub refused: usize,
+    pub keeper_actions: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    pub day: u64,
+    pub what: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Timeline {
+    pub symbols: Vec<String>,
+    pub windows: Vec<WindowRecord>,
+    pub events: Vec<Event>,
+}
+
+impl Timeline {
+    pub fn event(&mut self, day: u64, what: impl Into<String>) {
+        self.events.push(Event { day, what: what.into() });
+    }
+
+    /// CR with its regime lines, weights against targets, fees, and the insurance pool.
+    pub fn write_plots(&self, dir: &Path, thresholds: &[(&str, f64)]) -> Result<Vec<PathBuf>> {
+        let day = |w: &WindowRecord| w.day as f64;
+        let over_time = |name: &str, value: &dyn Fn(&WindowRecord) -> f64| {
+            Series::line(name, self.windows.iter().map(|w| (day(w), value(w))).collect())
+        };
+        let mut plots = Vec::new();
+        let mut chart = |file: &str, title: &str, y: &str, series: Vec<Series>| -> Result<()> {
+            let path = dir.join(file);
+            line_chart(&path, Labels { title, x: "day", y }, &series)?;
+            plots.push(path);
+            Ok(())
+        };
+
+        let mut cr = vec![over_time("CR", &|w| w.collateral_ratio.unwrap_or(f64::NAN))];
+        cr.extend(thresholds.iter().map(|(name, level)| over_time(name, &|_| *level)));
+        chart("cr.svg", "Collateral ratio through the crash", "CR = V / S", cr)?;
+
+        let mut weights = Vec::new();
+        for (i, symbol) in self.symbols.iter().enumerate() {
+            weights.push(over_time(symbol, &|w| w.weights[i]));
+            weights.push(over_time(&format!("{symbol} target"), &|w| w.target_weights[i]));
+        }
+        chart("weights.svg", "Reserve weights and the oracles' targets", "weight", weights)?;
+
+        let fees = vec![
+            over_time("mint fee (bp)", &|w| 1e4 * w.fee_mint),
+            over_time("redeem fee (bp)", &|w| 1e4 * w.fee_redeem),
+        ];
+        chart("fees.svg", "Fees set by the treasury controller", "basis points", fees)?;
+
+        let insurance = vec![over_time("insurance pool", &|w| w.insurance)];
+        chart("insurance.svg", "Insurance pool", "stablecoins", insurance)?;
+        Ok(plots)
+    }
+}
