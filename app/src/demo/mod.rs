@@ -35,14 +35,15 @@ use holders::{Flow, FlowModel, Flows};
 use market::{Crash, CrashMarket};
 use timeline::{Timeline, WindowRecord};
 
-/// Slots between settlement windows: inside WBTC's 150-slot staleness bound,
-/// so the keeper always acts on fresh prices; a breaker's 300-slot minimum
-/// pause and an auction's 300-slot decay span three windows.
-const SLOTS_PER_WINDOW: u64 = 100;
-/// Keeper passes per window. A take must not lower CR, so below CR_target
-/// the Dutch price is worth taking only in a narrow band above the value /
-/// CR line, which the price crosses in a few slots: the keeper looks often.
+/// Slots between settlement windows, so that the deployment's 9,000-slot
+/// limit window (mint, redeem and rebalancing budgets) spans three of them.
+const SLOTS_PER_WINDOW: u64 = 3_000;
+/// The keeper works the first 100 slots after each update, inside WBTC's
+/// 150-slot staleness bound, in passes 10 slots apart: a take must not lower
+/// CR, so below CR_target the Dutch price is worth taking only in a narrow
+/// band that it crosses in a few slots.
 const KEEPER_TICKS_PER_WINDOW: u64 = 10;
+const SLOTS_PER_KEEPER_TICK: u64 = 10;
 /// Days of synthetic history behind the first estimate.
 const LOOKBACK: usize = 60;
 
@@ -167,18 +168,23 @@ pub fn run(options: &DemoOptions) -> Result<()> {
             refused += usize::from(done.is_err());
         }
         vote = governance_step(chain, day, options.days, &holders, &operator, vote, &mut timeline)?;
+        let window_start = chain.slot()?;
         let mut actions = Vec::new();
         for _ in 0..KEEPER_TICKS_PER_WINDOW {
             for action in keeper.tick(chain)? {
-                if let Some(what) = story_of(&action, &people) {
+                if let Some(what) = story_of(&action) {
                     timeline.event(day, what);
                 }
                 actions.push(action);
             }
             let slot = chain.slot()?;
-            chain.warp_to_slot(slot + SLOTS_PER_WINDOW / KEEPER_TICKS_PER_WINDOW)?;
+            chain.warp_to_slot(slot + SLOTS_PER_KEEPER_TICK)?;
+        }
+        for what in auction_story(&actions, &people) {
+            timeline.event(day, what);
         }
         timeline.windows.push(record(chain, day, mints, redemptions, refused, &actions, sigma_p)?);
+        chain.warp_to_slot(window_start + SLOTS_PER_WINDOW)?;
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -361,19 +367,40 @@ fn record(chain: &mut dyn Chain, day: u64, mints: usize, redemptions: usize, ref
     })
 }
 
-/// The keeper actions worth a line in the story.
-fn story_of(action: &KeeperAction, setup: &Setup) -> Option<String> {
-    let symbol = |mint: &Pubkey| {
-        setup.deployment.assets.iter().find(|a| a.mint.as_deref() == Some(&mint.to_string())).map_or("?", |a| a.symbol.as_str()).to_owned()
-    };
+/// The keeper actions worth a line in the story, auctions aside.
+fn story_of(action: &KeeperAction) -> Option<String> {
     match action {
         KeeperAction::TripBreaker { cause } => Some(format!("the keeper trips the circuit breaker ({cause:?}): minting, redeeming and rebalancing pause")),
         KeeperAction::ResetBreaker => Some("the keeper resets the breaker: volatility is back under sigma_reset".into()),
-        KeeperAction::StartAuction { mint, to_raise } => Some(format!("the keeper starts a liquidation auction of {} to raise {:.0} stablecoins", symbol(mint), *to_raise as f64 / 1e6)),
-        KeeperAction::TakeAuction { mint, pay, .. } => Some(format!("the keeper takes the {} auction, paying {:.0} stablecoins that are burned", symbol(mint), *pay as f64 / 1e6)),
         KeeperAction::AbsorbShortfall { shortfall } if *shortfall > 0 => Some(format!("the loss waterfall absorbs a {:.0} stablecoin shortfall", *shortfall as f64 / 1e6)),
         _ => None,
     }
+}
+
+/// One line per asset auctioned in a window: rounds started, takes, and the
+/// stablecoins paid and burned.
+fn auction_story(actions: &[KeeperAction], setup: &Setup) -> Vec<String> {
+    let mut lines = Vec::new();
+    for spec in &setup.deployment.assets {
+        let mint = setup.mint(&spec.symbol);
+        let started = actions.iter().filter(|a| matches!(a, KeeperAction::StartAuction { mint: m, .. } if *m == mint)).count();
+        let paid: Vec<u64> = actions
+            .iter()
+            .filter_map(|a| match a {
+                KeeperAction::TakeAuction { mint: m, pay, .. } if *m == mint => Some(*pay),
+                _ => None,
+            })
+            .collect();
+        if started + paid.len() > 0 {
+            lines.push(format!(
+                "liquidation auctions of {}: {started} started, {} taken by the keeper for {:.0} stablecoins, burned",
+                spec.symbol,
+                paid.len(),
+                paid.iter().sum::<u64>() as f64 / 1e6
+            ));
+        }
+    }
+    lines
 }
 
 fn outcome_text(outcome: &WindowOutcome) -> String {
