@@ -1,5 +1,4 @@
 use super::*;
-use rand::RngCore;
 use statrs::distribution::{Continuous, ContinuousCDF, Normal, StudentsT};
 
 fn single_asset(mean: f64, volatility: f64, shocks: Shocks) -> ReserveModel {
@@ -219,17 +218,6 @@ fn bit_identical_for_one_and_four_threads() {
     )
     .unwrap();
     assert_ne!(one.mean_cr, other_seed.mean_cr);
-}
-
-#[test]
-fn path_streams_are_the_crate_streams() {
-    let streams = PathStreams::new(77);
-    for path in [0, 1, 1023, 1 << 40] {
-        let (mut ours, mut reference) = (streams.path(path), stream(77, path));
-        for _ in 0..100 {
-            assert_eq!(ours.next_u64(), reference.next_u64());
-        }
-    }
 }
 
 #[test]
