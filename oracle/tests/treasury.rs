@@ -765,7 +765,7 @@ mod tail {
     /// The likelihood ratio is right: E_Q[dP/dQ] = 1 (a mild tilt keeps its variance small).
     #[test]
     fn likelihood_ratio_has_unit_mean_under_the_proposal() {
-        use ballast_oracle::treasury::simulate::{simulate_path, BaselineTilt};
+        use ballast_oracle::treasury::simulate::{simulate_path, IntensityTilt};
         use ballast_oracle::treasury::strategy::OptimalController;
         let mut c = stressed(&[0.002], plain(2));
         c.simulation.days = 3;
@@ -773,10 +773,7 @@ mod tail {
         let weights: Vec<f64> = (0..n)
             .map(|run| {
                 let mut oc = OptimalController::new(c.model, c.controller);
-                let tilt = BaselineTilt {
-                    factor: 1.1,
-                    windows: 3..6,
-                };
+                let tilt = IntensityTilt::constant(1.1, 3..6);
                 let reserves = (0.1 * c.model.supply, 0.9 * c.model.supply);
                 let path = simulate_path(
                     &c.model,
@@ -857,6 +854,24 @@ mod tail {
     /// The curve at the paper's default parameters (single shock, 92 days). Run with
     /// `cargo test -p ballast-oracle --test treasury -- --ignored --nocapture`.
     #[test]
+    #[ignore = "probe"]
+    fn probe_default_path_cost() {
+        let mut config = TailConfig::default();
+        config.thresholds = vec![0.0022, 0.0024, 0.0026, 0.0028, 0.0030];
+        config.method = TailMethod::CrossEntropy(ballast_oracle::treasury::tail::CrossEntropyOptions {
+            pilot_runs: 200,
+            runs: 400,
+            ..Default::default()
+        });
+        let started = Instant::now();
+        let e = estimate_tail(&config, |_| {}).unwrap();
+        println!("{:.2} s, {} iterations", started.elapsed().as_secs_f64(), e.cross_entropy_iterations);
+        for (p, t) in e.points.iter().zip(&e.proposals) {
+            println!("{:?}\n  θ = {:?}", p, t.factors);
+        }
+    }
+
+    #[test]
     #[ignore = "minutes: the default-parameter tail curve"]
     fn default_parameter_tail_curve() {
         let config = TailConfig::default();
@@ -868,6 +883,7 @@ mod tail {
             estimate.samples,
             estimate.extinct_replicates,
             match config.method {
+                TailMethod::CrossEntropy(c) => c.runs,
                 TailMethod::Splitting(s) => s.particles,
                 TailMethod::ImportanceSampling(t) => t.runs,
             },
