@@ -41,12 +41,39 @@ impl SimulationOptions {
     }
 }
 
-/// Importance-sampling change of measure: the true redemption baseline (before the
-/// peg feedback) is multiplied by `factor` in the windows `windows`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BaselineTilt {
-    pub factor: f64,
-    pub windows: std::ops::Range<usize>,
+/// Importance-sampling change of measure: in window k the whole redemption intensity
+/// λ_R (baseline, peg feedback and excitation) is multiplied by `factors[k − first_window]`,
+/// and by 1 outside `first_window..first_window + factors.len()`. Scaling all of λ_R
+/// keeps the proposal a Hawkes process (baseline and jump both × θ) and its likelihood
+/// ratio in closed form; see [`PathRecord::log_likelihood_ratio`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntensityTilt {
+    pub first_window: usize,
+    pub factors: Vec<f64>,
+}
+
+impl IntensityTilt {
+    /// The same factor on every window of `windows`.
+    pub fn constant(factor: f64, windows: std::ops::Range<usize>) -> Self {
+        Self {
+            first_window: windows.start,
+            factors: vec![factor; windows.len()],
+        }
+    }
+
+    /// θ_k of window k.
+    pub fn factor(&self, window: usize) -> f64 {
+        window
+            .checked_sub(self.first_window)
+            .and_then(|i| self.factors.get(i))
+            .copied()
+            .unwrap_or(1.0)
+    }
+
+    /// The windows with a factor of their own.
+    pub fn windows(&self) -> std::ops::Range<usize> {
+        self.first_window..self.first_window + self.factors.len()
+    }
 }
 
 /// Discounted cost components of a path (positive numbers, USD).
@@ -85,8 +112,16 @@ pub struct PathRecord {
     pub revenue_to_failure: f64,
     /// Epoch at which the path was absorbed.
     pub failure_window: Option<usize>,
-    /// log dP/dQ of the path under a [`BaselineTilt`] (0 without one).
+    /// log dP/dQ of the path under an [`IntensityTilt`] (0 without one). A window with
+    /// factor θ, N redemptions and true compensator Λ = ∫λ_R dt contributes
+    /// Σ_i log(λ/θλ)(t_i) − ∫(λ − θλ) dt = (θ − 1)Λ − N log θ: exact, since the
+    /// controller and the marks have the same law under both measures given the events.
     pub log_likelihood_ratio: f64,
+    /// Redemptions N_k per window (0 on a dead path).
+    pub redemption_count: Vec<usize>,
+    /// Compensator Λ_k = ∫ λ_R dt of window k under the true law, given the path: the
+    /// redemptions expected in the window (0 on a dead path).
+    pub redemption_compensator: Vec<f64>,
 }
 
 impl PathRecord {
@@ -139,6 +174,8 @@ impl PathState {
                 revenue_to_failure: 0.0,
                 failure_window: None,
                 log_likelihood_ratio: 0.0,
+                redemption_count: Vec::new(),
+                redemption_compensator: Vec::new(),
             },
         }
     }
@@ -214,7 +251,7 @@ impl PathState {
         &mut self,
         setting: &PathSetting,
         policy: &mut dyn Policy,
-        tilt: Option<&BaselineTilt>,
+        tilt: Option<&IntensityTilt>,
         rng: &mut R,
     ) {
         let PathSetting {
@@ -251,34 +288,40 @@ impl PathState {
         if alive {
             let day = k as f64 / WINDOWS_PER_DAY as f64;
             let flows = scenarios.window_flows(scenario, &model.flows, day);
-            let tilt_factor = tilt
-                .filter(|t| t.windows.contains(&k))
-                .map_or(1.0, |t| t.factor);
+            let factor = tilt.map_or(1.0, |t| t.factor(k));
             let redemption = HawkesParams {
-                mu: tilt_factor * flows.redemption.mu
-                    + model.flows.peg_feedback * state.deviation.max(0.0),
+                mu: flows.redemption.mu + model.flows.peg_feedback * state.deviation.max(0.0),
                 ..flows.redemption
             };
-            let baseline_shift = (tilt_factor - 1.0) * flows.redemption.mu;
-            let (mut redemption_times, mut mint_times) = (Vec::new(), Vec::new());
-            let mut log_ratio = baseline_shift;
-            state.redemption_excitation = simulate(
-                &redemption,
-                state.redemption_excitation,
-                1.0,
-                rng,
-                |t, tilted| {
-                    redemption_times.push(t);
-                    if baseline_shift != 0.0 {
-                        log_ratio += ((tilted - baseline_shift) / tilted).ln();
-                    }
-                },
-            );
+            // The proposal θλ_R is the Hawkes process (θμ, θα, β) with excitation θE.
+            let proposal = HawkesParams {
+                mu: factor * redemption.mu,
+                alpha: factor * redemption.alpha,
+                ..redemption
+            };
+            let mut redemption_times = Vec::new();
+            let mut mint_times = Vec::new();
+            let excitation_before = state.redemption_excitation;
+            let excitation_after =
+                simulate(&proposal, factor * excitation_before, 1.0, rng, |t, _| {
+                    redemption_times.push(t)
+                }) / factor;
+            state.redemption_excitation = excitation_after;
+            let count = redemption_times.len();
+            // dE = −βE dt + α dN integrates to ∫E dt = (E(0) + αN − E(1))/β.
+            let compensator = redemption.mu
+                + (excitation_before + redemption.alpha * count as f64 - excitation_after)
+                    / redemption.beta;
+            if factor != 1.0 {
+                record.log_likelihood_ratio +=
+                    (factor - 1.0) * compensator - count as f64 * factor.ln();
+            }
+            record.redemption_count.push(count);
+            record.redemption_compensator.push(compensator);
             state.mint_excitation =
                 simulate(&flows.mint, state.mint_excitation, 1.0, rng, |t, _| {
                     mint_times.push(t)
                 });
-            record.log_likelihood_ratio += log_ratio;
             let redeemed = mark_volume(redemption_times.len(), model.flows.redemption_ticket, rng);
             let minted = mark_volume(mint_times.len(), model.flows.mint_ticket, rng);
             let net_outflow = redeemed - minted;
@@ -300,6 +343,8 @@ impl PathState {
             });
         } else {
             state.cash = cash_after;
+            record.redemption_count.push(0);
+            record.redemption_compensator.push(0.0);
         }
         state.bills = (1.0 + model.bill_rate) * bills_after;
         let weight = self.discount_weight;
@@ -337,7 +382,7 @@ pub fn simulate_path<R: Rng + ?Sized>(
     options: &SimulationOptions,
     reserves: (f64, f64),
     policy: &mut dyn Policy,
-    tilt: Option<BaselineTilt>,
+    tilt: Option<IntensityTilt>,
     rng: &mut R,
 ) -> PathRecord {
     let setting = PathSetting {
