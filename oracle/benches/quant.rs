@@ -29,9 +29,15 @@ fn reserve_monte_carlo(c: &mut Criterion) {
     group.throughput(Throughput::Elements(PATHS as u64));
     group.sample_size(20);
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
         group.bench_function(BenchmarkId::new("threads", threads), |b| {
-            b.iter(|| pool.install(|| simulate_reserve_values(black_box(&model), &config)).expect("a valid fixture"))
+            b.iter(|| {
+                pool.install(|| simulate_reserve_values(black_box(&model), &config))
+                    .expect("a valid fixture")
+            })
         });
     }
     group.finish();

@@ -73,10 +73,16 @@ struct McTiming {
 
 fn main() -> Result<()> {
     let line = match BenchCommand::parse() {
-        BenchCommand::Qp { n, seed, repeats, problem_out } => {
+        BenchCommand::Qp {
+            n,
+            seed,
+            repeats,
+            problem_out,
+        } => {
             let problem = random_problem(n, seed);
             if let Some(path) = problem_out {
-                let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
                 write_problem_json(&problem, std::io::BufWriter::new(file))?;
             }
             let mut solution = solve_allocation(&problem)?;
@@ -92,17 +98,27 @@ fn main() -> Result<()> {
                 weights: solution.weights,
             })?
         }
-        BenchCommand::Mc { paths, threads, repeats, model_out } => {
+        BenchCommand::Mc {
+            paths,
+            threads,
+            repeats,
+            model_out,
+        } => {
             let model = reserve_model();
             let config = reserve_config(paths, 1);
             if let Some(path) = model_out {
                 let json = serde_json::json!({ "model": model, "config": config });
-                std::fs::write(&path, json.to_string()).with_context(|| format!("cannot write {}", path.display()))?;
+                std::fs::write(&path, json.to_string())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
             }
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()?;
             let mut values = Vec::new();
             let median_seconds = median_time(repeats, || {
-                values = pool.install(|| simulate_reserve_values(&model, &config)).expect("a valid fixture");
+                values = pool
+                    .install(|| simulate_reserve_values(&model, &config))
+                    .expect("a valid fixture");
             });
             serde_json::to_string(&McTiming {
                 paths,
@@ -115,7 +131,10 @@ fn main() -> Result<()> {
             })?
         }
         BenchCommand::Treasury { runs } => {
-            let config = ExperimentConfig { runs, ..ExperimentConfig::default() };
+            let config = ExperimentConfig {
+                runs,
+                ..ExperimentConfig::default()
+            };
             let start = Instant::now();
             let report = run_experiment(&config, |_| {})?;
             serde_json::json!({

@@ -37,5 +37,9 @@ pub fn reserve_model() -> ReserveModel {
 
 /// `paths` paths of [`reserve_model`] over its default horizon.
 pub fn reserve_config(paths: usize, seed: u64) -> McConfig {
-    McConfig { paths, seed, ..McConfig::default() }
+    McConfig {
+        paths,
+        seed,
+        ..McConfig::default()
+    }
 }

@@ -15,7 +15,11 @@ pub struct Series {
 
 impl Series {
     pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, band: Vec::new() }
+        Self {
+            name: name.into(),
+            points,
+            band: Vec::new(),
+        }
     }
 
     pub fn with_band(mut self, band: Vec<(f64, f64, f64)>) -> Self {
@@ -51,7 +55,11 @@ pub fn line_chart(path: &Path, labels: Labels, series: &[Series]) -> Result<(), 
     });
     let (x_range, y_range) = match (padded_range(xs, 0.0), padded_range(ys, 0.05)) {
         (Some(x), Some(y)) => (x, y),
-        _ => return Err(PlotError::Empty { path: path.to_path_buf() }),
+        _ => {
+            return Err(PlotError::Empty {
+                path: path.to_path_buf(),
+            })
+        }
     };
     let draw_error = |e: &dyn std::fmt::Display| PlotError::Draw {
         path: path.to_path_buf(),
@@ -79,14 +87,22 @@ pub fn line_chart(path: &Path, labels: Labels, series: &[Series]) -> Result<(), 
             let lower = s.band.iter().rev().map(|b| (b.0, b.1));
             let outline: Vec<_> = upper.chain(lower).collect();
             chart
-                .draw_series(std::iter::once(Polygon::new(outline, color.mix(0.18).filled())))
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    color.mix(0.18).filled(),
+                )))
                 .map_err(|e| draw_error(&e))?;
         }
         chart
-            .draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                s.points.iter().copied(),
+                color.stroke_width(2),
+            ))
             .map_err(|e| draw_error(&e))?
             .label(s.name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
     }
     if series.iter().any(|s| !s.name.is_empty()) {
         chart
@@ -110,7 +126,9 @@ pub fn histogram(
 ) -> Result<(), PlotError> {
     let finite = values.iter().copied().filter(|v| v.is_finite());
     let Some(x_range) = padded_range(finite.clone().chain(marker), 0.02) else {
-        return Err(PlotError::Empty { path: path.to_path_buf() });
+        return Err(PlotError::Empty {
+            path: path.to_path_buf(),
+        });
     };
     let bins = bins.max(1);
     let width = (x_range.end - x_range.start) / bins as f64;
@@ -146,7 +164,10 @@ pub fn histogram(
         .map_err(|e| draw_error(&e))?;
     let fill = Palette99::pick(0).mix(0.7).filled();
     chart
-        .draw_series(bars.iter().map(|&(x, c)| Rectangle::new([(x, 0.0), (x + width, c)], fill)))
+        .draw_series(
+            bars.iter()
+                .map(|&(x, c)| Rectangle::new([(x, 0.0), (x + width, c)], fill)),
+        )
         .map_err(|e| draw_error(&e))?;
     if let Some(m) = marker {
         chart
@@ -164,7 +185,9 @@ pub fn histogram(
 fn padded_range(values: impl Iterator<Item = f64>, pad: f64) -> Option<std::ops::Range<f64>> {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     if lo > hi {
         return None;
     }
@@ -180,10 +203,21 @@ mod tests {
     fn writes_a_line_chart_with_a_band_and_a_histogram() {
         let dir = tempfile::tempdir().unwrap();
         let line = dir.path().join("line.svg");
-        let points: Vec<_> = (0..50).map(|i| (i as f64, (i as f64 / 7.0).sin())).collect();
+        let points: Vec<_> = (0..50)
+            .map(|i| (i as f64, (i as f64 / 7.0).sin()))
+            .collect();
         let band = points.iter().map(|&(x, y)| (x, y - 0.2, y + 0.2)).collect();
-        let labels = Labels { title: "sine", x: "window", y: "value" };
-        line_chart(&line, labels, &[Series::line("mean", points).with_band(band)]).unwrap();
+        let labels = Labels {
+            title: "sine",
+            x: "window",
+            y: "value",
+        };
+        line_chart(
+            &line,
+            labels,
+            &[Series::line("mean", points).with_band(band)],
+        )
+        .unwrap();
         let svg = std::fs::read_to_string(&line).unwrap();
         assert!(svg.contains("<svg") && svg.contains("sine") && svg.contains("polygon"));
 
@@ -197,9 +231,19 @@ mod tests {
     fn refuses_to_draw_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("empty.svg");
-        let labels = Labels { title: "t", x: "x", y: "y" };
+        let labels = Labels {
+            title: "t",
+            x: "x",
+            y: "y",
+        };
         let nan = Series::line("nan", vec![(f64::NAN, 1.0)]);
-        assert!(matches!(line_chart(&path, labels, &[nan]), Err(PlotError::Empty { .. })));
-        assert!(matches!(histogram(&path, labels, &[], 10, None), Err(PlotError::Empty { .. })));
+        assert!(matches!(
+            line_chart(&path, labels, &[nan]),
+            Err(PlotError::Empty { .. })
+        ));
+        assert!(matches!(
+            histogram(&path, labels, &[], 10, None),
+            Err(PlotError::Empty { .. })
+        ));
     }
 }

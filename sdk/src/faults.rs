@@ -36,7 +36,12 @@ pub struct FaultyChain<C> {
 
 impl<C: Chain> FaultyChain<C> {
     pub fn new(inner: C) -> Self {
-        Self { inner, send_faults: VecDeque::new(), failing_reads: 0, injected: 0 }
+        Self {
+            inner,
+            send_faults: VecDeque::new(),
+            failing_reads: 0,
+            injected: 0,
+        }
     }
 
     /// Scripts the coming sends, in order; later sends pass.
@@ -88,7 +93,12 @@ impl<C: Chain> Chain for FaultyChain<C> {
         self.inner.account(address)
     }
 
-    fn send(&mut self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Signature, ChainError> {
+    fn send(
+        &mut self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
         self.send_with_faults(|inner| inner.send(instructions, payer, signers))
     }
 

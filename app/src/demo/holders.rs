@@ -21,7 +21,11 @@ pub struct FlowModel {
 
 impl Default for FlowModel {
     fn default() -> Self {
-        let clustered = |mu| HawkesParams { mu, alpha: 0.6, beta: 1.5 };
+        let clustered = |mu| HawkesParams {
+            mu,
+            alpha: 0.6,
+            beta: 1.5,
+        };
         Self {
             mint: clustered(1.5),
             redeem: clustered(1.5),
@@ -47,7 +51,11 @@ pub struct Flows {
 
 impl Flows {
     pub fn new(model: FlowModel) -> Self {
-        Self { model, mint_excitation: 0.0, redeem_excitation: 0.0 }
+        Self {
+            model,
+            mint_excitation: 0.0,
+            redeem_excitation: 0.0,
+        }
     }
 
     /// One window's flows, in arrival order, given how far CR is below target.
@@ -57,12 +65,29 @@ impl Flows {
         let mint_size = Exp::new(1.0 / model.mean_mint).expect("a positive mean");
         let redeem_size = Exp::new(1.0 / model.mean_redeem).expect("a positive mean");
         let mut mint_times = Vec::new();
-        self.mint_excitation = hawkes::simulate(&model.mint, self.mint_excitation, 1.0, rng, |t, _| mint_times.push(t));
-        let redeem = HawkesParams { mu: model.redeem.mu + model.panic * cr_shortfall.max(0.0), ..model.redeem };
+        self.mint_excitation =
+            hawkes::simulate(&model.mint, self.mint_excitation, 1.0, rng, |t, _| {
+                mint_times.push(t)
+            });
+        let redeem = HawkesParams {
+            mu: model.redeem.mu + model.panic * cr_shortfall.max(0.0),
+            ..model.redeem
+        };
         let mut redeem_times = Vec::new();
-        self.redeem_excitation = hawkes::simulate(&redeem, self.redeem_excitation, 1.0, rng, |t, _| redeem_times.push(t));
-        arrivals.extend(mint_times.into_iter().map(|t| (t, Flow::Mint(mint_size.sample(rng)))));
-        arrivals.extend(redeem_times.into_iter().map(|t| (t, Flow::Redeem(redeem_size.sample(rng)))));
+        self.redeem_excitation =
+            hawkes::simulate(&redeem, self.redeem_excitation, 1.0, rng, |t, _| {
+                redeem_times.push(t)
+            });
+        arrivals.extend(
+            mint_times
+                .into_iter()
+                .map(|t| (t, Flow::Mint(mint_size.sample(rng)))),
+        );
+        arrivals.extend(
+            redeem_times
+                .into_iter()
+                .map(|t| (t, Flow::Redeem(redeem_size.sample(rng)))),
+        );
         arrivals.sort_by(|a, b| a.0.total_cmp(&b.0));
         arrivals.into_iter().map(|(_, flow)| flow).collect()
     }

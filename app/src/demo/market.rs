@@ -33,7 +33,11 @@ pub struct CrashMarket {
 
 impl CrashMarket {
     pub fn new(inner: Synthetic, crypto: Vec<bool>, crash: Crash) -> Self {
-        Self { inner, crypto, crash }
+        Self {
+            inner,
+            crypto,
+            crash,
+        }
     }
 }
 
@@ -41,7 +45,12 @@ impl MarketSource for CrashMarket {
     fn window(&mut self, index: u64) -> Result<MarketWindow, SourceError> {
         let mut window = self.inner.window(index)?;
         let factor = self.crash.factor(index);
-        for (price, _) in window.prices.iter_mut().zip(&self.crypto).filter(|(_, crypto)| **crypto) {
+        for (price, _) in window
+            .prices
+            .iter_mut()
+            .zip(&self.crypto)
+            .filter(|(_, crypto)| **crypto)
+        {
             *price *= factor;
         }
         Ok(window)
@@ -54,7 +63,12 @@ mod tests {
 
     #[test]
     fn the_crash_falls_on_its_day_and_recovers_the_stated_fraction() {
-        let crash = Crash { day: 10, depth: 0.4, recovered: 0.5, recovery_days: 4 };
+        let crash = Crash {
+            day: 10,
+            depth: 0.4,
+            recovered: 0.5,
+            recovery_days: 4,
+        };
         assert_eq!(crash.factor(9), 1.0);
         assert!((crash.factor(10) - 0.6).abs() < 1e-12);
         assert!((crash.factor(12) - 0.7).abs() < 1e-12);

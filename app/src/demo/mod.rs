@@ -23,7 +23,9 @@ use ballast_oracle_node::worker::source::{Synthetic, SyntheticSpec};
 use ballast_oracle_node::{WindowOutcome, Worker, WorkerConfig};
 use ballast_sdk::program::math::I80F48;
 use ballast_sdk::program::state::{AssetKind, Ballot, ParamKey, ProposalKind};
-use ballast_sdk::{accounts, fixed, instructions, pda, status, token, BankChain, Chain, Keypair, Pubkey, Signer};
+use ballast_sdk::{
+    accounts, fixed, instructions, pda, status, token, BankChain, Chain, Keypair, Pubkey, Signer,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
 use serde::Serialize;
@@ -57,7 +59,12 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        Self { days: 42, seed: 7, out: PathBuf::from("out/demo"), json: false }
+        Self {
+            days: 42,
+            seed: 7,
+            out: PathBuf::from("out/demo"),
+            json: false,
+        }
     }
 }
 
@@ -81,64 +88,36 @@ struct Participant {
 }
 
 pub fn run(options: &DemoOptions) -> Result<()> {
-    std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
+    std::fs::create_dir_all(&options.out)
+        .with_context(|| format!("cannot create {}", options.out.display()))?;
     let mut chain = BankChain::new()?;
     let operator = chain.payer();
-    let mut deployment = Deployment::embedded_default();
-    deployment.protocol.guardian = Some(Keypair::new().pubkey().to_string());
-    let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
-    deployment.protocol.oracles = Some(oracles.iter().map(|k| k.pubkey().to_string()).collect());
-    for spec in deployment.assets.iter_mut() {
-        let mint = Keypair::new();
-        token::create_mint(&mut chain, &operator, &mint, &operator.pubkey(), spec.decimals)
-            .with_context(|| format!("creating the {} mint", spec.symbol))?;
-        spec.mint = Some(mint.pubkey().to_string());
-    }
-    deploy(&mut chain, &operator, &deployment)?;
-
-    let symbols: Vec<String> = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
-    let crash = Crash { day: LOOKBACK as u64 - 1 + options.days / 2, depth: 0.45, recovered: 0.5, recovery_days: 14 };
-    let market = crash_market(&deployment, options, crash)?;
-    let audit_path = options.out.join("audit.sqlite");
-    let _ = std::fs::remove_file(&audit_path);
-    let mut config = WorkerConfig::new(symbols.clone());
-    config.pipeline.lookback = LOOKBACK;
-    config.pipeline.monte_carlo_paths = 4_000;
-    config.first_window = LOOKBACK as u64 - 1;
-    let nodes = oracles[..2].iter().map(|k| OracleNode::new(k.insecure_clone())).collect();
-    let mut worker = Worker::new(
-        chain,
-        market,
-        AuditLog::open(&audit_path)?,
-        nodes,
-        operator.insecure_clone(),
-        config,
-        Arc::new(Metrics::default()),
-    )?;
-    let mut timeline = Timeline { symbols: symbols.clone(), ..Timeline::default() };
+    let (deployment, oracles) = deploy_reserve(&mut chain, &operator)?;
+    let crash = Crash {
+        day: LOOKBACK as u64 - 1 + options.days / 2,
+        depth: 0.45,
+        recovered: 0.5,
+        recovery_days: 14,
+    };
+    let mut worker = start_oracle_nodes(chain, &operator, &oracles, &deployment, options, crash)?;
+    let mut timeline = Timeline {
+        symbols: deployment.assets.iter().map(|a| a.symbol.clone()).collect(),
+        ..Timeline::default()
+    };
     let first = worker.run_window()?;
-    timeline.event(0, format!("two of three oracle nodes post the first update: {}", outcome_text(&first)));
-
-    let people = Setup { operator: &operator, deployment: &deployment };
-    let treasury = people.participant(worker.chain(), &[("USDC", 80_000.0)])?;
-    let contribute = instructions::contribute(&treasury.keypair.pubkey(), &people.mint("USDC"), &people.account(worker.chain(), &treasury, "USDC")?, 80_000_000_000);
-    worker.chain().send(&[contribute], &treasury.keypair, &[])?;
-    timeline.event(0, "the treasury contributes 80,000 USDC of capital");
-    // alice, bob, carol and dave
-    let holders: Vec<Participant> = (0..4)
-        .map(|_| people.participant(worker.chain(), &[("USDC", 2_000_000.0), ("TBILL", 1_000_000.0), ("WBTC", 20.0)]))
-        .collect::<Result<_>>()?;
-    for (holder, symbol, worth) in [(&holders[0], "USDC", 100_000.0), (&holders[0], "TBILL", 80_000.0), (&holders[1], "WBTC", 110_000.0)] {
-        mint_value(worker.chain(), &people, holder, symbol, worth)?;
-    }
-    timeline.event(0, "alice mints with $100,000 of USDC and $80,000 of TBILL, bob with $110,000 of WBTC");
-    // The keeper holds stablecoins for auctions and an inventory for
-    // rebalancing swaps. It defends the peg: it takes auctions early, up to
-    // 5% above the collateral's value, which lifts CR the most per stablecoin.
-    let keeper_account = people.participant(worker.chain(), &[("USDC", 150_000.0), ("TBILL", 100_000.0), ("WBTC", 2.0)])?;
-    holder::mint(worker.chain(), &keeper_account.keypair, &deployment.assets, "USDC", "100000")?;
-    let policy = Policy { min_take_profit: I80F48::from_num(-0.05), ..Policy::default() };
-    let mut keeper = Keeper::new(keeper_account.keypair.insecure_clone(), KeeperConfig { policy, interval: Duration::ZERO, ..KeeperConfig::default() });
+    timeline.event(
+        0,
+        format!(
+            "two of three oracle nodes post the first update: {}",
+            outcome_text(&first)
+        ),
+    );
+    let people = Setup {
+        operator: &operator,
+        deployment: &deployment,
+    };
+    let holders = open_reserve(worker.chain(), &people, &mut timeline)?;
+    let mut keeper = hire_keeper(worker.chain(), &people)?;
 
     let mut flows = Flows::new(FlowModel::default());
     let mut rng = stream(options.seed, u64::MAX);
@@ -150,62 +129,69 @@ pub fn run(options: &DemoOptions) -> Result<()> {
         if matches!(outcome, WindowOutcome::Confirmed { .. }) {
             oracle_updates += 1;
         } else {
-            timeline.event(day, format!("oracle update not posted: {}", outcome_text(&outcome)));
+            timeline.event(
+                day,
+                format!("oracle update not posted: {}", outcome_text(&outcome)),
+            );
         }
         if worker.next_window() - 1 == crash.day {
-            timeline.event(day, format!("crash: crypto prices fall {:.0}%", crash.depth * 100.0));
+            timeline.event(
+                day,
+                format!("crash: crypto prices fall {:.0}%", crash.depth * 100.0),
+            );
         }
         let sigma_p = worker.last_decision().map_or(0.0, |d| d.sigma_p);
         let chain = worker.chain();
-        let shortfall = status::reserve_status(chain)?.collateral_ratio.map_or(0.0, |cr| (deployment.protocol.cr_target - cr).max(0.0));
-        let (mut mints, mut redemptions, mut refused) = (0, 0, 0);
-        for flow in flows.window(shortfall, &mut rng) {
-            let holder = &holders[rng.random_range(0..holders.len())];
-            let done = match flow {
-                Flow::Mint(stablecoins) => mint_worth(chain, &people, holder, stablecoins, &mut rng).map(|_| mints += 1),
-                Flow::Redeem(stablecoins) => redeem(chain, &people, holder, stablecoins, &mut rng).map(|_| redemptions += 1),
-            };
-            refused += usize::from(done.is_err());
-        }
-        vote = governance_step(chain, day, options.days, &holders, &operator, vote, &mut timeline)?;
         let window_start = chain.slot()?;
-        let mut actions = Vec::new();
-        for _ in 0..KEEPER_TICKS_PER_WINDOW {
-            for action in keeper.tick(chain)? {
-                if let Some(what) = story_of(&action) {
-                    timeline.event(day, what);
-                }
-                actions.push(action);
-            }
-            let slot = chain.slot()?;
-            chain.warp_to_slot(slot + SLOTS_PER_KEEPER_TICK)?;
-        }
-        for what in auction_story(&actions, &people) {
-            timeline.event(day, what);
-        }
-        timeline.windows.push(record(chain, day, mints, redemptions, refused, &actions, sigma_p)?);
+        let trades = holders_trade(chain, &people, &holders, &mut flows, &mut rng)?;
+        vote = governance_step(
+            chain,
+            day,
+            options.days,
+            &holders,
+            &operator,
+            vote,
+            &mut timeline,
+        )?;
+        let actions = keeper_window(chain, &mut keeper, &people, day, &mut timeline)?;
+        timeline
+            .windows
+            .push(record(chain, day, trades, &actions, sigma_p)?);
         chain.warp_to_slot(window_start + SLOTS_PER_WINDOW)?;
         progress.inc(1);
     }
     progress.finish_and_clear();
 
-    let thresholds = [("CR_crit", deployment.protocol.cr_crit), ("CR_min", deployment.protocol.cr_min), ("CR_target", deployment.protocol.cr_target)];
+    let thresholds = [
+        ("CR_crit", deployment.protocol.cr_crit),
+        ("CR_min", deployment.protocol.cr_min),
+        ("CR_target", deployment.protocol.cr_target),
+    ];
     let plots = timeline.write_plots(&options.out, &thresholds)?;
-    let ratios: Vec<f64> = timeline.windows.iter().filter_map(|w| w.collateral_ratio).collect();
+    let ratios: Vec<f64> = timeline
+        .windows
+        .iter()
+        .filter_map(|w| w.collateral_ratio)
+        .collect();
     let report = DemoReport {
         days: options.days,
         seed: options.seed,
         crash,
         flows: FlowModel::default(),
         oracle_updates,
-        keeper_actions: timeline.windows.iter().map(|w| w.keeper_actions.len()).sum(),
+        keeper_actions: timeline
+            .windows
+            .iter()
+            .map(|w| w.keeper_actions.len())
+            .sum(),
         lowest_collateral_ratio: ratios.iter().copied().fold(f64::INFINITY, f64::min),
         final_collateral_ratio: ratios.last().copied().unwrap_or(f64::NAN),
         timeline,
         plots,
     };
     let path = options.out.join("report.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report)?).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     if options.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -214,16 +200,215 @@ pub fn run(options: &DemoOptions) -> Result<()> {
     Ok(())
 }
 
+/// Creates a mint per asset and deploys the embedded deployment, with a
+/// fresh guardian and a fresh 2-of-3 oracle set.
+fn deploy_reserve(chain: &mut BankChain, operator: &Keypair) -> Result<(Deployment, Vec<Keypair>)> {
+    let mut deployment = Deployment::embedded_default();
+    deployment.protocol.guardian = Some(Keypair::new().pubkey().to_string());
+    let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    deployment.protocol.oracles = Some(oracles.iter().map(|k| k.pubkey().to_string()).collect());
+    for spec in deployment.assets.iter_mut() {
+        let mint = Keypair::new();
+        token::create_mint(chain, operator, &mint, &operator.pubkey(), spec.decimals)
+            .with_context(|| format!("creating the {} mint", spec.symbol))?;
+        spec.mint = Some(mint.pubkey().to_string());
+    }
+    deploy(chain, operator, &deployment)?;
+    Ok((deployment, oracles))
+}
+
+/// The worker for two of the three oracle keys, on the crash market, with a
+/// fresh audit log in the output directory.
+fn start_oracle_nodes(
+    chain: BankChain,
+    operator: &Keypair,
+    oracles: &[Keypair],
+    deployment: &Deployment,
+    options: &DemoOptions,
+    crash: Crash,
+) -> Result<Worker<BankChain, CrashMarket>> {
+    let audit_path = options.out.join("audit.sqlite");
+    if audit_path.exists() {
+        std::fs::remove_file(&audit_path)
+            .with_context(|| format!("cannot replace {}", audit_path.display()))?;
+    }
+    let mut config =
+        WorkerConfig::new(deployment.assets.iter().map(|a| a.symbol.clone()).collect());
+    config.pipeline.lookback = LOOKBACK;
+    config.pipeline.monte_carlo_paths = 4_000;
+    config.first_window = LOOKBACK as u64 - 1;
+    let nodes = oracles[..2]
+        .iter()
+        .map(|k| OracleNode::new(k.insecure_clone()))
+        .collect();
+    let market = crash_market(deployment, options, crash)?;
+    Ok(Worker::new(
+        chain,
+        market,
+        AuditLog::open(&audit_path)?,
+        nodes,
+        operator.insecure_clone(),
+        config,
+        Arc::new(Metrics::default()),
+    )?)
+}
+
+/// Capital from the treasury, then the first mints; returns the four holders
+/// (alice, bob, carol and dave), funded for weeks of trading.
+fn open_reserve(
+    chain: &mut dyn Chain,
+    people: &Setup,
+    timeline: &mut Timeline,
+) -> Result<Vec<Participant>> {
+    let treasury = people.participant(chain, &[("USDC", 80_000.0)])?;
+    let source = people.account(chain, &treasury, "USDC")?;
+    let contribute = instructions::contribute(
+        &treasury.keypair.pubkey(),
+        &people.mint("USDC"),
+        &source,
+        80_000_000_000,
+    );
+    chain.send(&[contribute], &treasury.keypair, &[])?;
+    timeline.event(0, "the treasury contributes 80,000 USDC of capital");
+    let holders: Vec<Participant> = (0..4)
+        .map(|_| {
+            people.participant(
+                chain,
+                &[
+                    ("USDC", 2_000_000.0),
+                    ("TBILL", 1_000_000.0),
+                    ("WBTC", 20.0),
+                ],
+            )
+        })
+        .collect::<Result<_>>()?;
+    for (holder, symbol, worth) in [
+        (&holders[0], "USDC", 100_000.0),
+        (&holders[0], "TBILL", 80_000.0),
+        (&holders[1], "WBTC", 110_000.0),
+    ] {
+        mint_value(chain, people, holder, symbol, worth)?;
+    }
+    timeline.event(
+        0,
+        "alice mints with $100,000 of USDC and $80,000 of TBILL, bob with $110,000 of WBTC",
+    );
+    Ok(holders)
+}
+
+/// The keeper holds stablecoins for auctions and an inventory for
+/// rebalancing swaps. It defends the peg: it takes auctions early, up to 5%
+/// above the collateral's value, which lifts CR the most per stablecoin.
+fn hire_keeper(chain: &mut dyn Chain, people: &Setup) -> Result<Keeper> {
+    let account = people.participant(
+        chain,
+        &[("USDC", 150_000.0), ("TBILL", 100_000.0), ("WBTC", 2.0)],
+    )?;
+    holder::mint(
+        chain,
+        &account.keypair,
+        &people.deployment.assets,
+        "USDC",
+        "100000",
+    )?;
+    let policy = Policy {
+        min_take_profit: I80F48::from_num(-0.05),
+        ..Policy::default()
+    };
+    Ok(Keeper::new(
+        account.keypair,
+        KeeperConfig {
+            policy,
+            interval: Duration::ZERO,
+            ..KeeperConfig::default()
+        },
+    ))
+}
+
+/// What the holders did in a window.
+#[derive(Clone, Copy, Debug, Default)]
+struct Trades {
+    mints: usize,
+    redemptions: usize,
+    refused: usize,
+}
+
+/// One window of Hawkes flows, each by a random holder; the redemption
+/// baseline rises with CR's shortfall from target.
+fn holders_trade(
+    chain: &mut dyn Chain,
+    people: &Setup,
+    holders: &[Participant],
+    flows: &mut Flows,
+    rng: &mut impl Rng,
+) -> Result<Trades> {
+    let cr_target = people.deployment.protocol.cr_target;
+    let shortfall = status::reserve_status(chain)?
+        .collateral_ratio
+        .map_or(0.0, |cr| (cr_target - cr).max(0.0));
+    let mut trades = Trades::default();
+    for flow in flows.window(shortfall, rng) {
+        let holder = &holders[rng.random_range(0..holders.len())];
+        let done = match flow {
+            Flow::Mint(stablecoins) => {
+                mint_worth(chain, people, holder, stablecoins, rng).map(|_| trades.mints += 1)
+            }
+            Flow::Redeem(stablecoins) => {
+                redeem(chain, people, holder, stablecoins, rng).map(|_| trades.redemptions += 1)
+            }
+        };
+        trades.refused += usize::from(done.is_err());
+    }
+    Ok(trades)
+}
+
+/// The keeper's passes over the first slots of a window, with their story.
+fn keeper_window(
+    chain: &mut dyn Chain,
+    keeper: &mut Keeper,
+    people: &Setup,
+    day: u64,
+    timeline: &mut Timeline,
+) -> Result<Vec<KeeperAction>> {
+    let mut actions = Vec::new();
+    for _ in 0..KEEPER_TICKS_PER_WINDOW {
+        for action in keeper.tick(chain)? {
+            if let Some(what) = story_of(&action) {
+                timeline.event(day, what);
+            }
+            actions.push(action);
+        }
+        let slot = chain.slot()?;
+        chain.warp_to_slot(slot + SLOTS_PER_KEEPER_TICK)?;
+    }
+    for what in auction_story(&actions, people) {
+        timeline.event(day, what);
+    }
+    Ok(actions)
+}
+
 /// The synthetic market of the deployment's assets with the crash laid over it.
-fn crash_market(deployment: &Deployment, options: &DemoOptions, crash: Crash) -> Result<CrashMarket> {
+fn crash_market(
+    deployment: &Deployment,
+    options: &DemoOptions,
+    crash: Crash,
+) -> Result<CrashMarket> {
     let specs: Vec<SyntheticSpec> = deployment
         .assets
         .iter()
-        .map(|a| SyntheticSpec { symbol: &a.symbol, kind: asset_kind(&a.kind), price: a.price.unwrap_or(1.0) })
+        .map(|a| SyntheticSpec {
+            symbol: &a.symbol,
+            kind: asset_kind(&a.kind),
+            price: a.price.unwrap_or(1.0),
+        })
         .collect();
     let days = LOOKBACK + options.days as usize + 1;
     let synthetic = Synthetic::for_reserve(options.seed, days, &specs)?;
-    let crypto = deployment.assets.iter().map(|a| matches!(a.kind, Kind::Crypto)).collect();
+    let crypto = deployment
+        .assets
+        .iter()
+        .map(|a| matches!(a.kind, Kind::Crypto))
+        .collect();
     Ok(CrashMarket::new(synthetic, crypto, crash))
 }
 
@@ -244,52 +429,108 @@ struct Setup<'a> {
 
 impl Setup<'_> {
     fn spec(&self, symbol: &str) -> &ballast_migrations::AssetSpec {
-        self.deployment.assets.iter().find(|a| a.symbol == symbol).expect("a deployed symbol")
+        self.deployment
+            .assets
+            .iter()
+            .find(|a| a.symbol == symbol)
+            .expect("a deployed symbol")
     }
 
     fn mint(&self, symbol: &str) -> Pubkey {
-        self.spec(symbol).mint.as_deref().and_then(|m| m.parse().ok()).expect("the demo created the mint")
+        self.spec(symbol)
+            .mint
+            .as_deref()
+            .and_then(|m| m.parse().ok())
+            .expect("the demo created the mint")
     }
 
     fn account(&self, chain: &mut dyn Chain, who: &Participant, symbol: &str) -> Result<Pubkey> {
-        Ok(token::associated_account(chain, self.operator, &who.keypair.pubkey(), &self.mint(symbol))?)
+        Ok(token::associated_account(
+            chain,
+            self.operator,
+            &who.keypair.pubkey(),
+            &self.mint(symbol),
+        )?)
     }
 
     /// A new participant with SOL for fees and rent, and `tokens` (whole units).
     fn participant(&self, chain: &mut dyn Chain, tokens: &[(&str, f64)]) -> Result<Participant> {
-        let who = Participant { keypair: Keypair::new() };
-        let sol = solana_system_interface::instruction::transfer(&self.operator.pubkey(), &who.keypair.pubkey(), 10_000_000_000);
+        let who = Participant {
+            keypair: Keypair::new(),
+        };
+        let sol = solana_system_interface::instruction::transfer(
+            &self.operator.pubkey(),
+            &who.keypair.pubkey(),
+            10_000_000_000,
+        );
         chain.send(&[sol], self.operator, &[])?;
         for &(symbol, whole) in tokens {
             let account = self.account(chain, &who, symbol)?;
             let units = (whole * 10f64.powi(self.spec(symbol).decimals as i32)) as u64;
-            token::mint_to(chain, self.operator, &self.mint(symbol), self.operator, &account, units)?;
+            token::mint_to(
+                chain,
+                self.operator,
+                &self.mint(symbol),
+                self.operator,
+                &account,
+                units,
+            )?;
         }
         Ok(who)
     }
 }
 
 /// A mint worth `stablecoins`, in an asset drawn with the holders' preferences.
-fn mint_worth(chain: &mut dyn Chain, setup: &Setup, holder: &Participant, stablecoins: f64, rng: &mut impl Rng) -> Result<()> {
+fn mint_worth(
+    chain: &mut dyn Chain,
+    setup: &Setup,
+    holder: &Participant,
+    stablecoins: f64,
+    rng: &mut impl Rng,
+) -> Result<()> {
     let symbol = pick(rng, &[("USDC", 0.35), ("TBILL", 0.25), ("WBTC", 0.40)]);
     mint_value(chain, setup, holder, symbol, stablecoins)
 }
 
 /// A mint of `symbol` worth `stablecoins` at the posted price.
-fn mint_value(chain: &mut dyn Chain, setup: &Setup, holder: &Participant, symbol: &str, stablecoins: f64) -> Result<()> {
+fn mint_value(
+    chain: &mut dyn Chain,
+    setup: &Setup,
+    holder: &Participant,
+    symbol: &str,
+    stablecoins: f64,
+) -> Result<()> {
     let price = status::reserve_status(chain)?
         .assets
         .iter()
         .find(|a| a.mint == setup.mint(symbol).to_string())
         .map_or(1.0, |a| a.price);
     let amount = format!("{:.6}", stablecoins / price);
-    holder::mint(chain, &holder.keypair, &setup.deployment.assets, symbol, &amount)?;
+    holder::mint(
+        chain,
+        &holder.keypair,
+        &setup.deployment.assets,
+        symbol,
+        &amount,
+    )?;
     Ok(())
 }
 
-fn redeem(chain: &mut dyn Chain, setup: &Setup, holder: &Participant, stablecoins: f64, rng: &mut impl Rng) -> Result<()> {
+fn redeem(
+    chain: &mut dyn Chain,
+    setup: &Setup,
+    holder: &Participant,
+    stablecoins: f64,
+    rng: &mut impl Rng,
+) -> Result<()> {
     let symbol = pick(rng, &[("USDC", 0.6), ("TBILL", 0.3), ("WBTC", 0.1)]);
-    holder::redeem(chain, &holder.keypair, &setup.deployment.assets, symbol, &format!("{stablecoins:.6}"))?;
+    holder::redeem(
+        chain,
+        &holder.keypair,
+        &setup.deployment.assets,
+        symbol,
+        &format!("{stablecoins:.6}"),
+    )?;
     Ok(())
 }
 
@@ -320,7 +561,8 @@ fn governance_step(
         None if day == days / 2 + 3 => {
             governance::stake(chain, &alice.keypair, 20_000_000_000)?;
             governance::stake(chain, &bob.keypair, 10_000_000_000)?;
-            let id = governance::propose(chain, &alice.keypair, ProposalKind::Param(ParamKey::CrMin))?;
+            let id =
+                governance::propose(chain, &alice.keypair, ProposalKind::Param(ParamKey::CrMin))?;
             governance::vote(chain, &alice.keypair, id, Ballot::Value(fixed(1.12)))?;
             governance::vote(chain, &bob.keypair, id, Ballot::Value(fixed(1.15)))?;
             timeline.event(day, "after the crash, alice (20,000 staked) proposes CR_min 1.12 and bob (10,000) votes 1.15");
@@ -329,7 +571,8 @@ fn governance_step(
         Some(id) => {
             let proposal = accounts::proposal(chain, id)?;
             let config = accounts::governance(chain)?;
-            if proposal.executed || chain.slot()? < proposal.voting_end_slot + config.timelock_slots {
+            if proposal.executed || chain.slot()? < proposal.voting_end_slot + config.timelock_slots
+            {
                 return Ok(vote);
             }
             let before = accounts::protocol(chain)?.cr_min;
@@ -342,7 +585,13 @@ fn governance_step(
     }
 }
 
-fn record(chain: &mut dyn Chain, day: u64, mints: usize, redemptions: usize, refused: usize, actions: &[KeeperAction], sigma_p: f64) -> Result<WindowRecord> {
+fn record(
+    chain: &mut dyn Chain,
+    day: u64,
+    trades: Trades,
+    actions: &[KeeperAction],
+    sigma_p: f64,
+) -> Result<WindowRecord> {
     let reserve = status::reserve_status(chain)?;
     let protocol = accounts::protocol(chain)?;
     let insurance = token::balance(chain, &pda::insurance_vault())? as f64 / 1e6;
@@ -360,9 +609,9 @@ fn record(chain: &mut dyn Chain, day: u64, mints: usize, redemptions: usize, ref
         insurance,
         sigma_p,
         breaker_paused: protocol.raw.breaker_paused,
-        mints,
-        redemptions,
-        refused,
+        mints: trades.mints,
+        redemptions: trades.redemptions,
+        refused: trades.refused,
         keeper_actions: actions.iter().map(|a| a.name().to_owned()).collect(),
     })
 }
@@ -383,7 +632,10 @@ fn auction_story(actions: &[KeeperAction], setup: &Setup) -> Vec<String> {
     let mut lines = Vec::new();
     for spec in &setup.deployment.assets {
         let mint = setup.mint(&spec.symbol);
-        let started = actions.iter().filter(|a| matches!(a, KeeperAction::StartAuction { mint: m, .. } if *m == mint)).count();
+        let started = actions
+            .iter()
+            .filter(|a| matches!(a, KeeperAction::StartAuction { mint: m, .. } if *m == mint))
+            .count();
         let paid: Vec<u64> = actions
             .iter()
             .filter_map(|a| match a {
@@ -417,7 +669,11 @@ fn progress_bar(days: u64, hidden: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(days);
-    bar.set_style(ProgressStyle::with_template("day {pos}/{len} [{bar:40}] {elapsed}").expect("a valid template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("day {pos}/{len} [{bar:40}] {elapsed}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
     bar
 }
 

@@ -47,14 +47,20 @@ pub struct Timeline {
 
 impl Timeline {
     pub fn event(&mut self, day: u64, what: impl Into<String>) {
-        self.events.push(Event { day, what: what.into() });
+        self.events.push(Event {
+            day,
+            what: what.into(),
+        });
     }
 
     /// CR with its regime lines, weights against targets, fees, and the insurance pool.
     pub fn write_plots(&self, dir: &Path, thresholds: &[(&str, f64)]) -> Result<Vec<PathBuf>> {
         let day = |w: &WindowRecord| w.day as f64;
         let over_time = |name: &str, value: &dyn Fn(&WindowRecord) -> f64| {
-            Series::line(name, self.windows.iter().map(|w| (day(w), value(w))).collect())
+            Series::line(
+                name,
+                self.windows.iter().map(|w| (day(w), value(w))).collect(),
+            )
         };
         let mut plots = Vec::new();
         let mut chart = |file: &str, title: &str, y: &str, series: Vec<Series>| -> Result<()> {
@@ -65,21 +71,42 @@ impl Timeline {
         };
 
         let mut cr = vec![over_time("CR", &|w| w.collateral_ratio.unwrap_or(f64::NAN))];
-        cr.extend(thresholds.iter().map(|(name, level)| over_time(name, &|_| *level)));
-        chart("cr.svg", "Collateral ratio through the crash", "CR = V / S", cr)?;
+        cr.extend(
+            thresholds
+                .iter()
+                .map(|(name, level)| over_time(name, &|_| *level)),
+        );
+        chart(
+            "cr.svg",
+            "Collateral ratio through the crash",
+            "CR = V / S",
+            cr,
+        )?;
 
         let mut weights = Vec::new();
         for (i, symbol) in self.symbols.iter().enumerate() {
             weights.push(over_time(symbol, &|w| w.weights[i]));
-            weights.push(over_time(&format!("{symbol} target"), &|w| w.target_weights[i]));
+            weights.push(over_time(&format!("{symbol} target"), &|w| {
+                w.target_weights[i]
+            }));
         }
-        chart("weights.svg", "Reserve weights and the oracles' targets", "weight", weights)?;
+        chart(
+            "weights.svg",
+            "Reserve weights and the oracles' targets",
+            "weight",
+            weights,
+        )?;
 
         let fees = vec![
             over_time("mint fee (bp)", &|w| 1e4 * w.fee_mint),
             over_time("redeem fee (bp)", &|w| 1e4 * w.fee_redeem),
         ];
-        chart("fees.svg", "Fees set by the treasury controller", "basis points", fees)?;
+        chart(
+            "fees.svg",
+            "Fees set by the treasury controller",
+            "basis points",
+            fees,
+        )?;
 
         let insurance = vec![over_time("insurance pool", &|w| w.insurance)];
         chart("insurance.svg", "Insurance pool", "stablecoins", insurance)?;

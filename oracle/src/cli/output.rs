@@ -60,7 +60,8 @@ pub fn progress_bar(total: usize, what: &str) -> ProgressBar {
 /// A running count on stderr, for work whose total is not known in advance.
 pub fn progress_counter(what: &str) -> ProgressBar {
     let counter = ProgressBar::new_spinner();
-    let style = ProgressStyle::with_template("{spinner} {pos} {msg} ({elapsed})").expect("the template is valid");
+    let style = ProgressStyle::with_template("{spinner} {pos} {msg} ({elapsed})")
+        .expect("the template is valid");
     counter.set_style(style);
     counter.set_message(what.to_string());
     counter.enable_steady_tick(std::time::Duration::from_millis(200));

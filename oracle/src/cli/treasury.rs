@@ -12,8 +12,8 @@ use crate::rng::stream;
 use crate::treasury::hawkes::simulate_times;
 use crate::treasury::params::{HawkesParams, ModelParams, WINDOWS_PER_DAY};
 use crate::treasury::{
-    calibrate, estimate_tail, run_experiment, write_plots, write_tail_plot, Calibration, ExperimentConfig,
-    TailConfig,
+    calibrate, estimate_tail, run_experiment, write_plots, write_tail_plot, Calibration,
+    ExperimentConfig, TailConfig,
 };
 
 #[derive(Subcommand)]
