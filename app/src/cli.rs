@@ -55,6 +55,13 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show the reserve: each asset's amount, value and weight, and V, S and CR.
     Status,
+    /// Initialise a deployment from a TOML file (parameters, oracle set and
+    /// quorum, governance, assets); what already exists is left alone, so a
+    /// second run changes nothing. The keypair becomes the bootstrap authority.
+    Deploy {
+        /// The deployment file (see migrations/default.toml).
+        deployment: PathBuf,
+    },
     /// Stake stablecoins into the backstop (voting power).
     Stake {
         /// Whole stablecoins, e.g. 250 or 12.5.
@@ -353,6 +360,19 @@ pub fn run_keeper(chain: &mut dyn Chain, keypair: Keypair, args: &KeeperRunArgs,
     outcome
 }
 
+fn describe_deploy(report: &ballast_migrations::DeployReport) -> String {
+    if !report.changed_anything() {
+        return format!("nothing to do: the protocol, governance and {} assets already exist", report.assets_present.len());
+    }
+    let created = [(report.initialized, "protocol"), (report.governance_initialized, "governance")]
+        .iter()
+        .filter(|(done, _)| *done)
+        .map(|(_, what)| what.to_string())
+        .chain(report.assets_added.iter().map(|symbol| format!("asset {symbol}")))
+        .collect::<Vec<_>>();
+    format!("created {}; already there: {} assets", created.join(", "), report.assets_present.len())
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     if let Command::Demo(args) = &cli.command {
@@ -398,6 +418,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 Command::Execute { id } => {
                     let signature = governance::execute(chain, &signer, id)?;
                     print(json, &serde_json::json!({ "signature": signature }), |_| format!("executed #{id}: {signature}"));
+                }
+                Command::Deploy { deployment } => {
+                    let deployment = ballast_migrations::Deployment::from_file(&deployment)?;
+                    let report = ballast_migrations::deploy(chain, &signer, &deployment)?;
+                    print(json, &report, describe_deploy);
                 }
                 Command::Mint(args) => run_mint(chain, &signer, &args, json, &mut std::io::stdout())?,
                 Command::Redeem(args) => run_redeem(chain, &signer, &args, json, &mut std::io::stdout())?,

@@ -232,31 +232,54 @@ impl AssetSpec {
     }
 }
 
+/// What one run of [`deploy`] did; a second run of the same file reports
+/// nothing created.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeployReport {
+    pub initialized: bool,
+    pub governance_initialized: bool,
+    /// Symbols of the assets added by this run.
+    pub assets_added: Vec<String>,
+    /// Symbols of the assets that were already registered.
+    pub assets_present: Vec<String>,
+}
+
+impl DeployReport {
+    pub fn changed_anything(&self) -> bool {
+        self.initialized || self.governance_initialized || !self.assets_added.is_empty()
+    }
+}
+
 /// Initialises the protocol, adds each asset and sets up governance,
 /// skipping what already exists, so that running it twice changes nothing.
-pub fn deploy(chain: &mut dyn Chain, authority: &Keypair, deployment: &Deployment) -> Result<()> {
+pub fn deploy(chain: &mut dyn Chain, authority: &Keypair, deployment: &Deployment) -> Result<DeployReport> {
+    let mut report = DeployReport::default();
     if chain.account(&pda::protocol())?.is_none() {
         let initialize = instructions::initialize(&authority.pubkey(), deployment.initialize_args()?);
         chain.send(&[initialize], authority, &[]).context("initialize")?;
+        report.initialized = true;
     }
     if let Some(governance) = &deployment.governance {
         if chain.account(&pda::governance())?.is_none() {
             let ix = instructions::initialize_governance(&authority.pubkey(), governance.config());
             chain.send(&[ix], authority, &[]).context("initialize_governance")?;
+            report.governance_initialized = true;
         }
     }
     let registered = accounts::protocol(chain)?.assets;
     for (position, spec) in deployment.assets.iter().enumerate() {
         let mint = spec.mint_address(position)?;
         if registered.contains(&pda::asset(&mint)) {
+            report.assets_present.push(spec.symbol.clone());
             continue;
         }
         let add = instructions::add_asset(&authority.pubkey(), &mint, spec.kind(), spec.config());
         chain
             .send(&[add], authority, &[])
             .with_context(|| format!("add_asset {} ({mint})", spec.symbol))?;
+        report.assets_added.push(spec.symbol.clone());
     }
-    Ok(())
+    Ok(report)
 }
 
 #[cfg(test)]
