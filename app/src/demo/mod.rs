@@ -7,6 +7,7 @@
 
 mod holders;
 mod market;
+mod quiet;
 mod timeline;
 
 use std::path::{Path, PathBuf};
@@ -90,6 +91,7 @@ struct Participant {
 pub fn run(options: &DemoOptions) -> Result<()> {
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
+    let quiet = quiet::QuietStdout::new().context("cannot silence the bank's program logs")?;
     let mut chain = BankChain::new()?;
     let operator = chain.payer();
     let (deployment, oracles) = deploy_reserve(&mut chain, &operator)?;
@@ -161,6 +163,7 @@ pub fn run(options: &DemoOptions) -> Result<()> {
         progress.inc(1);
     }
     progress.finish_and_clear();
+    drop(quiet);
 
     let thresholds = [
         ("CR_crit", deployment.protocol.cr_crit),
