@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// One line on a chart, with an optional shaded band (x, lower, upper) around it.
@@ -61,25 +63,9 @@ pub fn line_chart(path: &Path, labels: Labels, series: &[Series]) -> Result<(), 
             })
         }
     };
-    let draw_error = |e: &dyn std::fmt::Display| PlotError::Draw {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
+    let draw_error = draw_error(path);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| draw_error(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(labels.title, ("sans-serif", 22))
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_range, y_range)
-        .map_err(|e| draw_error(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc(labels.x)
-        .y_desc(labels.y)
-        .draw()
-        .map_err(|e| draw_error(&e))?;
+    let mut chart = labelled_axes(&root, labels, x_range, y_range, &draw_error)?;
     for (index, s) in series.iter().enumerate() {
         let color = Palette99::pick(index).to_rgba();
         if !s.band.is_empty() {
@@ -143,25 +129,9 @@ pub fn histogram(
         .enumerate()
         .map(|(i, &c)| (x_range.start + width * i as f64, c as f64))
         .collect();
-    let draw_error = |e: &dyn std::fmt::Display| PlotError::Draw {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
+    let draw_error = draw_error(path);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| draw_error(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(labels.title, ("sans-serif", 22))
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_range.clone(), 0.0..tallest * 1.08)
-        .map_err(|e| draw_error(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc(labels.x)
-        .y_desc(labels.y)
-        .draw()
-        .map_err(|e| draw_error(&e))?;
+    let mut chart = labelled_axes(&root, labels, x_range, 0.0..tallest * 1.08, &draw_error)?;
     let fill = Palette99::pick(0).mix(0.7).filled();
     chart
         .draw_series(
@@ -178,6 +148,41 @@ pub fn histogram(
             .map_err(|e| draw_error(&e))?;
     }
     root.present().map_err(|e| draw_error(&e))
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Turns a plotters failure into a `PlotError` naming `path`.
+fn draw_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> PlotError + '_ {
+    move |e| PlotError::Draw {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// A white canvas with the caption and labelled axes over `x` and `y`.
+fn labelled_axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    labels: Labels,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    draw_error: &dyn Fn(&dyn std::fmt::Display) -> PlotError,
+) -> Result<Chart<'a, 'b>, PlotError> {
+    root.fill(&WHITE).map_err(|e| draw_error(&e))?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(labels.title, ("sans-serif", 22))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| draw_error(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(labels.x)
+        .y_desc(labels.y)
+        .draw()
+        .map_err(|e| draw_error(&e))?;
+    Ok(chart)
 }
 
 /// The range of the finite values, widened by `pad` of its span on each side
