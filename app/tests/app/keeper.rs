@@ -198,7 +198,7 @@ enum Faults {
     Injected,
 }
 
-/// The stress path of tests/tests/stress.rs, with the keeper doing every crank.
+/// The stress path of tests/tests/bank/stress.rs, with the keeper doing every crank.
 fn crash_and_recovery(faults: Faults) -> Run {
     use Fault::*;
     let mut run = Run::new();

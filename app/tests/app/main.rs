@@ -1,0 +1,7 @@
+//! The `ballast` tool's integration tests: commands, keeper and demo against
+//! an in-process bank, in one test binary (each links the Solana runtime).
+
+mod demo;
+mod governance_cli;
+mod holder_cli;
+mod keeper;
