@@ -8,6 +8,7 @@ QP: the `peer_timings` example (clarabel, end to end) against cvxpy + Clarabel
 for n = 10, 50, 200; the weights must agree within 1e-6.
 Monte Carlo: `peer_timings mc` on 1 and 2 threads against vectorised
 NumPy on one thread; the mean reserve value must agree within 5 standard errors.
+Thread scaling is set against two single-thread runs at once, the machine's own.
 """
 
 import json
@@ -64,6 +65,11 @@ def compare_mc(workdir):
     rust = {t: run_json([BINARY, "mc", "--paths", str(MC_PATHS), "--threads", str(t), "--model-out", model])
             for t in (1, 2)}
     numpy = peer("mc_peer.py", model, MC_PATHS, 3)
+    # The machine's own two-core scaling: two single-thread runs at once. On
+    # shared vCPUs this is what "linear in threads" can mean here.
+    concurrent = [subprocess.Popen([BINARY, "mc", "--paths", str(MC_PATHS), "--threads", "1"],
+                                   stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    two_processes = sum(json.loads(p.communicate()[0])["paths_per_second"] for p in concurrent)
     standard_error = numpy["std_value"] / MC_PATHS ** 0.5 * 2 ** 0.5
     result = {
         "paths": MC_PATHS,
@@ -72,12 +78,16 @@ def compare_mc(workdir):
         "numpy_paths_per_second": numpy["paths_per_second"],
         "speedup_per_core": rust[1]["paths_per_second"] / numpy["paths_per_second"],
         "thread_scaling_2": rust[2]["paths_per_second"] / rust[1]["paths_per_second"],
+        "two_processes_paths_per_second": two_processes,
+        "machine_scaling_2": two_processes / rust[1]["paths_per_second"],
+        "threads_vs_two_processes": rust[2]["paths_per_second"] / two_processes,
         "mean_value_gap_in_standard_errors": abs(rust[1]["mean_value"] - numpy["mean_value"]) / standard_error,
     }
     result["agree"] = result["mean_value_gap_in_standard_errors"] < 5
     print(f"mc: rust {result['rust_1_thread_paths_per_second']/1e6:.2f} M paths/s/core, numpy "
           f"{result['numpy_paths_per_second']/1e6:.2f} M, x{result['speedup_per_core']:.1f}; "
-          f"2 threads x{result['thread_scaling_2']:.2f}", file=sys.stderr)
+          f"2 threads x{result['thread_scaling_2']:.2f} (two processes x{result['machine_scaling_2']:.2f})",
+          file=sys.stderr)
     return result
 
 
@@ -88,7 +98,9 @@ def markdown(qp, mc):
               f"| NumPy, 1 thread | {mc['numpy_paths_per_second']/1e6:.2f} M | 1× |",
               f"| Rust, 1 thread | {mc['rust_1_thread_paths_per_second']/1e6:.2f} M | {mc['speedup_per_core']:.1f}× |",
               f"| Rust, 2 threads | {mc['rust_2_threads_paths_per_second']/1e6:.2f} M | "
-              f"{mc['rust_2_threads_paths_per_second']/mc['numpy_paths_per_second']:.1f}× (scaling {mc['thread_scaling_2']:.2f}×) |"]
+              f"{mc['rust_2_threads_paths_per_second']/mc['numpy_paths_per_second']:.1f}× (scaling {mc['thread_scaling_2']:.2f}×) |",
+              f"| Rust, two 1-thread processes at once | {mc['two_processes_paths_per_second']/1e6:.2f} M | "
+              f"{mc['two_processes_paths_per_second']/mc['numpy_paths_per_second']:.1f}× (scaling {mc['machine_scaling_2']:.2f}×) |"]
     return "\n".join(lines) + "\n"
 
 
@@ -105,9 +117,10 @@ def plot(qp, mc, path):
     left.axhline(TARGETS["qp_speedup_n50"], color="red", linestyle="--", label="target at n = 50")
     left.set(title="QP: Rust speed-up over cvxpy + Clarabel", xlabel="assets n", ylabel="speed-up (×)")
     left.legend()
-    right.bar(["NumPy", "Rust 1 thread", "Rust 2 threads"],
+    right.bar(["NumPy", "Rust\n1 thread", "Rust\n2 threads", "2 processes\n(machine)"],
               [mc["numpy_paths_per_second"] / 1e6, mc["rust_1_thread_paths_per_second"] / 1e6,
-               mc["rust_2_threads_paths_per_second"] / 1e6], color=["#999999", "#3b6ea5", "#1d3f66"])
+               mc["rust_2_threads_paths_per_second"] / 1e6, mc["two_processes_paths_per_second"] / 1e6],
+              color=["#999999", "#3b6ea5", "#1d3f66", "#aab7c4"])
     right.set(title="Reserve Monte Carlo", ylabel="million paths per second")
     figure.tight_layout()
     figure.savefig(path, dpi=120)

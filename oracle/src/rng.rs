@@ -22,13 +22,33 @@ pub fn stream(seed: u64, index: u64) -> Stream {
 /// (a Monte Carlo path), where re-keying ChaCha per unit would dominate.
 pub type FastStream = Xoshiro256PlusPlus;
 
-/// Counter-based seeding: unit `index` of `seed` gets a Xoshiro256++ whose
+/// Counter-based seeding: unit `index` of a seed gets a Xoshiro256++ whose
 /// state is SplitMix64-expanded from a bijective mix of (seed, index), so for
 /// one seed no two units share a state, and any unit can be drawn alone.
+#[derive(Debug, Clone, Copy)]
+pub struct FastStreams {
+    mixed_seed: u64,
+}
+
+impl FastStreams {
+    /// The family of `seed`; mixing the seed once keeps per-unit seeding to
+    /// one SplitMix64 expansion.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            mixed_seed: rand::RngCore::next_u64(&mut Xoshiro256PlusPlus::seed_from_u64(seed)),
+        }
+    }
+
+    /// The stream of unit `index`.
+    pub fn unit(&self, index: u64) -> FastStream {
+        const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+        Xoshiro256PlusPlus::seed_from_u64(self.mixed_seed ^ index.wrapping_mul(GOLDEN_GAMMA))
+    }
+}
+
+/// Stream `index` of `seed` (see [`FastStreams`]).
 pub fn fast_stream(seed: u64, index: u64) -> FastStream {
-    const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mixed_seed = rand::RngCore::next_u64(&mut Xoshiro256PlusPlus::seed_from_u64(seed));
-    Xoshiro256PlusPlus::seed_from_u64(mixed_seed ^ index.wrapping_mul(GOLDEN_GAMMA))
+    FastStreams::new(seed).unit(index)
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ use super::cholesky::psd_cholesky;
 use super::error::{require, McError};
 use super::intervals::{clopper_pearson_interval, wilson_interval, Interval};
 use super::tail::{tail_risk, Histogram, TailRisk};
-use crate::rng::{fast_stream, FastStream};
+use crate::rng::{FastStream, FastStreams};
 
 /// Distribution of the per-step shocks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -178,7 +178,9 @@ struct PreparedModel {
     n: usize,
     /// m_i dt.
     step_drift: Vec<f64>,
-    /// sqrt(dt) L, column-major: column j is `step_factor[j * n..(j + 1) * n]`.
+    /// sqrt(dt) L as its packed lower triangle, row by row: row i is the
+    /// i + 1 entries from `i (i + 1) / 2`. Rows are independent dot products,
+    /// which keeps the per-step update free of a serial dependency.
     step_factor: Vec<f64>,
     /// V0 w_i.
     value_weights: Vec<f64>,
@@ -299,8 +301,9 @@ impl ReserveModel {
             }
         };
         let lower = psd_cholesky(&self.covariance)?;
-        let step_factor = (0..n * n)
-            .map(|k| lower[(k % n) * n + k / n] * dt.sqrt())
+        let step_factor = (0..n)
+            .flat_map(|i| (0..=i).map(move |j| (i, j)))
+            .map(|(i, j)| lower[i * n + j] * dt.sqrt())
             .collect();
         Ok(PreparedModel {
             n,
@@ -326,10 +329,9 @@ const CHUNK: usize = 1024;
 
 impl PreparedModel {
     /// Terminal reserve value V_s of the path drawing from `rng`;
-    /// `log_returns` is scratch of length n.
+    /// `log_returns` and `shocks` are scratch of length n.
     #[inline]
-    fn terminal_value(&self, rng: &mut FastStream, log_returns: &mut [f64]) -> f64 {
-        let n = self.n;
+    fn terminal_value(&self, rng: &mut FastStream, log_returns: &mut [f64], shocks: &mut [f64]) -> f64 {
         log_returns.fill(0.0);
         for _ in 0..self.steps {
             let scale = match &self.chi_squared {
@@ -338,15 +340,15 @@ impl PreparedModel {
                     (nu_minus_two / chi_squared.sample(rng)).sqrt()
                 }
             };
-            for (x, drift) in log_returns.iter_mut().zip(&self.step_drift) {
-                *x += drift;
+            for z in shocks.iter_mut() {
+                *z = scale * rng.sample::<f64, _>(StandardNormal);
             }
-            // X += c sqrt(dt) L Z, adding column j of L as Z_j is drawn.
-            for (j, column) in self.step_factor.chunks_exact(n).enumerate() {
-                let shock = scale * rng.sample::<f64, _>(StandardNormal);
-                for (x, l) in log_returns[j..].iter_mut().zip(&column[j..]) {
-                    *x += l * shock;
-                }
+            // X += m dt + c sqrt(dt) L Z.
+            let mut rows = self.step_factor.as_slice();
+            for (i, (x, drift)) in log_returns.iter_mut().zip(&self.step_drift).enumerate() {
+                let (row, rest) = rows.split_at(i + 1);
+                rows = rest;
+                *x += drift + row.iter().zip(&*shocks).map(|(l, z)| l * z).sum::<f64>();
             }
         }
         let mut value = self.impact_shift;
@@ -364,15 +366,17 @@ pub fn simulate_reserve_values(
 ) -> Result<Vec<f64>, McError> {
     let prepared = model.prepare(config)?;
     let mut values = vec![0.0; config.paths];
+    let streams = FastStreams::new(config.seed);
     values
         .par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(chunk, out)| {
             let mut log_returns = vec![0.0; prepared.n];
+            let mut shocks = vec![0.0; prepared.n];
             let first = (chunk * CHUNK) as u64;
             for (offset, value) in out.iter_mut().enumerate() {
-                *value = prepared
-                    .terminal_value(&mut fast_stream(config.seed, first + offset as u64), &mut log_returns);
+                let mut rng = streams.unit(first + offset as u64);
+                *value = prepared.terminal_value(&mut rng, &mut log_returns, &mut shocks);
             }
         });
     Ok(values)
