@@ -220,3 +220,37 @@ fn a_malformed_toml_is_reported_with_its_file_and_line() {
     assert!(message.contains("backtest.toml"), "{message}");
     assert!(message.contains("line 2"), "{message}");
 }
+
+/// `treasury tail` on a short shock (the default run takes minutes): a falling
+/// curve with intervals, each point's effective sample size, and the plot.
+#[test]
+fn treasury_tail_writes_a_falling_curve_with_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tail.toml");
+    std::fs::write(
+        &config,
+        "thresholds = [0.00205, 0.0021]\n\
+         [scenarios]\nonset_day = 1.0\n\
+         [simulation]\ndays = 3\n\
+         [method.cross_entropy]\npilot_runs = 100\nruns = 200\n",
+    )
+    .unwrap();
+    let out = dir.path().to_str().unwrap();
+    let args = ["ballast-oracle", "--out", out, "treasury", "tail", "--config"];
+    run(Cli::parse_from(args.iter().copied().chain([config.to_str().unwrap()]))).unwrap();
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("treasury-tail/report.json")).unwrap(),
+    )
+    .unwrap();
+    let points = report["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    let (near, far) = (&points[0], &points[1]);
+    assert!(number(&far["probability"]) < number(&near["probability"]));
+    for point in points {
+        assert!(number(&point["ci_lower"]) <= number(&point["probability"]));
+        assert!(number(&point["probability"]) <= number(&point["ci_upper"]));
+        assert!(number(&point["effective_sample_size"]) > 1.0, "{point}");
+    }
+    assert_eq!(report["unreached_thresholds"].as_array().unwrap().len(), 0);
+    assert_plots(dir.path(), "treasury-tail", &["tail.svg"]);
+}

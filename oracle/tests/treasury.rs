@@ -718,7 +718,7 @@ mod tail {
     use std::time::Instant;
 
     use ballast_oracle::rng::stream;
-    use ballast_oracle::treasury::simulate::{simulate_path, IntensityTilt};
+    use ballast_oracle::treasury::simulate::{simulate_path, FlowTilt};
     use ballast_oracle::treasury::strategy::OptimalController;
     use ballast_oracle::treasury::tail::{
         estimate_tail, wilson_interval, write_tail_plot, CrossEntropyOptions, SplittingOptions,
@@ -782,13 +782,17 @@ mod tail {
         })
     }
 
-    /// dP/dQ of `runs` paths of `config` under `tilt`, on streams `seed`.
+    /// dP/dQ of `runs` paths of `config` under `tilt`, on streams `seed`, each with
+    /// the path's volume surplus Σ_k (V_k/m̄ − N_k) over both sides: E_P of the
+    /// surplus is 0, so E_Q[w · surplus] = 0 checks the volume part of w, which
+    /// E_Q[w] = 1 alone cannot see.
     fn likelihood_ratios(
         config: &TailConfig,
-        tilt: &IntensityTilt,
+        tilt: &FlowTilt,
         runs: u64,
         seed: u64,
-    ) -> Vec<f64> {
+    ) -> Vec<(f64, f64)> {
+        let tickets = &config.model.flows;
         (0..runs)
             .map(|run| {
                 let mut oc = OptimalController::new(config.model, config.controller);
@@ -803,7 +807,17 @@ mod tail {
                     Some(tilt.clone()),
                     &mut stream(seed, run),
                 );
-                path.log_likelihood_ratio.exp()
+                let surplus: f64 = path
+                    .flows
+                    .iter()
+                    .map(|f| {
+                        f.redemption.volume / tickets.redemption_ticket - f.redemption.count as f64
+                            + f.mint.volume / tickets.mint_ticket
+                            - f.mint.count as f64
+                    })
+                    .sum();
+                let weight = path.log_likelihood_ratio.exp();
+                (weight, weight * surplus)
             })
             .collect()
     }
@@ -819,32 +833,50 @@ mod tail {
         a.ci_lower <= upper && lower <= a.ci_upper
     }
 
-    /// The likelihood ratio is right: E_Q[dP/dQ] = 1 (a mild tilt keeps its variance small).
+    /// The likelihood ratio is right: E_Q[dP/dQ] = 1 with redemptions tilted up and
+    /// mints down (a mild tilt keeps its variance small).
     #[test]
     fn likelihood_ratio_has_unit_mean_under_the_proposal() {
         let mut c = stressed(&[0.002], plain(2));
         c.simulation.days = 3;
-        let weights = likelihood_ratios(&c, &IntensityTilt::constant(1.1, 3..6), 1000, 31);
+        let mut tilt = FlowTilt::redemptions(1.05, 3..6);
+        tilt.mint.fill(0.95);
+        let (weights, surpluses): (Vec<f64>, Vec<f64>) =
+            likelihood_ratios(&c, &tilt, 1000, 31).into_iter().unzip();
         let (mean, se) = mean_and_standard_error(&weights);
         assert!(
             (mean - 1.0).abs() < 4.0 * se && se < 0.05,
             "E_Q[w] = {mean} ± {se}"
         );
+        let (surplus, surplus_se) = mean_and_standard_error(&surpluses);
+        assert!(
+            surplus.abs() < 4.0 * surplus_se,
+            "E_Q[w · volume surplus] = {surplus} ± {surplus_se}"
+        );
     }
 
-    /// The cross-entropy proposal for p ≈ 1 % tilts the shock windows up, and its
-    /// likelihood ratio still has unit mean (a wrong compensator or count term would
-    /// move it by far more than the standard error).
+    /// The cross-entropy proposal for p ≈ 1 % tilts the shock windows' redemptions up
+    /// and mints down, and its likelihood ratio still has unit mean (a wrong
+    /// compensator or volume term would move it by far more than the standard error).
     #[test]
     fn likelihood_ratio_has_unit_mean_under_the_cross_entropy_proposal() {
         let c = short_shock(&[0.00205], cross_entropy(200, 2));
         let tilt = &estimate_tail(&c, |_| {}).unwrap().proposals[0];
-        let mean_factor = tilt.factors.iter().sum::<f64>() / tilt.factors.len() as f64;
-        assert!(mean_factor > 1.005, "{tilt:?}");
-        let weights = likelihood_ratios(&c, tilt, 1000, 32);
+        let onset = 3;
+        assert!(tilt.redemption[onset..].iter().all(|&f| f > 1.0), "{tilt:?}");
+        assert!(tilt.mint[onset..].iter().all(|&f| f < 1.0), "{tilt:?}");
+        let (weights, surpluses): (Vec<f64>, Vec<f64>) =
+            likelihood_ratios(&c, tilt, 1000, 32).into_iter().unzip();
         let (mean, se) = mean_and_standard_error(&weights);
+        let (surplus, surplus_se) = mean_and_standard_error(&surpluses);
         assert!(
-            (mean - 1.0).abs() < 4.0 * se && se < 0.1,
+            surplus.abs() < 4.0 * surplus_se,
+            "E_Q[w · volume surplus] = {surplus} ± {surplus_se}"
+        );
+        // The weights are heavy-tailed (see the tail module), hence the looser bound
+        // on se than under the mild tilt above.
+        assert!(
+            (mean - 1.0).abs() < 4.0 * se && se < 0.2,
             "E_Q[w] = {mean} ± {se} under {tilt:?}"
         );
     }
@@ -896,9 +928,9 @@ mod tail {
     }
 
     /// Cross-entropy importance sampling agrees with plain Monte Carlo where both
-    /// resolve p. Measured (seed 6): 20.5 bp 0.017 ± 0.0036 (ESS 21 of 57 hits),
-    /// 21 bp 0.0042 ± 0.0016 (ESS 7 of 41): the count tilt has little leverage here,
-    /// since the controller re-estimates the baseline from the very counts it raises.
+    /// resolve p, and goes on to p ≈ 10⁻⁵ with an informative interval. Measured
+    /// (seed 6, 500 pilot and 1000 final paths): 20.5 bp 0.027 ± 0.002 (ESS 152 of
+    /// 402 hits), 21 bp 0.0035 ± 0.0004, 22 bp (1.4 ± 0.27)·10⁻⁵ (ESS 27 of 189).
     #[test]
     fn cross_entropy_agrees_with_plain_monte_carlo_and_reaches_further() {
         let plain = &short_plain_reference().points[0];
@@ -906,19 +938,17 @@ mod tail {
             plain.hits >= 10,
             "plain MC must resolve the event: {plain:?}"
         );
-        let started = Instant::now();
-        let config = short_shock(&[0.00205, 0.0021], cross_entropy(200, 400));
+        let config = short_shock(&[0.00205, 0.0022], cross_entropy(400, 800));
         let estimate = estimate_tail(&config, |_| {}).unwrap();
-        let seconds = started.elapsed().as_secs_f64();
         let (near, far) = (&estimate.points[0], &estimate.points[1]);
         let wilson = wilson_interval(plain.hits, 1000, 0.95);
         assert!(overlap(near, wilson), "{near:?} vs {wilson:?}");
-        assert!(near.relative_error() < 0.3, "{near:?}");
+        assert!(near.relative_error() < 0.2, "{near:?}");
         assert!(
-            far.probability < near.probability && far.relative_error() < 0.5,
+            far.probability < 1e-4 && far.relative_error() < 0.5,
             "{far:?}"
         );
-        assert!(seconds < 30.0, "{seconds} s");
+        assert!(far.effective_sample_size.unwrap() > 10.0, "{far:?}");
     }
 
     #[test]
@@ -948,12 +978,6 @@ mod tail {
         assert!(one.points.iter().all(|p| p.probability > 0.0), "{one:?}");
     }
 
-    /// The curve at the paper's default parameters (single shock, 92 days). Run with
-    /// `cargo test -p ballast-oracle --test treasury -- --ignored --nocapture`.
-    /// The curve at the paper's default parameters (single shock, 92 days). Run with
-    /// `cargo test -p ballast-oracle --test treasury -- --ignored --nocapture`.
-    /// The curve at the paper's default parameters (single shock, 92 days). Run with
-    /// `cargo test -p ballast-oracle --test treasury -- --ignored --nocapture`.
     /// The curve at the paper's default parameters (single shock, 92 days). Run with
     /// `cargo test -p ballast-oracle --test treasury -- --ignored --nocapture`.
     #[test]
@@ -992,7 +1016,7 @@ mod tail {
             );
         }
         for tilt in &estimate.proposals {
-            println!("θ from window {}: {:.3?}", tilt.first_window, tilt.factors);
+            println!("from window {}: θ {:.3?} χ {:.3?}", tilt.first_window, tilt.redemption, tilt.mint);
         }
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
         write_tail_plot(&estimate, config.confidence, &dir.join("treasury_tail.svg")).unwrap();

@@ -123,6 +123,15 @@ fn tail(config: &TailConfig, output: &Output) -> Result<()> {
             point.ci_lower,
             point.ci_upper
         );
+        if let Some(ess) = point.effective_sample_size {
+            summary += &format!("   {} hits, effective {ess:.0}", point.hits);
+        }
+    }
+    if !estimate.unreached_thresholds.is_empty() {
+        summary += &format!(
+            "\n  not reached within max_iterations: x = {:.1?} bp",
+            estimate.unreached_thresholds.iter().map(|x| 1e4 * x).collect::<Vec<_>>()
+        );
     }
     output.finish(&estimate, &summary, &[plot])
 }

@@ -62,12 +62,6 @@ pub enum TreasuryError {
     NotIdentified,
     #[error("multilevel splitting stalled: {iterations} iterations without passing the thresholds (level {level})")]
     SplittingStalled { iterations: usize, level: f64 },
-    #[error("cross-entropy stalled: {iterations} iterations and the level {level} is still below the threshold {threshold}")]
-    CrossEntropyStalled {
-        iterations: usize,
-        level: f64,
-        threshold: f64,
-    },
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
     #[error("cannot write {path}: {source}")]

@@ -41,39 +41,112 @@ impl SimulationOptions {
     }
 }
 
-/// Importance-sampling change of measure: in window k the whole redemption intensity
-/// λ_R (baseline, peg feedback and excitation) is multiplied by `factors[k − first_window]`,
-/// and by 1 outside `first_window..first_window + factors.len()`. Scaling all of λ_R
-/// keeps the proposal a Hawkes process (baseline and jump both × θ) and its likelihood
-/// ratio in closed form; see [`PathRecord::log_likelihood_ratio`].
+/// Importance-sampling change of measure on the windows `first_window..` it covers
+/// (the identity elsewhere): the exponential tilt of each window's redeemed and
+/// minted volume. In window k the whole redemption intensity λ_R (baseline, peg
+/// feedback and excitation) and the mean redemption ticket are both multiplied by
+/// θ_k = `redemption[k − first_window]`, and the mint intensity and ticket by χ_k.
+/// The proposal stays a Hawkes process with Gamma window volumes, and its
+/// likelihood ratio is in closed form; see [`PathRecord::log_likelihood_ratio`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IntensityTilt {
+pub struct FlowTilt {
     pub first_window: usize,
-    pub factors: Vec<f64>,
+    /// θ_k.
+    pub redemption: Vec<f64>,
+    /// χ_k.
+    pub mint: Vec<f64>,
 }
 
-impl IntensityTilt {
-    /// The same factor on every window of `windows`.
-    pub fn constant(factor: f64, windows: std::ops::Range<usize>) -> Self {
+impl FlowTilt {
+    /// Redemptions tilted by `factor` on every window of `windows`, mints untilted.
+    pub fn redemptions(factor: f64, windows: std::ops::Range<usize>) -> Self {
         Self {
             first_window: windows.start,
-            factors: vec![factor; windows.len()],
+            redemption: vec![factor; windows.len()],
+            mint: vec![1.0; windows.len()],
         }
     }
 
-    /// θ_k of window k.
-    pub fn factor(&self, window: usize) -> f64 {
-        window
-            .checked_sub(self.first_window)
-            .and_then(|i| self.factors.get(i))
-            .copied()
-            .unwrap_or(1.0)
+    /// (θ_k, χ_k) of window k: (1, 1) outside the tilted windows.
+    pub fn factors(&self, window: usize) -> (f64, f64) {
+        match window.checked_sub(self.first_window) {
+            Some(i) if i < self.redemption.len() => (self.redemption[i], self.mint[i]),
+            _ => (1.0, 1.0),
+        }
     }
 
-    /// The windows with a factor of their own.
+    /// The windows with factors of their own.
     pub fn windows(&self) -> std::ops::Range<usize> {
-        self.first_window..self.first_window + self.factors.len()
+        self.first_window..self.first_window + self.redemption.len()
     }
+}
+
+/// One side's flows in one window (zero on a dead path).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SettledSide {
+    /// Events N_k.
+    pub count: usize,
+    /// Compensator Λ_k = ∫ λ dt of the window under the true law, given the path:
+    /// the events expected in the window.
+    pub compensator: f64,
+    /// Volume V_k, USD.
+    pub volume: f64,
+}
+
+/// What one window's flows were, for importance-sampling weights and the
+/// cross-entropy update.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SettledFlows {
+    pub redemption: SettledSide,
+    pub mint: SettledSide,
+}
+
+/// Simulates one side's events over a window under its intensity scaled by `factor`:
+/// the times, the excitation after the window, and the true compensator Λ.
+fn tilted_events<R: Rng + ?Sized>(
+    params: &HawkesParams,
+    excitation: f64,
+    factor: f64,
+    rng: &mut R,
+) -> (Vec<f64>, f64, f64) {
+    // The proposal θλ is the Hawkes process (θμ, θα, β) with excitation θE.
+    let proposal = HawkesParams {
+        mu: factor * params.mu,
+        alpha: factor * params.alpha,
+        ..*params
+    };
+    let mut times = Vec::new();
+    let excitation_after =
+        simulate(&proposal, factor * excitation, 1.0, rng, |t, _| times.push(t)) / factor;
+    // dE = −βE dt + α dN integrates to ∫E dt = (E(0) + αN − E(1))/β.
+    let compensator = params.mu
+        + (excitation + params.alpha * times.len() as f64 - excitation_after) / params.beta;
+    (times, excitation_after, compensator)
+}
+
+/// Draws the volume of `count` tickets of mean `factor`·`mean_ticket` and settles
+/// the side, with its log dP/dQ (0 when `factor` is 1).
+fn tilted_volume<R: Rng + ?Sized>(
+    count: usize,
+    compensator: f64,
+    mean_ticket: f64,
+    factor: f64,
+    rng: &mut R,
+) -> (SettledSide, f64) {
+    let volume = mark_volume(count, factor * mean_ticket, rng);
+    // Events: Σ log(λ/θλ) − ∫(λ − θλ) = (θ − 1)Λ − N log θ. Volume, Gamma(N, m̄)
+    // over Gamma(N, θm̄): N log θ − (V/m̄)(1 − 1/θ). The N log θ terms cancel.
+    let log_likelihood_ratio = if factor == 1.0 {
+        0.0
+    } else {
+        (factor - 1.0) * compensator - volume / mean_ticket * (1.0 - 1.0 / factor)
+    };
+    let settled = SettledSide {
+        count,
+        compensator,
+        volume,
+    };
+    (settled, log_likelihood_ratio)
 }
 
 /// Discounted cost components of a path (positive numbers, USD).
@@ -112,16 +185,15 @@ pub struct PathRecord {
     pub revenue_to_failure: f64,
     /// Epoch at which the path was absorbed.
     pub failure_window: Option<usize>,
-    /// log dP/dQ of the path under an [`IntensityTilt`] (0 without one). A window with
-    /// factor θ, N redemptions and true compensator Λ = ∫λ_R dt contributes
-    /// Σ_i log(λ/θλ)(t_i) − ∫(λ − θλ) dt = (θ − 1)Λ − N log θ: exact, since the
-    /// controller and the marks have the same law under both measures given the events.
+    /// log dP/dQ of the path under a [`FlowTilt`] (0 without one). A side tilted by θ
+    /// in a window with N events, true compensator Λ = ∫λ dt and volume V of mean
+    /// ticket m̄ contributes (θ − 1)Λ − (V/m̄)(1 − 1/θ): the intensity part
+    /// (θ − 1)Λ − N log θ plus the volume part N log θ − (V/m̄)(1 − 1/θ). Exact, since
+    /// the controller sees only event times and the deviation, whose laws given the
+    /// events and volumes are the same under both measures.
     pub log_likelihood_ratio: f64,
-    /// Redemptions N_k per window (0 on a dead path).
-    pub redemption_count: Vec<usize>,
-    /// Compensator Λ_k = ∫ λ_R dt of window k under the true law, given the path: the
-    /// redemptions expected in the window (0 on a dead path).
-    pub redemption_compensator: Vec<f64>,
+    /// The flows of each window.
+    pub flows: Vec<SettledFlows>,
 }
 
 impl PathRecord {
@@ -174,8 +246,7 @@ impl PathState {
                 revenue_to_failure: 0.0,
                 failure_window: None,
                 log_likelihood_ratio: 0.0,
-                redemption_count: Vec::new(),
-                redemption_compensator: Vec::new(),
+                flows: Vec::new(),
             },
         }
     }
@@ -251,7 +322,7 @@ impl PathState {
         &mut self,
         setting: &PathSetting,
         policy: &mut dyn Policy,
-        tilt: Option<&IntensityTilt>,
+        tilt: Option<&FlowTilt>,
         rng: &mut R,
     ) {
         let PathSetting {
@@ -288,42 +359,38 @@ impl PathState {
         if alive {
             let day = k as f64 / WINDOWS_PER_DAY as f64;
             let flows = scenarios.window_flows(scenario, &model.flows, day);
-            let factor = tilt.map_or(1.0, |t| t.factor(k));
+            let (redemption_factor, mint_factor) = tilt.map_or((1.0, 1.0), |t| t.factors(k));
             let redemption = HawkesParams {
                 mu: flows.redemption.mu + model.flows.peg_feedback * state.deviation.max(0.0),
                 ..flows.redemption
             };
-            // The proposal θλ_R is the Hawkes process (θμ, θα, β) with excitation θE.
-            let proposal = HawkesParams {
-                mu: factor * redemption.mu,
-                alpha: factor * redemption.alpha,
-                ..redemption
-            };
-            let mut redemption_times = Vec::new();
-            let mut mint_times = Vec::new();
-            let excitation_before = state.redemption_excitation;
-            let excitation_after =
-                simulate(&proposal, factor * excitation_before, 1.0, rng, |t, _| {
-                    redemption_times.push(t)
-                }) / factor;
-            state.redemption_excitation = excitation_after;
-            let count = redemption_times.len();
-            // dE = −βE dt + α dN integrates to ∫E dt = (E(0) + αN − E(1))/β.
-            let compensator = redemption.mu
-                + (excitation_before + redemption.alpha * count as f64 - excitation_after)
-                    / redemption.beta;
-            if factor != 1.0 {
-                record.log_likelihood_ratio +=
-                    (factor - 1.0) * compensator - count as f64 * factor.ln();
-            }
-            record.redemption_count.push(count);
-            record.redemption_compensator.push(compensator);
-            state.mint_excitation =
-                simulate(&flows.mint, state.mint_excitation, 1.0, rng, |t, _| {
-                    mint_times.push(t)
-                });
-            let redeemed = mark_volume(redemption_times.len(), model.flows.redemption_ticket, rng);
-            let minted = mark_volume(mint_times.len(), model.flows.mint_ticket, rng);
+            let (redemption_times, redemption_excitation, redemption_compensator) =
+                tilted_events(&redemption, state.redemption_excitation, redemption_factor, rng);
+            let (mint_times, mint_excitation, mint_compensator) =
+                tilted_events(&flows.mint, state.mint_excitation, mint_factor, rng);
+            let tickets = &model.flows;
+            let (redeemed, redemption_lr) = tilted_volume(
+                redemption_times.len(),
+                redemption_compensator,
+                tickets.redemption_ticket,
+                redemption_factor,
+                rng,
+            );
+            let (minted, mint_lr) = tilted_volume(
+                mint_times.len(),
+                mint_compensator,
+                tickets.mint_ticket,
+                mint_factor,
+                rng,
+            );
+            state.redemption_excitation = redemption_excitation;
+            state.mint_excitation = mint_excitation;
+            record.log_likelihood_ratio += redemption_lr + mint_lr;
+            record.flows.push(SettledFlows {
+                redemption: redeemed,
+                mint: minted,
+            });
+            let (redeemed, minted) = (redeemed.volume, minted.volume);
             let net_outflow = redeemed - minted;
             let fee_income = if options.fee_revenue_to_cash {
                 fee * (redeemed + minted)
@@ -343,8 +410,7 @@ impl PathState {
             });
         } else {
             state.cash = cash_after;
-            record.redemption_count.push(0);
-            record.redemption_compensator.push(0.0);
+            record.flows.push(SettledFlows::default());
         }
         state.bills = (1.0 + model.bill_rate) * bills_after;
         let weight = self.discount_weight;
@@ -382,7 +448,7 @@ pub fn simulate_path<R: Rng + ?Sized>(
     options: &SimulationOptions,
     reserves: (f64, f64),
     policy: &mut dyn Policy,
-    tilt: Option<IntensityTilt>,
+    tilt: Option<FlowTilt>,
     rng: &mut R,
 ) -> PathRecord {
     let setting = PathSetting {
