@@ -236,8 +236,18 @@ fn treasury_tail_writes_a_falling_curve_with_intervals() {
     )
     .unwrap();
     let out = dir.path().to_str().unwrap();
-    let args = ["ballast-oracle", "--out", out, "treasury", "tail", "--config"];
-    run(Cli::parse_from(args.iter().copied().chain([config.to_str().unwrap()]))).unwrap();
+    let args = [
+        "ballast-oracle",
+        "--out",
+        out,
+        "treasury",
+        "tail",
+        "--config",
+    ];
+    run(Cli::parse_from(
+        args.iter().copied().chain([config.to_str().unwrap()]),
+    ))
+    .unwrap();
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("treasury-tail/report.json")).unwrap(),
     )

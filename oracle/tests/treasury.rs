@@ -863,7 +863,10 @@ mod tail {
         let c = short_shock(&[0.00205], cross_entropy(200, 2));
         let tilt = &estimate_tail(&c, |_| {}).unwrap().proposals[0];
         let onset = 3;
-        assert!(tilt.redemption[onset..].iter().all(|&f| f > 1.0), "{tilt:?}");
+        assert!(
+            tilt.redemption[onset..].iter().all(|&f| f > 1.0),
+            "{tilt:?}"
+        );
         assert!(tilt.mint[onset..].iter().all(|&f| f < 1.0), "{tilt:?}");
         let (weights, surpluses): (Vec<f64>, Vec<f64>) =
             likelihood_ratios(&c, tilt, 1000, 32).into_iter().unzip();
@@ -1016,7 +1019,10 @@ mod tail {
             );
         }
         for tilt in &estimate.proposals {
-            println!("from window {}: θ {:.3?} χ {:.3?}", tilt.first_window, tilt.redemption, tilt.mint);
+            println!(
+                "from window {}: θ {:.3?} χ {:.3?}",
+                tilt.first_window, tilt.redemption, tilt.mint
+            );
         }
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
         write_tail_plot(&estimate, config.confidence, &dir.join("treasury_tail.svg")).unwrap();

@@ -130,7 +130,11 @@ fn tail(config: &TailConfig, output: &Output) -> Result<()> {
     if !estimate.unreached_thresholds.is_empty() {
         summary += &format!(
             "\n  not reached within max_iterations: x = {:.1?} bp",
-            estimate.unreached_thresholds.iter().map(|x| 1e4 * x).collect::<Vec<_>>()
+            estimate
+                .unreached_thresholds
+                .iter()
+                .map(|x| 1e4 * x)
+                .collect::<Vec<_>>()
         );
     }
     output.finish(&estimate, &summary, &[plot])

@@ -331,7 +331,12 @@ impl PreparedModel {
     /// Terminal reserve value V_s of the path drawing from `rng`;
     /// `log_returns` and `shocks` are scratch of length n.
     #[inline]
-    fn terminal_value(&self, rng: &mut FastStream, log_returns: &mut [f64], shocks: &mut [f64]) -> f64 {
+    fn terminal_value(
+        &self,
+        rng: &mut FastStream,
+        log_returns: &mut [f64],
+        shocks: &mut [f64],
+    ) -> f64 {
         log_returns.fill(0.0);
         for _ in 0..self.steps {
             let scale = match &self.chi_squared {

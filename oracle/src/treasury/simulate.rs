@@ -116,8 +116,9 @@ fn tilted_events<R: Rng + ?Sized>(
         ..*params
     };
     let mut times = Vec::new();
-    let excitation_after =
-        simulate(&proposal, factor * excitation, 1.0, rng, |t, _| times.push(t)) / factor;
+    let excitation_after = simulate(&proposal, factor * excitation, 1.0, rng, |t, _| {
+        times.push(t)
+    }) / factor;
     // dE = −βE dt + α dN integrates to ∫E dt = (E(0) + αN − E(1))/β.
     let compensator = params.mu
         + (excitation + params.alpha * times.len() as f64 - excitation_after) / params.beta;
@@ -364,8 +365,12 @@ impl PathState {
                 mu: flows.redemption.mu + model.flows.peg_feedback * state.deviation.max(0.0),
                 ..flows.redemption
             };
-            let (redemption_times, redemption_excitation, redemption_compensator) =
-                tilted_events(&redemption, state.redemption_excitation, redemption_factor, rng);
+            let (redemption_times, redemption_excitation, redemption_compensator) = tilted_events(
+                &redemption,
+                state.redemption_excitation,
+                redemption_factor,
+                rng,
+            );
             let (mint_times, mint_excitation, mint_compensator) =
                 tilted_events(&flows.mint, state.mint_excitation, mint_factor, rng);
             let tickets = &model.flows;

@@ -719,7 +719,8 @@ fn cross_entropy(
     tick: &(impl Fn() + Sync),
 ) -> Result<TailEstimate, TreasuryError> {
     let windows = config.simulation.windows();
-    let onset = ((config.scenarios.onset_day * WINDOWS_PER_DAY as f64).round() as usize).min(windows);
+    let onset =
+        ((config.scenarios.onset_day * WINDOWS_PER_DAY as f64).round() as usize).min(windows);
     let end = (onset + options.windows_after_onset + 1).min(windows);
     let mut tilt = FlowTilt::redemptions(1.0, 0..end);
     let groups: Vec<std::ops::Range<usize>> = std::iter::once(0..onset)
