@@ -26,9 +26,9 @@
 //! by the exact dP/dQ = exp(Σ_k (θ_k − 1)Λ_k − (V_k/m̄)(1 − 1/θ_k) + mints), which
 //! depends on the path only through the window volumes V_k and compensators Λ_k.
 //! The cross-entropy method fits θ_k and χ_k per onset window (one shared pair
-//! before it) level by level (see the `cross_entropy` function). Tilting the counts alone was
-//! weak (the controller re-estimates its baseline from the very counts it raises:
-//! p ≈ 5·10⁻³ at best), and tilting tickets alone degenerated the weights.
+//! before it) level by level (see the `cross_entropy` function). Tilting the counts
+//! alone was weak (the controller re-estimates its baseline from the very counts it
+//! raises: p ≈ 5·10⁻³ at best), and tilting tickets alone degenerated the weights.
 //!
 //! At the defaults (single shock, 92 days; about 7 minutes on 2 cores) it gives
 //! P(max δ ≥ 24 bp) = 0.21 ± 0.01 and 25 bp 0.025 ± 0.003 with effective sample
@@ -693,7 +693,7 @@ fn cross_entropy_stream(iteration: usize, final_run: Option<usize>, path: u64) -
 /// The proposal ([`FlowTilt`]) exponentially tilts each window k up to K windows
 /// after the onset: redemption intensity and mean ticket both × θ_k,
 /// mint intensity and ticket both × χ_k. Its log-density relative to the true law is
-/// Σ_{k∈S} [(V_k/m̄)(1 − 1/θ_k) − (θ_k − 1)Λ_k] plus the same for mints, with
+/// Σ_k [(V_k/m̄)(1 − 1/θ_k) − (θ_k − 1)Λ_k] plus the same for mints, with
 /// Λ_k = ∫_k λ_R dt the true compensator and V_k the redeemed volume: concave in
 /// each factor. The cross-entropy program max E_P[1{max δ ≥ γ} log q] therefore has
 /// the closed-form solution θ_k = √(Σ w V_k / (m̄ Σ w Λ_k)), the square root of
