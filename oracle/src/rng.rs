@@ -46,11 +46,6 @@ impl FastStreams {
     }
 }
 
-/// Stream `index` of `seed` (see [`FastStreams`]).
-pub fn fast_stream(seed: u64, index: u64) -> FastStream {
-    FastStreams::new(seed).unit(index)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,13 +61,13 @@ mod tests {
 
     #[test]
     fn fast_streams_are_reproducible_and_distinct() {
-        let draw = |seed, index| fast_stream(seed, index).random::<u64>();
+        let draw = |seed, index| FastStreams::new(seed).unit(index).random::<u64>();
         assert_eq!(draw(7, 3), draw(7, 3));
         assert_ne!(draw(7, 3), draw(7, 4));
         assert_ne!(draw(7, 3), draw(8, 3));
         // Neighbouring units are not shifted copies of each other.
         let draws = |index| {
-            let mut rng = fast_stream(1, index);
+            let mut rng = FastStreams::new(1).unit(index);
             (0..8).map(|_| rng.random()).collect::<Vec<u64>>()
         };
         let (first, second) = (draws(0), draws(1));

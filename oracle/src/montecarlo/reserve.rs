@@ -9,7 +9,7 @@
 //! (lower Cholesky factor L, L Lᵀ = Σ, zero columns for zero-variance assets),
 //! impact coefficients k and net weight changes Δw (both default 0), and a
 //! horizon of T years in H steps of dt = T / H. Path s, drawing only from
-//! `crate::rng::fast_stream(seed, s)`:
+//! `crate::rng::FastStreams::new(seed).unit(s)`:
 //!
 //! ```text
 //! X = 0 (n-vector of cumulative log returns)
@@ -101,7 +101,7 @@ pub struct ReserveModel {
 pub struct McConfig {
     /// Number of paths.
     pub paths: usize,
-    /// Seed; path s draws from `fast_stream(seed, s)`.
+    /// Seed; path s draws from `FastStreams::new(seed).unit(s)`.
     pub seed: u64,
     /// Horizon T in years.
     pub horizon_years: f64,

@@ -373,15 +373,17 @@ impl PathState {
             );
             let (mint_times, mint_excitation, mint_compensator) =
                 tilted_events(&flows.mint, state.mint_excitation, mint_factor, rng);
+            // Both sides' events are drawn before their volumes: the order of the
+            // random stream that seeded results have always used.
             let tickets = &model.flows;
-            let (redeemed, redemption_lr) = tilted_volume(
+            let (redemption_side, redemption_lr) = tilted_volume(
                 redemption_times.len(),
                 redemption_compensator,
                 tickets.redemption_ticket,
                 redemption_factor,
                 rng,
             );
-            let (minted, mint_lr) = tilted_volume(
+            let (mint_side, mint_lr) = tilted_volume(
                 mint_times.len(),
                 mint_compensator,
                 tickets.mint_ticket,
@@ -392,10 +394,10 @@ impl PathState {
             state.mint_excitation = mint_excitation;
             record.log_likelihood_ratio += redemption_lr + mint_lr;
             record.flows.push(SettledFlows {
-                redemption: redeemed,
-                mint: minted,
+                redemption: redemption_side,
+                mint: mint_side,
             });
-            let (redeemed, minted) = (redeemed.volume, minted.volume);
+            let (redeemed, minted) = (redemption_side.volume, mint_side.volume);
             let net_outflow = redeemed - minted;
             let fee_income = if options.fee_revenue_to_cash {
                 fee * (redeemed + minted)

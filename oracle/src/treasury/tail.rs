@@ -173,14 +173,14 @@ impl Default for CrossEntropyOptions {
     }
 }
 
-/// Importance sampling with one factor on the redemption intensity.
+/// Importance sampling with one factor on the redeemed volume (see [`FlowTilt`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TiltOptions {
     pub runs: usize,
-    /// Redemption intensity factor θ (1 = plain Monte Carlo).
+    /// Factor θ on the redemption intensity and mean ticket (1 = plain Monte Carlo).
     pub factor: f64,
-    /// Days [from, to) on which the intensity is tilted (the shock).
+    /// Days [from, to) on which redemptions are tilted (the shock).
     pub days: (f64, f64),
 }
 
