@@ -13,7 +13,7 @@ use crate::treasury::hawkes::simulate_times;
 use crate::treasury::params::{HawkesParams, ModelParams, WINDOWS_PER_DAY};
 use crate::treasury::{
     calibrate, estimate_tail, run_experiment, write_plots, write_tail_plot, Calibration,
-    ExperimentConfig, TailConfig,
+    ExperimentConfig, TailConfig, TailMethod,
 };
 
 #[derive(Subcommand)]
@@ -107,18 +107,23 @@ fn tail(config: &TailConfig, output: &Output) -> Result<()> {
     let plot = output.path("tail.svg");
     write_tail_plot(&estimate, config.confidence, &plot)?;
     let mut summary = format!(
-        "P(max δ ≥ x) for the optimal controller, {:?}, {} samples, {} windows simulated in {:.1} s",
+        "P(max δ ≥ x) for the optimal controller, {:?}, {} {}, {} windows simulated in {:.1} s",
         config.scenario,
         estimate.samples,
+        match config.method {
+            TailMethod::Splitting(_) => "replicates",
+            _ => "paths",
+        },
         estimate.simulated_windows,
         started.elapsed().as_secs_f64()
     );
     for point in &estimate.points {
         summary += &format!(
             "
-  x = {:>5.1} bp   p = {:.3e}   {:.0}% CI [{:.3e}, {:.3e}]",
+  x = {:>5.1} bp   p = {:.3e} ± {:.0}%   {:.0}% CI [{:.3e}, {:.3e}]",
             1e4 * point.threshold,
             point.probability,
+            100.0 * point.relative_error(),
             100.0 * config.confidence,
             point.ci_lower,
             point.ci_upper
@@ -126,6 +131,12 @@ fn tail(config: &TailConfig, output: &Output) -> Result<()> {
         if let Some(ess) = point.effective_sample_size {
             summary += &format!("   {} hits, effective {ess:.0}", point.hits);
         }
+    }
+    if estimate.extinct_replicates > 0 {
+        summary += &format!(
+            "\n  {} replicates went extinct: the highest points' intervals understate the uncertainty",
+            estimate.extinct_replicates
+        );
     }
     if !estimate.unreached_thresholds.is_empty() {
         summary += &format!(

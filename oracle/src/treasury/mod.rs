@@ -33,7 +33,7 @@ pub mod tail;
 pub use calibrate::{calibrate, Calibration};
 pub use experiment::{run_experiment, ExperimentConfig};
 pub use report::{write_plots, ExperimentReport};
-pub use tail::{estimate_tail, write_tail_plot, TailConfig, TailEstimate};
+pub use tail::{estimate_tail, write_tail_plot, TailConfig, TailEstimate, TailMethod};
 
 /// Everything in the treasury module that can fail on bad input.
 #[derive(Debug, thiserror::Error)]

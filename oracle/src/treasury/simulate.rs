@@ -262,6 +262,11 @@ impl PathState {
         self.reserves.deviation
     }
 
+    /// The reserve and flow state at the current epoch.
+    pub fn reserves(&self) -> &Reserves {
+        &self.reserves
+    }
+
     pub fn is_absorbed(&self) -> bool {
         self.record.failure_window.is_some()
     }
@@ -473,11 +478,12 @@ pub fn simulate_path<R: Rng + ?Sized>(
 
 /// The reserve and flow state at an epoch.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Reserves {
-    cash: f64,
-    bills: f64,
-    supply: f64,
-    deviation: f64,
-    redemption_excitation: f64,
-    mint_excitation: f64,
+pub struct Reserves {
+    pub cash: f64,
+    pub bills: f64,
+    pub supply: f64,
+    pub deviation: f64,
+    /// The true excitation parts of the Hawkes intensities.
+    pub redemption_excitation: f64,
+    pub mint_excitation: f64,
 }

@@ -1,51 +1,55 @@
 //! Depeg probability of the optimal controller far below 1/N: the curve
 //! x ↦ P(max_k δ_k ≥ x) down to 10⁻⁶ and below.
 //!
-//! **Adaptive multilevel splitting** (Cérou & Guyader 2007, with the
+//! **Adaptive multilevel splitting** (the default; Cérou & Guyader 2007, with the
 //! tie handling of Bréhier, Lelièvre & Rousset 2016). N particles are full paths
-//! scored by S = max_k ξ_k, where ξ_k = δ_k + η E[s_k]/S_k is the peg outlook
-//! ([`PathState::peg_outlook`]). Each iteration takes the level L = k-th smallest
-//! score, kills every particle with S ≤ L (K ≥ k of them), and replaces each by a
-//! copy of a uniformly drawn survivor restarted, with a fresh random stream, from
-//! the epoch at which that survivor first exceeded L. Since ξ ≥ δ, a killed
-//! particle never reached x > L, so once L ≥ x,
-//! p̂(x) = Π_j (1 − K_j/N) · #{max δ_i ≥ x}/N is unbiased. Independent replicates
-//! run in parallel give the interval (Student t over replicates), with no appeal to
-//! the idealised-AMS variance.
+//! scored by S = max_k Φ_k for a per-epoch score Φ_k ≥ δ_k. Each iteration takes the
+//! level L = k-th smallest score, kills every particle with S ≤ L (K ≥ k of them),
+//! and replaces each by a copy of a uniformly drawn survivor restarted, with a fresh
+//! random stream, from the epoch at which that survivor first exceeded L. Every
+//! particle counts toward p̂(x) when it leaves the system, with weight
+//! Π_j (1 − K_j/N)/N, which makes p̂ unbiased whatever the score; the score decides
+//! the variance. Independent replicates run in parallel give the interval (Student t
+//! over replicates), with no appeal to the idealised-AMS variance.
 //!
-//! Why not S = max δ itself: at the default parameters δ rises only in the few
-//! windows after the shock onset and then stays flat (ψ = 0), so copies restarted
-//! from the last rise all end at the parent's score, the ties kill the whole
-//! system, and the estimate collapses to 0. The outlook term separates them, but
-//! it too peaks at the onset and then decays, so high levels still lock in on a
-//! few ancestors: [`TailEstimate::extinct_replicates`] reports when that happened.
+//! The default score is δ plus the rise still to come ([`SplittingScore::PredictedRise`]):
+//! max_{j≥k} δ_j − δ_k predicted by a least-squares fit per epoch, linear in the
+//! reserves, the true excitations and the controller's flow estimates, on a few
+//! hundred plain pilot paths. It ranks paths by where they are headed, so copies
+//! restart before or early in the nine windows after the onset that decide max δ.
+//! The one-window peg outlook ξ_k = δ_k + η E[s_k]/S_k ([`SplittingScore::PegOutlook`])
+//! only sees a rise as it happens: high levels are first passed in the last onset
+//! windows, copies restart there and end where their parent did, and the ties kill
+//! whole replicates ([`TailEstimate::extinct_replicates`]).
 //!
-//! **Importance sampling with the cross-entropy method** (the default). The proposal
+//! At the defaults (single shock, 92 days; 100 particles × 16 replicates, about
+//! 7 minutes on 2 cores) it gives P(max δ ≥ 24 bp) = 0.219 ± 3 %, 25 bp
+//! 0.027 ± 6 % (plain Monte Carlo over 4000 paths: 0.210 ± 3 % and 0.029 ± 9 %),
+//! 26 bp 1.1·10⁻³ ± 8 %, 27 bp 2.4·10⁻⁵ ± 32 % and 28 bp 7.0·10⁻⁸ ± 23 %
+//! (relative standard errors over the replicates); seed 7 gives 1.7·10⁻⁷ ± 35 % at
+//! 28 bp. The replicates' estimates are skewed at the highest levels, so the
+//! interval there is good to a factor of about 2.
+//!
+//! **Importance sampling with the cross-entropy method** (an option). The proposal
 //! exponentially tilts each window's redeemed and minted volume ([`FlowTilt`]):
 //! redemption intensity and mean ticket both × θ_k, mints × χ_k, so a hit is weighted
 //! by the exact dP/dQ = exp(Σ_k (θ_k − 1)Λ_k − (V_k/m̄)(1 − 1/θ_k) + mints), which
 //! depends on the path only through the window volumes V_k and compensators Λ_k.
 //! The cross-entropy method fits θ_k and χ_k per onset window (one shared pair
-//! before it) level by level (see the `cross_entropy` function). Tilting the counts
-//! alone was weak (the controller re-estimates its baseline from the very counts it
-//! raises: p ≈ 5·10⁻³ at best), and tilting tickets alone degenerated the weights.
-//!
-//! At the defaults (single shock, 92 days; about 7 minutes on 2 cores) it gives
-//! P(max δ ≥ 24 bp) = 0.21 ± 0.01 and 25 bp 0.025 ± 0.003 with effective sample
-//! sizes in the hundreds, 26 bp about 10⁻³ (agreeing with splitting) and 27 bp
-//! about 6·10⁻⁶, but at 26 bp and beyond the weights degenerate: the effective
-//! sample size falls to single digits and one run in three is carried by a single
-//! path (27 bp: 6.1·10⁻⁶, 5.9·10⁻⁶, then 6.2·10⁻⁵ with ESS 1). A path that reaches
-//! the event by a route the proposal does not tilt (another window, the controller's
-//! state) carries a weight of e^{KL}, and the more windows are tilted, the larger
-//! that is (15 windows after the onset did worse than 9). Points are therefore
-//! reported with their hits' effective sample size; below about 30 their intervals
-//! are not to be trusted. In the short-shock test regime, where the event is set in
-//! six windows, the estimate reaches 1.4·10⁻⁵ ± 19 % (ESS 27). A state-dependent
-//! proposal or splitting on a better score is the next step.
+//! before it) level by level (see the `cross_entropy` function). It agrees with
+//! splitting up to 25 bp (effective sample sizes in the hundreds), but from 26 bp on
+//! its weights degenerate (effective sample size in single digits) and it
+//! underestimates: 27 bp about 6·10⁻⁶ against splitting's 2.4·10⁻⁵. The window
+//! volumes explain only about 60 % of the variance of max δ (the controller's state
+//! does the rest), so no fixed tilt of them fits the event, and the per-window
+//! factors, barely above their estimation noise, add variance of their own (one
+//! shared factor over the onset windows, or a factor scaled by δ, did worse). Points
+//! are reported with their hits' effective sample size; below about 30 their
+//! intervals are not to be trusted.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use nalgebra::{DMatrix, DVector};
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -72,10 +76,10 @@ pub struct TailConfig {
     pub scenarios: ScenarioSettings,
     /// Horizon; paths stop once δ reaches the largest threshold (the event is decided).
     pub simulation: SimulationOptions,
-    /// Depeg thresholds x of the curve P(max δ ≥ x), strictly increasing. [C] 24–27 bp:
-    /// at the defaults max δ is about 23 bp ± 1 bp (the onset windows' shortfalls plus
-    /// many small ones before), and P falls ~10× per bp at 25 bp and ~200× at 27 bp,
-    /// so δ_fail = 1 % is far beyond reach (its probability is not estimable here).
+    /// Depeg thresholds x of the curve P(max δ ≥ x), strictly increasing. [C] 24–28 bp:
+    /// at the defaults max δ is about 24 bp ± 1 bp (the onset windows' shortfalls plus
+    /// many small ones before), and P falls ~20× per bp at 25 bp and ~150× at 28 bp,
+    /// so 28 bp is already below 10⁻⁶ and δ_fail = 1 % is far beyond reach.
     pub thresholds: Vec<f64>,
     pub method: TailMethod,
     /// Two-sided confidence level of the intervals: 95 %.
@@ -91,8 +95,8 @@ impl Default for TailConfig {
             scenario: Scenario::SingleShock,
             scenarios: ScenarioSettings::default(),
             simulation: SimulationOptions::default(),
-            thresholds: vec![0.0024, 0.0025, 0.0026, 0.0027],
-            method: TailMethod::CrossEntropy(CrossEntropyOptions::default()),
+            thresholds: vec![0.0024, 0.0025, 0.0026, 0.0027, 0.0028],
+            method: TailMethod::Splitting(SplittingOptions::default()),
             confidence: 0.95,
         }
     }
@@ -121,21 +125,38 @@ pub struct SplittingOptions {
     /// Guard against a score that stops rising: at most this many iterations per
     /// replicate (N log(1/p)/k are needed).
     pub max_iterations: usize,
+    /// [C] The importance function whose running maximum ranks the particles.
+    pub score: SplittingScore,
+}
+
+/// The per-epoch score Φ_k ≥ δ_k of splitting; a particle's score is max_k Φ_k.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplittingScore {
+    /// The peg outlook ξ_k = δ_k + η E[s_k]/S_k, one window ahead
+    /// ([`PathState::peg_outlook`]).
+    PegOutlook,
+    /// δ_k plus the rise still to come, max_{j≥k} δ_j − δ_k, predicted by a
+    /// least-squares fit linear in the epoch's reserves, true excitations and the
+    /// controller's flow estimates, one fit per epoch over `pilot_runs` plain paths.
+    /// It ranks paths by where they are headed, not by what they have already done.
+    PredictedRise { pilot_runs: usize },
 }
 
 impl Default for SplittingOptions {
     fn default() -> Self {
         Self {
-            particles: 50,
-            replicates: 8,
+            particles: 100,
+            replicates: 16,
             killed_per_iteration: 1,
             max_iterations: 100_000,
+            score: SplittingScore::PredictedRise { pilot_runs: 400 },
         }
     }
 }
 
 /// Importance sampling with a per-window exponential tilt of the redeemed and minted
-/// volume chosen by the cross-entropy method (the default).
+/// volume chosen by the cross-entropy method; an option (splitting is the default).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CrossEntropyOptions {
@@ -312,6 +333,14 @@ impl TailConfig {
                 )?;
                 let m = s.max_iterations as f64;
                 check("max_iterations", m, m < 2f64.powi(32), "must be < 2^32")?;
+                if let SplittingScore::PredictedRise { pilot_runs } = s.score {
+                    check(
+                        "pilot_runs",
+                        pilot_runs as f64,
+                        (MIN_PILOT_RUNS..=MAX_RUNS).contains(&pilot_runs),
+                        "must lie in [20, 2^32] (a fit of 9 regressors per epoch)",
+                    )?;
+                }
             }
             TailMethod::ImportanceSampling(t) => {
                 check("runs", t.runs as f64, t.runs >= 2, "must be >= 2")?;
@@ -369,13 +398,172 @@ fn splitting_stream(replicate: usize, iteration: usize, slot: usize) -> u64 {
 struct Snapshot {
     path: PathState,
     controller: OptimalController,
-    /// The peg outlook ξ at this epoch.
-    outlook: f64,
+    /// The score Φ at this epoch.
+    score: f64,
 }
 
-/// One splitting particle: its score S = max_k ξ_k (the peg outlook, ≥ δ_k), its
-/// maximum deviation, and its restart points: the snapshots at the epochs where the
-/// running maximum of ξ rose.
+/// The splitting score, ready to evaluate.
+enum Importance {
+    PegOutlook,
+    PredictedRise(RiseForecast),
+}
+
+impl Importance {
+    /// Φ_k at the epoch of `path`: ∞ once absorbed (its failure is decided), δ at the end.
+    fn score(
+        &self,
+        setting: &PathSetting,
+        path: &PathState,
+        controller: &OptimalController,
+    ) -> f64 {
+        match self {
+            Importance::PegOutlook => path.peg_outlook(setting),
+            Importance::PredictedRise(_) if path.is_absorbed() => f64::INFINITY,
+            Importance::PredictedRise(forecast) => {
+                let rise = forecast.predict(path.window(), &state_features(path, controller));
+                path.deviation() + rise.max(0.0)
+            }
+        }
+    }
+}
+
+/// Regressors of the predicted rise: reserves over supply, supply, δ, the true excitations and
+/// the controller's estimates of the baselines and the redemption excitation.
+const FEATURES: usize = 9;
+
+fn state_features(path: &PathState, controller: &OptimalController) -> [f64; FEATURES] {
+    let r = path.reserves();
+    let belief = controller.flow_state();
+    [
+        r.cash / r.supply,
+        r.bills / r.supply,
+        r.supply,
+        r.deviation,
+        r.redemption_excitation,
+        r.mint_excitation,
+        belief.redemption_baseline,
+        belief.mint_baseline,
+        belief.redemption_excitation,
+    ]
+}
+
+/// Per-epoch least-squares predictions of max_{j≥k} δ_j − δ_k from the state at k.
+#[derive(Debug, Clone)]
+struct RiseForecast {
+    /// Per epoch: intercept and coefficients on the raw features.
+    epochs: Vec<(f64, [f64; FEATURES])>,
+}
+
+impl RiseForecast {
+    fn predict(&self, epoch: usize, features: &[f64; FEATURES]) -> f64 {
+        self.epochs
+            .get(epoch)
+            .map_or(0.0, |(intercept, coefficients)| {
+                intercept
+                    + coefficients
+                        .iter()
+                        .zip(features)
+                        .map(|(c, z)| c * z)
+                        .sum::<f64>()
+            })
+    }
+
+    /// Fits every epoch on `runs` plain paths (stream ids `PILOT_STREAMS + i`);
+    /// also returns the windows they simulated.
+    fn fit(
+        config: &TailConfig,
+        setting: &PathSetting,
+        runs: usize,
+        tick: &(impl Fn() + Sync),
+    ) -> (Self, usize) {
+        let windows = setting.options.windows();
+        // Per path: the features at each epoch it reached alive, and δ at every epoch.
+        let paths: Vec<(Vec<[f64; FEATURES]>, Vec<f64>)> = (0..runs as u64)
+            .into_par_iter()
+            .map(|i| {
+                let mut rng = stream(config.seed, PILOT_STREAMS | i);
+                let mut path = PathState::new(
+                    &config.model,
+                    Strategy::Optimal.initial_reserves(config.model.supply),
+                );
+                let mut controller = OptimalController::new(config.model, config.controller);
+                let mut features = Vec::with_capacity(windows);
+                while !path.is_complete(setting) && !path.is_absorbed() {
+                    features.push(state_features(&path, &controller));
+                    path.step(setting, &mut controller, None, &mut rng);
+                }
+                tick();
+                (features, path.record().deviation.clone())
+            })
+            .collect();
+        let epochs = (0..windows)
+            .map(|k| {
+                let rows: Vec<(&[f64; FEATURES], f64)> = paths
+                    .iter()
+                    .filter(|(features, _)| k < features.len())
+                    .map(|(features, deviation)| {
+                        let rise =
+                            deviation[k..].iter().copied().fold(f64::MIN, f64::max) - deviation[k];
+                        (&features[k], rise)
+                    })
+                    .collect();
+                least_squares(&rows)
+            })
+            .collect();
+        let simulated_windows = paths.iter().map(|(features, _)| features.len()).sum();
+        (Self { epochs }, simulated_windows)
+    }
+}
+
+/// Stream ids of the pilot paths of [`SplittingScore::PredictedRise`].
+const PILOT_STREAMS: u64 = 1 << 62;
+
+/// Fewest pilot paths: more than twice the regressors.
+const MIN_PILOT_RUNS: usize = 2 * FEATURES + 2;
+
+/// Ridge-stabilised least squares of y on standardised x, mapped back to raw x.
+/// Constant columns get coefficient 0; too few rows give the mean.
+fn least_squares(rows: &[(&[f64; FEATURES], f64)]) -> (f64, [f64; FEATURES]) {
+    let n = rows.len();
+    if n == 0 {
+        return (0.0, [0.0; FEATURES]);
+    }
+    let mean_y = rows.iter().map(|r| r.1).sum::<f64>() / n as f64;
+    if n <= 2 * FEATURES {
+        return (mean_y, [0.0; FEATURES]);
+    }
+    let mut mean = [0.0; FEATURES];
+    let mut scale = [0.0; FEATURES];
+    for i in 0..FEATURES {
+        mean[i] = rows.iter().map(|r| r.0[i]).sum::<f64>() / n as f64;
+        let variance = rows.iter().map(|r| (r.0[i] - mean[i]).powi(2)).sum::<f64>() / n as f64;
+        scale[i] = variance.sqrt();
+    }
+    let varying: Vec<usize> = (0..FEATURES)
+        .filter(|&i| scale[i] > 1e-12 * (1.0 + mean[i].abs()))
+        .collect();
+    let z = DMatrix::from_fn(n, varying.len(), |row, j| {
+        let i = varying[j];
+        (rows[row].0[i] - mean[i]) / scale[i]
+    });
+    let y = DVector::from_fn(n, |row, _| rows[row].1 - mean_y);
+    let ridge = 1e-9 * n as f64;
+    let gram = z.transpose() * &z + DMatrix::identity(varying.len(), varying.len()) * ridge;
+    let mut coefficients = [0.0; FEATURES];
+    let mut intercept = mean_y;
+    if let Some(cholesky) = gram.cholesky() {
+        let beta = cholesky.solve(&(z.transpose() * y));
+        for (j, &i) in varying.iter().enumerate() {
+            coefficients[i] = beta[j] / scale[i];
+            intercept -= coefficients[i] * mean[i];
+        }
+    }
+    (intercept, coefficients)
+}
+
+/// One splitting particle: its score max_k Φ_k (≥ δ_k), its maximum deviation, and
+/// its restart points: the snapshots at the epochs where the running maximum of Φ
+/// rose.
 #[derive(Debug)]
 struct Particle {
     score: f64,
@@ -385,20 +573,25 @@ struct Particle {
 }
 
 impl Particle {
-    /// The state at the first epoch with ξ > `level`, where a copy restarts.
+    /// The state at the first epoch with Φ > `level`, where a copy restarts.
     fn restart_point(&self, level: f64) -> &Snapshot {
         self.rises
             .iter()
-            .find(|s| s.outlook > level)
+            .find(|s| s.score > level)
             .expect("a particle above the level rose past it")
     }
 }
 
 /// Simulates from `start` to the end of the horizon (or absorption), recording a
-/// snapshot each time the running maximum of the peg outlook rises.
-fn grow<R: Rng + ?Sized>(setting: &PathSetting, start: Snapshot, rng: &mut R) -> Particle {
+/// snapshot each time the running maximum of the score rises.
+fn grow<R: Rng + ?Sized>(
+    setting: &PathSetting,
+    importance: &Importance,
+    start: Snapshot,
+    rng: &mut R,
+) -> Particle {
     let mut particle = Particle {
-        score: start.outlook,
+        score: start.score,
         max_deviation: start.path.record().max_deviation(),
         rises: vec![start.clone()],
         simulated_windows: 0,
@@ -410,9 +603,9 @@ fn grow<R: Rng + ?Sized>(setting: &PathSetting, start: Snapshot, rng: &mut R) ->
             .step(setting, &mut current.controller, None, rng);
         particle.simulated_windows += 1;
         particle.max_deviation = particle.max_deviation.max(current.path.deviation());
-        current.outlook = current.path.peg_outlook(setting);
-        if current.outlook > particle.score {
-            particle.score = current.outlook;
+        current.score = importance.score(setting, &current.path, &current.controller);
+        if current.score > particle.score {
+            particle.score = current.score;
             particle.rises.push(current.clone());
         }
     }
@@ -435,6 +628,7 @@ fn splitting_replicate(
     config: &TailConfig,
     setting: &PathSetting,
     options: &SplittingOptions,
+    importance: &Importance,
     replicate: usize,
     tick: &(impl Fn() + Sync),
 ) -> Result<Replicate, TreasuryError> {
@@ -444,15 +638,16 @@ fn splitting_replicate(
         &config.model,
         Strategy::Optimal.initial_reserves(config.model.supply),
     );
+    let controller = OptimalController::new(config.model, config.controller);
     let fresh = Snapshot {
-        outlook: path.peg_outlook(setting),
+        score: importance.score(setting, &path, &controller),
         path,
-        controller: OptimalController::new(config.model, config.controller),
+        controller,
     };
     let mut particles: Vec<Particle> = (0..n)
         .into_par_iter()
         .map(|slot| {
-            let particle = grow(setting, fresh.clone(), &mut rng(0, slot));
+            let particle = grow(setting, importance, fresh.clone(), &mut rng(0, slot));
             tick();
             particle
         })
@@ -494,7 +689,7 @@ fn splitting_replicate(
                 let mut rng = rng(iteration, slot);
                 let parent = &particles[survivors[rng.random_range(0..survivors.len())]];
                 let start = parent.restart_point(level).clone();
-                let particle = grow(setting, start, &mut rng);
+                let particle = grow(setting, importance, start, &mut rng);
                 tick();
                 particle
             })
@@ -549,9 +744,16 @@ fn splitting(
         scenario: config.scenario,
         options: &simulation,
     };
+    let (importance, pilot_windows) = match options.score {
+        SplittingScore::PegOutlook => (Importance::PegOutlook, 0),
+        SplittingScore::PredictedRise { pilot_runs } => {
+            let (forecast, windows) = RiseForecast::fit(config, &setting, pilot_runs, tick);
+            (Importance::PredictedRise(forecast), windows)
+        }
+    };
     let replicates = (0..options.replicates)
         .into_par_iter()
-        .map(|r| splitting_replicate(config, &setting, options, r, tick))
+        .map(|r| splitting_replicate(config, &setting, options, &importance, r, tick))
         .collect::<Result<Vec<_>, _>>()?;
     let t = StudentsT::new(0.0, 1.0, (options.replicates - 1) as f64)
         .expect("at least two replicates")
@@ -572,7 +774,11 @@ fn splitting(
     Ok(TailEstimate {
         points,
         samples: options.replicates,
-        simulated_windows: replicates.iter().map(|r| r.simulated_windows).sum(),
+        simulated_windows: pilot_windows
+            + replicates
+                .iter()
+                .map(|r| r.simulated_windows)
+                .sum::<usize>(),
         extinct_replicates: replicates.iter().filter(|r| r.extinct).count(),
         proposals: Vec::new(),
         cross_entropy_iterations: 0,
@@ -914,4 +1120,65 @@ pub fn write_tail_plot(
         &[curve, reference],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fit recovers an exact linear law in raw units, however differently the
+    /// features are scaled, and ignores a constant feature.
+    #[test]
+    fn least_squares_recovers_a_linear_law() {
+        let truth = [2.0, -3e-6, 0.0, 5e4, 0.0, 0.0, 0.0, 0.0, 1.0];
+        let features: Vec<[f64; FEATURES]> = (0..50)
+            .map(|i| {
+                let t = i as f64;
+                [
+                    t.sin(),
+                    1e6 * t.cos(),
+                    7.0,
+                    1e-5 * (t * 0.3).sin(),
+                    t,
+                    0.0,
+                    1.0,
+                    -2.0,
+                    t * t,
+                ]
+            })
+            .collect();
+        let rows: Vec<(&[f64; FEATURES], f64)> = features
+            .iter()
+            .map(|z| {
+                (
+                    z,
+                    0.5 + truth.iter().zip(z).map(|(b, x)| b * x).sum::<f64>(),
+                )
+            })
+            .collect();
+        let (intercept, coefficients) = least_squares(&rows);
+        for (z, y) in &rows {
+            let fitted = intercept
+                + coefficients
+                    .iter()
+                    .zip(z.iter())
+                    .map(|(b, x)| b * x)
+                    .sum::<f64>();
+            assert!(
+                (fitted - y).abs() < 1e-4 * (1.0 + y.abs()),
+                "{fitted} vs {y}"
+            );
+        }
+        assert_eq!(
+            coefficients[2], 0.0,
+            "a constant feature has no coefficient"
+        );
+    }
+
+    #[test]
+    fn least_squares_with_too_few_rows_predicts_the_mean() {
+        let z = [1.0; FEATURES];
+        let (intercept, coefficients) = least_squares(&[(&z, 1.0), (&z, 3.0)]);
+        assert_eq!((intercept, coefficients), (2.0, [0.0; FEATURES]));
+    }
 }
