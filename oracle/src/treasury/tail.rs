@@ -394,6 +394,18 @@ fn splitting_stream(replicate: usize, iteration: usize, slot: usize) -> u64 {
     ((replicate as u64) << 48) | ((iteration as u64) << 16) | slot as u64
 }
 
+/// Epoch 0 of a path of the optimal controller: its reserves and a fresh controller.
+fn optimal_start(config: &TailConfig) -> (PathState, OptimalController) {
+    let path = PathState::new(
+        &config.model,
+        Strategy::Optimal.initial_reserves(config.model.supply),
+    );
+    (
+        path,
+        OptimalController::new(config.model, config.controller),
+    )
+}
+
 /// A restart point: the path and the controller's state at one epoch.
 #[derive(Debug, Clone)]
 struct Snapshot {
@@ -483,11 +495,7 @@ impl RiseForecast {
             .into_par_iter()
             .map(|i| {
                 let mut rng = stream(config.seed, PILOT_STREAMS | i);
-                let mut path = PathState::new(
-                    &config.model,
-                    Strategy::Optimal.initial_reserves(config.model.supply),
-                );
-                let mut controller = OptimalController::new(config.model, config.controller);
+                let (mut path, mut controller) = optimal_start(config);
                 let mut features = Vec::with_capacity(windows);
                 while !path.is_complete(setting) && !path.is_absorbed() {
                     features.push(state_features(&path, &controller));
@@ -635,11 +643,7 @@ fn splitting_replicate(
 ) -> Result<Replicate, TreasuryError> {
     let n = options.particles;
     let rng = |iteration, slot| stream(config.seed, splitting_stream(replicate, iteration, slot));
-    let path = PathState::new(
-        &config.model,
-        Strategy::Optimal.initial_reserves(config.model.supply),
-    );
-    let controller = OptimalController::new(config.model, config.controller);
+    let (path, controller) = optimal_start(config);
     let fresh = Snapshot {
         score: importance.score(setting, &path, &controller),
         path,
