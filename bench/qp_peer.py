@@ -2,7 +2,9 @@
 oracle solves (`peer_timings qp --problem-out`).
 
 Timed end to end as a cvxpy user runs it: build the problem from arrays,
-canonicalise, solve, read the weights back.
+canonicalise, solve, read the weights back. A factor-model Sigma
+(B Omega B^T + diag(s)) is written the way cvxpy's portfolio example does:
+f = B^T w as a variable, risk f^T Omega f + sum(s w^2).
 """
 
 import json
@@ -21,21 +23,35 @@ def cr_coefficients(problem):
     return problem["cr_now"] * (1.0 + collateral["horizon"] * mu)
 
 
+def variance(sigma, w):
+    """w^T Sigma w and the constraints it needs, for either form of Sigma."""
+    if isinstance(sigma, list):
+        return cp.quad_form(w, cp.psd_wrap(np.asarray(sigma))), []
+    loadings = np.asarray(sigma["loadings"])
+    f = cp.Variable(loadings.shape[1])
+    specific = np.asarray(sigma["specific_variance"])
+    if "factor_covariance" in sigma:
+        systematic = cp.quad_form(f, cp.psd_wrap(np.asarray(sigma["factor_covariance"])))
+    else:
+        systematic = cp.sum_squares(f)
+    return systematic + specific @ cp.square(w), [f == loadings.T @ w]
+
+
 def solve(problem):
     mu = np.asarray(problem["mu"])
-    sigma = np.asarray(problem["sigma"])
     w0 = np.asarray(problem["w0"])
     k = cr_coefficients(problem)
     n = len(mu)
     w = cp.Variable(n)
     t = cp.Variable(n)
+    risk, factor_rows = variance(problem["sigma"], w)
     objective = cp.Maximize(
         mu @ w
-        - problem["lambda"] / 2 * cp.quad_form(w, cp.psd_wrap(sigma))
+        - problem["lambda"] / 2 * risk
         - np.asarray(problem["costs"]) @ t
         + problem["psi"] * (k @ w - problem["cr_target"])
     )
-    constraints = [
+    constraints = factor_rows + [
         cp.sum(w) == 1,
         w >= 0,
         w <= np.asarray(problem["liquidity_caps"]),

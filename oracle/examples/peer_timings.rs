@@ -12,7 +12,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use serde::Serialize;
 
-use ballast_oracle::allocate::{random_problem, solve_allocation, write_problem_json};
+use ballast_oracle::allocate::{
+    random_factor_problem, random_problem, solve_allocation, write_problem_json,
+};
 use ballast_oracle::fixtures::{reserve_config, reserve_model};
 use ballast_oracle::montecarlo::simulate_reserve_values;
 use ballast_oracle::treasury::{run_experiment, ExperimentConfig};
@@ -27,6 +29,9 @@ enum BenchCommand {
         seed: u64,
         #[arg(long, default_value_t = 50)]
         repeats: usize,
+        /// How Sigma is given: a dense matrix, or its three-factor model.
+        #[arg(long, value_enum, default_value_t = CovarianceForm::Dense)]
+        covariance: CovarianceForm,
         /// Also write the problem as JSON for the cvxpy peer.
         #[arg(long)]
         problem_out: Option<PathBuf>,
@@ -48,6 +53,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         runs: usize,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CovarianceForm {
+    Dense,
+    Factor,
 }
 
 #[derive(Serialize)]
@@ -77,9 +88,13 @@ fn main() -> Result<()> {
             n,
             seed,
             repeats,
+            covariance,
             problem_out,
         } => {
-            let problem = random_problem(n, seed);
+            let problem = match covariance {
+                CovarianceForm::Dense => random_problem(n, seed),
+                CovarianceForm::Factor => random_factor_problem(n, seed),
+            };
             if let Some(path) = problem_out {
                 let file = std::fs::File::create(&path)
                     .with_context(|| format!("cannot write {}", path.display()))?;

@@ -63,16 +63,28 @@ pub(crate) fn require(
     }
 }
 
-/// Checks that `rows` is an n×n finite, symmetric, positive semidefinite matrix.
+/// Checks that `rows`, the matrix named `matrix` in the input, is an n×n
+/// finite, symmetric, positive semidefinite matrix.
 ///
 /// PSD is tested by a Cholesky factorisation after adding a jitter of
 /// `1e-10 · max diagonal` (so singular but PSD matrices pass); the eigenvalues
 /// are computed only to report a failure.
-pub(crate) fn check_covariance(rows: &[Vec<f64>], n: usize) -> Result<(), AllocationError> {
-    check_len("sigma", rows.len(), n)?;
-    for row in rows {
-        check_len("sigma row", row.len(), n)?;
-        check_finite("sigma", row)?;
+pub(crate) fn check_covariance(
+    matrix: &'static str,
+    rows: &[Vec<f64>],
+    n: usize,
+) -> Result<(), AllocationError> {
+    check_len(matrix, rows.len(), n)?;
+    for (index, row) in rows.iter().enumerate() {
+        if row.len() != n {
+            return Err(AllocationError::RaggedRow {
+                field: matrix,
+                row: index,
+                expected: n,
+                found: row.len(),
+            });
+        }
+        check_finite(matrix, row)?;
     }
     let scale = (0..n).map(|i| rows[i][i].abs()).fold(0.0, f64::max);
     let tolerance = COVARIANCE_TOLERANCE * scale.max(f64::MIN_POSITIVE);
@@ -81,6 +93,7 @@ pub(crate) fn check_covariance(rows: &[Vec<f64>], n: usize) -> Result<(), Alloca
             let difference = (rows[i][j] - rows[j][i]).abs();
             if difference > tolerance {
                 return Err(AllocationError::CovarianceNotSymmetric {
+                    matrix,
                     row: i,
                     col: j,
                     difference,
@@ -88,13 +101,16 @@ pub(crate) fn check_covariance(rows: &[Vec<f64>], n: usize) -> Result<(), Alloca
             }
         }
     }
-    let matrix = DMatrix::from_fn(n, n, |i, j| rows[i.min(j)][i.max(j)]);
-    let jittered = &matrix + DMatrix::identity(n, n) * tolerance;
+    let symmetric = DMatrix::from_fn(n, n, |i, j| rows[i.min(j)][i.max(j)]);
+    let jittered = &symmetric + DMatrix::identity(n, n) * tolerance;
     if jittered.cholesky().is_some() {
         return Ok(());
     }
-    let min_eigenvalue = matrix.symmetric_eigenvalues().min();
-    Err(AllocationError::CovarianceNotPsd { min_eigenvalue })
+    let min_eigenvalue = symmetric.symmetric_eigenvalues().min();
+    Err(AllocationError::CovarianceNotPsd {
+        matrix,
+        min_eigenvalue,
+    })
 }
 
 #[cfg(test)]
@@ -104,15 +120,15 @@ mod tests {
     #[test]
     fn singular_psd_covariance_passes() {
         // Rank one: v vᵀ with v = (1, 2).
-        assert!(check_covariance(&[vec![1.0, 2.0], vec![2.0, 4.0]], 2).is_ok());
+        assert!(check_covariance("sigma", &[vec![1.0, 2.0], vec![2.0, 4.0]], 2).is_ok());
     }
 
     #[test]
     fn indefinite_covariance_reports_its_negative_eigenvalue() {
         // Eigenvalues 3 and -1.
-        let err = check_covariance(&[vec![1.0, 2.0], vec![2.0, 1.0]], 2).unwrap_err();
+        let err = check_covariance("sigma", &[vec![1.0, 2.0], vec![2.0, 1.0]], 2).unwrap_err();
         match err {
-            AllocationError::CovarianceNotPsd { min_eigenvalue } => {
+            AllocationError::CovarianceNotPsd { min_eigenvalue, .. } => {
                 assert!((min_eigenvalue + 1.0).abs() < 1e-12)
             }
             other => panic!("unexpected {other:?}"),
@@ -122,12 +138,12 @@ mod tests {
     #[test]
     fn asymmetric_and_ragged_covariances_are_rejected() {
         assert!(matches!(
-            check_covariance(&[vec![1.0, 0.1], vec![0.2, 1.0]], 2),
+            check_covariance("sigma", &[vec![1.0, 0.1], vec![0.2, 1.0]], 2),
             Err(AllocationError::CovarianceNotSymmetric { row: 0, col: 1, .. })
         ));
         assert!(matches!(
-            check_covariance(&[vec![1.0, 0.1], vec![0.1]], 2),
-            Err(AllocationError::DimensionMismatch { .. })
+            check_covariance("sigma", &[vec![1.0, 0.1], vec![0.1]], 2),
+            Err(AllocationError::RaggedRow { row: 1, .. })
         ));
     }
 }

@@ -12,8 +12,9 @@ use clarabel::solver::{DefaultSettings, DefaultSolver, IPSolver, SolverStatus, S
 use super::AllocationError;
 
 /// Duality-gap and feasibility tolerance; tight enough that the QP's KKT
-/// residuals land below 1e-7 and its weights within 1e-6 of the exact optimum.
-const TOLERANCE: f64 = 1e-10;
+/// residuals land below 1e-7 and its weights within 1e-6 of the exact optimum
+/// without polishing.
+pub(crate) const TOLERANCE: f64 = 1e-10;
 
 /// Assembles a compressed-sparse-column matrix one column at a time; entries
 /// within a column must be pushed in increasing row order.
@@ -113,12 +114,13 @@ pub(crate) fn solve(
     a: &CscMatrix<f64>,
     b: &[f64],
     cones: &[SupportedConeT<f64>],
+    tolerance: f64,
 ) -> Result<ConicSolution, ConicFailure> {
     let settings = DefaultSettings {
         verbose: false,
-        tol_gap_abs: TOLERANCE,
-        tol_gap_rel: TOLERANCE,
-        tol_feas: TOLERANCE,
+        tol_gap_abs: tolerance,
+        tol_gap_rel: tolerance,
+        tol_feas: tolerance,
         // Refinement of each KKT solve costs a third of the time at n = 50, and
         // the active-set polish (see `polish`) already takes the answer to
         // machine precision; the enumeration proptest holds without it.

@@ -7,8 +7,8 @@
 //! solves the equality-constrained quadratic; the optimum is the feasible
 //! candidate with the best true objective. That is 5ⁿ · 4 linear solves, so n ≤ 6.
 
-use super::polish::{face_minimiser, is_feasible, Coordinate};
-use super::problem::AllocationProblem;
+use super::polish::{face_minimiser, Coordinate, Face, FEASIBILITY};
+use super::problem::{dot, AllocationProblem};
 
 const PATTERNS: [Coordinate; 5] = [
     Coordinate::Zero,
@@ -24,17 +24,22 @@ pub(crate) fn solve_by_enumeration(problem: &AllocationProblem) -> Option<Vec<f6
     assert!(n <= 6, "enumeration is exponential in n");
     let cr = problem.cr_coefficients();
     let mut best: Option<(f64, Vec<f64>)> = None;
-    let mut pattern = vec![Coordinate::Zero; n];
+    let mut face = Face {
+        pattern: vec![Coordinate::Zero; n],
+        cr_active: false,
+        risk_active: false,
+    };
     for code in 0..5_usize.pow(n as u32) {
         let mut rest = code;
-        for slot in pattern.iter_mut() {
+        for slot in face.pattern.iter_mut() {
             *slot = PATTERNS[rest % 5];
             rest /= 5;
         }
         for (cr_active, risk_active) in [(false, false), (true, false), (false, true), (true, true)]
         {
-            let Some((w, _)) = face_minimiser(problem, &cr, &pattern, cr_active, risk_active)
-            else {
+            face.cr_active = cr_active;
+            face.risk_active = risk_active;
+            let Some((w, _)) = face_minimiser(problem, &cr, &face) else {
                 continue;
             };
             if !is_feasible(problem, &cr, &w) {
@@ -47,4 +52,13 @@ pub(crate) fn solve_by_enumeration(problem: &AllocationProblem) -> Option<Vec<f6
         }
     }
     best.map(|(_, w)| w)
+}
+
+fn is_feasible(problem: &AllocationProblem, cr: &[f64], w: &[f64]) -> bool {
+    (w.iter().sum::<f64>() - 1.0).abs() <= FEASIBILITY
+        && w.iter()
+            .zip(&problem.liquidity_caps)
+            .all(|(wi, cap)| *wi >= -FEASIBILITY && *wi <= cap + FEASIBILITY)
+        && dot(w, cr) >= problem.cr_min - FEASIBILITY
+        && dot(w, &problem.risk_scores) <= problem.r_max + FEASIBILITY
 }

@@ -14,6 +14,13 @@ pub enum AllocationError {
         expected: usize,
         found: usize,
     },
+    #[error("`{field}` row {row} has {found} entries, expected {expected} like row 0")]
+    RaggedRow {
+        field: &'static str,
+        row: usize,
+        expected: usize,
+        found: usize,
+    },
     #[error("`{field}` entry {index} is not finite")]
     NonFinite { field: &'static str, index: usize },
     #[error("`{field}` entry {index} is {value}, must be non-negative")]
@@ -28,14 +35,18 @@ pub enum AllocationError {
         value: f64,
         requirement: &'static str,
     },
-    #[error("covariance is not symmetric: entry ({row}, {col}) differs from its transpose by {difference:e}")]
+    #[error("`{matrix}` is not symmetric: entry ({row}, {col}) differs from its transpose by {difference:e}")]
     CovarianceNotSymmetric {
+        matrix: &'static str,
         row: usize,
         col: usize,
         difference: f64,
     },
-    #[error("covariance is not positive semidefinite: smallest eigenvalue {min_eigenvalue:e}")]
-    CovarianceNotPsd { min_eigenvalue: f64 },
+    #[error("`{matrix}` is not positive semidefinite: smallest eigenvalue {min_eigenvalue:e}")]
+    CovarianceNotPsd {
+        matrix: &'static str,
+        min_eigenvalue: f64,
+    },
     #[error("covariance is singular (smallest eigenvalue {min_eigenvalue:e}); risk parity needs it positive definite")]
     CovarianceSingular { min_eigenvalue: f64 },
     #[error("infeasible: {0}")]

@@ -93,6 +93,7 @@ pub(crate) fn diagnose_risk_and_collateral(
         &a.finish(),
         &b,
         &conic::cones(n, 1),
+        conic::TOLERANCE,
     ) {
         Ok(solution) => {
             let best_cr_within_risk = super::problem::dot(&solution.x, cr);

@@ -6,6 +6,7 @@ use std::io::Write;
 use rand::Rng;
 
 use super::problem::{AllocationProblem, CollateralModel};
+use super::{Covariance, FactorModel};
 use crate::rng;
 
 /// Factors in the random correlation model.
@@ -17,8 +18,19 @@ const FACTORS: usize = 3;
 /// is positive definite) with volatilities in [2%, 50%]; returns rise with
 /// volatility; caps are at least 1.5/n and the current weights, so the caps
 /// hold a budget; the risk limit and the CR floor leave the equal-weight
-/// portfolio strictly feasible.
+/// portfolio strictly feasible. Sigma is given as a dense matrix.
 pub fn random_problem(n: usize, seed: u64) -> AllocationProblem {
+    random_problems(n, seed).0
+}
+
+/// The same problem as [`random_problem`], with Sigma given as its
+/// three-factor model B Bᵀ + diag(s) instead of a dense matrix.
+pub fn random_factor_problem(n: usize, seed: u64) -> AllocationProblem {
+    random_problems(n, seed).1
+}
+
+/// One random problem with Sigma dense and as a factor model.
+fn random_problems(n: usize, seed: u64) -> (AllocationProblem, AllocationProblem) {
     let mut rng = rng::stream(seed, 0);
     let vols: Vec<f64> = (0..n).map(|_| rng.random_range(0.02..0.5)).collect();
     let loadings: Vec<[f64; FACTORS]> = (0..n)
@@ -71,10 +83,20 @@ pub fn random_problem(n: usize, seed: u64) -> AllocationProblem {
     let recognition: Vec<f64> = vols.iter().map(|v| 1.0 - v).collect();
     let equal_weight_recognition = recognition.iter().sum::<f64>() / nf;
 
-    AllocationProblem {
+    // Σ_ij = v_i v_j (b_i·b_j + δ_ij idio_i) / (s_i s_j): loadings v_i b_i / s_i.
+    let factor_model = FactorModel {
+        loadings: (0..n)
+            .map(|i| loadings[i].iter().map(|b| vols[i] * b / scale[i]).collect())
+            .collect(),
+        factor_covariance: None,
+        specific_variance: (0..n)
+            .map(|i| (vols[i] / scale[i]).powi(2) * idiosyncratic[i])
+            .collect(),
+    };
+    let dense = AllocationProblem {
         assets: (0..n).map(|i| format!("asset{i}")).collect(),
         mu,
-        sigma,
+        sigma: Covariance::Dense(sigma),
         lambda: rng.random_range(2.0..6.0),
         costs,
         w0,
@@ -86,7 +108,12 @@ pub fn random_problem(n: usize, seed: u64) -> AllocationProblem {
         cr_target: 1.2,
         cr_min: 1.1,
         collateral: CollateralModel::RiskWeighted { recognition },
-    }
+    };
+    let factor = AllocationProblem {
+        sigma: Covariance::Factor(factor_model),
+        ..dense.clone()
+    };
+    (dense, factor)
 }
 
 /// Writes the problem as pretty JSON with the same field names as the TOML input.
@@ -113,5 +140,29 @@ mod tests {
             assert_eq!(parsed, problem);
         }
         assert_ne!(random_problem(5, 1), random_problem(5, 2));
+    }
+
+    #[test]
+    fn factor_form_is_the_same_covariance() {
+        let dense = random_problem(12, 4);
+        let factor = random_factor_problem(12, 4);
+        factor.validate().unwrap();
+        let (Covariance::Dense(sigma), Covariance::Factor(model)) = (&dense.sigma, &factor.sigma)
+        else {
+            panic!("expected a dense and a factor covariance");
+        };
+        assert_eq!(model.factors(), FACTORS);
+        for (i, row) in sigma.iter().enumerate() {
+            for (j, value) in row.iter().enumerate() {
+                assert!((factor.sigma.entry(i, j) - value).abs() < 1e-15);
+            }
+        }
+        assert_eq!(
+            AllocationProblem {
+                sigma: dense.sigma.clone(),
+                ..factor
+            },
+            dense
+        );
     }
 }

@@ -168,6 +168,7 @@ pub fn minimize_expected_shortfall(
         &a.finish(),
         &b,
         &conic::cones(n, extra_rows),
+        conic::TOLERANCE,
     )
     .map_err(|failure| match failure {
         ConicFailure::Other(error) => error,

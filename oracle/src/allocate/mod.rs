@@ -7,6 +7,7 @@
 
 mod checks;
 mod conic;
+mod covariance;
 #[cfg(test)]
 mod enumeration;
 mod error;
@@ -18,8 +19,9 @@ mod problem;
 mod qp;
 mod risk_parity;
 
+pub use covariance::{Covariance, FactorModel};
 pub use error::{AllocationError, Infeasibility};
-pub use generate::{random_problem, write_problem_json};
+pub use generate::{random_factor_problem, random_problem, write_problem_json};
 pub use min_es::{minimize_expected_shortfall, ShortfallAllocation, ShortfallProblem};
 pub use problem::{AllocationProblem, CollateralModel};
 pub use qp::{kkt_residuals, solve_allocation, Allocation, KktResiduals, Multipliers};

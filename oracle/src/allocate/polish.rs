@@ -7,15 +7,27 @@
 //! 0, at its cap, at its kink w0_i, or free on one side of it; the CR and risk
 //! rows active or not). On that face F is a quadratic, minimised exactly by
 //! one linear solve; the multipliers of the fixed coordinates are then read
-//! off the gradient. The polished point is kept only if its KKT residual is
-//! smaller, so polishing can never make an answer worse.
+//! off the gradient. Where the face was wrong (its minimiser crosses a bound,
+//! or a multiplier is negative), primal active-set steps mend it, one
+//! constraint at a time. The caller keeps the polished point only if its KKT
+//! residual is smaller, so polishing can never make an answer worse.
 
 use nalgebra::{DMatrix, DVector};
 
 use super::problem::{dot, AllocationProblem};
+use super::qp::{Multipliers, Rows};
 
 /// Violations tolerated when accepting a point as feasible.
 pub(crate) const FEASIBILITY: f64 = 1e-9;
+
+/// Largest relative residual of a face's linear solve taken as a solution.
+const SOLVE_RESIDUAL: f64 = 1e-12;
+
+/// Largest KKT residual that certifies a polished point as the optimum.
+pub(crate) const CERTIFIED: f64 = 1e-10;
+
+/// Active-set steps (each one linear solve) before polishing gives up.
+const MAX_ACTIVE_SET_STEPS: usize = 32;
 
 /// Where a coordinate sits on the face of the optimum.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,6 +37,15 @@ pub(crate) enum Coordinate {
     Kink,
     /// Free, with the sign of w_i − w0_i (which fixes the cost's sign).
     Free(f64),
+}
+
+/// A face of the feasible set: where each coordinate sits, and whether the CR
+/// floor and the risk limit hold with equality.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Face {
+    pub pattern: Vec<Coordinate>,
+    pub cr_active: bool,
+    pub risk_active: bool,
 }
 
 /// Multipliers of the equality rows on a face: budget, CR floor, risk limit
@@ -40,10 +61,14 @@ pub(crate) struct FaceMultipliers {
 pub(crate) fn face_minimiser(
     problem: &AllocationProblem,
     cr: &[f64],
-    pattern: &[Coordinate],
-    cr_active: bool,
-    risk_active: bool,
+    face: &Face,
 ) -> Option<(Vec<f64>, FaceMultipliers)> {
+    let Face {
+        pattern,
+        cr_active,
+        risk_active,
+    } = face;
+    let (cr_active, risk_active) = (*cr_active, *risk_active);
     let n = pattern.len();
     let mut w = vec![0.0; n];
     let mut free = Vec::new();
@@ -65,6 +90,8 @@ pub(crate) fn face_minimiser(
         equalities.push((&problem.risk_scores, problem.r_max));
     }
     let (u, e) = (free.len(), equalities.len());
+    // Sigma's coupling of each coordinate to the fixed ones (w is zero on the free set here).
+    let fixed_coupling = problem.sigma.times(&w);
     let mut kkt = DMatrix::zeros(u + e, u + e);
     let mut rhs = DVector::zeros(u + e);
     for (a, &i) in free.iter().enumerate() {
@@ -72,13 +99,11 @@ pub(crate) fn face_minimiser(
             continue;
         };
         for (b, &j) in free.iter().enumerate() {
-            kkt[(a, b)] = problem.lambda * problem.sigma[i][j];
+            kkt[(a, b)] = problem.lambda * problem.sigma.entry(i, j);
         }
-        let fixed_coupling: f64 = (0..n)
-            .filter(|j| !free.contains(j))
-            .map(|j| problem.lambda * problem.sigma[i][j] * w[j])
-            .sum();
-        rhs[a] = problem.mu[i] + problem.psi * cr[i] - sign * problem.costs[i] - fixed_coupling;
+        rhs[a] = problem.mu[i] + problem.psi * cr[i]
+            - sign * problem.costs[i]
+            - problem.lambda * fixed_coupling[i];
         for (r, (coefficients, _)) in equalities.iter().enumerate() {
             kkt[(a, u + r)] = coefficients[i];
             kkt[(u + r, a)] = coefficients[i];
@@ -87,8 +112,16 @@ pub(crate) fn face_minimiser(
     for (r, (coefficients, target)) in equalities.iter().enumerate() {
         rhs[u + r] = target - dot(coefficients, &w);
     }
-    let solution = kkt.lu().solve(&rhs)?;
-    if solution.iter().any(|x| !x.is_finite()) {
+    if u < e {
+        // More equalities than free coordinates: no minimiser to speak of.
+        return None;
+    }
+    let solution = kkt.clone().lu().solve(&rhs)?;
+    // A numerically singular system still "solves"; its residual shows it.
+    let scale = rhs.amax().max(1.0) * (1.0 + kkt.amax());
+    if solution.iter().any(|x| !x.is_finite())
+        || (&kkt * &solution - &rhs).amax() > SOLVE_RESIDUAL * scale
+    {
         return None;
     }
     for (a, &i) in free.iter().enumerate() {
@@ -117,90 +150,289 @@ pub(crate) fn face_minimiser(
     ))
 }
 
-pub(crate) fn is_feasible(problem: &AllocationProblem, cr: &[f64], w: &[f64]) -> bool {
-    (w.iter().sum::<f64>() - 1.0).abs() <= FEASIBILITY
-        && w.iter()
-            .zip(&problem.liquidity_caps)
-            .all(|(wi, cap)| *wi >= -FEASIBILITY && *wi <= cap + FEASIBILITY)
-        && dot(w, cr) >= problem.cr_min - FEASIBILITY
-        && dot(w, &problem.risk_scores) <= problem.r_max + FEASIBILITY
-}
-
 /// A primal–dual point in clarabel's layout: x = (w, t) and z by QP row.
 pub(crate) struct PrimalDual {
     pub x: Vec<f64>,
     pub z: Vec<f64>,
 }
 
-/// The face the interior point (w, z) is on: a constraint counts as active
-/// when its multiplier exceeds its slack.
-fn identify_face(
-    problem: &AllocationProblem,
-    cr: &[f64],
-    w: &[f64],
-    z: &super::qp::Multipliers,
-) -> (Vec<Coordinate>, bool, bool) {
-    let pattern = (0..w.len())
+/// The face the interior point (w, z) is on: a row counts as active when its
+/// multiplier exceeds its slack.
+fn identify_face(problem: &AllocationProblem, cr: &[f64], interior: &PrimalDual) -> Face {
+    let n = problem.len();
+    let (w, t) = interior.x.split_at(n);
+    let z = Multipliers::from_z(&interior.z, n);
+    let pattern = (0..n)
         .map(|i| {
-            let gap = w[i] - problem.w0[i];
+            let up = z.trade_up[i] > problem.w0[i] + t[i] - w[i];
+            let down = z.trade_down[i] > t[i] + w[i] - problem.w0[i];
             if z.lower[i] > w[i] {
                 Coordinate::Zero
             } else if z.cap[i] > problem.liquidity_caps[i] - w[i] {
                 Coordinate::Cap
-            } else if z.trade_up[i].min(z.trade_down[i]) > gap.abs() {
+            } else if up && down {
                 Coordinate::Kink
+            } else if up || down {
+                Coordinate::Free(if up { 1.0 } else { -1.0 })
             } else {
-                Coordinate::Free(if gap >= 0.0 { 1.0 } else { -1.0 })
+                // Neither trade row binds (a free trade): the side w is on.
+                Coordinate::Free(if w[i] >= problem.w0[i] { 1.0 } else { -1.0 })
             }
         })
         .collect();
-    let cr_active = z.cr > dot(w, cr) - problem.cr_min;
-    let risk_active = z.risk > problem.r_max - dot(w, &problem.risk_scores);
-    (pattern, cr_active, risk_active)
+    Face {
+        pattern,
+        cr_active: z.cr > dot(w, cr) - problem.cr_min,
+        risk_active: z.risk > problem.r_max - dot(w, &problem.risk_scores),
+    }
 }
 
-/// The exact optimum of the face the interior point identifies, with
-/// multipliers rebuilt from stationarity; None when that face has no
-/// feasible minimiser.
+/// The polished point: the exact optimum of the interior point's face, or of
+/// a face reached from it by primal active-set steps, stopping at the first
+/// one whose KKT residual (`residual`) certifies it. Otherwise the feasible
+/// face optimum with the smallest residual, if any.
 pub(crate) fn polish(
     problem: &AllocationProblem,
     cr: &[f64],
     interior: &PrimalDual,
-) -> Option<PrimalDual> {
-    let n = problem.len();
-    let multipliers = super::qp::Multipliers::from_z(&interior.z, n);
-    let (pattern, cr_active, risk_active) =
-        identify_face(problem, cr, &interior.x[..n], &multipliers);
-    let (w, nu) = face_minimiser(problem, cr, &pattern, cr_active, risk_active)?;
-    if !is_feasible(problem, cr, &w) {
-        return None;
-    }
+    residual: impl Fn(&PrimalDual) -> f64,
+) -> Option<(f64, PrimalDual)> {
+    let face = identify_face(problem, cr, interior);
+    active_set(
+        problem,
+        cr,
+        face,
+        interior.x[..problem.len()].to_vec(),
+        residual,
+    )
+}
 
-    let mut z = vec![0.0; interior.z.len()];
-    let rows = super::qp::Rows { n };
+/// The primal active-set method (Nocedal & Wright §16.5) from weights w on
+/// `face`: move towards the face's minimiser until a constraint blocks, add
+/// it, and at a minimiser release the constraint with the most negative
+/// multiplier. w may violate constraints by the interior point's tolerance;
+/// a constraint it violates blocks at once if the step goes further out.
+fn active_set(
+    problem: &AllocationProblem,
+    cr: &[f64],
+    mut face: Face,
+    mut w: Vec<f64>,
+    residual: impl Fn(&PrimalDual) -> f64,
+) -> Option<(f64, PrimalDual)> {
+    let mut best: Option<(f64, PrimalDual)> = None;
+    for _ in 0..MAX_ACTIVE_SET_STEPS {
+        let Some((minimiser, nu)) = face_minimiser(problem, cr, &face) else {
+            // Too few free coordinates for the rows taken as active: drop
+            // those w is not on (the start may have been read onto them).
+            match loose_row(problem, cr, &face, &w) {
+                Some(release) => {
+                    release.apply(&mut face);
+                    continue;
+                }
+                None => break,
+            }
+        };
+        if let Some((step, blocking)) = first_blocking(problem, cr, &face, &w, &minimiser) {
+            for (wi, target) in w.iter_mut().zip(&minimiser) {
+                *wi += step * (target - *wi);
+            }
+            blocking.apply(&mut face);
+            continue;
+        }
+        w.clone_from(&minimiser);
+        let point = point_on_face(problem, cr, &face, minimiser, &nu);
+        let point_residual = residual(&point);
+        let release = most_negative_multiplier(problem, &face, &point);
+        if best.as_ref().is_none_or(|(r, _)| point_residual < *r) {
+            best = Some((point_residual, point));
+        }
+        match release {
+            Some(release) if point_residual > CERTIFIED => release.apply(&mut face),
+            _ => break,
+        }
+    }
+    best
+}
+
+/// A change of face: a coordinate moves to a new place, or a row turns on or off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FaceChange {
+    Coordinate(usize, Coordinate),
+    CrActive(bool),
+    RiskActive(bool),
+}
+
+impl FaceChange {
+    fn apply(self, face: &mut Face) {
+        match self {
+            FaceChange::Coordinate(i, place) => face.pattern[i] = place,
+            FaceChange::CrActive(active) => face.cr_active = active,
+            FaceChange::RiskActive(active) => face.risk_active = active,
+        }
+    }
+}
+
+/// The largest step in [0, 1) from w towards the face's minimiser before a
+/// free coordinate reaches 0, its cap or its kink, or an inactive row its
+/// bound; None when the whole step is feasible.
+fn first_blocking(
+    problem: &AllocationProblem,
+    cr: &[f64],
+    face: &Face,
+    w: &[f64],
+    minimiser: &[f64],
+) -> Option<(f64, FaceChange)> {
+    let mut first: Option<(f64, FaceChange)> = None;
+    // A quantity at `value` moving by `change` per unit step, kept on its side of `bound`.
+    let mut block = |value: f64, change: f64, bound: f64, above: bool, then: FaceChange| {
+        let outward = if above { change < 0.0 } else { change > 0.0 };
+        if !outward || change.abs() < f64::EPSILON {
+            return;
+        }
+        let step = ((bound - value) / change).max(0.0);
+        if step < 1.0 && first.is_none_or(|(s, _)| step < s) {
+            first = Some((step, then));
+        }
+    };
+    for (i, place) in face.pattern.iter().enumerate() {
+        let Coordinate::Free(side) = *place else {
+            continue;
+        };
+        let change = minimiser[i] - w[i];
+        let (w0, cap) = (problem.w0[i], problem.liquidity_caps[i]);
+        block(
+            w[i],
+            change,
+            0.0,
+            true,
+            FaceChange::Coordinate(i, Coordinate::Zero),
+        );
+        block(
+            w[i],
+            change,
+            cap,
+            false,
+            FaceChange::Coordinate(i, Coordinate::Cap),
+        );
+        // The cost's piece ends at the kink.
+        block(
+            w[i],
+            change,
+            w0,
+            side > 0.0,
+            FaceChange::Coordinate(i, Coordinate::Kink),
+        );
+    }
+    let direction: Vec<f64> = minimiser.iter().zip(w).map(|(m, x)| m - x).collect();
+    if !face.cr_active {
+        block(
+            dot(w, cr),
+            dot(&direction, cr),
+            problem.cr_min,
+            true,
+            FaceChange::CrActive(true),
+        );
+    }
+    if !face.risk_active {
+        let (risk, change) = (
+            dot(w, &problem.risk_scores),
+            dot(&direction, &problem.risk_scores),
+        );
+        block(
+            risk,
+            change,
+            problem.r_max,
+            false,
+            FaceChange::RiskActive(true),
+        );
+    }
+    first
+}
+
+/// An active row that w does not meet with equality.
+fn loose_row(
+    problem: &AllocationProblem,
+    cr: &[f64],
+    face: &Face,
+    w: &[f64],
+) -> Option<FaceChange> {
+    let loose = |value: f64, bound: f64| (value - bound).abs() > FEASIBILITY;
+    if face.cr_active && loose(dot(w, cr), problem.cr_min) {
+        Some(FaceChange::CrActive(false))
+    } else if face.risk_active && loose(dot(w, &problem.risk_scores), problem.r_max) {
+        Some(FaceChange::RiskActive(false))
+    } else {
+        None
+    }
+}
+
+/// At a face's minimiser, the fixed coordinate or active row whose
+/// multiplier is most negative, released the way its gradient points
+/// (upwards from 0, downwards from the cap, either way from the kink); None
+/// when every multiplier is non-negative.
+fn most_negative_multiplier(
+    problem: &AllocationProblem,
+    face: &Face,
+    point: &PrimalDual,
+) -> Option<FaceChange> {
+    let n = problem.len();
+    let z = Multipliers::from_z(&point.z, n);
+    let mut candidates = Vec::with_capacity(n + 2);
+    for (i, place) in face.pattern.iter().enumerate() {
+        let (w0, cap) = (problem.w0[i], problem.liquidity_caps[i]);
+        let release = |side: f64| FaceChange::Coordinate(i, Coordinate::Free(side));
+        match place {
+            Coordinate::Zero => candidates.push((
+                z.lower[i].min(z.trade_down[i]),
+                release(if w0 > 0.0 { -1.0 } else { 1.0 }),
+            )),
+            Coordinate::Cap => candidates.push((
+                z.cap[i].min(z.trade_up[i]),
+                release(if cap > w0 { 1.0 } else { -1.0 }),
+            )),
+            Coordinate::Kink => {
+                candidates.push((z.trade_up[i], release(-1.0)));
+                candidates.push((z.trade_down[i], release(1.0)));
+            }
+            Coordinate::Free(_) => {}
+        }
+    }
+    if face.cr_active {
+        candidates.push((z.cr, FaceChange::CrActive(false)));
+    }
+    if face.risk_active {
+        candidates.push((z.risk, FaceChange::RiskActive(false)));
+    }
+    candidates
+        .into_iter()
+        .filter(|(multiplier, _)| *multiplier < -FEASIBILITY)
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, change)| change)
+}
+
+/// The primal–dual point of a face's minimiser w: t = |w − w0| and every
+/// multiplier rebuilt from stationarity.
+fn point_on_face(
+    problem: &AllocationProblem,
+    cr: &[f64],
+    face: &Face,
+    w: Vec<f64>,
+    nu: &FaceMultipliers,
+) -> PrimalDual {
+    let n = problem.len();
+    let rows = Rows { n };
+    let mut z = vec![0.0; rows.total()];
     z[0] = nu.budget;
     z[rows.cr()] = nu.cr;
     z[rows.risk()] = nu.risk;
-    let sigma_w = problem.sigma_times(&w);
+    let sigma_w = problem.sigma.times(&w);
     for i in 0..n {
         // Gradient of the Lagrangian without the bound and trade terms.
         let g = problem.lambda * sigma_w[i] - problem.mu[i] - problem.psi * cr[i] + nu.budget
             - nu.cr * cr[i]
             + nu.risk * problem.risk_scores[i];
-        let c = problem.costs[i];
-        // Stationarity: g − z_lo + z_cap + z_up − z_dn = 0 and z_up + z_dn = c.
-        let (lower, cap, up, down) = match pattern[i] {
-            Coordinate::Zero if problem.w0[i] > 0.0 => (g - c, 0.0, 0.0, c),
-            // At 0 = w0 both trade rows are active too: split c between them.
-            Coordinate::Zero => {
-                let lower = (g - c).max(0.0);
-                (lower, 0.0, 0.5 * (c + lower - g), 0.5 * (c - lower + g))
-            }
-            Coordinate::Cap => (0.0, -g - c, c, 0.0),
-            Coordinate::Kink => (0.0, 0.0, 0.5 * (c - g), 0.5 * (c + g)),
-            Coordinate::Free(sign) if sign > 0.0 => (0.0, 0.0, c, 0.0),
-            Coordinate::Free(_) => (0.0, 0.0, 0.0, c),
-        };
+        let [lower, cap, up, down] =
+            coordinate_multipliers(face.pattern[i], w[i], problem.w0[i], g, problem.costs[i]);
         z[1 + i] = lower;
         z[1 + n + i] = cap;
         z[rows.trade_up(i)] = up;
@@ -208,5 +440,168 @@ pub(crate) fn polish(
     }
     let t = w.iter().zip(&problem.w0).map(|(wi, w0)| (wi - w0).abs());
     let x = w.iter().copied().chain(t).collect();
-    Some(PrimalDual { x, z })
+    PrimalDual { x, z }
+}
+
+/// Multipliers (lower bound, cap, trade up, trade down) of one coordinate at
+/// value w on its face, from stationarity g − z_lo + z_cap + z_up − z_dn = 0
+/// with z_up + z_dn = c.
+fn coordinate_multipliers(place: Coordinate, w: f64, w0: f64, g: f64, c: f64) -> [f64; 4] {
+    // The bound row's multiplier b enters stationarity as σ b.
+    let (bound, sigma) = match place {
+        Coordinate::Zero => (0, -1.0),
+        Coordinate::Cap => (1, 1.0),
+        Coordinate::Kink | Coordinate::Free(_) => (2, 0.0),
+    };
+    let b = if sigma == 0.0 {
+        0.0
+    } else if w > w0 {
+        -sigma * (g + c)
+    } else if w < w0 {
+        sigma * (c - g)
+    } else {
+        // On the bound and at the kink: the least b that lets the trade rows balance.
+        (-sigma * g - c).max(0.0)
+    };
+    let trade = -g - sigma * b;
+    let mut multipliers = [0.0, 0.0, 0.5 * (c + trade), 0.5 * (c - trade)];
+    if bound < 2 {
+        multipliers[bound] = b;
+    }
+    multipliers
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::allocate::enumeration::solve_by_enumeration;
+    use crate::allocate::problem::fixtures::three_assets;
+    use crate::allocate::qp::kkt_residuals;
+
+    fn residual(problem: &AllocationProblem, point: &PrimalDual) -> f64 {
+        let n = problem.len();
+        let (w, t) = point.x.split_at(n);
+        kkt_residuals(problem, w, t, &Multipliers::from_z(&point.z, n)).max()
+    }
+
+    /// The face the exact optimum lies on.
+    fn optimal_face(problem: &AllocationProblem, w: &[f64]) -> Face {
+        let cr = problem.cr_coefficients();
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        Face {
+            pattern: (0..w.len())
+                .map(|i| match w[i] {
+                    x if near(x, 0.0) => Coordinate::Zero,
+                    x if near(x, problem.liquidity_caps[i]) => Coordinate::Cap,
+                    x if near(x, problem.w0[i]) => Coordinate::Kink,
+                    x => Coordinate::Free((x - problem.w0[i]).signum()),
+                })
+                .collect(),
+            cr_active: near(dot(w, &cr), problem.cr_min),
+            risk_active: near(dot(w, &problem.risk_scores), problem.r_max),
+        }
+    }
+
+    fn assert_reaches(problem: &AllocationProblem, face: Face, start: Vec<f64>, exact: &[f64]) {
+        let cr = problem.cr_coefficients();
+        let (kkt, point) = active_set(problem, &cr, face.clone(), start, |p| residual(problem, p))
+            .unwrap_or_else(|| panic!("no point from {face:?}"));
+        assert!(kkt <= CERTIFIED, "residual {kkt} from {face:?}");
+        for (a, b) in point.x.iter().zip(exact) {
+            assert!(
+                (a - b).abs() < 1e-10,
+                "{:?} vs {exact:?} from {face:?}",
+                point.x
+            );
+        }
+    }
+
+    #[test]
+    fn active_set_steps_mend_every_single_misreading_of_the_face() {
+        // What a loose interior point gets wrong: a coordinate on a bound or at
+        // its kink read as free (on either side), or a row's activity flipped.
+        let mut cases = 0;
+        for seed in 0..20 {
+            let problem = crate::allocate::random_problem(6, seed);
+            let Some(exact) = solve_by_enumeration(&problem) else {
+                continue;
+            };
+            let optimum = optimal_face(&problem, &exact);
+            let mut misreadings = Vec::new();
+            for (i, place) in optimum.pattern.iter().enumerate() {
+                if !matches!(place, Coordinate::Free(_)) {
+                    for side in [1.0, -1.0] {
+                        let mut face = optimum.clone();
+                        face.pattern[i] = Coordinate::Free(side);
+                        misreadings.push(face);
+                    }
+                }
+            }
+            let mut face = optimum.clone();
+            face.cr_active = !face.cr_active;
+            misreadings.push(face);
+            let mut face = optimum.clone();
+            face.risk_active = !face.risk_active;
+            misreadings.push(face);
+            for face in misreadings {
+                assert_reaches(&problem, face, exact.clone(), &exact);
+                cases += 1;
+            }
+        }
+        assert!(cases > 60, "{cases}");
+    }
+
+    #[test]
+    fn active_set_steps_find_the_optimum_from_an_uninformed_start() {
+        // Equal weights and every coordinate free.
+        let problem = three_assets();
+        let exact = solve_by_enumeration(&problem).unwrap();
+        let n = problem.len();
+        let face = Face {
+            pattern: (0..n)
+                .map(|i| Coordinate::Free(if problem.w0[i] < 1.0 / 3.0 { 1.0 } else { -1.0 }))
+                .collect(),
+            cr_active: false,
+            risk_active: false,
+        };
+        assert_reaches(&problem, face, vec![1.0 / 3.0; n], &exact);
+    }
+
+    proptest! {
+        #[test]
+        fn coordinate_multipliers_satisfy_stationarity_and_their_rows(
+            place in prop_oneof![
+                Just(Coordinate::Zero),
+                Just(Coordinate::Cap),
+                Just(Coordinate::Kink),
+                Just(Coordinate::Free(1.0)),
+                Just(Coordinate::Free(-1.0)),
+            ],
+            side in -1i32..=1,
+            g in -0.01f64..0.01,
+            c in 0.0f64..0.005,
+        ) {
+            let w0 = 0.3;
+            let (w, g) = match place {
+                Coordinate::Kink => (w0, g),
+                // On its face a free coordinate's gradient is ∓c, its side's cost.
+                Coordinate::Free(sign) => (w0 + 0.1 * sign, -sign * c),
+                _ => (w0 + 0.1 * f64::from(side), g),
+            };
+            let [lower, cap, up, down] = coordinate_multipliers(place, w, w0, g, c);
+            prop_assert!((g - lower + cap + up - down).abs() < 1e-15);
+            prop_assert!((up + down - c).abs() < 1e-15);
+            // Only the rows that hold with equality carry a multiplier.
+            prop_assert!(place == Coordinate::Zero || lower == 0.0);
+            prop_assert!(place == Coordinate::Cap || cap == 0.0);
+            if w > w0 {
+                prop_assert!(down.abs() < 1e-15);
+            }
+            if w < w0 {
+                prop_assert!(up.abs() < 1e-15);
+            }
+        }
+    }
 }

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::checks::{check_covariance, check_finite, check_len, check_non_negative, require};
-use super::AllocationError;
+use super::checks::{check_finite, check_len, check_non_negative, require};
+use super::{AllocationError, Covariance};
 
 /// How far the current weights may be from summing to one.
 const WEIGHT_SUM_TOLERANCE: f64 = 1e-6;
@@ -41,8 +41,9 @@ pub struct AllocationProblem {
     pub assets: Vec<String>,
     /// Expected return of each asset over the horizon.
     pub mu: Vec<f64>,
-    /// Covariance of the returns, n rows of n entries; symmetric positive semidefinite.
-    pub sigma: Vec<Vec<f64>>,
+    /// Covariance of the returns: n rows of n entries, or a factor model (see
+    /// [`Covariance`]); symmetric positive semidefinite.
+    pub sigma: Covariance,
     /// Risk aversion lambda ≥ 0.
     pub lambda: f64,
     /// Transaction cost c_i per unit of weight traded, ≥ 0.
@@ -125,7 +126,7 @@ impl AllocationProblem {
                 )?;
             }
         }
-        check_covariance(&self.sigma, n)
+        self.sigma.validate(n)
     }
 
     /// Coefficients k with CR(w) = kᵀw on the budget Σ w_i = 1.
@@ -142,22 +143,9 @@ impl AllocationProblem {
         }
     }
 
-    /// Sigma w, reading only the upper triangle.
-    pub fn sigma_times(&self, w: &[f64]) -> Vec<f64> {
-        let mut product = vec![0.0; w.len()];
-        for (i, row) in self.sigma.iter().enumerate() {
-            product[i] += row[i] * w[i];
-            for j in i + 1..w.len() {
-                product[i] += row[j] * w[j];
-                product[j] += row[j] * w[i];
-            }
-        }
-        product
-    }
-
     /// wᵀ Sigma w.
     pub fn variance(&self, w: &[f64]) -> f64 {
-        dot(w, &self.sigma_times(w))
+        dot(w, &self.sigma.times(w))
     }
 
     /// The objective to maximise at weights w with trades t.
@@ -191,11 +179,11 @@ pub(crate) mod fixtures {
         AllocationProblem {
             assets: vec!["cash".into(), "tbill".into(), "eth".into()],
             mu: vec![0.0, 0.045, 0.15],
-            sigma: vec![
+            sigma: Covariance::Dense(vec![
                 vec![0.0, 0.0, 0.0],
                 vec![0.0, 0.0004, 0.0002],
                 vec![0.0, 0.0002, 0.36],
-            ],
+            ]),
             lambda: 3.0,
             costs: vec![0.0, 0.001, 0.004],
             w0: vec![0.3, 0.5, 0.2],
@@ -271,7 +259,10 @@ mod tests {
             })
         );
         let mut p = three_assets();
-        p.sigma[2][2] = -0.1;
+        let Covariance::Dense(rows) = &mut p.sigma else {
+            unreachable!("the fixture is dense")
+        };
+        rows[2][2] = -0.1;
         assert!(matches!(
             p.validate(),
             Err(AllocationError::CovarianceNotPsd { .. })

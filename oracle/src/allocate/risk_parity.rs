@@ -50,7 +50,7 @@ pub fn risk_parity(problem: &RiskParityProblem) -> Result<RiskParity, Allocation
     if n == 0 {
         return Err(AllocationError::NoAssets);
     }
-    check_covariance(&problem.sigma, n)?;
+    check_covariance("sigma", &problem.sigma, n)?;
     let sigma = DMatrix::from_fn(n, n, |i, j| problem.sigma[i.min(j)][i.max(j)]);
     if sigma.clone().cholesky().is_none() {
         return Err(AllocationError::CovarianceSingular {
@@ -206,7 +206,7 @@ mod tests {
     #[test]
     fn correlated_problems_reach_budgets_to_1e_8() {
         for (n, seed) in [(5, 1), (20, 2), (60, 3)] {
-            let sigma = random_problem(n, seed).sigma;
+            let sigma = random_problem(n, seed).sigma.to_dense();
             let equal = risk_parity(&problem(sigma.clone(), None)).unwrap();
             assert!(budget_error(&equal, &vec![1.0; n]) < 1e-8);
             let budgets: Vec<f64> = (1..=n).map(|i| i as f64).collect();

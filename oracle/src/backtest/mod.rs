@@ -21,7 +21,7 @@ pub use config::{AssetTerms, BacktestConfig};
 pub use metrics::{drawdowns, max_drawdown, simple_returns, Performance};
 
 use crate::allocate::{
-    risk_parity, solve_allocation, AllocationError, AllocationProblem, CollateralModel,
+    risk_parity, solve_allocation, AllocationError, AllocationProblem, CollateralModel, Covariance,
     RiskParityProblem,
 };
 use crate::data::{Date, LogReturns, PriceHistory};
@@ -348,11 +348,13 @@ impl<'a> Market<'a> {
         let mu = (0..n)
             .map(|i| (estimates.mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon)
             .collect();
-        let sigma = estimates
-            .covariance
-            .iter()
-            .map(|row| row.iter().map(|c| c * horizon).collect())
-            .collect();
+        let sigma = Covariance::Dense(
+            estimates
+                .covariance
+                .iter()
+                .map(|row| row.iter().map(|c| c * horizon).collect())
+                .collect(),
+        );
         Ok(AllocationProblem {
             assets: estimates.assets.clone(),
             mu,

@@ -73,7 +73,7 @@ pub fn run(source: Source, method: Method, output: &Output) -> Result<()> {
             )
         }
         Method::RiskParity => {
-            let weights = risk_parity_weights(&problem.assets, &problem.sigma)?;
+            let weights = risk_parity_weights(&problem.assets, &problem.sigma.to_dense())?;
             (weights, serde_json::Value::Null)
         }
         Method::MinEs => {
