@@ -1,19 +1,18 @@
 //! End-to-end allocation solves at benchmark sizes.
 
-use std::time::Instant;
-
-use ballast_oracle::allocate::{random_problem, solve_allocation};
+use ballast_oracle::allocate::{random_factor_problem, random_problem, solve_allocation};
 
 #[test]
 fn benchmark_sizes_solve_to_kkt_tolerance() {
-    for n in [10, 50, 200] {
-        let problem = random_problem(n, 42 + n as u64);
-        let start = Instant::now();
-        let allocation = solve_allocation(&problem).expect("random problems are feasible");
-        let elapsed = start.elapsed();
+    let sizes = [10, 50, 200];
+    let dense = sizes.map(|n| random_problem(n, 42 + n as u64));
+    let factor = sizes.map(|n| random_factor_problem(n, 42 + n as u64));
+    for problem in dense.iter().chain(&factor) {
+        let n = problem.len();
+        let allocation = solve_allocation(problem).expect("random problems are feasible");
         eprintln!(
-            "n = {n}: {} iterations, polished {}, KKT residual {:.1e}, {:?}",
-            allocation.iterations, allocation.polished, allocation.kkt_residual, elapsed
+            "n = {n}: {} iterations in {} passes, polished {}, KKT residual {:.1e}",
+            allocation.iterations, allocation.passes, allocation.polished, allocation.kkt_residual
         );
         assert!(allocation.kkt_residual < 1e-7);
         assert!((allocation.weights.iter().sum::<f64>() - 1.0).abs() < 1e-9);

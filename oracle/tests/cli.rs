@@ -124,17 +124,54 @@ fn optimize_gives_budgeted_weights_by_every_method() {
 }
 
 #[test]
-fn optimize_reads_an_allocation_problem_toml() {
+fn optimize_reads_an_allocation_problem_toml_with_either_form_of_sigma() {
+    use ballast_oracle::allocate::{random_factor_problem, random_problem};
     let dir = tempfile::tempdir().unwrap();
-    let problem = ballast_oracle::allocate::random_problem(4, 11);
+    let mut targets = Vec::new();
+    for (name, problem) in [
+        ("dense", random_problem(4, 11)),
+        ("factor", random_factor_problem(4, 11)),
+    ] {
+        let path = dir.path().join(format!("{name}.toml"));
+        let text = toml::to_string(&problem).unwrap();
+        assert_eq!(text.contains("[sigma]"), name == "factor", "{text}");
+        std::fs::write(&path, text).unwrap();
+        let report = run_command(
+            dir.path(),
+            &["optimize", "--problem", path.to_str().unwrap()],
+        );
+        assert_eq!(report["current"].as_array().unwrap().len(), 4);
+        assert_eq!(report["details"]["assets"][0], "asset0");
+        targets.push(report["target"].clone());
+    }
+    let gap = targets[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(targets[1].as_array().unwrap())
+        .map(|(a, b)| (number(a) - number(b)).abs())
+        .fold(0.0, f64::max);
+    assert!(gap < 1e-9, "{targets:?}");
+}
+
+#[test]
+fn optimize_names_the_factor_model_field_at_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let problem = ballast_oracle::allocate::random_factor_problem(3, 2);
+    let text = toml::to_string(&problem)
+        .unwrap()
+        .replace("specific_variance", "specific_variances");
     let path = dir.path().join("problem.toml");
-    std::fs::write(&path, toml::to_string(&problem).unwrap()).unwrap();
-    let report = run_command(
-        dir.path(),
-        &["optimize", "--problem", path.to_str().unwrap()],
+    std::fs::write(&path, text).unwrap();
+    let prefix = ["ballast-oracle", "--out", dir.path().to_str().unwrap()];
+    let args = ["optimize", "--problem", path.to_str().unwrap()];
+    let error = run(Cli::parse_from(prefix.iter().chain(&args))).unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains("problem.toml"), "{message}");
+    assert!(
+        message.contains("unknown field `specific_variances`"),
+        "{message}"
     );
-    assert_eq!(report["current"].as_array().unwrap().len(), 4);
-    assert_eq!(report["details"]["assets"][0], "asset0");
 }
 
 #[test]

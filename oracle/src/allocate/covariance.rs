@@ -168,6 +168,28 @@ impl Covariance {
         }
     }
 
+    /// Σ times a non-negative factor (a covariance over a longer horizon).
+    pub fn scaled(self, factor: f64) -> Covariance {
+        match self {
+            Covariance::Dense(rows) => Covariance::Dense(
+                rows.into_iter()
+                    .map(|row| row.into_iter().map(|x| x * factor).collect())
+                    .collect(),
+            ),
+            Covariance::Factor(mut model) => {
+                let root = factor.sqrt();
+                for row in &mut model.loadings {
+                    row.iter_mut().for_each(|b| *b *= root);
+                }
+                model
+                    .specific_variance
+                    .iter_mut()
+                    .for_each(|s| *s *= factor);
+                Covariance::Factor(model)
+            }
+        }
+    }
+
     /// The dense n×n matrix.
     pub fn to_dense(&self) -> Vec<Vec<f64>> {
         match self {

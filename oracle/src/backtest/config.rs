@@ -126,6 +126,7 @@ impl Default for BacktestConfig {
             risk_free_rate: 0.0,
             estimation: EstimationConfig {
                 covariance: CovarianceMethod::default(),
+                factors: None,
             },
             risk_aversion: DynamicLambda {
                 lambda0: 4.0,

@@ -21,7 +21,7 @@ pub use config::{AssetTerms, BacktestConfig};
 pub use metrics::{drawdowns, max_drawdown, simple_returns, Performance};
 
 use crate::allocate::{
-    risk_parity, solve_allocation, AllocationError, AllocationProblem, CollateralModel, Covariance,
+    risk_parity, solve_allocation, AllocationError, AllocationProblem, CollateralModel,
     RiskParityProblem,
 };
 use crate::data::{Date, LogReturns, PriceHistory};
@@ -348,13 +348,7 @@ impl<'a> Market<'a> {
         let mu = (0..n)
             .map(|i| (estimates.mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon)
             .collect();
-        let sigma = Covariance::Dense(
-            estimates
-                .covariance
-                .iter()
-                .map(|row| row.iter().map(|c| c * horizon).collect())
-                .collect(),
-        );
+        let sigma = estimates.sigma_over(horizon);
         Ok(AllocationProblem {
             assets: estimates.assets.clone(),
             mu,

@@ -125,3 +125,31 @@ fn config_and_history_must_name_the_same_assets() {
         Err(BacktestError::TooShort { .. })
     ));
 }
+
+#[test]
+fn a_factor_model_covariance_runs_the_same_policy_within_its_approximation() {
+    // Five assets, four principal components: the QP sees nearly the same
+    // Sigma, so its weights stay close to the dense run's.
+    let dense = BacktestConfig::default();
+    let mut factor = dense.clone();
+    factor.estimation.factors = Some(4);
+    let history = market(8);
+    let (a, b) = (
+        backtest(&history, &dense).unwrap(),
+        backtest(&history, &factor).unwrap(),
+    );
+    let (a, b) = (a.run(Strategy::Qp), b.run(Strategy::Qp));
+    assert_eq!(a.rebalances.len(), b.rebalances.len());
+    let largest_gap = a
+        .rebalances
+        .iter()
+        .zip(&b.rebalances)
+        .flat_map(|(x, y)| x.weights.iter().zip(&y.weights).map(|(p, q)| (p - q).abs()))
+        .fold(0.0, f64::max);
+    assert!(largest_gap < 0.05, "{largest_gap}");
+    assert!(a
+        .rebalances
+        .iter()
+        .zip(&b.rebalances)
+        .any(|(x, y)| x.weights != y.weights));
+}

@@ -59,6 +59,7 @@ pub fn run(
     let config: BacktestConfig = read_toml_or_default(config)?;
     let estimation = EstimationConfig {
         covariance: method.map_or(config.estimation.covariance, Method::covariance),
+        ..config.estimation
     };
     let estimates = estimate_returns(&history.data.log_returns(), &estimation)?;
     let n = estimates.assets.len();

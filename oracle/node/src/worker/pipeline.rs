@@ -2,7 +2,7 @@
 //! MPC, as a pure function of recorded inputs. The audit log stores the
 //! inputs' canonical JSON and its SHA-256, so anyone can replay a decision.
 
-use ballast_oracle::allocate::{solve_allocation, AllocationProblem, CollateralModel, Covariance};
+use ballast_oracle::allocate::{solve_allocation, AllocationProblem, CollateralModel};
 use ballast_oracle::data::{PriceHistory, DAYS_PER_YEAR};
 use ballast_oracle::estimate::{
     estimate_returns, portfolio_volatility, DynamicLambda, EstimationConfig,
@@ -290,13 +290,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
                 (estimates.mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon_years
             })
             .collect(),
-        sigma: Covariance::Dense(
-            estimates
-                .covariance
-                .iter()
-                .map(|row| row.iter().map(|c| c * horizon_years).collect())
-                .collect(),
-        ),
+        sigma: estimates.sigma_over(horizon_years),
         lambda,
         costs: vec![config.trade_cost; n],
         w0: targets.clone(),
