@@ -1,11 +1,12 @@
-//! The quant core's hot paths: the allocation QP at n = 10, 50, 200 (end to
-//! end: validation, assembly, clarabel, KKT check) and the reserve Monte
+//! The quant core's hot paths: the allocation QP at n = 10, 50, 200 with a
+//! dense and a factor-model Sigma (end to end: validation, assembly,
+//! clarabel, active-set polish, KKT check) and the reserve Monte
 //! Carlo on one and two threads. `bench/compare.py` sets these against the
 //! Python peers (cvxpy + Clarabel, NumPy) in one run.
 
 use std::hint::black_box;
 
-use ballast_oracle::allocate::{random_problem, solve_allocation};
+use ballast_oracle::allocate::{random_factor_problem, random_problem, solve_allocation};
 use ballast_oracle::fixtures::{reserve_config, reserve_model};
 use ballast_oracle::montecarlo::simulate_reserve_values;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -13,10 +14,14 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 fn allocation_qp(c: &mut Criterion) {
     let mut group = c.benchmark_group("allocation qp");
     for n in [10, 50, 200] {
-        let problem = random_problem(n, 1);
-        group.bench_with_input(BenchmarkId::from_parameter(n), &problem, |b, problem| {
-            b.iter(|| solve_allocation(black_box(problem)).expect("a well-posed problem"))
-        });
+        for (form, problem) in [
+            ("dense", random_problem(n, 1)),
+            ("factor", random_factor_problem(n, 1)),
+        ] {
+            group.bench_with_input(BenchmarkId::new(form, n), &problem, |b, problem| {
+                b.iter(|| solve_allocation(black_box(problem)).expect("a well-posed problem"))
+            });
+        }
     }
     group.finish();
 }

@@ -67,6 +67,7 @@ struct QpTiming {
     median_seconds: f64,
     objective: f64,
     iterations: u32,
+    passes: u32,
     kkt_residual: f64,
     weights: Vec<f64>,
 }
@@ -109,6 +110,7 @@ fn main() -> Result<()> {
                 median_seconds,
                 objective: solution.objective,
                 iterations: solution.iterations,
+                passes: solution.passes,
                 kkt_residual: solution.kkt_residual,
                 weights: solution.weights,
             })?
