@@ -299,47 +299,30 @@ fn first_blocking(
             continue;
         };
         let change = minimiser[i] - w[i];
-        let (w0, cap) = (problem.w0[i], problem.liquidity_caps[i]);
-        block(
-            w[i],
-            change,
-            0.0,
-            true,
-            FaceChange::Coordinate(i, Coordinate::Zero),
-        );
-        block(
-            w[i],
-            change,
-            cap,
-            false,
-            FaceChange::Coordinate(i, Coordinate::Cap),
-        );
-        // The cost's piece ends at the kink.
-        block(
-            w[i],
-            change,
-            w0,
-            side > 0.0,
-            FaceChange::Coordinate(i, Coordinate::Kink),
-        );
+        let mut stop_at = |bound: f64, above: bool, place: Coordinate| {
+            block(w[i], change, bound, above, FaceChange::Coordinate(i, place))
+        };
+        stop_at(0.0, true, Coordinate::Zero);
+        stop_at(problem.liquidity_caps[i], false, Coordinate::Cap);
+        // The cost's smooth piece ends at the kink.
+        stop_at(problem.w0[i], side > 0.0, Coordinate::Kink);
     }
     let direction: Vec<f64> = minimiser.iter().zip(w).map(|(m, x)| m - x).collect();
+    let row = |coefficients: &[f64]| (dot(w, coefficients), dot(&direction, coefficients));
     if !face.cr_active {
+        let (value, change) = row(cr);
         block(
-            dot(w, cr),
-            dot(&direction, cr),
+            value,
+            change,
             problem.cr_min,
             true,
             FaceChange::CrActive(true),
         );
     }
     if !face.risk_active {
-        let (risk, change) = (
-            dot(w, &problem.risk_scores),
-            dot(&direction, &problem.risk_scores),
-        );
+        let (value, change) = row(&problem.risk_scores);
         block(
-            risk,
+            value,
             change,
             problem.r_max,
             false,

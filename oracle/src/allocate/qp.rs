@@ -8,9 +8,10 @@
 //! rows w_i − t_i ≤ w0_i and −w_i − t_i ≤ −w0_i (which also give t ≥ 0),
 //! then for a factor model Bᵀw − f = 0.
 //!
-//! Clarabel runs first at a loose tolerance, which is enough to see the face
-//! of the optimum; `polish` solves that face exactly, and the KKT residuals
-//! certify the result. Only when they do not is the QP solved again tightly.
+//! Clarabel runs first at a loose tolerance, which brings it near the face of
+//! the optimum; `polish` finds that face by active-set steps and solves it
+//! exactly, and the KKT residuals certify the result. Only when they do not
+//! is the QP solved again tightly.
 
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::SupportedConeT;
@@ -128,8 +129,8 @@ impl<'a> Multipliers<'a> {
 /// come near the optimum's face, which the polish's active-set steps then
 /// find and solve exactly (5 to 7 iterations instead of 10 to 12 at 1e-10).
 /// Where the polished point fails the KKT certificate, a second pass runs at
-/// the tight `conic::TOLERANCE`. On random problems of 10 to 200 assets no
-/// second pass was needed up to 1e-2; 1e-3 keeps a margin.
+/// the tight `conic::TOLERANCE`. Of 1,420 random problems with 3 to 200
+/// assets, one (n = 3) needed the second pass at 1e-3, eight at 1e-2.
 const FIRST_PASS_TOLERANCE: f64 = 1e-3;
 
 /// Solves the allocation QP, or says which constraint group is infeasible.
