@@ -558,6 +558,30 @@ mod tests {
     }
 
     #[test]
+    fn a_factor_model_without_factors_is_a_diagonal_sigma() {
+        let mut dense = three_assets();
+        let variances = [0.0, 0.0004, 0.36];
+        dense.sigma = Covariance::Dense(
+            (0..3)
+                .map(|i| (0..3).map(|j| if i == j { variances[i] } else { 0.0 }).collect())
+                .collect(),
+        );
+        let diagonal = AllocationProblem {
+            sigma: Covariance::Factor(FactorModel {
+                loadings: vec![vec![]; 3],
+                factor_covariance: None,
+                specific_variance: variances.to_vec(),
+            }),
+            ..dense.clone()
+        };
+        let (a, b) = (solve_allocation(&dense).unwrap(), solve_allocation(&diagonal).unwrap());
+        assert!(b.kkt_residual < 1e-10);
+        for (x, y) in a.weights.iter().zip(&b.weights) {
+            assert!((x - y).abs() < 1e-12, "{:?} vs {:?}", a.weights, b.weights);
+        }
+    }
+
+    #[test]
     fn a_first_pass_too_loose_to_certify_is_solved_again_tightly() {
         let mut passes = Vec::new();
         for seed in 0..8 {
