@@ -179,8 +179,7 @@ struct PreparedModel {
     /// m_i dt.
     step_drift: Vec<f64>,
     /// sqrt(dt) L as its packed lower triangle, row by row: row i is the
-    /// i + 1 entries from `i (i + 1) / 2`. Rows are independent dot products,
-    /// which keeps the per-step update free of a serial dependency.
+    /// i + 1 entries from `i (i + 1) / 2`.
     step_factor: Vec<f64>,
     /// V0 w_i.
     value_weights: Vec<f64>,
@@ -328,16 +327,15 @@ impl ReserveModel {
 const CHUNK: usize = 1024;
 
 impl PreparedModel {
-    /// Terminal reserve value V_s of the path drawing from `rng`;
-    /// `log_returns` and `shocks` are scratch of length n.
+    /// Terminal reserve value V_s of the path drawing from `rng`; `shock_sum`
+    /// is scratch of length n.
+    ///
+    /// X_T = Σ_s (m dt + c_s sqrt(dt) L Z_s) = steps m dt + sqrt(dt) L Σ_s c_s Z_s:
+    /// the step map is linear, so each step's shocks are drawn (in the same
+    /// order as a step-by-step update) and summed, and L is applied once.
     #[inline]
-    fn terminal_value(
-        &self,
-        rng: &mut FastStream,
-        log_returns: &mut [f64],
-        shocks: &mut [f64],
-    ) -> f64 {
-        log_returns.fill(0.0);
+    fn terminal_value(&self, rng: &mut FastStream, shock_sum: &mut [f64]) -> f64 {
+        shock_sum.fill(0.0);
         for _ in 0..self.steps {
             let scale = match &self.chi_squared {
                 None => 1.0,
@@ -345,19 +343,19 @@ impl PreparedModel {
                     (nu_minus_two / chi_squared.sample(rng)).sqrt()
                 }
             };
-            for z in shocks.iter_mut() {
-                *z = scale * rng.sample::<f64, _>(StandardNormal);
-            }
-            // X += m dt + c sqrt(dt) L Z.
-            let mut rows = self.step_factor.as_slice();
-            for (i, (x, drift)) in log_returns.iter_mut().zip(&self.step_drift).enumerate() {
-                let (row, rest) = rows.split_at(i + 1);
-                rows = rest;
-                *x += drift + row.iter().zip(&*shocks).map(|(l, z)| l * z).sum::<f64>();
+            for z in shock_sum.iter_mut() {
+                *z += scale * rng.sample::<f64, _>(StandardNormal);
             }
         }
+        let steps = self.steps as f64;
         let mut value = self.impact_shift;
-        for (x, value_weight) in log_returns.iter().zip(&self.value_weights) {
+        let mut rows = self.step_factor.as_slice();
+        for (i, (drift, value_weight)) in
+            self.step_drift.iter().zip(&self.value_weights).enumerate()
+        {
+            let (row, rest) = rows.split_at(i + 1);
+            rows = rest;
+            let x = steps * drift + row.iter().zip(&*shock_sum).map(|(l, z)| l * z).sum::<f64>();
             value += value_weight * x.exp();
         }
         value
@@ -376,12 +374,11 @@ pub fn simulate_reserve_values(
         .par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(chunk, out)| {
-            let mut log_returns = vec![0.0; prepared.n];
-            let mut shocks = vec![0.0; prepared.n];
+            let mut shock_sum = vec![0.0; prepared.n];
             let first = (chunk * CHUNK) as u64;
             for (offset, value) in out.iter_mut().enumerate() {
                 let mut rng = streams.unit(first + offset as u64);
-                *value = prepared.terminal_value(&mut rng, &mut log_returns, &mut shocks);
+                *value = prepared.terminal_value(&mut rng, &mut shock_sum);
             }
         });
     Ok(values)
