@@ -31,7 +31,7 @@ QP_FORMS = ("dense", "factor")
 QP_ROUNDS = 5
 QP_TOLERANCE = 1e-6
 MC_PATHS = 1_000_000
-MC_ROUNDS = 3
+MC_ROUNDS = 5
 TARGETS = {"qp_speedup_n50": 20.0, "mc_speedup_per_core": 3.0}
 
 
