@@ -259,6 +259,7 @@ mod tests {
     }
 
     /// B Ω Bᵀ + diag(s), written out with explicit loops.
+    #[allow(clippy::needless_range_loop)]
     fn dense_by_hand(model: &FactorModel) -> Vec<Vec<f64>> {
         let n = model.loadings.len();
         let k = model.factors();
