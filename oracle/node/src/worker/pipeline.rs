@@ -4,9 +4,7 @@
 
 use ballast_oracle::allocate::{solve_allocation, AllocationProblem, CollateralModel};
 use ballast_oracle::data::{PriceHistory, DAYS_PER_YEAR};
-use ballast_oracle::estimate::{
-    estimate_returns, portfolio_volatility, DynamicLambda, EstimationConfig,
-};
+use ballast_oracle::estimate::{estimate_returns, portfolio_volatility, DynamicLambda, EstimationConfig};
 use ballast_oracle::montecarlo::{simulate_reserve, McConfig, ReserveModel, Shocks};
 use ballast_oracle::treasury::params::{ControllerOptions, ModelParams};
 use ballast_oracle::treasury::strategy::{Observation, OptimalController, Policy};
@@ -170,11 +168,7 @@ pub enum DecisionError {
     #[error("{0} windows of history, at least 3 are needed to estimate returns")]
     ShortHistory(usize),
     #[error("window {window} has {found} prices for {expected} reserve assets")]
-    AssetCount {
-        window: u64,
-        found: usize,
-        expected: usize,
-    },
+    AssetCount { window: u64, found: usize, expected: usize },
     #[error("price history: {0}")]
     History(#[from] ballast_oracle::data::DataError),
     #[error("estimation: {0}")]
@@ -212,12 +206,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     let covariance = estimates.moments().covariance;
 
     let prices = inputs.history[inputs.history.len() - 1].prices.clone();
-    let values: Vec<f64> = reserve
-        .assets
-        .iter()
-        .zip(&prices)
-        .map(|(a, p)| a.amount * p)
-        .collect();
+    let values: Vec<f64> = reserve.assets.iter().zip(&prices).map(|(a, p)| a.amount * p).collect();
     let value: f64 = values.iter().sum();
     let targets = normalised(reserve.assets.iter().map(|a| a.target_weight).collect());
     // An empty reserve is judged by the weights it is aiming for.
@@ -232,18 +221,9 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     // window and not the holders' flows (a reference of today's V could never trip it).
     let reference_value = match inputs.history.len() {
         0 | 1 => value,
-        len => reserve
-            .assets
-            .iter()
-            .zip(&inputs.history[len - 2].prices)
-            .map(|(a, p)| a.amount * p)
-            .sum(),
+        len => reserve.assets.iter().zip(&inputs.history[len - 2].prices).map(|(a, p)| a.amount * p).sum(),
     };
-    let value_change = if reference_value > 0.0 {
-        value / reference_value - 1.0
-    } else {
-        0.0
-    };
+    let value_change = if reference_value > 0.0 { value / reference_value - 1.0 } else { 0.0 };
     let lambda = config.lambda.lambda(sigma_p, value_change);
     let horizon_years = config.horizon_days / DAYS_PER_YEAR;
 
@@ -286,9 +266,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         assets: symbols,
         // Expected arithmetic return over the horizon, from the log moments.
         mu: (0..n)
-            .map(|i| {
-                (estimates.mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon_years
-            })
+            .map(|i| (estimates.mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon_years)
             .collect(),
         sigma: estimates.sigma_over(horizon_years),
         lambda,
@@ -305,8 +283,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     };
     let (target_weights, allocation) = match solve_allocation(&problem) {
         Ok(solution) => {
-            let (weights, step) =
-                within_turnover(&targets, &solution.weights, reserve.turnover_budget);
+            let (weights, step) = within_turnover(&targets, &solution.weights, reserve.turnover_budget);
             (
                 weights,
                 Allocation::Solved {
@@ -327,10 +304,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     let (fee, treasury_reallocation) = treasury_fee(reserve, &values, &config.treasury);
     let fee = fee.clamp(reserve.fee_min, reserve.fee_max);
     Ok(Decision {
-        confidences: prices
-            .iter()
-            .map(|p| p * config.confidence_fraction)
-            .collect(),
+        confidences: prices.iter().map(|p| p * config.confidence_fraction).collect(),
         prices,
         target_weights,
         sigma_p,
@@ -361,18 +335,8 @@ fn within_turnover(from: &[f64], to: &[f64], budget: f64) -> (Vec<f64>, f64) {
     const ROUNDING_MARGIN: f64 = 1e-6;
     let turnover: f64 = from.iter().zip(to).map(|(a, b)| (b - a).abs()).sum::<f64>() / 2.0;
     let allowed = (budget - ROUNDING_MARGIN).max(0.0);
-    let step = if turnover <= allowed {
-        1.0
-    } else {
-        allowed / turnover
-    };
-    (
-        from.iter()
-            .zip(to)
-            .map(|(a, b)| a + step * (b - a))
-            .collect(),
-        step,
-    )
+    let step = if turnover <= allowed { 1.0 } else { allowed / turnover };
+    (from.iter().zip(to).map(|(a, b)| a + step * (b - a)).collect(), step)
 }
 
 /// The treasury controller's fee and cash → bills move, with the library's
