@@ -63,6 +63,26 @@ pub(crate) fn require(
     }
 }
 
+/// Checks that every row of `field` has `expected` finite entries.
+pub(crate) fn check_rows(
+    field: &'static str,
+    rows: &[Vec<f64>],
+    expected: usize,
+) -> Result<(), AllocationError> {
+    for (index, row) in rows.iter().enumerate() {
+        if row.len() != expected {
+            return Err(AllocationError::RaggedRow {
+                field,
+                row: index,
+                expected,
+                found: row.len(),
+            });
+        }
+        check_finite(field, row)?;
+    }
+    Ok(())
+}
+
 /// Checks that `rows`, the matrix named `matrix` in the input, is an n×n
 /// finite, symmetric, positive semidefinite matrix.
 ///
@@ -75,17 +95,7 @@ pub(crate) fn check_covariance(
     n: usize,
 ) -> Result<(), AllocationError> {
     check_len(matrix, rows.len(), n)?;
-    for (index, row) in rows.iter().enumerate() {
-        if row.len() != n {
-            return Err(AllocationError::RaggedRow {
-                field: matrix,
-                row: index,
-                expected: n,
-                found: row.len(),
-            });
-        }
-        check_finite(matrix, row)?;
-    }
+    check_rows(matrix, rows, n)?;
     let scale = (0..n).map(|i| rows[i][i].abs()).fold(0.0, f64::max);
     let tolerance = COVARIANCE_TOLERANCE * scale.max(f64::MIN_POSITIVE);
     for i in 0..n {

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{self, value::MapAccessDeserializer, value::SeqAccessDeserializer, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::checks::{check_covariance, check_finite, check_len, check_non_negative};
+use super::checks::{check_covariance, check_len, check_non_negative, check_rows};
 use super::AllocationError;
 
 /// Σ, in either form. In TOML or JSON, `sigma` is an array of n rows (dense)
@@ -82,17 +82,7 @@ impl FactorModel {
         check_len("sigma.loadings", self.loadings.len(), n)?;
         check_len("sigma.specific_variance", self.specific_variance.len(), n)?;
         let k = self.factors();
-        for (row, loadings) in self.loadings.iter().enumerate() {
-            if loadings.len() != k {
-                return Err(AllocationError::RaggedRow {
-                    field: "sigma.loadings",
-                    row,
-                    expected: k,
-                    found: loadings.len(),
-                });
-            }
-            check_finite("sigma.loadings", loadings)?;
-        }
+        check_rows("sigma.loadings", &self.loadings, k)?;
         check_non_negative("sigma.specific_variance", &self.specific_variance)?;
         match &self.factor_covariance {
             Some(omega) => check_covariance("sigma.factor_covariance", omega, k),
@@ -201,18 +191,6 @@ impl Covariance {
                     .collect()
             }
         }
-    }
-}
-
-impl From<Vec<Vec<f64>>> for Covariance {
-    fn from(rows: Vec<Vec<f64>>) -> Self {
-        Covariance::Dense(rows)
-    }
-}
-
-impl From<FactorModel> for Covariance {
-    fn from(model: FactorModel) -> Self {
-        Covariance::Factor(model)
     }
 }
 

@@ -63,12 +63,7 @@ pub(crate) fn face_minimiser(
     cr: &[f64],
     face: &Face,
 ) -> Option<(Vec<f64>, FaceMultipliers)> {
-    let Face {
-        pattern,
-        cr_active,
-        risk_active,
-    } = face;
-    let (cr_active, risk_active) = (*cr_active, *risk_active);
+    let pattern = &face.pattern;
     let n = pattern.len();
     let mut w = vec![0.0; n];
     let mut free = Vec::new();
@@ -83,13 +78,17 @@ pub(crate) fn face_minimiser(
     // Equality rows (coefficients, right-hand side) over all coordinates.
     let ones = vec![1.0; n];
     let mut equalities: Vec<(&[f64], f64)> = vec![(&ones, 1.0)];
-    if cr_active {
+    if face.cr_active {
         equalities.push((cr, problem.cr_min));
     }
-    if risk_active {
+    if face.risk_active {
         equalities.push((&problem.risk_scores, problem.r_max));
     }
     let (u, e) = (free.len(), equalities.len());
+    if u < e {
+        // More equalities than free coordinates: no minimiser to speak of.
+        return None;
+    }
     // Sigma's coupling of each coordinate to the fixed ones (w is zero on the free set here).
     let fixed_coupling = problem.sigma.times(&w);
     let mut kkt = DMatrix::zeros(u + e, u + e);
@@ -112,10 +111,6 @@ pub(crate) fn face_minimiser(
     for (r, (coefficients, target)) in equalities.iter().enumerate() {
         rhs[u + r] = target - dot(coefficients, &w);
     }
-    if u < e {
-        // More equalities than free coordinates: no minimiser to speak of.
-        return None;
-    }
     let solution = kkt.clone().lu().solve(&rhs)?;
     // A numerically singular system still "solves"; its residual shows it.
     let scale = rhs.amax().max(1.0) * (1.0 + kkt.amax());
@@ -130,12 +125,12 @@ pub(crate) fn face_minimiser(
     // Rows were written as +row·w = target; clarabel's CR row is −kᵀw ≤ −CR_min.
     let mut nu = solution.iter().skip(u);
     let budget = nu.next().copied().unwrap_or(0.0);
-    let cr_multiplier = if cr_active {
+    let cr_multiplier = if face.cr_active {
         -nu.next().copied().unwrap_or(0.0)
     } else {
         0.0
     };
-    let risk = if risk_active {
+    let risk = if face.risk_active {
         nu.next().copied().unwrap_or(0.0)
     } else {
         0.0
@@ -430,11 +425,11 @@ fn point_on_face(
 /// value w on its face, from stationarity g − z_lo + z_cap + z_up − z_dn = 0
 /// with z_up + z_dn = c.
 fn coordinate_multipliers(place: Coordinate, w: f64, w0: f64, g: f64, c: f64) -> [f64; 4] {
-    // The bound row's multiplier b enters stationarity as σ b.
-    let (bound, sigma) = match place {
-        Coordinate::Zero => (0, -1.0),
-        Coordinate::Cap => (1, 1.0),
-        Coordinate::Kink | Coordinate::Free(_) => (2, 0.0),
+    // The bound row's multiplier b enters stationarity as σ b: −b at 0, +b at the cap.
+    let sigma = match place {
+        Coordinate::Zero => -1.0,
+        Coordinate::Cap => 1.0,
+        Coordinate::Kink | Coordinate::Free(_) => 0.0,
     };
     let b = if sigma == 0.0 {
         0.0
@@ -447,11 +442,12 @@ fn coordinate_multipliers(place: Coordinate, w: f64, w0: f64, g: f64, c: f64) ->
         (-sigma * g - c).max(0.0)
     };
     let trade = -g - sigma * b;
-    let mut multipliers = [0.0, 0.0, 0.5 * (c + trade), 0.5 * (c - trade)];
-    if bound < 2 {
-        multipliers[bound] = b;
+    let (up, down) = (0.5 * (c + trade), 0.5 * (c - trade));
+    match place {
+        Coordinate::Zero => [b, 0.0, up, down],
+        Coordinate::Cap => [0.0, b, up, down],
+        Coordinate::Kink | Coordinate::Free(_) => [0.0, 0.0, up, down],
     }
-    multipliers
 }
 
 #[cfg(test)]

@@ -176,8 +176,8 @@ pub struct McResult {
 /// The model with validated inputs and precomputed per-step constants.
 struct PreparedModel {
     n: usize,
-    /// m_i dt.
-    step_drift: Vec<f64>,
+    /// m_i dt summed over the steps: the log drift over the horizon.
+    horizon_drift: Vec<f64>,
     /// sqrt(dt) L as its packed lower triangle, row by row: row i is the
     /// i + 1 entries from `i (i + 1) / 2`.
     step_factor: Vec<f64>,
@@ -306,7 +306,11 @@ impl ReserveModel {
             .collect();
         Ok(PreparedModel {
             n,
-            step_drift: self.mean_log_return.iter().map(|m| m * dt).collect(),
+            horizon_drift: self
+                .mean_log_return
+                .iter()
+                .map(|m| m * dt * config.horizon_steps as f64)
+                .collect(),
             step_factor,
             value_weights: self
                 .weights
@@ -347,15 +351,17 @@ impl PreparedModel {
                 *z += scale * rng.sample::<f64, _>(StandardNormal);
             }
         }
-        let steps = self.steps as f64;
         let mut value = self.impact_shift;
         let mut rows = self.step_factor.as_slice();
-        for (i, (drift, value_weight)) in
-            self.step_drift.iter().zip(&self.value_weights).enumerate()
+        for (i, (drift, value_weight)) in self
+            .horizon_drift
+            .iter()
+            .zip(&self.value_weights)
+            .enumerate()
         {
             let (row, rest) = rows.split_at(i + 1);
             rows = rest;
-            let x = steps * drift + row.iter().zip(&*shock_sum).map(|(l, z)| l * z).sum::<f64>();
+            let x = drift + row.iter().zip(&*shock_sum).map(|(l, z)| l * z).sum::<f64>();
             value += value_weight * x.exp();
         }
         value
