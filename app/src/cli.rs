@@ -163,6 +163,10 @@ pub enum ProposalArgs {
         keys: Vec<String>,
     },
     SetGuardian { guardian: String },
+    /// Set the standing pause bits (and end the guardian's pause): name the
+    /// operations to pause (mint, redeem, rebalance, liquidate); none
+    /// unpauses everything.
+    SetPause { operations: Vec<String> },
 }
 
 #[derive(Args)]
@@ -262,6 +266,9 @@ pub fn proposal_kind(args: ProposalArgs) -> Result<ProposalKind> {
         ProposalArgs::SetGuardian { guardian } => {
             ProposalKind::Action(Action::SetGuardian { guardian: pubkey(&guardian, "guardian")? })
         }
+        ProposalArgs::SetPause { operations } => ProposalKind::Action(Action::SetPause {
+            paused: governance::pause_mask(&operations)?,
+        }),
     })
 }
 

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use crate::amount::format_amount;
 
+use ballast_sdk::program::constants::pause;
+
 const STABLE_DECIMALS: u8 = ballast_sdk::program::constants::STABLE_DECIMALS;
 
 /// The parameter names, as the CLI accepts them.
@@ -42,7 +44,34 @@ pub fn describe(kind: &ProposalKind) -> String {
         }
         ProposalKind::Action(Action::SetOracles { count, quorum, .. }) => format!("set a {quorum}-of-{count} oracle set"),
         ProposalKind::Action(Action::SetGuardian { guardian }) => format!("set the guardian to {guardian}"),
+        ProposalKind::Action(Action::SetPause { paused }) => match pause_names(*paused).as_slice() {
+            [] => "unpause every operation".to_string(),
+            names => format!("pause {}", names.join(", ")),
+        },
     }
+}
+
+/// The pause bits and the operations they stop, as the CLI names them.
+const PAUSE_OPERATIONS: [(&str, u8); 4] = [
+    ("mint", pause::MINT),
+    ("redeem", pause::REDEEM),
+    ("rebalance", pause::REBALANCE),
+    ("liquidate", pause::LIQUIDATE),
+];
+
+/// The pause mask for the named operations.
+pub fn pause_mask(operations: &[String]) -> Result<u8> {
+    operations.iter().try_fold(0u8, |mask, name| {
+        let (_, bit) = PAUSE_OPERATIONS
+            .iter()
+            .find(|(known, _)| known == name)
+            .with_context(|| format!("unknown operation `{name}`; the operations are mint, redeem, rebalance, liquidate"))?;
+        Ok(mask | bit)
+    })
+}
+
+fn pause_names(mask: u8) -> Vec<&'static str> {
+    PAUSE_OPERATIONS.iter().filter(|(_, bit)| mask & bit != 0).map(|(name, _)| *name).collect()
 }
 
 /// A decimal vote value, exactly as the program stores it.
@@ -92,7 +121,8 @@ pub fn unstake(chain: &mut dyn Chain, owner: &Keypair, amount: u64) -> Result<St
         );
     }
     let destination = token::associated_account(chain, owner, &owner.pubkey(), &pda::stable_mint())?;
-    let ix = instructions::unstake(&owner.pubkey(), &destination, amount);
+    let reserve = accounts::protocol(chain)?.assets;
+    let ix = instructions::unstake(&owner.pubkey(), &destination, amount, &reserve);
     let signature = chain.send(&[ix], owner, &[])?.to_string();
     stake_receipt(chain, owner, signature, format!("-{}", format_amount(amount, STABLE_DECIMALS)))
 }

@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use anchor_lang::solana_program::bpf_loader_upgradeable::{self, UpgradeableLoaderState};
+use anchor_lang::solana_program::system_program;
 use solana_program_test::{processor, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::account_info::AccountInfo;
@@ -28,6 +30,9 @@ fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8
 pub struct BankChain {
     runtime: tokio::runtime::Runtime,
     context: ProgramTestContext,
+    /// The deployer: funded at genesis and, unless the bank was made
+    /// without one, the upgrade authority its ProgramData account records.
+    deployer: Keypair,
     /// Signatures sent under `sent_blockhash`: resending an identical
     /// transaction needs a new blockhash, or the bank rejects it as a replay.
     sent: HashSet<Signature>,
@@ -35,11 +40,29 @@ pub struct BankChain {
 }
 
 impl BankChain {
-    /// A fresh bank at genesis with the Ballast program and SPL Token.
-    /// With `SBF_OUT_DIR` set to a directory holding `ballast.so`, the SBF
-    /// build runs instead of the native one.
+    /// A fresh bank at genesis with the Ballast program and SPL Token, and a
+    /// ProgramData account that names the deployer ([`BankChain::payer`]) as
+    /// the program's upgrade authority, as a deployment by the upgradeable
+    /// loader would. With `SBF_OUT_DIR` set to a directory holding
+    /// `ballast.so`, the SBF build runs instead of the native one.
     pub fn new() -> Result<Self, ChainError> {
-        let program_test = ProgramTest::new("ballast", ballast::ID, processor!(process_instruction));
+        Self::start(true)
+    }
+
+    /// A bank whose program has no ProgramData account, as a native builtin
+    /// really has none: `initialize` then belongs to the build's
+    /// `NATIVE_BOOTSTRAP_AUTHORITY`.
+    pub fn without_program_data() -> Result<Self, ChainError> {
+        Self::start(false)
+    }
+
+    fn start(with_program_data: bool) -> Result<Self, ChainError> {
+        let mut program_test = ProgramTest::new("ballast", ballast::ID, processor!(process_instruction));
+        let deployer = Keypair::new();
+        program_test.add_account(deployer.pubkey(), Account::new(DEPLOYER_LAMPORTS, 0, &system_program::ID));
+        if with_program_data {
+            program_test.add_account(crate::pda::program_data(), program_data_account(&deployer.pubkey())?);
+        }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -48,14 +71,15 @@ impl BankChain {
         Ok(Self {
             runtime,
             context,
+            deployer,
             sent: HashSet::new(),
             sent_blockhash: Hash::default(),
         })
     }
 
-    /// The genesis account, funded with enough SOL for any test or demo.
+    /// The deployer, funded with enough SOL for any test or demo.
     pub fn payer(&self) -> Keypair {
-        self.context.payer.insecure_clone()
+        self.deployer.insecure_clone()
     }
 
     /// Moves to a later slot, which brings a new blockhash. The bank's own
@@ -88,6 +112,26 @@ impl BankChain {
             }),
         }
     }
+}
+
+/// A million SOL: more than any test or demo spends.
+const DEPLOYER_LAMPORTS: u64 = 1_000_000 * 1_000_000_000;
+
+/// The upgradeable loader's ProgramData record (without program bytes, which
+/// a native builtin does not have) naming `upgrade_authority`.
+pub fn program_data_account(upgrade_authority: &Pubkey) -> Result<Account, ChainError> {
+    let state = UpgradeableLoaderState::ProgramData {
+        slot: 0,
+        upgrade_authority_address: Some(*upgrade_authority),
+    };
+    let data = bincode::serialize(&state).map_err(transport)?;
+    Ok(Account {
+        lamports: 1_000_000_000,
+        data,
+        owner: bpf_loader_upgradeable::ID,
+        executable: false,
+        rent_epoch: 0,
+    })
 }
 
 fn transport(error: impl std::fmt::Display) -> ChainError {

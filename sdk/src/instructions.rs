@@ -33,6 +33,7 @@ pub fn initialize(authority: &Pubkey, args: InitializeArgs) -> Instruction {
             protocol: pda::protocol(),
             stable_mint: pda::stable_mint(),
             insurance_vault: pda::insurance_vault(),
+            program_data: pda::program_data(),
             token_program: spl_token::ID,
             system_program: solana_system_interface::program::ID,
         },
@@ -355,7 +356,9 @@ pub fn stake(owner: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
     )
 }
 
-pub fn unstake(owner: &Pubkey, destination: &Pubkey, amount: u64) -> Instruction {
+/// Withdraws stake; the program values the reserve, so it takes the
+/// reserve's asset addresses in index order.
+pub fn unstake(owner: &Pubkey, destination: &Pubkey, amount: u64, reserve_assets: &[Pubkey]) -> Instruction {
     build(
         ballast::accounts::Unstake {
             owner: *owner,
@@ -367,7 +370,7 @@ pub fn unstake(owner: &Pubkey, destination: &Pubkey, amount: u64) -> Instruction
             token_program: spl_token::ID,
         },
         ballast::instruction::Unstake { amount },
-        vec![],
+        readonly(reserve_assets),
     )
 }
 

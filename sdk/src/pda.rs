@@ -10,6 +10,12 @@ fn find(seeds: &[&[u8]]) -> Pubkey {
     Pubkey::find_program_address(seeds, &ballast::ID).0
 }
 
+/// The program's ProgramData account under the upgradeable loader, which
+/// records its upgrade authority: the only key that may `initialize`.
+pub fn program_data() -> Pubkey {
+    Pubkey::find_program_address(&[ballast::ID.as_ref()], &anchor_lang::solana_program::bpf_loader_upgradeable::ID).0
+}
+
 pub fn protocol() -> Pubkey {
     find(&[PROTOCOL_SEED])
 }

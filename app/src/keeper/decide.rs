@@ -152,20 +152,30 @@ fn close_auction(s: &Snapshot, index: usize) -> Option<KeeperAction> {
     if asset.raw.auction.remaining == 0 {
         return None;
     }
-    let target = s.protocol.raw.params.cr_target.get();
+    let protocol = &s.protocol.raw;
+    let target = protocol.params.cr_target.get();
+    let lot = math::auction_lot_units(
+        asset.decimals,
+        asset.raw.auction.reference_price.get(),
+        protocol.params.risk.auction_start_premium.get(),
+    )
+    .ok()?;
     let finished = asset.vault_amount == 0
+        || asset.raw.auction.remaining < lot
         || liquidation_cr(s).is_some_and(|cr| cr < I80F48::ONE || cr >= target);
     finished.then_some(KeeperAction::CloseAuction { mint: asset.mint })
 }
 
-/// `absorb_shortfall`: a loss to spread, or a redemption rate to raise
-/// back; it values the reserve at spot prices, every one of them usable.
+/// `absorb_shortfall`: a loss to spread, confirmed at the higher of spot
+/// and smoothed prices, or a redemption rate to raise back, confirmed at
+/// the lower; every price must be usable.
 fn absorb_shortfall(s: &Snapshot) -> Option<KeeperAction> {
     if !s.governance_exists {
         return None;
     }
     let protocol = &s.protocol.raw;
-    let value_units = math::stable_for_value_floor(s.reserve_value(Valuation::Spot)?).ok()?;
+    let value_units =
+        math::stable_for_value_floor(s.reserve_value(Valuation::LossRecognition)?).ok()?;
     let rate = protocol.redemption_rate.get();
     let claims =
         math::to_u64_floor(math::mul_floor(I80F48::from_num(protocol.supply), rate).ok()?).ok()?;
@@ -174,11 +184,12 @@ fn absorb_shortfall(s: &Snapshot) -> Option<KeeperAction> {
             shortfall: claims - value_units,
         });
     }
+    let lower_units = math::stable_for_value_floor(s.reserve_value(Valuation::Strict)?).ok()?;
     let restored = if protocol.supply == 0 {
         I80F48::ONE
     } else {
         math::div_floor(
-            I80F48::from_num(value_units),
+            I80F48::from_num(lower_units),
             I80F48::from_num(protocol.supply),
         )
         .ok()?
@@ -188,7 +199,7 @@ fn absorb_shortfall(s: &Snapshot) -> Option<KeeperAction> {
 }
 
 /// `start_auction`: 1 <= CR < CR_crit, no auction running on the asset, and
-/// a non-zero share of the buy-back within the cap's room.
+/// a share of the buy-back and room under the cap of at least one lot.
 fn start_auction(s: &Snapshot, index: usize) -> Option<KeeperAction> {
     let (protocol, asset) = (&s.protocol.raw, &s.assets[index].raw);
     if liquidation_paused(s) || asset.auction.remaining != 0 {
@@ -200,9 +211,15 @@ fn start_auction(s: &Snapshot, index: usize) -> Option<KeeperAction> {
     if cr < I80F48::ONE || cr >= thresholds.crit {
         return None;
     }
-    asset
+    let reference_price = asset
         .checked_price(s.slot, PriceSide::Lower, PriceUse::Liquidation)
         .ok()?;
+    let lot = math::auction_lot_units(
+        asset.decimals,
+        reference_price,
+        protocol.params.risk.auction_start_premium.get(),
+    )
+    .ok()?;
     let asset_value = s.asset_value(asset, Valuation::Liquidation)?;
     let buyback = math::buyback_to_target_ceil(
         thresholds.target,
@@ -220,8 +237,9 @@ fn start_auction(s: &Snapshot, index: usize) -> Option<KeeperAction> {
     )
     .ok()?;
     let room = cap.saturating_sub(protocol.auctions_in_flight);
-    let to_raise = math::stable_for_value_floor(share).ok()?.min(room);
-    (to_raise > 0).then_some(KeeperAction::StartAuction {
+    let share_units = math::stable_for_value_floor(share).ok()?;
+    let to_raise = share_units.min(room);
+    (share_units >= lot && room >= lot).then_some(KeeperAction::StartAuction {
         mint: asset.mint,
         to_raise,
     })
@@ -354,7 +372,7 @@ fn quote_swap(
 
     // From here on every failure grows with the amount.
     let large = |_| TooLarge;
-    let incentive = protocol.params.risk.swap_incentive.get();
+    let incentive = protocol.swap_incentive().map_err(large)?;
     let value_in =
         math::token_value_floor(amount_in, asset_in.decimals, price_in).map_err(large)?;
     let value_paid = math::mul_floor(value_in, math::add(I80F48::ONE, incentive).map_err(large)?)

@@ -4,7 +4,7 @@
 use ballast_sdk::accounts::{self, AssetView, ProtocolView};
 use ballast_sdk::program::instructions::reserve::Valuation;
 use ballast_sdk::program::math::I80F48;
-use ballast_sdk::program::state::{Asset, PriceSide, PriceUse};
+use ballast_sdk::program::state::Asset;
 use ballast_sdk::{pda, token, Chain, ChainError, Pubkey};
 
 /// The chain state one decision is made on.
@@ -64,16 +64,10 @@ impl Snapshot {
     /// One asset's vault value as the program's `value_reserve` counts it.
     /// `None` where that valuation would fail the instruction.
     pub fn asset_value(&self, asset: &Asset, valuation: Valuation) -> Option<I80F48> {
-        let slot = self.slot;
-        match valuation {
-            Valuation::Lenient => asset.collateral_value_floor(slot),
-            Valuation::Strict => asset.reserve_value_floor(slot),
-            Valuation::Liquidation => {
-                asset.value_floor_at(slot, PriceSide::Lower, PriceUse::Liquidation)
-            }
-            Valuation::Spot => asset.value_floor_at(slot, PriceSide::Spot, PriceUse::Holder),
+        match valuation.priced_value(asset, self.slot) {
+            Err(_) if valuation == Valuation::Lenient => Some(I80F48::ZERO),
+            result => result.ok(),
         }
-        .ok()
     }
 
     /// V as the program's `value_reserve` computes it; `None` where it

@@ -108,6 +108,13 @@ impl Run {
         self.h.submit_update(update).unwrap();
     }
 
+    /// Posts the prices and holds them until the smoothed prices agree.
+    fn settle(&mut self, usdc: f64, wbtc: f64, sigma_p: f64) {
+        let mut update = self.h.oracle_update(&[usdc, TBILL_PRICE, wbtc]);
+        update.sigma_p = fixed(sigma_p);
+        self.h.settle(update).unwrap();
+    }
+
     fn auctions_running(&mut self) -> bool {
         (0..3).any(|i| self.h.asset(i).raw.auction.remaining > 0)
     }
@@ -293,9 +300,9 @@ fn crash_and_recovery(faults: Faults) -> Run {
         assert!(takes >= 2, "{takes} takes");
     }
 
-    // 3. A deeper crash, CR < 1: the keeper runs the waterfall, in order and
-    // to the unit.
-    run.post(0.85, 4_000.0, 1.5);
+    // 3. A deeper crash, CR < 1, held until the smoothed prices confirm it:
+    // the keeper runs the waterfall, in order and to the unit.
+    run.settle(0.85, 4_000.0, 1.5);
     let shortfall = u64::try_from(run.h.shortfall()).expect("CR below one");
     let pool = run.h.balance(&pda::insurance_vault());
     let staked = run.h.governance().total_staked;

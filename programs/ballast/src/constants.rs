@@ -24,6 +24,14 @@ pub const PROPOSAL_SEED: &[u8] = b"proposal";
 #[constant]
 pub const VOTE_SEED: &[u8] = b"vote";
 
+/// Who may initialize a deployment that has no ProgramData account, which
+/// is only the case when the program runs as a native builtin (tests and
+/// the local node, which write a ProgramData account of their own when
+/// they can). Everywhere else `initialize` belongs to the upgrade
+/// authority. This is a published test key, the public half of
+/// `tests/fixtures/native-bootstrap-authority.json`: never a secret.
+pub const NATIVE_BOOTSTRAP_AUTHORITY: Pubkey = pubkey!("CwRz8b7NJVtPNbwQf6PneSnuqECRAHW5noWHk1j2DN7s");
+
 /// The stablecoin has the decimals of USDC, so one unit is one micro-dollar.
 #[constant]
 pub const STABLE_DECIMALS: u8 = 6;
@@ -79,4 +87,13 @@ pub mod bounds {
     /// Governance periods (voting, timelock, execution window, epoch):
     /// from one slot to about 30 days.
     pub const GOVERNANCE_SLOTS_HIGHEST: u64 = 6_480_000;
+    /// An oracle nonce may advance at most this far per update, so that no
+    /// quorum can spend the nonce space in one step (u64::MAX would block
+    /// every later update); at one update a slot, 2^32 lasts 54 years.
+    pub const ORACLE_NONCE_STEP_HIGHEST: u64 = 1 << 32;
+    /// A bail-in that would leave backstop shares worth less than this many
+    /// stablecoin units each takes the last of the stake too and starts a
+    /// new share generation: deposits then never need more than
+    /// 1 / floor shares per unit, which keeps share counts inside a u64.
+    pub const SHARE_PRICE_FLOOR: (u64, u64) = (1, 1_000);
 }

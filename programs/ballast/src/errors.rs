@@ -181,6 +181,14 @@ ballast_errors! {
     OracleUpdateNotTopLevel,
     #[msg("sigma_p, lambda and the reference value must not be negative")]
     InvalidRiskFigures,
+    #[msg("stake cannot leave while CR is below CR_crit or the breaker's condition holds")]
+    BackstopAtRisk,
+    #[msg("only the program's upgrade authority may initialize (the build's bootstrap key where there is no ProgramData)")]
+    NotUpgradeAuthority,
+    #[msg("the guardian may pause again only once its last pause has been lifted for as long as it lasted")]
+    GuardianPauseCoolingDown,
+    #[msg("the oracle update's nonce jumps further than allowed past the last one")]
+    OracleNonceTooFar,
 }
 
 #[cfg(test)]

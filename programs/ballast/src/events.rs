@@ -171,6 +171,8 @@ pub struct InsurancePaid {
 pub struct BackstopBailedIn {
     pub residual: u64,
     pub burned: u64,
+    /// Stake below the share price floor, moved to the insurance pool.
+    pub swept_to_insurance: u64,
     pub total_staked: u64,
 }
 

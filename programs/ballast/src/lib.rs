@@ -113,7 +113,7 @@ pub mod ballast {
         handle_stake(ctx, amount)
     }
 
-    pub fn unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
+    pub fn unstake<'info>(ctx: Context<'info, Unstake<'info>>, amount: u64) -> Result<()> {
         handle_unstake(ctx, amount)
     }
 

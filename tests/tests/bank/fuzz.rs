@@ -2,7 +2,8 @@
 //! each step. 200 sequences from a fixed seed by default, so CI is
 //! repeatable; BALLAST_FUZZ_CASES=N runs N, BALLAST_FUZZ_SEED=S explores others.
 
-use ballast_sdk::{fixed, instructions, pda, ChainError, Keypair};
+use ballast::errors::BallastError;
+use ballast_sdk::{fixed, instructions, pda, ChainError, Keypair, Signer};
 use ballast_tests::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
@@ -21,11 +22,18 @@ enum Op {
     StartAuction { asset: usize },
     CloseAuction { asset: usize },
     TakeAuction { asset: usize, amount: u64 },
+    /// Takes all but `keep` stablecoin units of a running auction, which
+    /// may leave it under one lot.
+    TakeLeaving { keep: u64 },
     Stake { amount: u64 },
     Unstake { amount: u64 },
     Absorb,
     AccruePremium,
     Warp { slots: u64 },
+    /// The oracles post with the largest nonce step allowed.
+    NonceJump,
+    /// Governance replaces the oracle set with three new keys.
+    ChangeOracles,
 }
 
 fn asset_amount(asset: usize) -> impl Strategy<Value = u64> {
@@ -41,19 +49,22 @@ fn op() -> impl Strategy<Value = Op> {
         3 => asset.clone().prop_flat_map(|a| asset_amount(a).prop_map(move |amount| Op::Mint { asset: a, amount })),
         3 => (asset.clone(), 1_000u64..60_000_000_000).prop_map(|(asset, amount)| Op::Redeem { asset, amount }),
         3 => (0.9f64..1.02, -0.3f64..0.3, 0.0f64..1.5).prop_map(|(usdc, wbtc_move, sigma_p)| Op::Oracle { usdc, wbtc_move, sigma_p }),
-        1 => Just(Op::Crash),
+        2 => Just(Op::Crash),
         2 => Just(Op::Drift),
         2 => (asset.clone(), asset.clone(), 1_000u64..20_000_000_000).prop_map(|(asset_in, asset_out, amount)| Op::Swap { asset_in, asset_out, amount }),
         1 => Just(Op::Trip),
         1 => Just(Op::Reset),
-        1 => asset.clone().prop_map(|asset| Op::StartAuction { asset }),
+        3 => asset.clone().prop_map(|asset| Op::StartAuction { asset }),
+        2 => (0u64..3_000_000).prop_map(|keep| Op::TakeLeaving { keep }),
         1 => asset.clone().prop_map(|asset| Op::CloseAuction { asset }),
         3 => (asset.clone(), 1_000u64..50_000_000_000).prop_map(|(asset, amount)| Op::TakeAuction { asset, amount }),
         1 => (1_000u64..5_000_000_000).prop_map(|amount| Op::Stake { amount }),
         1 => (1_000u64..5_000_000_000).prop_map(|amount| Op::Unstake { amount }),
-        1 => Just(Op::Absorb),
+        2 => Just(Op::Absorb),
         1 => Just(Op::AccruePremium),
         2 => (1u64..400).prop_map(|slots| Op::Warp { slots }),
+        1 => Just(Op::NonceJump),
+        1 => Just(Op::ChangeOracles),
     ]
 }
 
@@ -82,7 +93,7 @@ fn pause_bit(op: &Op) -> Option<u8> {
         Op::Mint { .. } => Some(PAUSE_MINT),
         Op::Redeem { .. } => Some(PAUSE_REDEEM),
         Op::Swap { .. } => Some(PAUSE_REBALANCE),
-        Op::TakeAuction { .. } | Op::StartAuction { .. } => Some(PAUSE_LIQUIDATE),
+        Op::TakeAuction { .. } | Op::TakeLeaving { .. } | Op::StartAuction { .. } => Some(PAUSE_LIQUIDATE),
         _ => None,
     }
 }
@@ -104,7 +115,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), ChainError> {
             let usdc = h.asset(USDC).price * 0.9;
             let mut update = h.oracle_update(&[usdc, TBILL_PRICE, wbtc]);
             update.sigma_p = fixed(1.4);
-            h.submit_update(update).map(drop)
+            // Held until the smoothed prices agree, so a loss can be booked.
+            h.settle(update).map(drop)
         }
         Op::Drift => {
             let protocol = h.protocol();
@@ -145,12 +157,36 @@ fn apply(w: &mut World, op: &Op) -> Result<(), ChainError> {
             let ix = h.take_auction_ix(&w.alice, asset, amount, 1e12);
             h.send_as(&w.alice, ix).map(drop)
         }
+        Op::TakeLeaving { keep } => {
+            // With no auction running, the take on USDC is refused as such.
+            let asset = (0..3).find(|i| h.asset(*i).raw.auction.remaining > keep).unwrap_or(USDC);
+            let amount = h.asset(asset).raw.auction.remaining.saturating_sub(keep).max(1);
+            let ix = h.take_auction_ix(&w.alice, asset, amount, 1e12);
+            h.send_as(&w.alice, ix).map(drop)
+        }
         Op::Stake { amount } => h.stake(&w.bob, amount).map(drop),
         Op::Unstake { amount } => h.unstake(&w.bob, amount).map(drop),
         Op::Absorb => h.send_admin(instructions::absorb_shortfall(&h.reserve_assets())).map(drop),
         Op::AccruePremium => h.send_admin(instructions::accrue_premium(&h.reserve_assets())).map(drop),
         Op::Warp { slots } => {
             h.warp_slots(slots);
+            Ok(())
+        }
+        Op::NonceJump => {
+            let prices: Vec<f64> = (0..3).map(|i| h.asset(i).price).collect();
+            let mut update = h.oracle_update(&prices);
+            update.nonce = h.protocol().raw.oracle_nonce + ballast::constants::bounds::ORACLE_NONCE_STEP_HIGHEST;
+            h.submit_update(update).map(drop)
+        }
+        Op::ChangeOracles => {
+            let replacement: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+            let mut oracles = [ballast_sdk::Pubkey::default(); ballast::constants::MAX_ORACLES];
+            for (slot, key) in oracles.iter_mut().zip(&replacement) {
+                *slot = key.pubkey();
+            }
+            let action = ballast::state::Action::SetOracles { oracles, count: 3, quorum: 2 };
+            h.pass_action(&w.bob, action)?;
+            h.oracles = replacement;
             Ok(())
         }
     }
@@ -170,11 +206,14 @@ fn kind(op: &Op) -> &'static str {
         Op::StartAuction { .. } => "start auction",
         Op::CloseAuction { .. } => "close auction",
         Op::TakeAuction { .. } => "auction take",
+        Op::TakeLeaving { .. } => "take leaving",
         Op::Stake { .. } => "stake",
         Op::Unstake { .. } => "unstake",
         Op::Absorb => "waterfall",
         Op::AccruePremium => "premium",
         Op::Warp { .. } => "warp",
+        Op::NonceJump => "nonce jump",
+        Op::ChangeOracles => "oracle set change",
     }
 }
 
@@ -188,6 +227,7 @@ fn run_sequence(ops: &[Op], tally: &Tally) -> Result<(), TestCaseError> {
         let pool_before = w.h.balance(&pda::insurance_vault());
         let staked_before = w.h.governance().total_staked;
         let loss = w.h.shortfall();
+        let backstop_safe = backstop_may_leave(&mut w.h);
 
         let result = apply(&mut w, op);
         {
@@ -204,9 +244,30 @@ fn run_sequence(ops: &[Op], tally: &Tally) -> Result<(), TestCaseError> {
                 matches!(error, ChainError::Transaction { .. }),
                 "{op:?} failed outside the program: {error}"
             );
+            // Oracle updates can always resume, whatever set posts them.
+            prop_assert!(
+                !error.is(BallastError::OracleReplay) && !error.is(BallastError::OracleNonceTooFar),
+                "{op:?} could not post: {error}"
+            );
+        }
+        if let (Op::Unstake { .. }, Ok(())) = (op, &result) {
+            prop_assert!(backstop_safe, "stake left while CR was below CR_crit or the breaker was due");
         }
         if let (Some(bit), Ok(())) = (pause_bit(op), &result) {
             prop_assert!(paused & bit == 0, "{op:?} succeeded while paused ({paused:#b})");
+        }
+
+        // Every asset can always be fully liquidated: no auction is left
+        // with less than one lot to raise.
+        let premium = w.h.protocol().raw.params.risk.auction_start_premium.get();
+        for index in 0..3 {
+            let asset = w.h.asset(index).raw;
+            let lot = ballast::math::auction_lot_units(asset.decimals, asset.auction.reference_price.get(), premium).unwrap();
+            prop_assert!(
+                asset.auction.remaining == 0 || asset.auction.remaining >= lot,
+                "asset {index}: an auction left {} to raise, under one lot of {lot}",
+                asset.auction.remaining
+            );
         }
 
         // The books: vaults match the accounting, S matches the mint.
@@ -224,8 +285,10 @@ fn run_sequence(ops: &[Op], tally: &Tally) -> Result<(), TestCaseError> {
             if loss > 0 {
                 prop_assert_eq!(paid + burned + holders, loss);
                 prop_assert_eq!(paid, loss.min(pool_before as i128));
+                // Stake under the share price floor is swept to the pool.
+                let swept = staked_before as i128 - burned - governance.total_staked as i128;
                 if burned > 0 || holders > 0 {
-                    prop_assert_eq!(w.h.balance(&pda::insurance_vault()), 0, "backstop before the pool was empty");
+                    prop_assert_eq!(w.h.balance(&pda::insurance_vault()) as i128, swept, "backstop before the pool was empty");
                 }
                 if holders > 0 {
                     prop_assert_eq!(burned, ((loss - paid) / 2).min(staked_before as i128), "holders before the backstop's share");
@@ -236,6 +299,28 @@ fn run_sequence(ops: &[Op], tally: &Tally) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// Whether the program's own rules would let stake leave now: no tripped
+/// breaker, r = 1, every price usable, the breaker's condition not met,
+/// and CR at the lower conservative prices at least CR_crit.
+fn backstop_may_leave(h: &mut Harness) -> bool {
+    let protocol = h.protocol().raw;
+    let slot = h.slot();
+    let assets: Vec<ballast::state::Asset> = (0..3).map(|i| h.asset(i).raw).collect();
+    let mut value = ballast::math::I80F48::ZERO;
+    for asset in &assets {
+        match asset.reserve_value_floor(slot) {
+            Ok(v) => value += v,
+            Err(_) => return false,
+        }
+    }
+    let breaker_due = ballast::instructions::breaker_condition(&protocol, value).map_or(true, |(due, _)| due);
+    let cr = ballast::math::collateral_ratio_floor(value, protocol.supply).unwrap();
+    protocol.breaker_paused == 0
+        && protocol.redemption_rate.get() >= 1
+        && !breaker_due
+        && cr.is_none_or(|cr| cr >= protocol.params.cr_crit.get())
 }
 
 #[test]
@@ -257,7 +342,10 @@ fn random_sequences_keep_every_invariant() {
         eprintln!("{kind:>14}: {succeeded:>5} succeeded, {refused:>5} refused");
     }
     if cases >= 200 {
-        for kind in ["mint", "redeem", "oracle update", "price crash", "swap", "trip", "reset", "auction take", "stake", "unstake", "waterfall"] {
+        for kind in [
+            "mint", "redeem", "oracle update", "price crash", "swap", "trip", "reset", "auction take", "stake", "unstake",
+            "waterfall", "nonce jump", "oracle set change",
+        ] {
             let succeeded = tally.borrow().get(kind).map_or(0, |t| t.0);
             assert!(succeeded > 0, "no {kind} succeeded in {cases} sequences");
         }

@@ -10,4 +10,5 @@ mod governance;
 mod oracle;
 mod reserve_flows;
 mod risk;
+mod security;
 mod stress;

@@ -18,13 +18,6 @@ fn wbtc_heavy_reserve() -> (Harness, Keypair) {
     (h, alice)
 }
 
-fn post(h: &mut Harness, wbtc: f64, sigma_p: f64, reference_value: f64) {
-    let mut update = h.oracle_update(&[USDC_PRICE, TBILL_PRICE, wbtc]);
-    update.sigma_p = fixed(sigma_p);
-    update.reference_value = fixed(reference_value);
-    h.submit_update(update).unwrap();
-}
-
 #[test]
 fn high_volatility_trips_the_breaker_and_calm_resets_it() {
     let (mut h, alice) = wbtc_heavy_reserve();
@@ -34,7 +27,7 @@ fn high_volatility_trips_the_breaker_and_calm_resets_it() {
     let result = h.send_admin(instructions::reset_breaker());
     h.assert_refused(result, BallastError::BreakerNotTripped, &before);
 
-    post(&mut h, WBTC_PRICE, 0.9, 0.0);
+    h.post_wbtc(WBTC_PRICE, 0.9, 0.0);
     h.send_admin(instructions::trip_breaker(&h.reserve_assets())).unwrap();
     let extra = [h.stable_account(&alice), h.asset_account(&alice, USDC)];
     let before = h.snapshot(&extra);
@@ -49,11 +42,11 @@ fn high_volatility_trips_the_breaker_and_calm_resets_it() {
     let result = h.send_admin(instructions::reset_breaker());
     h.assert_refused(result, BallastError::BreakerMinPauseActive, &before);
     h.warp_slots(BREAKER_MIN_PAUSE_SLOTS);
-    post(&mut h, WBTC_PRICE, 0.6, 0.0);
+    h.post_wbtc(WBTC_PRICE, 0.6, 0.0);
     let before = h.snapshot(&[]);
     let result = h.send_admin(instructions::reset_breaker());
     h.assert_refused(result, BallastError::BreakerConditionPersists, &before);
-    post(&mut h, WBTC_PRICE, 0.3, 0.0);
+    h.post_wbtc(WBTC_PRICE, 0.3, 0.0);
     h.send_admin(instructions::reset_breaker()).unwrap();
     h.mint(&alice, USDC, 1_000_000).expect("open again");
 }
@@ -62,7 +55,7 @@ fn high_volatility_trips_the_breaker_and_calm_resets_it() {
 fn a_fall_in_reserve_value_trips_the_breaker() {
     let (mut h, _) = wbtc_heavy_reserve();
     // V = 210,000; WBTC at $7,000 leaves 157,000: a 25.2% fall.
-    post(&mut h, 7_000.0, 0.1, 210_000.0);
+    h.post_wbtc(7_000.0, 0.1, 210_000.0);
     h.send_admin(instructions::trip_breaker(&h.reserve_assets())).unwrap();
     assert_eq!(h.protocol().paused, 0, "standing pause bits are untouched");
     assert_ne!(h.protocol().raw.breaker_paused, 0);
@@ -72,7 +65,7 @@ fn a_fall_in_reserve_value_trips_the_breaker() {
 fn a_small_fall_does_not_trip_it() {
     let (mut h, _) = wbtc_heavy_reserve();
     // WBTC at $40,000: V = 190,000, a 9.5% fall, under the 15% trigger.
-    post(&mut h, 40_000.0, 0.1, 210_000.0);
+    h.post_wbtc(40_000.0, 0.1, 210_000.0);
     let before = h.snapshot(&[]);
     let result = h.send_admin(instructions::trip_breaker(&h.reserve_assets()));
     h.assert_refused(result, BallastError::BreakerConditionNotMet, &before);
@@ -119,7 +112,7 @@ fn the_waterfall_runs_insurance_then_backstop_then_holders_to_the_unit() {
     h.assert_refused(result, BallastError::NoShortfall, &before);
 
     // WBTC falls 89%: CR drops below one.
-    post(&mut h, 6_600.0, 0.9, 0.0);
+    h.settle_wbtc(6_600.0, 0.9, 0.0);
     let loss = shortfall(&mut h);
     assert!(loss > 0, "CR should be below one");
     let protocol = h.protocol();
@@ -161,7 +154,7 @@ fn the_waterfall_runs_insurance_then_backstop_then_holders_to_the_unit() {
     assert_eq!(paid_out as u128, expected);
 
     // WBTC recovers: the crank raises r again.
-    post(&mut h, 12_000.0, 0.3, 0.0);
+    h.settle_wbtc(12_000.0, 0.3, 0.0);
     h.send_admin(instructions::absorb_shortfall(&h.reserve_assets())).unwrap();
     assert!(h.protocol().redemption_rate > after.redemption_rate);
 }
@@ -169,7 +162,7 @@ fn the_waterfall_runs_insurance_then_backstop_then_holders_to_the_unit() {
 #[test]
 fn the_waterfall_needs_every_price_usable() {
     let (mut h, _, _) = reserve_with_backstop();
-    post(&mut h, 6_600.0, 0.9, 0.0);
+    h.post_wbtc(6_600.0, 0.9, 0.0);
     h.warp_slots(STALENESS_SLOTS + 1);
     let before = h.snapshot(&[]);
     let result = h.send_admin(instructions::absorb_shortfall(&h.reserve_assets()));
@@ -181,25 +174,10 @@ fn the_waterfall_needs_every_price_usable() {
     h.assert_refused(result, BallastError::PriceConfidenceTooWide, &before);
 }
 
-/// `wbtc_heavy_reserve` with WBTC marked down to $14,000: V = 164,000 and
-/// CR about 1.026, between 1 and CR_crit.
-fn reserve_in_liquidation_range(adjust: impl FnOnce(&mut ballast::instructions::InitializeArgs)) -> (Harness, Keypair) {
-    let mut h = Harness::new_with(adjust);
-    h.contribute(USDC, 50_000_000_000);
-    let alice = h.holder(USDC, 500_000_000_000);
-    h.fund(&alice, WBTC, 1_000_000_000);
-    h.mint(&alice, USDC, 100_000_000_000).unwrap();
-    h.mint(&alice, WBTC, 100_000_000).unwrap();
-    post(&mut h, 14_000.0, 0.1, 0.0);
-    let cr = h.check_books().unwrap();
-    assert!((1.0..1.05).contains(&cr), "CR {cr}");
-    (h, alice)
-}
-
 #[test]
 fn auctions_bring_cr_back_to_cr_target() {
     // No cap, so one round can raise the whole buy-back.
-    let (mut h, alice) = reserve_in_liquidation_range(|args| args.params.risk.auction_cap = fixed(1.0));
+    let (mut h, alice) = Harness::in_liquidation_range(|args| args.params.risk.auction_cap = fixed(1.0));
     let reserve = h.reserve_assets();
     let usdc = h.assets[USDC].mint;
     let wbtc = h.assets[WBTC].mint;
@@ -225,7 +203,7 @@ fn auctions_bring_cr_back_to_cr_target() {
 
 #[test]
 fn auctions_take_partially_and_restart_after_their_duration() {
-    let (mut h, alice) = reserve_in_liquidation_range(|_| {});
+    let (mut h, alice) = Harness::in_liquidation_range(|_| {});
     let wbtc = h.assets[WBTC].mint;
     h.send_admin(instructions::start_auction(&wbtc, &h.reserve_assets())).unwrap();
     let to_raise = h.asset(WBTC).raw.auction.remaining;
@@ -235,7 +213,7 @@ fn auctions_take_partially_and_restart_after_their_duration() {
 
     // The price falls to $13,000 and the auction times out: the next take
     // restarts it 5% above the new price.
-    post(&mut h, 13_000.0, 0.1, 0.0);
+    h.post_wbtc(13_000.0, 0.1, 0.0);
     h.warp_slots(AUCTION_DURATION_SLOTS);
     let ix = h.take_auction_ix(&alice, WBTC, 1_000_000_000, 13_000.0 * 1.05 - 1.0);
     let before = h.snapshot(&[]);
@@ -254,7 +232,7 @@ fn auctions_take_partially_and_restart_after_their_duration() {
 
 #[test]
 fn auction_refusals() {
-    let (mut h, alice) = reserve_in_liquidation_range(|_| {});
+    let (mut h, alice) = Harness::in_liquidation_range(|_| {});
     let reserve = h.reserve_assets();
     let (usdc, tbill, wbtc) = (h.assets[USDC].mint, h.assets[TBILL].mint, h.assets[WBTC].mint);
     let extra = [h.stable_account(&alice), h.asset_account(&alice, WBTC)];
@@ -282,7 +260,7 @@ fn auction_refusals() {
     h.unpause();
 
     // Above CR_crit there is nothing to liquidate.
-    post(&mut h, 25_000.0, 0.1, 0.0);
+    h.post_wbtc(25_000.0, 0.1, 0.0);
     let before = h.snapshot(&extra);
     let result = h.send_admin(instructions::start_auction(&wbtc, &reserve));
     h.assert_refused(result, BallastError::NotInLiquidationRange, &before);
@@ -348,9 +326,20 @@ fn swap_refusals() {
 
 #[test]
 fn a_swap_may_not_take_cr_below_cr_min() {
-    // CR about 1.12 and a 20% incentive: 15,000 T-bills would cost the
-    // reserve about 2,950 and leave CR near 1.09.
-    let (mut h, keeper) = all_usdc_reserve(|args| args.params.risk.swap_incentive = fixed(0.2), 12_000_000_000);
+    // CR about 1.12 and a 20% incentive, which 10% fees on mints and
+    // redeems allow: 15,000 T-bills would cost the reserve about 2,950 and
+    // leave CR near 1.09.
+    let (mut h, keeper) = all_usdc_reserve(
+        |args| {
+            args.params.risk.swap_incentive = fixed(0.2);
+            args.params.fee_max = ballast::math::ratio(1, 10).into();
+        },
+        12_000_000_000,
+    );
+    let mut update = h.oracle_update(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]);
+    let fee = ballast::math::ratio(1, 10).into();
+    (update.fee_mint, update.fee_redeem) = (fee, fee);
+    h.submit_update(update).unwrap();
     let extra = [h.asset_account(&keeper, USDC), h.asset_account(&keeper, TBILL)];
     let before = h.snapshot(&extra);
     let result = h.swap(&keeper, TBILL, USDC, 15_000_000_000);
@@ -361,7 +350,7 @@ fn a_swap_may_not_take_cr_below_cr_min() {
 fn a_backstop_burned_to_nothing_starts_a_new_share_generation() {
     // A backstop of only 1,000 and kappa one: the bail-in takes all of it.
     let (mut h, alice, old) = Harness::backstopped(|args| args.params.risk.kappa = fixed(1.0), 1_000_000_000);
-    post(&mut h, 6_600.0, 0.9, 0.0);
+    h.settle_wbtc(6_600.0, 0.9, 0.0);
     h.send_admin(instructions::absorb_shortfall(&h.reserve_assets())).unwrap();
     let governance = h.governance();
     assert_eq!((governance.total_staked, governance.raw.total_shares), (0, 0));
@@ -383,7 +372,7 @@ fn stake_cannot_leave_while_the_breaker_is_tripped() {
     h.contribute(USDC, 50_000_000_000);
     let staker = h.staker(1_000_000_000);
     h.warp_slots(STAKE_COOLDOWN_SLOTS);
-    post(&mut h, WBTC_PRICE, 0.9, 0.0);
+    h.post_wbtc(WBTC_PRICE, 0.9, 0.0);
     h.send_admin(instructions::trip_breaker(&h.reserve_assets())).unwrap();
     let extra = [h.stable_account(&staker), pda::stake_position(&staker.pubkey())];
     let before = h.snapshot(&extra);
@@ -394,7 +383,7 @@ fn stake_cannot_leave_while_the_breaker_is_tripped() {
 #[test]
 fn before_the_waterfall_runs_an_insolvent_reserve_redeems_at_cr() {
     let (mut h, alice, _) = reserve_with_backstop();
-    post(&mut h, 6_600.0, 0.9, 0.0);
+    h.post_wbtc(6_600.0, 0.9, 0.0);
     let cr = ballast_sdk::status::reserve_status(&mut h.chain).unwrap().collateral_ratio_fixed.unwrap();
     assert!(cr < 1, "CR {cr}");
     assert_eq!(h.protocol().redemption_rate, 1.0, "r still at one");
@@ -407,7 +396,7 @@ fn before_the_waterfall_runs_an_insolvent_reserve_redeems_at_cr() {
 
 #[test]
 fn a_take_may_not_lower_cr_and_finished_auctions_close() {
-    let (mut h, alice) = reserve_in_liquidation_range(|_| {});
+    let (mut h, alice) = Harness::in_liquidation_range(|_| {});
     let reserve = h.reserve_assets();
     let wbtc = h.assets[WBTC].mint;
     h.send_admin(instructions::start_auction(&wbtc, &reserve)).unwrap();
@@ -427,8 +416,8 @@ fn a_take_may_not_lower_cr_and_finished_auctions_close() {
 
     // WBTC recovers and CR passes CR_target: no more takes, and anyone can
     // close the auction, freeing its share of the cap.
-    post(&mut h, 25_000.0, 0.1, 0.0);
-    post(&mut h, 45_000.0, 0.1, 0.0);
+    h.post_wbtc(25_000.0, 0.1, 0.0);
+    h.post_wbtc(45_000.0, 0.1, 0.0);
     let before = h.snapshot(&extra);
     let ix = h.take_auction_ix(&alice, WBTC, 1_000_000_000, 1e9);
     let result = h.send_as(&alice, ix);

@@ -53,8 +53,10 @@ fn crash_breaker_auctions_and_waterfall() {
     assert!(recovered >= 1.05, "CR {recovered}");
 
     // 3. A deeper crash: WBTC collapses and the cash token loses its peg,
-    // to 85 cents. CR < 1.
-    post_prices(&mut h, 0.85, 4_000.0, 1.5);
+    // to 85 cents, and stays there until the smoothed prices agree. CR < 1.
+    let mut update = h.oracle_update(&[0.85, TBILL_PRICE, 4_000.0]);
+    update.sigma_p = fixed(1.5);
+    h.settle(update).unwrap();
     let protocol = h.protocol();
     let shortfall = h.shortfall();
     assert!(shortfall > 0, "CR should be below one");

@@ -12,6 +12,9 @@ pub struct ReserveValuation {
     pub total: I80F48,
     /// V_i of the asset the instruction acts on, if any.
     pub asset_value: I80F48,
+    /// How many assets a lenient valuation counted as worthless because
+    /// their price was missing, stale or too uncertain.
+    pub unpriced: u8,
 }
 
 /// How assets without a usable price count.
@@ -23,8 +26,22 @@ pub enum Valuation {
     Strict,
     /// Strictly, but with liquidation's wider price bounds.
     Liquidation,
-    /// Strictly, at spot prices: for recognising a loss.
-    Spot,
+    /// Strictly, at the higher of spot and smoothed price: a loss is booked
+    /// only once both the latest print and the smoothed price show it.
+    LossRecognition,
+}
+
+impl Valuation {
+    /// One asset's vault value, rounded down, at the price this valuation
+    /// uses; the price's error where that price is missing, stale or too
+    /// uncertain (a lenient valuation then counts the asset as worthless).
+    pub fn priced_value(self, asset: &Asset, slot: u64) -> Result<I80F48> {
+        match self {
+            Valuation::Lenient | Valuation::Strict => asset.reserve_value_floor(slot),
+            Valuation::Liquidation => asset.value_floor_at(slot, PriceSide::Lower, PriceUse::Liquidation),
+            Valuation::LossRecognition => asset.value_floor_at(slot, PriceSide::Higher, PriceUse::Holder),
+        }
+    }
 }
 
 /// Values the reserve. `assets` must be exactly `protocol.assets`, in
@@ -38,11 +55,13 @@ pub fn value_reserve(
     slot: u64,
     valuation: Valuation,
 ) -> Result<ReserveValuation> {
-    let value_of = |asset: &Asset| match valuation {
-        Valuation::Lenient => asset.collateral_value_floor(slot),
-        Valuation::Strict => asset.reserve_value_floor(slot),
-        Valuation::Liquidation => asset.value_floor_at(slot, PriceSide::Lower, PriceUse::Liquidation),
-        Valuation::Spot => asset.value_floor_at(slot, PriceSide::Spot, PriceUse::Holder),
+    let mut unpriced = 0u8;
+    let mut value_of = |asset: &Asset| match valuation.priced_value(asset, slot) {
+        Err(_) if valuation == Valuation::Lenient => {
+            unpriced += 1;
+            Ok(I80F48::ZERO)
+        }
+        result => result,
     };
     let expected = &protocol.assets[..protocol.asset_count as usize];
     require!(assets.len() == expected.len(), BallastError::IncompleteReserve);
@@ -59,5 +78,9 @@ pub fn value_reserve(
         };
         total = math::add(total, value)?;
     }
-    Ok(ReserveValuation { total, asset_value })
+    Ok(ReserveValuation {
+        total,
+        asset_value,
+        unpriced,
+    })
 }

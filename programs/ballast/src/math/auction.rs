@@ -2,6 +2,7 @@
 
 use anchor_lang::prelude::*;
 
+use super::conversion::token_value_ceil;
 use super::fixed_point::*;
 
 /// The buy-back that restores CR_target when collateral worth x is sold for
@@ -30,6 +31,24 @@ pub fn dutch_auction_price(
     let factor = sub(add(I80F48::ONE, premium)?, fall)?;
     mul_floor(reference, factor)
 }
+
+/// The smallest amount an auction raises or leaves to raise, in stablecoin
+/// units: one stablecoin, or the value of `AUCTION_LOT_BASE_UNITS` of the
+/// collateral at the auction's opening price if that is more. A smaller
+/// remainder could buy so few base units that rounding refuses every take
+/// (`AmountTooSmall`, `AuctionTakeLowersCr`) while it keeps the next
+/// auction of the asset from starting, so auctions never start or stay
+/// below it.
+pub fn auction_lot_units(decimals: u8, reference_price: I80F48, premium: I80F48) -> Result<u64> {
+    let opening_price = mul_ceil(reference_price, add(I80F48::ONE, premium)?)?;
+    let lot_value = token_value_ceil(AUCTION_LOT_BASE_UNITS, decimals, opening_price)?;
+    let lot_units = to_u64_ceil(mul_ceil(lot_value, I80F48::from_num(STABLE_UNITS_PER_DOLLAR))?)?;
+    Ok(lot_units.max(STABLE_UNITS_PER_DOLLAR))
+}
+
+/// Collateral base units that make up the smallest auction lot.
+pub const AUCTION_LOT_BASE_UNITS: u64 = 100;
+const STABLE_UNITS_PER_DOLLAR: u64 = 1_000_000;
 
 #[cfg(test)]
 mod tests {
@@ -65,6 +84,16 @@ mod tests {
             let p = |t| dutch_auction_price(fx(60_000.0), fx(0.05), fx(0.1), t, 100).unwrap();
             prop_assert!(p(t1.max(t2)) <= p(t1.min(t2)));
         }
+    }
+
+    #[test]
+    fn the_lot_is_a_dollar_or_a_hundred_base_units() {
+        // USDC: a hundred base units are worth a ten-thousandth of a dollar.
+        assert_eq!(auction_lot_units(6, fx(1.0), fx(0.05)).unwrap(), 1_000_000);
+        // WBTC at $14,700 opening 5% above: 100 sats are worth $0.0154.
+        assert_eq!(auction_lot_units(8, fx(14_700.0), fx(0.05)).unwrap(), 1_000_000);
+        // A whole-unit token at $50,000: a hundred of them.
+        assert_eq!(auction_lot_units(0, fx(50_000.0), fx(0.0)).unwrap(), 5_000_000_000_000);
     }
 
     #[test]

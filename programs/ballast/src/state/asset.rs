@@ -104,9 +104,6 @@ pub enum PriceUse {
 pub enum PriceSide {
     Lower,
     Higher,
-    /// The spot price itself: for recognising a loss, where leaning either
-    /// way would shift it between holders and the backstop.
-    Spot,
 }
 
 fn abs_diff(a: I80F48, b: I80F48) -> I80F48 {
@@ -205,7 +202,6 @@ impl Asset {
         Ok(match side {
             PriceSide::Lower => price.min(smoothed),
             PriceSide::Higher => price.max(smoothed),
-            PriceSide::Spot => price,
         })
     }
 
@@ -219,7 +215,7 @@ impl Asset {
 
     /// The vault's value at the lower conservative price, rounded down; an
     /// error when the price is missing, stale or too uncertain. For what must
-    /// not act on a guess: recognising a loss.
+    /// not act on a guess: releasing stake, raising the redemption rate.
     pub fn reserve_value_floor(&self, slot: u64) -> Result<I80F48> {
         self.value_floor_at(slot, PriceSide::Lower, PriceUse::Holder)
     }

@@ -89,6 +89,19 @@ impl Governance {
         self.stake_value(self.live_shares(position))
     }
 
+    /// Splits a bail-in that asks for `wanted` units into what is burned
+    /// (at most the whole stake) and the crumbs swept to the insurance pool:
+    /// all that would be left when it is worth less than `SHARE_PRICE_FLOOR`
+    /// per share. Crumbs are worth next to nothing to their owners but would
+    /// make every later deposit buy more than a u64 of shares.
+    pub fn bail_in_split(&self, wanted: u64) -> (u64, u64) {
+        let burned = wanted.min(self.total_staked);
+        let left = self.total_staked - burned;
+        let (numerator, denominator) = bounds::SHARE_PRICE_FLOOR;
+        let below_floor = (left as u128) * (denominator as u128) < self.total_shares as u128 * numerator as u128;
+        (burned, if below_floor { left } else { 0 })
+    }
+
     /// Records a bail-in of `burned` units; a backstop burned to nothing
     /// starts a new share generation.
     pub fn absorb_loss(&mut self, burned: u64) {
@@ -121,5 +134,51 @@ impl Governance {
         require!(self.total_staked > 0, BallastError::InsufficientStake);
         u64::try_from((amount as u128 * self.total_shares as u128).div_ceil(self.total_staked as u128))
             .map_err(|_| crate::math::overflow())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn governance(total_staked: u64, total_shares: u64) -> Governance {
+        Governance {
+            bump: 0,
+            stake_vault_bump: 0,
+            stake_vault: Pubkey::default(),
+            config: GovernanceConfig {
+                voting_slots: 1,
+                timelock_slots: 1,
+                execution_window_slots: 1,
+                quorum: FixedBits::from(I80F48::ONE),
+                min_proposal_stake: 1,
+                epoch_slots: 1,
+                max_step: FixedBits::from(I80F48::ONE),
+            },
+            total_staked,
+            total_shares,
+            share_generation: 0,
+            proposal_count: 0,
+            last_change_epoch: [u64::MAX; PARAM_SLOTS],
+            reserved: [0; 128],
+        }
+    }
+
+    #[test]
+    fn a_bail_in_sweeps_the_crumbs_below_the_share_price_floor() {
+        // 10^10 shares over 10^10 units: leaving less than 10^7 units would
+        // leave shares worth under a thousandth of a unit each.
+        let g = governance(10_000_000_000, 10_000_000_000);
+        assert_eq!(g.bail_in_split(9_990_000_000), (9_990_000_000, 0));
+        assert_eq!(g.bail_in_split(9_990_000_001), (9_990_000_001, 9_999_999));
+        assert_eq!(g.bail_in_split(u64::MAX), (10_000_000_000, 0));
+    }
+
+    #[test]
+    fn above_the_floor_every_deposit_up_to_a_large_amount_gets_its_shares() {
+        // The deepest partial bail-in leaves the price at the floor; a
+        // deposit of 10^15 units (a billion dollars) still fits a u64.
+        let g = governance(10_000_000, 10_000_000_000);
+        assert_eq!(g.shares_for_deposit(1_000_000_000_000_000).unwrap(), 1_000_000_000_000_000_000);
     }
 }

@@ -56,6 +56,12 @@ pub enum Action {
     SetGuardian {
         guardian: Pubkey,
     },
+    /// Sets the standing pause bits and ends the guardian's pause: how
+    /// governance confirms an emergency pause, or lifts one, once the
+    /// bootstrap authority is gone.
+    SetPause {
+        paused: u8,
+    },
 }
 
 impl Proposal {

@@ -265,13 +265,31 @@ impl Params {
 }
 
 impl Protocol {
+    /// Replaces the oracle set. The nonce starts again from zero: the old
+    /// set's nonces mean nothing to the new one, and a faulty quorum that
+    /// spent them must not keep its replacement from posting. Old updates
+    /// cannot come back: each carries an expiry slot, and its transaction's
+    /// blockhash has long expired by the time governance executes.
     pub fn set_oracles(&mut self, oracles: &[Pubkey], quorum: u8) -> Result<()> {
         validate_oracle_set(oracles, quorum)?;
+        self.oracle_nonce = 0;
         self.oracles = [Pubkey::default(); MAX_ORACLES];
         self.oracles[..oracles.len()].copy_from_slice(oracles);
         self.oracle_count = oracles.len() as u8;
         self.oracle_quorum = quorum;
         Ok(())
+    }
+
+    /// The incentive a rebalancing swap pays: `swap_incentive`, but never
+    /// more than fee_mint + fee_redeem. Otherwise a keeper could mint with
+    /// asset Y, redeem for X and swap X in for Y, ending where it started
+    /// plus the incentive less the fees. With the incentive at most the sum
+    /// of the fees, (1 − f_m)(1 − f_r)(1 + i) ≤ 1 − (f_m + f_r)² + f_m·f_r
+    /// · (1 + f_m + f_r) < 1 whenever a fee is positive, and rounding only
+    /// takes more, so that round trip always loses.
+    pub fn swap_incentive(&self) -> Result<I80F48> {
+        let fees = crate::math::add(self.fee_mint.get(), self.fee_redeem.get())?;
+        Ok(self.params.risk.swap_incentive.get().min(fees))
     }
 
     pub fn signer_seeds(&self) -> [&[u8]; 2] {

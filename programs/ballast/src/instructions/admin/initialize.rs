@@ -1,8 +1,11 @@
 use anchor_lang::prelude::*;
+use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_lang::solana_program::program_pack::Pack;
 use anchor_spl::token::{self, spl_token, InitializeAccount3, InitializeMint2, Token};
 
-use crate::constants::{INSURANCE_SEED, MAX_ASSETS, MAX_ORACLES, PROTOCOL_SEED, STABLE_DECIMALS, STABLE_MINT_SEED};
+use crate::constants::{
+    INSURANCE_SEED, MAX_ASSETS, MAX_ORACLES, NATIVE_BOOTSTRAP_AUTHORITY, PROTOCOL_SEED, STABLE_DECIMALS, STABLE_MINT_SEED,
+};
 use crate::errors::BallastError;
 use crate::events::ProtocolInitialized;
 use crate::instructions::account_creation::{create_pda_account, is_uncreated};
@@ -34,12 +37,20 @@ pub struct Initialize<'info> {
     /// CHECK: the insurance pool's stablecoin account, created by the handler.
     #[account(mut, seeds = [INSURANCE_SEED], bump)]
     pub insurance_vault: UncheckedAccount<'info>,
+    /// CHECK: this program's ProgramData account under the upgradeable
+    /// loader, by address; read by `require_deployer`.
+    #[account(seeds = [crate::ID.as_ref()], bump, seeds::program = bpf_loader_upgradeable::ID)]
+    pub program_data: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
+/// Creates the protocol, its stablecoin mint and the insurance pool. Only
+/// the deployer may: whoever sent it first would otherwise choose the
+/// oracles, the guardian and every parameter.
 pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
     let accounts = &ctx.accounts;
+    require_deployer(&accounts.program_data, &accounts.authority.key())?;
     require!(is_uncreated(&accounts.protocol), BallastError::AlreadyInitialized);
     args.params.validate()?;
     args.params.check_fee(args.fee_mint.get())?;
@@ -137,5 +148,22 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
         authority: protocol.authority,
         stable_mint: protocol.stable_mint,
     });
+    Ok(())
+}
+
+/// The signer must be the program's upgrade authority, as its ProgramData
+/// account records it. A program without ProgramData under the upgradeable
+/// loader (a native builtin) has no upgrade authority; there the signer
+/// must be `NATIVE_BOOTSTRAP_AUTHORITY`. A program made immutable before it
+/// was initialised can never be: initialise first.
+fn require_deployer(program_data: &AccountInfo, signer: &Pubkey) -> Result<()> {
+    let deployer = if *program_data.owner == bpf_loader_upgradeable::ID {
+        let data = program_data.try_borrow_data()?;
+        let state = ProgramData::try_deserialize(&mut &data[..])?;
+        state.upgrade_authority_address
+    } else {
+        Some(NATIVE_BOOTSTRAP_AUTHORITY)
+    };
+    require!(deployer == Some(*signer), BallastError::NotUpgradeAuthority);
     Ok(())
 }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::BallastError;
-use crate::events::{ActionExecuted, AssetEnabledSet};
+use crate::events::{ActionExecuted, AssetEnabledSet, PauseSet};
 use crate::state::{Action, ProposalKind};
 
 use super::execute_param::ExecuteProposal;
@@ -15,7 +15,8 @@ pub fn handle_execute_action(ctx: Context<ExecuteProposal>) -> Result<()> {
     let ProposalKind::Action(action) = accounts.proposal.kind else {
         return err!(BallastError::ProposalAccountMismatch);
     };
-    require_action_passed(&accounts.proposal, &accounts.governance, Clock::get()?.slot)?;
+    let slot = Clock::get()?.slot;
+    require_action_passed(&accounts.proposal, &accounts.governance, slot)?;
     let protocol = &mut accounts.protocol;
     match action {
         Action::SetAssetEnabled { index, enabled } => {
@@ -32,6 +33,12 @@ pub fn handle_execute_action(ctx: Context<ExecuteProposal>) -> Result<()> {
             protocol.set_oracles(set, quorum)?;
         }
         Action::SetGuardian { guardian } => protocol.guardian = guardian,
+        Action::SetPause { paused } => {
+            protocol.paused = paused;
+            protocol.guardian_paused = 0;
+            protocol.guardian_pause_until = protocol.guardian_pause_until.min(slot);
+            emit!(PauseSet { paused });
+        }
         Action::AddAsset { .. } => return err!(BallastError::ProposalAccountMismatch),
     }
     accounts.proposal.executed = true;

@@ -6,7 +6,7 @@ use crate::events::Proposed;
 use crate::instructions::account_creation::create_pda_account;
 use crate::math::{FixedBits, I80F48};
 use crate::state::{
-    validate_oracle_set, Action, Asset, Governance, Proposal, ProposalKind, Protocol, StakePosition,
+    is_valid_pause_mask, validate_oracle_set, Action, Asset, Governance, Proposal, ProposalKind, Protocol, StakePosition,
 };
 
 #[derive(Accounts)]
@@ -131,5 +131,9 @@ fn check_action(protocol: &Protocol, action: &Action) -> Result<()> {
             validate_oracle_set(set, *quorum)
         }
         Action::SetGuardian { .. } => Ok(()),
+        Action::SetPause { paused } => {
+            require!(is_valid_pause_mask(*paused), BallastError::ParameterOutOfBounds);
+            Ok(())
+        }
     }
 }

@@ -4,7 +4,9 @@ use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 use crate::constants::{GOVERNANCE_SEED, PROTOCOL_SEED, STAKE_SEED};
 use crate::errors::BallastError;
 use crate::events::Unstaked;
-use crate::math::I80F48;
+use crate::instructions::keeper::breaker_condition;
+use crate::instructions::reserve::{value_reserve, Valuation};
+use crate::math::{self, I80F48};
 use crate::state::{Governance, Protocol, StakePosition};
 
 #[derive(Accounts)]
@@ -32,21 +34,30 @@ pub struct Unstake<'info> {
 }
 
 /// Withdraws `amount` stablecoins of stake once its cooldown and every vote
-/// it joined are over, and never while the breaker is tripped or holders
-/// bear a haircut: the backstop cannot leave ahead of a bail-in.
-pub fn handle_unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
+/// it joined are over. The backstop cannot leave ahead of a bail-in, so
+/// stake stays while the breaker is tripped or holders bear a haircut
+/// (`BackstopFrozen`), and while the chain can already see trouble that has
+/// not been cranked yet: the breaker's condition holds, or CR valued at the
+/// lower conservative prices is below CR_crit (`BackstopAtRisk`). Every
+/// price must be usable: a reserve that cannot be valued cannot release it.
+/// Remaining accounts: every `Asset`, in index order.
+pub fn handle_unstake<'info>(ctx: Context<'info, Unstake<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
     let position = &mut accounts.position;
-    require!(
-        Clock::get()?.slot >= position.locked_until_slot,
-        BallastError::StakeLocked
-    );
-    // Stake that is about to absorb a loss cannot run from it.
+    let slot = Clock::get()?.slot;
+    require!(slot >= position.locked_until_slot, BallastError::StakeLocked);
     let protocol = &accounts.protocol;
     require!(
         protocol.breaker_paused == 0 && protocol.redemption_rate.get() >= I80F48::ONE,
         BallastError::BackstopFrozen
+    );
+    let value = value_reserve(protocol, None, ctx.remaining_accounts, slot, Valuation::Strict)?.total;
+    let (breaker_holds, _) = breaker_condition(protocol, value)?;
+    let cr = math::collateral_ratio_floor(value, protocol.supply)?;
+    require!(
+        !breaker_holds && cr.is_none_or(|cr| cr >= protocol.params.cr_crit.get()),
+        BallastError::BackstopAtRisk
     );
     let governance = &mut accounts.governance;
     let shares = governance.shares_for_withdrawal(amount)?;

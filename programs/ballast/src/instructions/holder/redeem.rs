@@ -7,7 +7,7 @@ use crate::instructions::vault::pay_from_vault;
 use crate::events::Redeemed;
 use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::instructions::stablecoin::{burn_stable, mint_stable};
-use crate::math;
+use crate::math::{self, I80F48};
 use crate::state::{Asset, PriceSide, Protocol};
 
 #[derive(Accounts)]
@@ -47,7 +47,8 @@ pub struct RedeemStable<'info> {
 
 /// Burns `amount` stablecoins and pays out the asset at the higher
 /// conservative price: (amount - fee) × rate in value, where the rate is r,
-/// or CR if the reserve is short of its supply.
+/// or CR if the reserve is short of its supply. The asset paid out needs a
+/// fresh, confident price; the others may lack one (see below).
 /// Remaining accounts: every `Asset` of the protocol in index order.
 pub fn handle_redeem<'info>(ctx: Context<'info, RedeemStable<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
@@ -61,14 +62,20 @@ pub fn handle_redeem<'info>(ctx: Context<'info, RedeemStable<'info>>, amount: u6
     );
 
     let price = accounts.asset.conservative_price(slot, PriceSide::Higher)?;
-    let value = value_reserve(
-        &accounts.protocol,
-        Some(&accounts.asset),
-        ctx.remaining_accounts,
-        slot,
-        Valuation::Strict,
-    )?
-    .total;
+    // Assets without a usable price count as worthless, which can only
+    // understate CR and the rate min(r, CR), so one dead feed does not stop
+    // redemptions of the others. Once that understated CR is below one, the
+    // rate would be a guess at the dead asset's worth: then every price
+    // must be usable and the redemption waits for it.
+    let (protocol, asset) = (&accounts.protocol, Some(&*accounts.asset));
+    let lenient = value_reserve(protocol, asset, ctx.remaining_accounts, slot, Valuation::Lenient)?;
+    let guessing = lenient.unpriced > 0
+        && math::collateral_ratio_floor(lenient.total, protocol.supply)?.is_some_and(|cr| cr < I80F48::ONE);
+    let value = if guessing {
+        value_reserve(protocol, asset, ctx.remaining_accounts, slot, Valuation::Strict)?.total
+    } else {
+        lenient.total
+    };
     let rate = math::solvent_rate_floor(
         accounts.protocol.redemption_rate.get(),
         value,

@@ -50,12 +50,13 @@ pub fn handle_start_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> 
     let cap = math::to_u64_floor(math::mul_floor(I80F48::from_num(protocol.supply), risk.auction_cap.get())?)?;
     let room = cap.saturating_sub(protocol.auctions_in_flight);
     let share_units = math::stable_for_value_floor(share)?;
-    require!(share_units > 0, BallastError::NothingToAuction);
-    let raise = share_units.min(room);
-    require!(raise > 0, BallastError::AuctionCapReached);
-
     let asset = &mut accounts.asset;
     let reference_price = asset.checked_price(slot, PriceSide::Lower, PriceUse::Liquidation)?;
+    let lot = math::auction_lot_units(asset.decimals, reference_price, risk.auction_start_premium.get())?;
+    require!(share_units >= lot, BallastError::NothingToAuction);
+    require!(room >= lot, BallastError::AuctionCapReached);
+    let raise = share_units.min(room);
+
     asset.auction = AuctionState {
         start_slot: slot,
         reference_price: reference_price.into(),
@@ -159,10 +160,14 @@ pub fn handle_take_auction<'info>(
         BallastError::AuctionTakeLowersCr
     );
 
-    asset.auction.remaining -= paid;
     asset.vault_amount -= collateral;
+    // A remainder under one lot could never be taken: it ends here.
+    let left = asset.auction.remaining - paid;
+    let lot = math::auction_lot_units(asset.decimals, asset.auction.reference_price.get(), risk.auction_start_premium.get())?;
+    let unraised = if left < lot { left } else { 0 };
+    asset.auction.remaining = left - unraised;
     let protocol = &mut accounts.protocol;
-    protocol.auctions_in_flight -= paid;
+    protocol.auctions_in_flight -= paid + unraised;
     protocol.supply -= paid;
 
     burn_stable(
@@ -189,6 +194,12 @@ pub fn handle_take_auction<'info>(
         price_bits: price.to_bits(),
         remaining: asset.auction.remaining,
     });
+    if unraised > 0 {
+        emit!(AuctionClosed {
+            asset: asset.key(),
+            unraised,
+        });
+    }
     Ok(())
 }
 
@@ -199,15 +210,19 @@ fn liquidation_cr(protocol: &Protocol, asset: &Account<Asset>, assets: &[Account
 }
 
 /// Ends an auction that is no longer needed or cannot go on: CR is back at
-/// CR_target, or below one (the waterfall's turn), or the vault is empty.
-/// It frees the auction's share of the cap. Anyone may send it.
+/// CR_target, or below one (the waterfall's turn), the vault is empty, or
+/// what is left to raise is under one lot. It frees the auction's share of
+/// the cap. Anyone may send it.
 /// Remaining accounts: every `Asset`, in index order.
 pub fn handle_close_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     let remaining = accounts.asset.auction.remaining;
     require!(remaining > 0, BallastError::NoAuction);
     let slot = Clock::get()?.slot;
-    let finished = accounts.asset.vault_amount == 0 || {
+    let asset = &accounts.asset;
+    let premium = accounts.protocol.params.risk.auction_start_premium.get();
+    let lot = math::auction_lot_units(asset.decimals, asset.auction.reference_price.get(), premium)?;
+    let finished = asset.vault_amount == 0 || remaining < lot || {
         let cr = liquidation_cr(&accounts.protocol, &accounts.asset, ctx.remaining_accounts, slot)?;
         cr < I80F48::ONE || cr >= accounts.protocol.params.thresholds().target
     };

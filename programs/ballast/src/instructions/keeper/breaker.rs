@@ -24,6 +24,17 @@ pub fn value_change(protocol: &Protocol, value: I80F48) -> Result<I80F48> {
         .ok_or_else(math::overflow)
 }
 
+/// Whether the breaker's condition holds for a reserve worth `value`:
+/// sigma_p > sigma_threshold, or V more than `breaker_drawdown` below the
+/// reference value. Returns Delta V / V beside it.
+pub fn breaker_condition(protocol: &Protocol, value: I80F48) -> Result<(bool, I80F48)> {
+    let change = value_change(protocol, value)?;
+    let risk = protocol.params.risk;
+    let volatile = protocol.risk.sigma_p.get() > risk.sigma_threshold.get();
+    let drawdown = change < -risk.breaker_drawdown.get();
+    Ok((volatile || drawdown, change))
+}
+
 /// Trips the circuit breaker when sigma_p > sigma_threshold, or when V has
 /// fallen more than `breaker_drawdown` below the reference value. V counts
 /// assets without a usable price as worthless, so a dead feed trips it too.
@@ -33,11 +44,8 @@ pub fn handle_trip_breaker<'info>(ctx: Context<'info, ProtocolCrank<'info>>) -> 
     require!(protocol.breaker_paused == 0, BallastError::BreakerAlreadyTripped);
     let slot = Clock::get()?.slot;
     let value = value_reserve(protocol, None, ctx.remaining_accounts, slot, Valuation::Lenient)?.total;
-    let change = value_change(protocol, value)?;
-    let risk = protocol.params.risk;
-    let volatile = protocol.risk.sigma_p.get() > risk.sigma_threshold.get();
-    let drawdown = change < -risk.breaker_drawdown.get();
-    require!(volatile || drawdown, BallastError::BreakerConditionNotMet);
+    let (holds, change) = breaker_condition(protocol, value)?;
+    require!(holds, BallastError::BreakerConditionNotMet);
 
     protocol.breaker_paused = BREAKER_PAUSES;
     protocol.breaker_tripped_slot = slot;

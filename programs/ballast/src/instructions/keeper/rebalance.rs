@@ -52,7 +52,8 @@ pub struct RebalanceSwap<'info> {
 
 /// A permissionless rebalancing swap (spec section 5): the keeper puts
 /// `amount_in` of one asset into the reserve and takes out another worth
-/// the same at oracle prices plus the swap incentive. The deposit is valued
+/// the same at oracle prices plus the swap incentive (never more than the
+/// mint and redeem fees, see `Protocol::swap_incentive`). The deposit is valued
 /// at the lower conservative price, the withdrawal at the higher. It must
 /// bring both assets' weights toward their targets without crossing them,
 /// keep CR >= CR_min, and stay within u_max of supply per window.
@@ -74,7 +75,7 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
     let price_in = asset_in.conservative_price(slot, PriceSide::Lower)?;
     let price_out_high = asset_out.conservative_price(slot, PriceSide::Higher)?;
     let price_out_low = asset_out.conservative_price(slot, PriceSide::Lower)?;
-    let incentive = accounts.protocol.params.risk.swap_incentive.get();
+    let incentive = accounts.protocol.swap_incentive()?;
     let value_in = math::token_value_floor(amount_in, asset_in.decimals, price_in)?;
     let value_paid = math::mul_floor(value_in, math::add(I80F48::ONE, incentive)?)?;
     let amount_out = math::tokens_for_value_floor(value_paid, asset_out.decimals, price_out_high)?;

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token::{self, Mint, Token, TokenAccount, Transfer};
 
 use crate::constants::{GOVERNANCE_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
@@ -25,28 +25,34 @@ pub struct AbsorbShortfall<'info> {
 }
 
 /// The loss waterfall (spec section 6), in its fixed order. With claims
-/// C = S·r and the reserve worth V at spot prices (every price fresh and
-/// confident: a lagging smoothed price must not invent a loss), a shortfall
-/// L = C − V is borne by:
+/// C = S·r and the reserve worth V, a shortfall L = C − V is borne by:
 /// 1. the insurance pool, which burns P_out = min(P, L);
 /// 2. the backstop, which burns kappa of the residual, at most all of it,
-///    pro rata to every stake through the share price;
+///    pro rata to every stake through the share price (crumbs below the
+///    share price floor go to the pool, see `Governance::bail_in_split`);
 /// 3. the holders, through a lower redemption rate r = V / S.
 ///
-/// The three add up to L to the unit. With no shortfall and r below one,
-/// the crank raises r back toward one instead. Anyone may send it.
+/// The three add up to L to the unit. A loss is irreversible, so it is
+/// booked only on a confirmed valuation: every price fresh and confident,
+/// each asset at the higher of its spot and smoothed price, so that one
+/// low print cannot book it before the smoothed price agrees. The way back
+/// is confirmed the same way: with no shortfall and r below one, the crank
+/// raises r toward one from V at the lower of the two prices. Anyone may
+/// send it. Until a loss is booked, redemptions already pay min(r, CR).
 /// Remaining accounts: every `Asset`, in index order.
 pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>>) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     let slot = Clock::get()?.slot;
-    let value = value_reserve(&accounts.protocol, None, ctx.remaining_accounts, slot, Valuation::Spot)?.total;
+    let assets = ctx.remaining_accounts;
+    let value = value_reserve(&accounts.protocol, None, assets, slot, Valuation::LossRecognition)?.total;
     let value_units = math::stable_for_value_floor(value)?;
     let protocol = &mut accounts.protocol;
     let rate = protocol.redemption_rate.get();
     let claims = math::to_u64_floor(math::mul_floor(I80F48::from_num(protocol.supply), rate)?)?;
 
     if claims <= value_units {
-        let restored = restored_rate(value_units, protocol.supply, rate)?;
+        let lower = value_reserve(protocol, None, assets, slot, Valuation::Strict)?.total;
+        let restored = restored_rate(math::stable_for_value_floor(lower)?, protocol.supply, rate)?;
         require!(restored > rate, BallastError::NoShortfall);
         protocol.redemption_rate = restored.into();
         emit!(RedemptionRateRestored {
@@ -75,8 +81,8 @@ pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>
     let residual = shortfall - paid_out;
     let kappa = protocol.params.risk.kappa.get();
     let governance = &mut accounts.governance;
-    let bailed_in = math::to_u64_floor(math::mul_floor(I80F48::from_num(residual), kappa)?)?
-        .min(governance.total_staked);
+    let wanted = math::to_u64_floor(math::mul_floor(I80F48::from_num(residual), kappa)?)?;
+    let (bailed_in, crumbs) = governance.bail_in_split(wanted);
     let governance_seeds: &[&[u8]] = &[GOVERNANCE_SEED, &[governance.bump]];
     burn_stable(
         &accounts.stable_mint,
@@ -86,7 +92,21 @@ pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>
         &[governance_seeds],
         bailed_in,
     )?;
-    governance.absorb_loss(bailed_in);
+    if crumbs > 0 {
+        token::transfer(
+            CpiContext::new_with_signer(
+                accounts.token_program.key(),
+                Transfer {
+                    from: accounts.stake_vault.to_account_info(),
+                    to: accounts.insurance_vault.to_account_info(),
+                    authority: governance.to_account_info(),
+                },
+                &[governance_seeds],
+            ),
+            crumbs,
+        )?;
+    }
+    governance.absorb_loss(bailed_in + crumbs);
     protocol.supply -= bailed_in;
     protocol.insurance.backstop_burned = protocol
         .insurance
@@ -96,6 +116,7 @@ pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>
     emit!(BackstopBailedIn {
         residual,
         burned: bailed_in,
+        swept_to_insurance: crumbs,
         total_staked: governance.total_staked,
     });
 

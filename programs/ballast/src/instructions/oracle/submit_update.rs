@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_lang::compat::solana_instructions_sysvar as instructions_sysvar;
 
-use crate::constants::{bounds, MAX_ORACLES, PROTOCOL_SEED};
+use crate::constants::{bounds, MAX_ASSETS, MAX_ORACLES, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::{OracleUpdateAccepted, PriceSet};
 use crate::math::{self, ratio, FixedBits, I80F48};
@@ -71,12 +71,16 @@ pub fn handle_submit_update<'info>(ctx: Context<'info, SubmitUpdate<'info>>, upd
 
     let slot = Clock::get()?.slot;
     require!(update.nonce > protocol.oracle_nonce, BallastError::OracleReplay);
+    require!(
+        update.nonce - protocol.oracle_nonce <= bounds::ORACLE_NONCE_STEP_HIGHEST,
+        BallastError::OracleNonceTooFar
+    );
     require!(slot <= update.expiry_slot, BallastError::OracleUpdateExpired);
     protocol.params.check_fee(update.fee_mint.get())?;
     protocol.params.check_fee(update.fee_redeem.get())?;
     check_weights(&update.target_weights)?;
 
-    let mut turnover = I80F48::ZERO;
+    let mut old_weights = [I80F48::ZERO; MAX_ASSETS];
     for (index, info) in assets.iter().enumerate() {
         require_keys_eq!(info.key(), protocol.assets[index], BallastError::IncompleteReserve);
         let mut asset = Account::<Asset>::try_from(info)?;
@@ -89,8 +93,7 @@ pub fn handle_submit_update<'info>(ctx: Context<'info, SubmitUpdate<'info>>, upd
             protocol.params.max_price_jump.get(),
         )?;
         let new_weight = update.target_weights[index];
-        let old_weight = asset.config.target_weight.get();
-        turnover = math::add(turnover, (new_weight.get() - old_weight).abs())?;
+        old_weights[index] = asset.config.target_weight.get();
         asset.config.target_weight = new_weight;
         asset.exit(&crate::ID)?;
         emit!(PriceSet {
@@ -102,8 +105,8 @@ pub fn handle_submit_update<'info>(ctx: Context<'info, SubmitUpdate<'info>>, upd
             slot,
         });
     }
-    // Turnover counts each unit of weight once: half the sum of the moves.
-    protocol.record_weight_turnover(slot, turnover / 2)?;
+    let turnover = weight_turnover(&old_weights[..asset_count], &update.target_weights)?;
+    protocol.record_weight_turnover(slot, turnover)?;
 
     protocol.oracle_nonce = update.nonce;
     protocol.fee_mint = update.fee_mint;
@@ -152,4 +155,57 @@ fn check_weights(weights: &[FixedBits]) -> Result<()> {
     let tolerance = ratio(bounds::WEIGHT_SUM_TOLERANCE.0, bounds::WEIGHT_SUM_TOLERANCE.1);
     require!((sum - I80F48::ONE).abs() <= tolerance, BallastError::WeightsDoNotSumToOne);
     Ok(())
+}
+
+/// Half the sum of the weight moves, so each unit of weight counts once.
+/// The stored targets are normalised first when they do not sum to one,
+/// which happens after an asset joins with a target of its own: the move
+/// is then measured from the mix those targets describe, not from weights
+/// that no update could ever reach.
+fn weight_turnover(old: &[I80F48], new: &[FixedBits]) -> Result<I80F48> {
+    let mut old_sum = I80F48::ZERO;
+    for weight in old {
+        old_sum = math::add(old_sum, *weight)?;
+    }
+    if old_sum == 0 {
+        // No targets yet: the first ones move nothing.
+        return Ok(I80F48::ZERO);
+    }
+    let tolerance = ratio(bounds::WEIGHT_SUM_TOLERANCE.0, bounds::WEIGHT_SUM_TOLERANCE.1);
+    let normalise = (old_sum - I80F48::ONE).abs() > tolerance;
+    let mut moved = I80F48::ZERO;
+    for (old_weight, new_weight) in old.iter().zip(new) {
+        let from = if normalise { math::div_floor(*old_weight, old_sum)? } else { *old_weight };
+        moved = math::add(moved, (new_weight.get() - from).abs())?;
+    }
+    Ok(moved / 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bits(weights: &[f64]) -> Vec<FixedBits> {
+        weights.iter().map(|w| I80F48::from_num(*w).into()).collect()
+    }
+
+    fn fixed(weights: &[f64]) -> Vec<I80F48> {
+        weights.iter().map(|w| I80F48::from_num(*w)).collect()
+    }
+
+    #[test]
+    fn turnover_is_half_the_moves() {
+        let turnover = weight_turnover(&fixed(&[0.5, 0.5]), &bits(&[0.4, 0.6])).unwrap();
+        assert!((turnover.to_num::<f64>() - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_joined_asset_target_is_measured_from_the_normalised_mix() {
+        // 0.4 / 0.3 / 0.3 and a new asset at 0.3: the stored sum is 1.3.
+        let old = fixed(&[0.4, 0.3, 0.3, 0.3]);
+        let keep = bits(&[0.4 / 1.3, 0.3 / 1.3, 0.3 / 1.3, 0.3 / 1.3]);
+        assert!(weight_turnover(&old, &keep).unwrap() < I80F48::from_num(1e-9));
+        let no_targets = fixed(&[0.0, 0.0]);
+        assert_eq!(weight_turnover(&no_targets, &bits(&[0.2, 0.8])).unwrap(), I80F48::ZERO);
+    }
 }
