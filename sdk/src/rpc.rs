@@ -1,8 +1,14 @@
 //! A real cluster over JSON-RPC.
 
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
 use solana_client::client_error::{ClientError, ClientErrorKind};
 use solana_client::rpc_client::RpcClient;
-use solana_client::rpc_request::{RpcError, RpcResponseErrorData};
+use solana_client::rpc_request::{RpcError, RpcRequest, RpcResponseErrorData};
+
+/// The local node's clock-warping method (not part of Agave's API).
+const LOCALNET_WARP: &str = "localnet_warpToSlot";
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
 use solana_commitment_config::CommitmentConfig;
@@ -17,7 +23,16 @@ use crate::chain::{unique_signers, Chain, ChainError};
 
 pub struct RpcChain {
     client: RpcClient,
+    /// Signatures sent under `sent_blockhash`: an identical transaction in
+    /// the same slot would be a replay, so it waits for the next blockhash.
+    sent: HashSet<Signature>,
+    sent_blockhash: Hash,
 }
+
+/// How long `send` waits for a new blockhash before resending an
+/// identical transaction: a few slots.
+const NEW_BLOCKHASH_WAIT: Duration = Duration::from_secs(5);
+const BLOCKHASH_POLL: Duration = Duration::from_millis(50);
 
 impl RpcChain {
     /// A client for `url` (for example `http://127.0.0.1:8899`), confirming
@@ -25,6 +40,25 @@ impl RpcChain {
     pub fn new(url: &str) -> Self {
         Self {
             client: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()),
+            sent: HashSet::new(),
+            sent_blockhash: Hash::default(),
+        }
+    }
+
+    /// The latest blockhash, newer than `stale`: bounded by `NEW_BLOCKHASH_WAIT`.
+    fn blockhash_after(&self, stale: &Hash) -> Result<Hash, ChainError> {
+        let deadline = Instant::now() + NEW_BLOCKHASH_WAIT;
+        loop {
+            let blockhash = self.client.get_latest_blockhash().map_err(chain_error)?;
+            if blockhash != *stale {
+                return Ok(blockhash);
+            }
+            if Instant::now() >= deadline {
+                return Err(ChainError::Transport(format!(
+                    "the node kept blockhash {stale} for {NEW_BLOCKHASH_WAIT:?}; an identical transaction would be a replay"
+                )));
+            }
+            std::thread::sleep(BLOCKHASH_POLL);
         }
     }
 
@@ -64,13 +98,21 @@ impl Chain for RpcChain {
         payer: &Keypair,
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
+        let signers = unique_signers(payer, signers);
+        let sign = |blockhash| Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &signers, blockhash);
         let blockhash = self.client.get_latest_blockhash().map_err(chain_error)?;
-        let transaction = Transaction::new_signed_with_payer(
-            instructions,
-            Some(&payer.pubkey()),
-            &unique_signers(payer, signers),
-            blockhash,
-        );
+        if blockhash != self.sent_blockhash {
+            self.sent.clear();
+            self.sent_blockhash = blockhash;
+        }
+        let mut transaction = sign(blockhash);
+        if self.sent.contains(&transaction.signatures[0]) {
+            let blockhash = self.blockhash_after(&blockhash)?;
+            self.sent.clear();
+            self.sent_blockhash = blockhash;
+            transaction = sign(blockhash);
+        }
+        self.sent.insert(transaction.signatures[0]);
         self.client
             .send_and_confirm_transaction(&transaction)
             .map_err(chain_error)
@@ -94,8 +136,19 @@ impl Chain for RpcChain {
         })
     }
 
-    fn warp_to_slot(&mut self, _slot: u64) -> Result<(), ChainError> {
-        Err(ChainError::Unsupported("warping the clock"))
+    /// Only a `ballast localnet` node can warp (its `localnet_warpToSlot`
+    /// method); a cluster says the method is not found.
+    fn warp_to_slot(&mut self, slot: u64) -> Result<(), ChainError> {
+        let request = RpcRequest::Custom { method: LOCALNET_WARP };
+        match self.client.send::<u64>(request, serde_json::json!([slot])) {
+            Ok(_) => Ok(()),
+            Err(error) => match error.kind() {
+                ClientErrorKind::RpcError(RpcError::RpcResponseError { code: -32601, .. }) => {
+                    Err(ChainError::Unsupported("warping the clock (only a ballast localnet node warps)"))
+                }
+                _ => Err(chain_error(error)),
+            },
+        }
     }
 
     fn rent_exempt_minimum(&mut self, data_len: usize) -> Result<u64, ChainError> {

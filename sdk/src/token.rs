@@ -1,7 +1,7 @@
 //! SPL Token helpers: mints and accounts for reserve assets and holders.
 
 use anchor_spl::associated_token::{self, get_associated_token_address};
-use anchor_spl::token::spl_token;
+pub use anchor_spl::token::spl_token;
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::program_pack::{IsInitialized, Pack};

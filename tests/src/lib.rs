@@ -2,6 +2,9 @@
 //! of different decimals, holders with funded token accounts, and exact
 //! reference arithmetic to check the program against.
 
+pub mod chain_behaviour;
+pub mod process;
+
 use ballast::constants::{pause, MAX_ORACLES};
 use ballast::errors::BallastError;
 use ballast::instructions::{InitializeArgs, OracleUpdate, PriceInput};

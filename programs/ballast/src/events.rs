@@ -5,6 +5,19 @@ use anchor_lang::prelude::*;
 
 use crate::state::{Action, Ballot, ParamKey};
 
+/// Writes `event` to the transaction log as `Program data: <base64>`. On
+/// SBF this is exactly anchor's `emit!`. Run natively, anchor's host
+/// `sol_log_data` writes nothing, so there the event goes through the host's
+/// syscall stubs instead, where the sdk's bank and the local node put it in
+/// the transaction's log as a cluster would.
+pub fn log_event<E: anchor_lang::Event>(event: &E) {
+    let data = event.data();
+    #[cfg(target_os = "solana")]
+    anchor_lang::solana_program::log::sol_log_data(&[&data]);
+    #[cfg(not(target_os = "solana"))]
+    anchor_lang::compat::solana_sysvar::program_stubs::sol_log_data(&[&data]);
+}
+
 #[event]
 pub struct ProtocolInitialized {
     pub authority: Pubkey,

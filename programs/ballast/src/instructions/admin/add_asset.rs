@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::program_pack::Pack;
 use anchor_spl::token::{self, spl_token, InitializeAccount3, Mint, Token};
 
+use crate::events::log_event;
 use crate::constants::{ASSET_SEED, MAX_ASSETS, PROTOCOL_SEED, VAULT_SEED};
 use crate::errors::BallastError;
 use crate::events::AssetAdded;
@@ -130,7 +131,7 @@ pub fn register_asset(new: NewAsset, kind: AssetKind, config: AssetConfig) -> Re
     protocol.assets[index as usize] = asset_key;
     protocol.asset_count += 1;
 
-    emit!(AssetAdded {
+    log_event(&AssetAdded {
         asset: asset_key,
         mint: mint_key,
         index,

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::events::log_event;
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::BallastError;
 use crate::events::GuardianPaused;
@@ -44,7 +45,7 @@ pub fn handle_guardian_pause(ctx: Context<GuardianPause>, operations: u8) -> Res
         protocol.guardian_paused = operations;
         protocol.guardian_pause_until = slot.saturating_add(protocol.params.guardian_pause_slots);
     }
-    emit!(GuardianPaused {
+    log_event(&GuardianPaused {
         operations: protocol.guardian_paused,
         until_slot: protocol.guardian_pause_until,
     });

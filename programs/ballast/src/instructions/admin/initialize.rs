@@ -3,6 +3,7 @@ use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_lang::solana_program::program_pack::Pack;
 use anchor_spl::token::{self, spl_token, InitializeAccount3, InitializeMint2, Token};
 
+use crate::events::log_event;
 use crate::constants::{
     INSURANCE_SEED, MAX_ASSETS, MAX_ORACLES, NATIVE_BOOTSTRAP_AUTHORITY, PROTOCOL_SEED, STABLE_DECIMALS, STABLE_MINT_SEED,
 };
@@ -144,7 +145,7 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
     });
     protocol.try_serialize(&mut &mut accounts.protocol.try_borrow_mut_data()?[..])?;
 
-    emit!(ProtocolInitialized {
+    log_event(&ProtocolInitialized {
         authority: protocol.authority,
         stable_mint: protocol.stable_mint,
     });

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::events::log_event;
 use crate::constants::{GOVERNANCE_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::AuthorityRenounced;
@@ -24,7 +25,7 @@ pub struct RenounceAuthority<'info> {
 /// assets change only through governance.
 pub fn handle_renounce_authority(ctx: Context<RenounceAuthority>) -> Result<()> {
     let protocol = &mut ctx.accounts.protocol;
-    emit!(AuthorityRenounced {
+    log_event(&AuthorityRenounced {
         authority: protocol.authority,
     });
     protocol.authority = Pubkey::default();

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::events::log_event;
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::BallastError;
 use crate::events::AssetEnabledSet;
@@ -21,7 +22,7 @@ pub struct SetAssetEnabled<'info> {
 pub fn handle_set_asset_enabled(ctx: Context<SetAssetEnabled>, enabled: bool) -> Result<()> {
     let asset = &mut ctx.accounts.asset;
     asset.enabled = enabled;
-    emit!(AssetEnabledSet {
+    log_event(&AssetEnabledSet {
         asset: asset.key(),
         enabled,
     });

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::events::log_event;
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::BallastError;
 use crate::events::PauseSet;
@@ -21,6 +22,6 @@ pub struct AuthorityOnly<'info> {
 pub fn handle_set_pause(ctx: Context<AuthorityOnly>, paused: u8) -> Result<()> {
     require!(is_valid_pause_mask(paused), BallastError::ParameterOutOfBounds);
     ctx.accounts.protocol.paused = paused;
-    emit!(PauseSet { paused });
+    log_event(&PauseSet { paused });
     Ok(())
 }

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::events::log_event;
 use crate::errors::BallastError;
 use crate::events::{ActionExecuted, AssetEnabledSet, PauseSet};
 use crate::state::{Action, ProposalKind};
@@ -23,7 +24,7 @@ pub fn handle_execute_action(ctx: Context<ExecuteProposal>) -> Result<()> {
             proposal_asset(protocol, Some(index), accounts.asset.as_deref())?;
             let asset = accounts.asset.as_mut().ok_or(error!(BallastError::ProposalAccountMismatch))?;
             asset.enabled = enabled;
-            emit!(AssetEnabledSet {
+            log_event(&AssetEnabledSet {
                 asset: asset.key(),
                 enabled,
             });
@@ -37,12 +38,12 @@ pub fn handle_execute_action(ctx: Context<ExecuteProposal>) -> Result<()> {
             protocol.paused = paused;
             protocol.guardian_paused = 0;
             protocol.guardian_pause_until = protocol.guardian_pause_until.min(slot);
-            emit!(PauseSet { paused });
+            log_event(&PauseSet { paused });
         }
         Action::AddAsset { .. } => return err!(BallastError::ProposalAccountMismatch),
     }
     accounts.proposal.executed = true;
-    emit!(ActionExecuted {
+    log_event(&ActionExecuted {
         proposal: accounts.proposal.key(),
         action,
     });

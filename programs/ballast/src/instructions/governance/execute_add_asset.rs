@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token};
 
+use crate::events::log_event;
 use crate::constants::{ASSET_SEED, GOVERNANCE_SEED, PROPOSAL_SEED, PROTOCOL_SEED, VAULT_SEED};
 use crate::errors::BallastError;
 use crate::events::ActionExecuted;
@@ -58,7 +59,7 @@ pub fn handle_execute_add_asset(ctx: Context<ExecuteAddAsset>) -> Result<()> {
         config,
     )?;
     accounts.proposal.executed = true;
-    emit!(ActionExecuted {
+    log_event(&ActionExecuted {
         proposal: accounts.proposal.key(),
         action,
     });

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::events::log_event;
 use crate::constants::{GOVERNANCE_SEED, PROPOSAL_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::ParamChanged;
@@ -48,7 +49,7 @@ pub fn handle_execute_param(ctx: Context<ExecuteProposal>) -> Result<()> {
 
     governance.last_change_epoch[key.slot()] = epoch;
     accounts.proposal.executed = true;
-    emit!(ParamChanged {
+    log_event(&ParamChanged {
         proposal: accounts.proposal.key(),
         key,
         old_value_bits: current.to_bits(),

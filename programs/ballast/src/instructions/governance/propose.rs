@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::events::log_event;
 use crate::constants::{GOVERNANCE_SEED, MAX_ASSETS, PROPOSAL_SEED, PROTOCOL_SEED, STAKE_SEED};
 use crate::errors::BallastError;
 use crate::events::Proposed;
@@ -80,7 +81,7 @@ pub fn handle_propose(ctx: Context<Propose>, kind: ProposalKind) -> Result<()> {
     let position = &mut accounts.position;
     let lock = proposal.timelock_end_slot(governance.config.timelock_slots);
     position.locked_until_slot = position.locked_until_slot.max(lock);
-    emit!(Proposed {
+    log_event(&Proposed {
         proposal: accounts.proposal.key(),
         id,
         proposer: proposal.proposer,

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
+use crate::events::log_event;
 use crate::constants::{GOVERNANCE_SEED, PROTOCOL_SEED, STAKE_SEED};
 use crate::errors::BallastError;
 use crate::events::Staked;
@@ -88,7 +89,7 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
         amount,
     )?;
     position.try_serialize(&mut &mut position_info.try_borrow_mut_data()?[..])?;
-    emit!(Staked {
+    log_event(&Staked {
         owner,
         amount,
         position_value: governance.position_value(&position),

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
+use crate::events::log_event;
 use crate::constants::{GOVERNANCE_SEED, PROTOCOL_SEED, STAKE_SEED};
 use crate::errors::BallastError;
 use crate::events::Unstaked;
@@ -78,7 +79,7 @@ pub fn handle_unstake<'info>(ctx: Context<'info, Unstake<'info>>, amount: u64) -
         ),
         amount,
     )?;
-    emit!(Unstaked {
+    log_event(&Unstaked {
         owner: position.owner,
         amount,
         position_value: governance.position_value(position),

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::events::log_event;
 use crate::constants::{GOVERNANCE_SEED, PROPOSAL_SEED, STAKE_SEED, VOTE_SEED};
 use crate::errors::BallastError;
 use crate::events::Voted;
@@ -72,7 +73,7 @@ pub fn handle_vote(ctx: Context<CastVote>, ballot: Ballot) -> Result<()> {
         ballot,
     };
     record.try_serialize(&mut &mut accounts.vote_record.try_borrow_mut_data()?[..])?;
-    emit!(Voted {
+    log_event(&Voted {
         proposal: proposal_key,
         voter,
         weight,

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use crate::events::log_event;
 use crate::constants::{ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::instructions::vault::deposit_to_vault;
@@ -55,7 +56,7 @@ pub fn handle_contribute(ctx: Context<Contribute>, amount: u64) -> Result<()> {
         &accounts.token_program,
         amount,
     )?;
-    emit!(CapitalContributed {
+    log_event(&CapitalContributed {
         contributor: accounts.contributor.key(),
         asset: asset.key(),
         amount,

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use crate::events::log_event;
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::instructions::vault::deposit_to_vault;
@@ -124,7 +125,7 @@ pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -
         insurance_share,
     )?;
 
-    emit!(Minted {
+    log_event(&Minted {
         user: accounts.user.key(),
         asset: asset.key(),
         deposited: amount,

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use crate::events::log_event;
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::instructions::vault::pay_from_vault;
@@ -132,7 +133,7 @@ pub fn handle_redeem<'info>(ctx: Context<'info, RedeemStable<'info>>, amount: u6
         quote.payout,
     )?;
 
-    emit!(Redeemed {
+    log_event(&Redeemed {
         user: accounts.user.key(),
         asset: asset.key(),
         burned: amount,

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use crate::events::log_event;
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::instructions::vault::pay_from_vault;
@@ -63,7 +64,7 @@ pub fn handle_start_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> 
         remaining: raise,
     };
     protocol.auctions_in_flight += raise;
-    emit!(AuctionStarted {
+    log_event(&AuctionStarted {
         asset: asset.key(),
         to_raise: raise,
         reference_price_bits: reference_price.to_bits(),
@@ -186,7 +187,7 @@ pub fn handle_take_auction<'info>(
         &accounts.token_program,
         collateral,
     )?;
-    emit!(AuctionTaken {
+    log_event(&AuctionTaken {
         asset: asset.key(),
         keeper: accounts.keeper.key(),
         paid,
@@ -195,7 +196,7 @@ pub fn handle_take_auction<'info>(
         remaining: asset.auction.remaining,
     });
     if unraised > 0 {
-        emit!(AuctionClosed {
+        log_event(&AuctionClosed {
             asset: asset.key(),
             unraised,
         });
@@ -229,7 +230,7 @@ pub fn handle_close_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> 
     require!(finished, BallastError::AuctionStillNeeded);
     accounts.asset.auction.remaining = 0;
     accounts.protocol.auctions_in_flight -= remaining;
-    emit!(AuctionClosed {
+    log_event(&AuctionClosed {
         asset: accounts.asset.key(),
         unraised: remaining,
     });

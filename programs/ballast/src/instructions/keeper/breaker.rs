@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::events::log_event;
 use crate::constants::pause;
 use crate::errors::BallastError;
 use crate::events::{BreakerReset, BreakerTripped};
@@ -49,7 +50,7 @@ pub fn handle_trip_breaker<'info>(ctx: Context<'info, ProtocolCrank<'info>>) -> 
 
     protocol.breaker_paused = BREAKER_PAUSES;
     protocol.breaker_tripped_slot = slot;
-    emit!(BreakerTripped {
+    log_event(&BreakerTripped {
         slot,
         sigma_p_bits: protocol.risk.sigma_p.bits,
         value_change_bits: change.to_bits(),
@@ -74,6 +75,6 @@ pub fn handle_reset_breaker(ctx: Context<ProtocolCrank>) -> Result<()> {
         BallastError::BreakerConditionPersists
     );
     protocol.breaker_paused = 0;
-    emit!(BreakerReset { slot });
+    log_event(&BreakerReset { slot });
     Ok(())
 }

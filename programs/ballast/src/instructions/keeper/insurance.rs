@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use crate::events::log_event;
 use crate::constants::PROTOCOL_SEED;
 use crate::errors::BallastError;
 use crate::events::PremiumAccrued;
@@ -46,7 +47,7 @@ pub fn handle_accrue_premium<'info>(ctx: Context<'info, AccruePremium<'info>>) -
         &accounts.token_program,
         premium,
     )?;
-    emit!(PremiumAccrued {
+    log_event(&PremiumAccrued {
         slots: elapsed,
         premium,
         pool: accounts.insurance_vault.amount + premium,

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use crate::events::log_event;
 use crate::constants::{pause, ASSET_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::instructions::vault::{deposit_to_vault, pay_from_vault};
@@ -128,7 +129,7 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
         &accounts.token_program,
         amount_out,
     )?;
-    emit!(RebalanceSwapped {
+    log_event(&RebalanceSwapped {
         keeper: accounts.keeper.key(),
         asset_in: accounts.asset_in.key(),
         amount_in,

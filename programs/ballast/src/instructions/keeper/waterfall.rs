@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Mint, Token, TokenAccount, Transfer};
 
+use crate::events::log_event;
 use crate::constants::{GOVERNANCE_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::{BackstopBailedIn, HoldersHaircut, InsurancePaid, RedemptionRateRestored};
@@ -55,7 +56,7 @@ pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>
         let restored = restored_rate(math::stable_for_value_floor(lower)?, protocol.supply, rate)?;
         require!(restored > rate, BallastError::NoShortfall);
         protocol.redemption_rate = restored.into();
-        emit!(RedemptionRateRestored {
+        log_event(&RedemptionRateRestored {
             redemption_rate_bits: restored.to_bits(),
         });
         return Ok(());
@@ -75,7 +76,7 @@ pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>
     )?;
     protocol.supply -= paid_out;
     protocol.insurance.paid_out = protocol.insurance.paid_out.checked_add(paid_out).ok_or_else(math::overflow)?;
-    emit!(InsurancePaid { shortfall, paid_out });
+    log_event(&InsurancePaid { shortfall, paid_out });
 
     // 2. Backstop.
     let residual = shortfall - paid_out;
@@ -113,7 +114,7 @@ pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>
         .backstop_burned
         .checked_add(bailed_in)
         .ok_or_else(math::overflow)?;
-    emit!(BackstopBailedIn {
+    log_event(&BackstopBailedIn {
         residual,
         burned: bailed_in,
         swept_to_insurance: crumbs,
@@ -133,7 +134,7 @@ pub fn handle_absorb_shortfall<'info>(ctx: Context<'info, AbsorbShortfall<'info>
         .holder_losses
         .checked_add(holder_loss)
         .ok_or_else(math::overflow)?;
-    emit!(HoldersHaircut {
+    log_event(&HoldersHaircut {
         loss: holder_loss,
         redemption_rate_bits: rate.to_bits(),
     });

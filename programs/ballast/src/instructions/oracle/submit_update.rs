@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_lang::compat::solana_instructions_sysvar as instructions_sysvar;
 
+use crate::events::log_event;
 use crate::constants::{bounds, MAX_ASSETS, MAX_ORACLES, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::{OracleUpdateAccepted, PriceSet};
@@ -96,7 +97,7 @@ pub fn handle_submit_update<'info>(ctx: Context<'info, SubmitUpdate<'info>>, upd
         old_weights[index] = asset.config.target_weight.get();
         asset.config.target_weight = new_weight;
         asset.exit(&crate::ID)?;
-        emit!(PriceSet {
+        log_event(&PriceSet {
             asset: info.key(),
             price_bits: asset.price.bits,
             confidence_bits: asset.price_confidence.bits,
@@ -117,7 +118,7 @@ pub fn handle_submit_update<'info>(ctx: Context<'info, SubmitUpdate<'info>>, upd
         reference_value: update.reference_value,
         updated_slot: slot,
     };
-    emit!(OracleUpdateAccepted {
+    log_event(&OracleUpdateAccepted {
         nonce: update.nonce,
         signers: signer_count,
         slot,
