@@ -21,9 +21,10 @@ use crate::report::print_status;
 #[derive(Parser)]
 #[command(name = "ballast", version, about = "Ballast: a reserve-backed stablecoin on Solana")]
 pub struct Cli {
-    /// JSON-RPC URL, or localhost, devnet, testnet or mainnet-beta.
-    #[arg(long, short = 'u', global = true, default_value = "localhost")]
-    pub url: String,
+    /// JSON-RPC URL, or localhost, devnet, testnet or mainnet-beta
+    /// [default: localhost; the demo runs on an embedded bank unless given].
+    #[arg(long, short = 'u', global = true)]
+    pub url: Option<String>,
     /// Keypair file in the solana-keygen format [default: ~/.config/solana/id.json].
     #[arg(long, short = 'k', global = true)]
     pub keypair: Option<PathBuf>,
@@ -51,8 +52,13 @@ pub struct DemoArgs {
 pub enum Command {
     /// Weeks of a reserve on an embedded bank through a crypto crash: oracle
     /// nodes, a keeper, Hawkes-driven holders and a governance vote; writes a
-    /// report and plots.
+    /// report and plots. With --url, on a `ballast localnet` node instead
+    /// (--keypair: its deployer, LEDGER/deployer.json).
     Demo(DemoArgs),
+    /// A local Solana JSON-RPC node on the real runtime with the program
+    /// built in, checkpointed to a ledger directory (`solana-test-validator`
+    /// for this project).
+    Localnet(ballast_localnet::LocalnetArgs),
     /// Show the reserve: each asset's amount, value and weight, and V, S and CR.
     Status,
     /// Initialise a deployment from a TOML file (parameters, oracle set and
@@ -384,12 +390,22 @@ pub fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     if let Command::Demo(args) = &cli.command {
         let options = crate::demo::DemoOptions { days: args.days, seed: args.seed, out: args.out.clone(), json };
-        return crate::demo::run(&options);
+        return match &cli.url {
+            None => crate::demo::run(&options),
+            Some(url) => {
+                let operator = load_keypair(cli.keypair)?;
+                crate::demo::run_on(RpcChain::new(&cluster_url(url)), &operator, &options, None)
+            }
+        };
     }
-    let mut chain = RpcChain::new(&cluster_url(&cli.url));
+    if let Command::Localnet(args) = cli.command {
+        ballast_localnet::init_logging();
+        return ballast_localnet::run(args);
+    }
+    let mut chain = RpcChain::new(&cluster_url(cli.url.as_deref().unwrap_or("localhost")));
     let chain = &mut chain;
     match cli.command {
-        Command::Demo(_) => unreachable!("handled above"),
+        Command::Demo(_) | Command::Localnet(_) => unreachable!("handled above"),
         Command::Status => {
             let reserve = status::reserve_status(chain)?;
             print_status("status", &reserve, &Default::default(), json);
@@ -436,7 +452,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 Command::Keeper { command: KeeperCommand::Run(args) } => {
                     run_keeper(chain, signer, &args, json, &mut std::io::stdout())?
                 }
-                Command::Demo(_) | Command::Status | Command::Proposals => unreachable!("handled above"),
+                Command::Demo(_) | Command::Localnet(_) | Command::Status | Command::Proposals => {
+                    unreachable!("handled above")
+                }
             }
         }
     }

@@ -7,7 +7,7 @@
 
 mod holders;
 mod market;
-mod quiet;
+pub mod quiet;
 mod timeline;
 
 use std::path::{Path, PathBuf};
@@ -88,12 +88,27 @@ struct Participant {
     keypair: Keypair,
 }
 
+/// The demo on an embedded bank (the default: no node to start).
 pub fn run(options: &DemoOptions) -> Result<()> {
+    let quiet = quiet::QuietStdout::new().context("cannot silence the bank's program logs")?;
+    let chain = BankChain::new()?;
+    let operator = chain.payer();
+    run_on(chain, &operator, options, Some(quiet))
+}
+
+/// The demo on `chain`, whose clock it must be able to warp (the embedded
+/// bank, or a `ballast localnet` node over `--url`), with `operator` as the
+/// deployer: the program's upgrade authority, funded, and the authority of
+/// the asset mints it creates. `quiet` is given back before the report.
+pub fn run_on<C: Chain>(
+    mut chain: C,
+    operator: &Keypair,
+    options: &DemoOptions,
+    quiet: Option<quiet::QuietStdout>,
+) -> Result<()> {
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
-    let quiet = quiet::QuietStdout::new().context("cannot silence the bank's program logs")?;
-    let mut chain = BankChain::new()?;
-    let operator = chain.payer();
+    let operator = operator.insecure_clone();
     let (deployment, oracles) = deploy_reserve(&mut chain, &operator)?;
     let crash = Crash {
         day: LOOKBACK as u64 - 1 + options.days / 2,
@@ -205,7 +220,7 @@ pub fn run(options: &DemoOptions) -> Result<()> {
 
 /// Creates a mint per asset and deploys the embedded deployment, with a
 /// fresh guardian and a fresh 2-of-3 oracle set.
-fn deploy_reserve(chain: &mut BankChain, operator: &Keypair) -> Result<(Deployment, Vec<Keypair>)> {
+fn deploy_reserve(chain: &mut dyn Chain, operator: &Keypair) -> Result<(Deployment, Vec<Keypair>)> {
     let mut deployment = Deployment::embedded_default();
     deployment.protocol.guardian = Some(Keypair::new().pubkey().to_string());
     let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
@@ -222,14 +237,14 @@ fn deploy_reserve(chain: &mut BankChain, operator: &Keypair) -> Result<(Deployme
 
 /// The worker for two of the three oracle keys, on the crash market, with a
 /// fresh audit log in the output directory.
-fn start_oracle_nodes(
-    chain: BankChain,
+fn start_oracle_nodes<C: Chain>(
+    chain: C,
     operator: &Keypair,
     oracles: &[Keypair],
     deployment: &Deployment,
     options: &DemoOptions,
     crash: Crash,
-) -> Result<Worker<BankChain, CrashMarket>> {
+) -> Result<Worker<C, CrashMarket>> {
     let audit_path = options.out.join("audit.sqlite");
     if audit_path.exists() {
         std::fs::remove_file(&audit_path)
