@@ -195,8 +195,9 @@ pub struct AddAssetArgs {
     pub max_confidence: String,
 }
 
+/// Exactly one ballot: a value, or yes, or no.
 #[derive(Args)]
-#[group(required = true, multiple = false)]
+#[command(group(clap::ArgGroup::new("ballot").required(true).multiple(false)))]
 pub struct VoteArgs {
     pub id: u64,
     /// A value, for a parameter proposal.

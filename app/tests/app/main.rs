@@ -2,6 +2,7 @@
 //! an in-process bank, in one test binary (each links the Solana runtime).
 
 mod demo;
+mod e2e;
 mod governance_cli;
 mod holder_cli;
 mod keeper;
