@@ -47,15 +47,24 @@ pub struct LocalnetArgs {
     pub deployer: Option<PathBuf>,
 }
 
-/// Runs the node until SIGTERM or SIGINT (or until its bank fails).
-pub fn run(args: LocalnetArgs) -> Result<()> {
+/// A node serving on `url`, until [`Running::stop`] or [`Running::wait`].
+pub struct Running {
+    pub url: String,
+    pub deployer: ballast_sdk::Keypair,
+    runtime: tokio::runtime::Runtime,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop_serving: tokio::sync::oneshot::Sender<()>,
+    bank_stopped: Option<tokio::sync::oneshot::Receiver<()>>,
+    handle: node::NodeHandle,
+    bank_thread: std::thread::JoinHandle<Result<()>>,
+}
+
+/// Opens the ledger, starts the bank and begins serving JSON-RPC.
+pub fn start(args: &LocalnetArgs) -> Result<Running> {
     let ledger = Ledger::open(&args.ledger, args.reset)?;
-    let (deployer, deployer_file) = match &args.deployer {
-        Some(path) => (
-            read_keypair_file(path).with_context(|| format!("--deployer {} is not a keypair file", path.display()))?,
-            path.clone(),
-        ),
-        None => (ledger.keypair("deployer.json")?, ledger.dir().join("deployer.json")),
+    let deployer = match &args.deployer {
+        Some(path) => read_keypair_file(path).with_context(|| format!("--deployer {} is not a keypair file", path.display()))?,
+        None => ledger.keypair("deployer.json")?,
     };
     let node = Node::open(ledger, &deployer.pubkey())?;
     let timing = Timing {
@@ -66,39 +75,81 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.rpc_addr)
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.rpc_addr))
+        .with_context(|| format!("could not listen on {}", args.rpc_addr))?;
+    let address = listener.local_addr()?;
+    let (handle, bank_thread, bank_stopped) = node::spawn(node, timing);
+    let (stop_serving, stopped) = tokio::sync::oneshot::channel::<()>();
+    let router = rpc::router(handle.clone());
+    let server = runtime.spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
             .await
-            .with_context(|| format!("could not listen on {}", args.rpc_addr))?;
-        let address = listener.local_addr()?;
-        let (handle, bank_thread, bank_stopped) = node::spawn(node, timing);
-        let slot = handle.call(|node| node.slot()).await??;
-        println!("ballast localnet");
-        println!("  rpc       http://{address}");
-        println!("  ledger    {}", args.ledger.display());
-        println!("  deployer  {} ({})", deployer.pubkey(), deployer_file.display());
-        println!("  slot      {slot}");
-        use std::io::Write;
-        std::io::stdout().flush()?;
-        let shutdown = async move {
+    });
+    Ok(Running {
+        url: format!("http://{address}"),
+        deployer,
+        runtime,
+        server,
+        stop_serving,
+        bank_stopped: Some(bank_stopped),
+        handle,
+        bank_thread,
+    })
+}
+
+impl Running {
+    /// Stops serving, writes a last checkpoint and stops the bank.
+    pub fn stop(self) -> Result<()> {
+        let _ = self.stop_serving.send(());
+        let handle = self.handle.clone();
+        self.runtime.block_on(async move {
+            let _ = self.server.await;
+            handle.stop().await;
+        });
+        self.bank_thread.join().map_err(|_| anyhow::anyhow!("the bank thread panicked"))?
+    }
+
+    /// Serves until SIGTERM or SIGINT (or until the bank fails), then stops.
+    pub fn wait(mut self) -> Result<()> {
+        let bank_stopped = self.bank_stopped.take().expect("waited once");
+        self.runtime.block_on(async move {
             tokio::select! {
                 _ = shutdown_signal() => tracing::info!("signal received: checkpointing and stopping"),
                 _ = bank_stopped => tracing::error!("the bank stopped"),
             }
-        };
-        axum::serve(listener, rpc::router(handle.clone()))
-            .with_graceful_shutdown(shutdown)
-            .await?;
-        handle.stop().await;
-        bank_thread.join().map_err(|_| anyhow::anyhow!("the bank thread panicked"))?
-    })
+        });
+        self.stop()
+    }
+
+    pub fn slot(&self) -> Result<u64> {
+        Ok(self.runtime.block_on(self.handle.call(|node| node.slot()))??)
+    }
+}
+
+/// Runs the node until SIGTERM or SIGINT (or until its bank fails),
+/// printing where it serves first.
+pub fn run(args: LocalnetArgs) -> Result<()> {
+    let node = start(&args)?;
+    let deployer_file = args.deployer.clone().unwrap_or_else(|| args.ledger.join("deployer.json"));
+    println!("ballast localnet");
+    println!("  rpc       {}", node.url);
+    println!("  ledger    {}", args.ledger.display());
+    println!("  deployer  {} ({})", node.deployer.pubkey(), deployer_file.display());
+    println!("  slot      {}", node.slot()?);
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    node.wait()
 }
 
 /// Logs to stderr at `RUST_LOG` (default: info for this node, warnings for
 /// the runtime, whose per-instruction lines would drown everything else).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ballast_localnet=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,tarpc=error,ballast_localnet=info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 

@@ -107,10 +107,14 @@ pub fn transfer(
     owner: &Keypair,
     amount: u64,
 ) -> Result<(), ChainError> {
-    let instruction = spl_token::instruction::transfer(&spl_token::ID, source, destination, &owner.pubkey(), &[], amount)
-        .expect("valid transfer");
+    let instruction = transfer_instruction(source, destination, &owner.pubkey(), amount);
     chain.send(&[instruction], payer, &[owner])?;
     Ok(())
+}
+
+/// The SPL Token transfer of `amount` from `source` (of `owner`) to `destination`.
+pub fn transfer_instruction(source: &Pubkey, destination: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
+    spl_token::instruction::transfer(&spl_token::ID, source, destination, owner, &[], amount).expect("valid transfer")
 }
 
 fn unpack<T: Pack + IsInitialized>(chain: &mut dyn Chain, address: &Pubkey) -> Result<T, ChainError> {

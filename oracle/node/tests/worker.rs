@@ -34,7 +34,7 @@ fn assert_consistent_log(log: &AuditLog, first_nonce: u64, count: usize) {
 fn scrape(address: std::net::SocketAddr) -> String {
     let mut stream = TcpStream::connect(address).expect("connect to metrics");
     stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
         .expect("request");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("response");

@@ -1,134 +1,106 @@
-//! Prometheus metrics in the text exposition format, served on `GET /metrics`.
+//! The worker's Prometheus metrics (prometheus-client), served on
+//! `GET /metrics` by axum, the HTTP stack the local node serves on too.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-/// The worker's counters and gauges; gauges hold f64 bits.
-#[derive(Default)]
+use axum::http::header::CONTENT_TYPE;
+use axum::routing::get;
+use axum::Router;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// The worker's counters and gauges, registered once.
 pub struct Metrics {
-    pub windows_processed: AtomicU64,
-    pub updates_confirmed: AtomicU64,
-    pub updates_rejected: AtomicU64,
-    pub submit_retries: AtomicU64,
-    pub data_rejected: AtomicU64,
-    pub last_nonce: AtomicU64,
-    collateral_ratio: AtomicU64,
-    breach_probability: AtomicU64,
-    cycle_seconds: AtomicU64,
+    registry: Registry,
+    pub windows_processed: Counter,
+    pub updates_confirmed: Counter,
+    pub updates_rejected: Counter,
+    pub submit_retries: Counter,
+    pub data_rejected: Counter,
+    pub last_nonce: Gauge,
+    pub collateral_ratio: Gauge<f64, AtomicU64>,
+    pub breach_probability: Gauge<f64, AtomicU64>,
+    pub cycle_seconds: Gauge<f64, AtomicU64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("ballast_oracle");
+        let metrics = Self {
+            windows_processed: Counter::default(),
+            updates_confirmed: Counter::default(),
+            updates_rejected: Counter::default(),
+            submit_retries: Counter::default(),
+            data_rejected: Counter::default(),
+            last_nonce: Gauge::default(),
+            collateral_ratio: Gauge::default(),
+            breach_probability: Gauge::default(),
+            cycle_seconds: Gauge::default(),
+            registry: Registry::default(),
+        };
+        // Counters get their `_total` suffix from the encoder.
+        registry.register("windows_processed", "Settlement windows finished", metrics.windows_processed.clone());
+        registry.register("updates_confirmed", "Oracle updates confirmed on chain", metrics.updates_confirmed.clone());
+        registry.register(
+            "updates_rejected",
+            "Oracle updates refused by the program or expired",
+            metrics.updates_rejected.clone(),
+        );
+        registry.register(
+            "submit_retries",
+            "Sends and reads retried after a transport error",
+            metrics.submit_retries.clone(),
+        );
+        registry.register("data_rejected", "Windows whose market data was malformed", metrics.data_rejected.clone());
+        registry.register("last_nonce", "Nonce of the last confirmed update", metrics.last_nonce.clone());
+        registry.register("collateral_ratio", "CR at the last decision", metrics.collateral_ratio.clone());
+        registry.register(
+            "breach_probability",
+            "Monte Carlo P(CR < 1) at the last decision",
+            metrics.breach_probability.clone(),
+        );
+        registry.register("cycle_seconds", "Duration of the last window's cycle", metrics.cycle_seconds.clone());
+        Self { registry, ..metrics }
+    }
 }
 
 impl Metrics {
-    pub fn increment(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn set_collateral_ratio(&self, value: f64) {
-        self.collateral_ratio.store(value.to_bits(), Ordering::Relaxed);
-    }
-
-    pub fn set_breach_probability(&self, value: f64) {
-        self.breach_probability.store(value.to_bits(), Ordering::Relaxed);
-    }
-
-    pub fn set_cycle_seconds(&self, value: f64) {
-        self.cycle_seconds.store(value.to_bits(), Ordering::Relaxed);
-    }
-
-    /// The exposition text.
+    /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
-        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let gauge = |g: &AtomicU64| f64::from_bits(g.load(Ordering::Relaxed));
-        let mut out = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, value: String| {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
-        };
-        metric(
-            "ballast_oracle_windows_processed_total",
-            "counter",
-            "Settlement windows finished.",
-            count(&self.windows_processed).to_string(),
-        );
-        metric(
-            "ballast_oracle_updates_confirmed_total",
-            "counter",
-            "Oracle updates confirmed on chain.",
-            count(&self.updates_confirmed).to_string(),
-        );
-        metric(
-            "ballast_oracle_updates_rejected_total",
-            "counter",
-            "Oracle updates refused by the program or expired.",
-            count(&self.updates_rejected).to_string(),
-        );
-        metric(
-            "ballast_oracle_submit_retries_total",
-            "counter",
-            "Sends and reads retried after a transport error.",
-            count(&self.submit_retries).to_string(),
-        );
-        metric(
-            "ballast_oracle_data_rejected_total",
-            "counter",
-            "Windows whose market data was malformed.",
-            count(&self.data_rejected).to_string(),
-        );
-        metric(
-            "ballast_oracle_last_nonce",
-            "gauge",
-            "Nonce of the last confirmed update.",
-            count(&self.last_nonce).to_string(),
-        );
-        metric(
-            "ballast_oracle_collateral_ratio",
-            "gauge",
-            "CR at the last decision.",
-            gauge(&self.collateral_ratio).to_string(),
-        );
-        metric(
-            "ballast_oracle_breach_probability",
-            "gauge",
-            "Monte Carlo P(CR < 1) at the last decision.",
-            gauge(&self.breach_probability).to_string(),
-        );
-        metric(
-            "ballast_oracle_cycle_seconds",
-            "gauge",
-            "Duration of the last window's cycle.",
-            gauge(&self.cycle_seconds).to_string(),
-        );
-        out
+        let mut text = String::new();
+        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
     }
 }
 
 /// Serves `metrics` on `address` from a background thread; returns the bound
 /// address (useful with port 0).
 pub fn serve(address: &str, metrics: Arc<Metrics>) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(address)?;
+    let listener = std::net::TcpListener::bind(address)?;
+    listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            if let Err(error) = respond(stream, &metrics) {
-                tracing::debug!(%error, "metrics request failed");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new().name("metrics".into()).spawn(move || {
+        runtime.block_on(async move {
+            let app = Router::new().route(
+                "/metrics",
+                get(move || async move {
+                    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], metrics.render())
+                }),
+            );
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    if let Err(error) = axum::serve(listener, app).await {
+                        tracing::error!(%error, "the metrics server stopped");
+                    }
+                }
+                Err(error) => tracing::error!(%error, "the metrics listener"),
             }
-        }
-    });
+        })
+    })?;
     Ok(bound)
-}
-
-fn respond(stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
-    let mut request_line = String::new();
-    BufReader::new(&stream).read_line(&mut request_line)?;
-    let (status, body) = match request_line.split_whitespace().nth(1) {
-        Some("/metrics") => ("200 OK", metrics.render()),
-        _ => ("404 Not Found", "not found\n".to_owned()),
-    };
-    let mut stream = stream;
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    stream.flush()
 }

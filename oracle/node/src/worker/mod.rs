@@ -212,7 +212,7 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
             Step::Planned(planned) => self.submit(&planned)?,
             Step::Finished(outcome) => outcome,
         };
-        self.metrics.set_cycle_seconds(started.elapsed().as_secs_f64());
+        self.metrics.cycle_seconds.set(started.elapsed().as_secs_f64());
         Ok(outcome)
     }
 
@@ -245,7 +245,7 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
                 tracing::warn!(%error, "market data rejected");
                 self.audit
                     .record_skipped(window, WindowStatus::DataRejected, &error, None)?;
-                Metrics::increment(&self.metrics.data_rejected);
+                self.metrics.data_rejected.inc();
                 return Ok(Step::Finished(
                     self.finished(WindowOutcome::DataRejected { window, error }),
                 ));
@@ -286,8 +286,8 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
             &outputs_json,
         )?;
         if let Some(risk) = &decision.risk {
-            self.metrics.set_collateral_ratio(risk.collateral_ratio);
-            self.metrics.set_breach_probability(risk.breach_probability);
+            self.metrics.collateral_ratio.set(risk.collateral_ratio);
+            self.metrics.breach_probability.set(risk.breach_probability);
         }
         tracing::info!(nonce, sigma_p = decision.sigma_p, fee = decision.fee_mint, "planned");
         Ok(Step::Planned(PlannedUpdate {
@@ -360,7 +360,7 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
                 // A timeout: the send may or may not have landed.
                 Err(WorkerError::Chain(error)) => {
                     tracing::warn!(window, attempt, %error, "send failed; checking the nonce before resending");
-                    Metrics::increment(&self.metrics.submit_retries);
+                    self.metrics.submit_retries.inc();
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(self.config.max_backoff);
                 }
@@ -382,10 +382,8 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
 
     fn confirm(&mut self, planned: &PlannedUpdate, signature: Option<Signature>) -> Result<WindowOutcome, WorkerError> {
         self.audit.finish(planned.window, WindowStatus::Confirmed, None)?;
-        Metrics::increment(&self.metrics.updates_confirmed);
-        self.metrics
-            .last_nonce
-            .store(planned.nonce, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.updates_confirmed.inc();
+        self.metrics.last_nonce.set(i64::try_from(planned.nonce).unwrap_or(i64::MAX));
         self.last_decision = Some(planned.decision.clone());
         tracing::info!(window = planned.window, nonce = planned.nonce, "update confirmed");
         let (window, nonce) = (planned.window, planned.nonce);
@@ -399,7 +397,7 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
     fn reject(&mut self, planned: &PlannedUpdate, error: String) -> Result<WindowOutcome, WorkerError> {
         self.audit
             .finish(planned.window, WindowStatus::UpdateRejected, Some(&error))?;
-        Metrics::increment(&self.metrics.updates_rejected);
+        self.metrics.updates_rejected.inc();
         Ok(self.finished(WindowOutcome::UpdateRejected {
             window: planned.window,
             error,
@@ -414,7 +412,7 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
             | WindowOutcome::DecisionFailed { window, .. } => *window,
         };
         self.next_window = self.next_window.max(window + 1);
-        Metrics::increment(&self.metrics.windows_processed);
+        self.metrics.windows_processed.inc();
         outcome
     }
 
@@ -429,7 +427,7 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
             match request(&mut self.chain) {
                 Err(ChainError::Transport(reason)) if attempt < self.config.max_attempts => {
                     tracing::warn!(attempt, %reason, "chain request failed; retrying");
-                    Metrics::increment(&self.metrics.submit_retries);
+                    self.metrics.submit_retries.inc();
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(self.config.max_backoff);
                     attempt += 1;
