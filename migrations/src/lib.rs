@@ -99,6 +99,13 @@ pub struct ProtocolConfig {
     pub max_price_jump: f64,
     /// How long a guardian pause lasts.
     pub guardian_pause_slots: u64,
+    /// How long an oracle round takes observations.
+    #[serde(default = "default_round_slots")]
+    pub round_slots: u64,
+    /// How far (relative) an oracle's price may be from the round's median
+    /// before it is kept out as an outlier.
+    #[serde(default = "default_outlier_tolerance")]
+    pub outlier_tolerance: f64,
     /// Public keys; absent when the deployer generates them (the demo).
     pub guardian: Option<String>,
     pub oracles: Option<Vec<String>>,
@@ -170,6 +177,8 @@ impl Deployment {
                 price_ema_slots: p.price_ema_slots,
                 u_max: fixed(p.u_max),
                 max_price_jump: fixed(p.max_price_jump),
+                round_slots: p.round_slots,
+                outlier_tolerance: fixed(p.outlier_tolerance),
                 guardian_pause_slots: p.guardian_pause_slots,
                 risk: self.risk.params(),
             },
@@ -181,6 +190,14 @@ impl Deployment {
             oracle_quorum: p.oracle_quorum,
         })
     }
+}
+
+fn default_round_slots() -> u64 {
+    150
+}
+
+fn default_outlier_tolerance() -> f64 {
+    0.05
 }
 
 fn whole(stablecoins: u64) -> u64 {

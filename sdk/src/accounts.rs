@@ -1,8 +1,8 @@
 //! Decoding program accounts into plain Rust types with f64 views.
 
-use anchor_lang::AccountDeserialize;
+use anchor_lang::{AccountDeserialize, Discriminator};
 use ballast::math::{meets_quorum, passes_supermajority, weighted_mean_floor};
-use ballast::state::{Asset, AssetKind, Governance, Proposal, ProposalKind, Protocol, StakePosition};
+use ballast::state::{Asset, AssetKind, Governance, OracleRounds, Proposal, ProposalKind, Protocol, StakePosition};
 use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 
@@ -19,6 +19,28 @@ pub fn decode<T: AccountDeserialize>(address: &Pubkey, account: &Account) -> Res
         return Err(fail(format!("owned by {}, not the Ballast program", account.owner)));
     }
     T::try_deserialize(&mut &account.data[..]).map_err(|e| fail(e.to_string()))
+}
+
+/// The oracle network's rounds (a zero-copy account, read by copy).
+pub fn oracle_rounds(chain: &mut dyn Chain) -> Result<OracleRounds, ChainError> {
+    let address = pda::oracle_rounds();
+    let account = chain.account(&address)?.ok_or_else(|| ChainError::Decode {
+        address,
+        reason: "no such account".into(),
+    })?;
+    let fail = |reason: &str| ChainError::Decode {
+        address,
+        reason: reason.into(),
+    };
+    if account.owner != ballast::ID {
+        return Err(fail("not owned by the Ballast program"));
+    }
+    let size = std::mem::size_of::<OracleRounds>();
+    let data = account.data.get(..8 + size).ok_or_else(|| fail("too short for OracleRounds"))?;
+    if data[..8] != *OracleRounds::DISCRIMINATOR {
+        return Err(fail("not an OracleRounds account"));
+    }
+    Ok(bytemuck::pod_read_unaligned(&data[8..]))
 }
 
 /// Fetches and decodes a program account that must exist.

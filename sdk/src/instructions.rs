@@ -4,7 +4,7 @@
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
-use ballast::instructions::{InitializeArgs, OracleUpdate};
+use ballast::instructions::{InitializeArgs, Observation};
 use ballast::math::FixedBits;
 use ballast::state::{AssetConfig, AssetKind, Ballot, GovernanceConfig, ProposalKind};
 use solana_sdk::instruction::{AccountMeta, Instruction};
@@ -33,6 +33,7 @@ pub fn initialize(authority: &Pubkey, args: InitializeArgs) -> Instruction {
             protocol: pda::protocol(),
             stable_mint: pda::stable_mint(),
             insurance_vault: pda::insurance_vault(),
+            oracle_rounds: pda::oracle_rounds(),
             program_data: pda::program_data(),
             token_program: spl_token::ID,
             system_program: solana_system_interface::program::ID,
@@ -223,18 +224,19 @@ pub fn set_asset_enabled(authority: &Pubkey, asset_mint: &Pubkey, enabled: bool)
     )
 }
 
-/// An oracle update for the reserve's assets (`reserve_assets`, in index
-/// order), to be signed by each of `oracles` as a transaction signer.
-pub fn submit_update(update: OracleUpdate, reserve_assets: &[Pubkey], oracles: &[Pubkey]) -> Instruction {
-    let mut remaining: Vec<AccountMeta> = reserve_assets.iter().map(|a| AccountMeta::new(*a, false)).collect();
-    remaining.extend(oracles.iter().map(|o| AccountMeta::new_readonly(*o, true)));
+/// One oracle's observation for a round, signed by `oracle` (its own
+/// transaction); the reserve's assets (`reserve_assets`, in index order)
+/// are written when the observation completes the round.
+pub fn submit_observation(oracle: &Pubkey, observation: Observation, reserve_assets: &[Pubkey]) -> Instruction {
     build(
-        ballast::accounts::SubmitUpdate {
+        ballast::accounts::SubmitObservation {
+            oracle: *oracle,
             protocol: pda::protocol(),
+            rounds: pda::oracle_rounds(),
             instructions: solana_sdk::sysvar::instructions::ID,
         },
-        ballast::instruction::SubmitUpdate { update },
-        remaining,
+        ballast::instruction::SubmitObservation { observation },
+        reserve_assets.iter().map(|a| AccountMeta::new(*a, false)).collect(),
     )
 }
 
@@ -413,6 +415,7 @@ fn execute_accounts(id: u64, asset: Option<Pubkey>) -> ballast::accounts::Execut
         protocol: pda::protocol(),
         governance: pda::governance(),
         proposal: pda::proposal(id),
+        oracle_rounds: pda::oracle_rounds(),
         asset,
     }
 }

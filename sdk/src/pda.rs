@@ -1,7 +1,7 @@
 //! Program-derived addresses, with the program's own seeds.
 
 use ballast::constants::{
-    ASSET_SEED, GOVERNANCE_SEED, INSURANCE_SEED, PROPOSAL_SEED, PROTOCOL_SEED, STABLE_MINT_SEED, STAKE_SEED, STAKE_VAULT_SEED, VAULT_SEED,
+    ASSET_SEED, GOVERNANCE_SEED, INSURANCE_SEED, ORACLE_ROUNDS_SEED, PROPOSAL_SEED, PROTOCOL_SEED, STABLE_MINT_SEED, STAKE_SEED, STAKE_VAULT_SEED, VAULT_SEED,
     VOTE_SEED,
 };
 use solana_sdk::pubkey::Pubkey;
@@ -18,6 +18,10 @@ pub fn program_data() -> Pubkey {
 
 pub fn protocol() -> Pubkey {
     find(&[PROTOCOL_SEED])
+}
+
+pub fn oracle_rounds() -> Pubkey {
+    find(&[ORACLE_ROUNDS_SEED])
 }
 
 pub fn stable_mint() -> Pubkey {

@@ -3,7 +3,7 @@
 //! same ones over JSON-RPC against a `ballast-localnet` process.
 
 use ballast::errors::BallastError;
-use ballast::instructions::{OracleUpdate, PriceInput};
+use ballast::instructions::{Observation, PriceInput};
 use ballast_migrations::{deploy, Deployment};
 use ballast_sdk::instructions::{self, HolderAccounts};
 use ballast_sdk::{accounts, fixed, pda, token, Chain, ChainError, Keypair, Pubkey, Signer};
@@ -94,10 +94,15 @@ pub fn deploy_fresh(chain: &mut dyn Chain, operator: &Keypair) -> Deployed {
 }
 
 impl Deployed {
-    /// Posts every asset's deployment price, signed by two of the oracles.
+    /// Posts every asset's deployment price as the next round, which two
+    /// of the oracles submit (each its own transaction) and so finalize.
     pub fn post_prices(&self, chain: &mut dyn Chain, payer: &Keypair) {
         let protocol = accounts::protocol(chain).unwrap();
-        let slot = chain.slot().unwrap();
+        let rounds = accounts::oracle_rounds(chain).unwrap();
+        let opens = rounds.opened_slot + protocol.raw.params.round_slots;
+        if rounds.round > 0 && chain.slot().unwrap() < opens {
+            chain.warp_to_slot(opens).expect("warp to the next round");
+        }
         let prices = self
             .deployment
             .assets
@@ -110,21 +115,24 @@ impl Deployed {
                 }
             })
             .collect();
-        let update = OracleUpdate {
-            nonce: protocol.raw.oracle_nonce + 1,
-            expiry_slot: slot + 100,
+        let observation = Observation {
+            round: rounds.round + 1,
             prices,
             target_weights: self.deployment.assets.iter().map(|a| fixed(a.target_weight)).collect(),
             sigma_p: fixed(0.05),
+            breach_probability: fixed(0.0),
+            breach_lower: fixed(0.0),
+            breach_upper: fixed(0.0),
             lambda: fixed(2.0),
             reference_value: fixed(0.0),
             fee_mint: protocol.raw.fee_mint,
             fee_redeem: protocol.raw.fee_redeem,
         };
-        let signers: Vec<&Keypair> = self.oracles[..2].iter().collect();
-        let listed: Vec<Pubkey> = signers.iter().map(|k| k.pubkey()).collect();
-        let ix = instructions::submit_update(update, &protocol.assets, &listed);
-        chain.send(&[ix], payer, &signers).expect("oracle update");
+        for oracle in &self.oracles[..2] {
+            let ix = instructions::submit_observation(&oracle.pubkey(), observation.clone(), &protocol.assets);
+            chain.send(&[ix], payer, &[oracle]).expect("an observation");
+        }
+        assert_eq!(accounts::protocol(chain).unwrap().raw.last_oracle_round, rounds.round + 1, "the round finalized");
     }
 }
 

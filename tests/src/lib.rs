@@ -7,7 +7,7 @@ pub mod process;
 
 use ballast::constants::{pause, MAX_ORACLES};
 use ballast::errors::BallastError;
-use ballast::instructions::{InitializeArgs, OracleUpdate, PriceInput};
+use ballast::instructions::{InitializeArgs, Observation, PriceInput};
 use ballast::math::{ratio, FixedBits};
 use ballast::state::{Action, AssetConfig, AssetKind, Ballot, GovernanceConfig, Params, ProposalKind, RiskParams};
 use ballast_sdk::instructions::{self, HolderAccounts};
@@ -59,6 +59,8 @@ pub fn default_args() -> InitializeArgs {
             price_ema_slots: 100,
             u_max: ratio(1, 10).into(),
             max_price_jump: ratio(9, 10).into(),
+            round_slots: ROUND_SLOTS,
+            outlier_tolerance: ratio(5, 100).into(),
             guardian_pause_slots: GUARDIAN_PAUSE_SLOTS,
             risk: risk_params(),
         },
@@ -95,6 +97,8 @@ pub fn risk_params() -> RiskParams {
 }
 
 pub const BREAKER_MIN_PAUSE_SLOTS: u64 = 200;
+/// Rounds of a slot, so that each post needs the clock to move by one.
+pub const ROUND_SLOTS: u64 = 1;
 pub const STAKE_COOLDOWN_SLOTS: u64 = 20;
 pub const AUCTION_DURATION_SLOTS: u64 = 100;
 
@@ -121,15 +125,27 @@ pub fn asset_config(weight_cap: f64, max_confidence: f64) -> AssetConfig {
 impl Harness {
     /// A bank with nothing but the program and SPL Token.
     pub fn empty() -> Self {
+        Self::empty_with_oracles(3)
+    }
+
+    fn empty_with_oracles(count: usize) -> Self {
         let chain = BankChain::new().expect("bank starts");
         let admin = chain.payer();
         Self {
             chain,
             admin,
             assets: Vec::new(),
-            oracles: (0..3).map(|_| Keypair::new()).collect(),
+            oracles: (0..count).map(|_| Keypair::new()).collect(),
             guardian: Keypair::new(),
         }
+    }
+
+    /// `new()` with `count` oracles, of which `quorum` finalize a round.
+    pub fn with_oracles(count: usize, quorum: u8) -> Self {
+        Self::build(Self::empty_with_oracles(count), |args| {
+            args.oracle_count = count as u8;
+            args.oracle_quorum = quorum;
+        })
     }
 
     /// Initialised, with USDC (6 decimals, cap 100%, target 40%), TBILL (6,
@@ -140,7 +156,10 @@ impl Harness {
 
     /// `new()`, with `adjust` applied to the initialisation arguments.
     pub fn new_with(adjust: impl FnOnce(&mut InitializeArgs)) -> Self {
-        let mut h = Self::empty();
+        Self::build(Self::empty(), adjust)
+    }
+
+    fn build(mut h: Self, adjust: impl FnOnce(&mut InitializeArgs)) -> Self {
         let mut args = default_args();
         adjust(&mut args);
         for (slot, oracle) in args.oracles.iter_mut().zip(&h.oracles) {
@@ -205,7 +224,8 @@ impl Harness {
         }
     }
 
-    /// Posts every asset's price (0.1% confidence) in a 2-of-3 oracle update.
+    /// Posts every asset's price (0.1% confidence) as a round that a quorum
+    /// of the oracles agree on.
     pub fn set_prices(&mut self, prices: &[f64]) -> Result<Signature, ChainError> {
         let update = self.oracle_update(prices);
         self.submit_update(update)
@@ -213,31 +233,34 @@ impl Harness {
 
     /// Posts one asset's price and confidence, the others unchanged.
     pub fn set_price(&mut self, asset: usize, price: f64, confidence: f64) -> Result<Signature, ChainError> {
-        let current: Vec<f64> = (0..self.assets.len()).map(|i| self.asset(i).price).collect();
-        let mut update = self.oracle_update(&current);
-        for (index, input) in update.prices.iter_mut().enumerate() {
-            let view = self.asset(index);
-            *input = PriceInput {
-                price: view.raw.price,
-                confidence: view.raw.price_confidence,
-            };
-        }
+        let mut update = self.oracle_update(&[]);
+        update.prices = (0..self.assets.len())
+            .map(|index| {
+                let view = self.asset(index);
+                PriceInput {
+                    price: view.raw.price,
+                    confidence: view.raw.price_confidence,
+                }
+            })
+            .collect();
         update.prices[asset] = Self::price_input(price, confidence);
         self.submit_update(update)
     }
 
-    /// An update that keeps fees and target weights and posts `prices`
-    /// (0.1% confidence), with the next nonce and a 100-slot expiry.
-    pub fn oracle_update(&mut self, prices: &[f64]) -> OracleUpdate {
+    /// An observation that keeps fees and target weights and posts `prices`
+    /// (0.1% confidence), sigma_p 0.02 and no breach risk. Its round is set
+    /// when it is posted.
+    pub fn oracle_update(&mut self, prices: &[f64]) -> Observation {
         let protocol = self.protocol();
-        let slot = self.slot();
         let target_weights = (0..self.assets.len()).map(|i| self.asset(i).raw.config.target_weight).collect();
-        OracleUpdate {
-            nonce: protocol.raw.oracle_nonce + 1,
-            expiry_slot: slot + 100,
+        Observation {
+            round: 0,
             prices: prices.iter().map(|p| Self::price_input(*p, p / 1000.0)).collect(),
             target_weights,
             sigma_p: fixed(0.02),
+            breach_probability: FixedBits::ZERO,
+            breach_lower: FixedBits::ZERO,
+            breach_upper: FixedBits::ZERO,
             lambda: fixed(2.0),
             // No reference value: the drawdown trigger stays quiet unless a test sets one.
             reference_value: FixedBits::ZERO,
@@ -246,23 +269,35 @@ impl Harness {
         }
     }
 
-    /// Submits `update` signed by `signers`, listing `listed` as the oracle accounts.
-    pub fn submit_update_as(
-        &mut self,
-        update: OracleUpdate,
-        listed: &[Pubkey],
-        signers: &[&Keypair],
-    ) -> Result<Signature, ChainError> {
-        let ix = instructions::submit_update(update, &self.reserve_assets(), listed);
-        self.chain.send(&[ix], &self.admin, signers)
+    /// The next round to submit to, warping past the current round's end
+    /// when it is still open.
+    pub fn next_round(&mut self) -> u64 {
+        let rounds = accounts::oracle_rounds(&mut self.chain).expect("oracle rounds");
+        let round_slots = self.protocol().raw.params.round_slots;
+        let opens = rounds.opened_slot + round_slots;
+        if rounds.round > 0 && self.slot() < opens {
+            self.chain.warp_to_slot(opens).expect("warp to the next round");
+        }
+        rounds.round + 1
     }
 
-    /// Submits `update` signed by the first two oracles (the quorum).
-    pub fn submit_update(&mut self, update: OracleUpdate) -> Result<Signature, ChainError> {
-        let oracles: Vec<Keypair> = self.oracles[..2].iter().map(|k| k.insecure_clone()).collect();
-        let listed: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
-        let signers: Vec<&Keypair> = oracles.iter().collect();
-        self.submit_update_as(update, &listed, &signers)
+    /// Submits `observation` for its round, signed by `oracle`.
+    pub fn submit_observation(&mut self, oracle: &Keypair, observation: Observation) -> Result<Signature, ChainError> {
+        let ix = instructions::submit_observation(&oracle.pubkey(), observation, &self.reserve_assets());
+        self.chain.send(&[ix], &self.admin, &[oracle])
+    }
+
+    /// Posts `update` as a new round that the first oracles, as many as the
+    /// quorum, submit; the last submission finalizes it.
+    pub fn submit_update(&mut self, mut update: Observation) -> Result<Signature, ChainError> {
+        update.round = self.next_round();
+        let quorum = self.protocol().raw.oracle_quorum as usize;
+        let oracles: Vec<Keypair> = self.oracles[..quorum].iter().map(|k| k.insecure_clone()).collect();
+        let mut last = None;
+        for oracle in &oracles {
+            last = Some(self.submit_observation(oracle, update.clone())?);
+        }
+        Ok(last.expect("a quorum of at least one"))
     }
 
     pub fn pause(&mut self, bits: u8) {
@@ -510,9 +545,9 @@ impl Harness {
         (h, alice, staker)
     }
 
-    /// An update with WBTC at `wbtc` (the others at their defaults),
+    /// An observation with WBTC at `wbtc` (the others at their defaults),
     /// `sigma_p` and the drawdown reference `reference_value`.
-    pub fn wbtc_update(&mut self, wbtc: f64, sigma_p: f64, reference_value: f64) -> OracleUpdate {
+    pub fn wbtc_update(&mut self, wbtc: f64, sigma_p: f64, reference_value: f64) -> Observation {
         let mut update = self.oracle_update(&[USDC_PRICE, TBILL_PRICE, wbtc]);
         update.sigma_p = fixed(sigma_p);
         update.reference_value = fixed(reference_value);
@@ -567,15 +602,13 @@ impl Harness {
     /// Posts `update`, waits until the smoothed prices can reach it in one
     /// step, and posts the same prices again: spot and smoothed prices then
     /// agree, as after a move the market has held for a while.
-    pub fn settle(&mut self, update: OracleUpdate) -> Result<Signature, ChainError> {
-        let prices = update.prices.clone();
-        let (sigma_p, reference_value) = (update.sigma_p, update.reference_value);
-        self.submit_update(update)?;
+    pub fn settle(&mut self, update: Observation) -> Result<Signature, ChainError> {
+        self.submit_update(update.clone())?;
         self.warp_slots(SETTLE_SLOTS);
         let mut again = self.oracle_update(&[]);
-        again.prices = prices;
-        again.sigma_p = sigma_p;
-        again.reference_value = reference_value;
+        again.prices = update.prices;
+        again.sigma_p = update.sigma_p;
+        again.reference_value = update.reference_value;
         self.submit_update(again)
     }
 

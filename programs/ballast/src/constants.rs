@@ -23,6 +23,8 @@ pub const STAKE_SEED: &[u8] = b"stake";
 pub const PROPOSAL_SEED: &[u8] = b"proposal";
 #[constant]
 pub const VOTE_SEED: &[u8] = b"vote";
+#[constant]
+pub const ORACLE_ROUNDS_SEED: &[u8] = b"oracle_rounds";
 
 /// Who may initialize a deployment that has no ProgramData account, which
 /// is only the case when the program runs as a native builtin (tests and
@@ -87,10 +89,8 @@ pub mod bounds {
     /// Governance periods (voting, timelock, execution window, epoch):
     /// from one slot to about 30 days.
     pub const GOVERNANCE_SLOTS_HIGHEST: u64 = 6_480_000;
-    /// An oracle nonce may advance at most this far per update, so that no
-    /// quorum can spend the nonce space in one step (u64::MAX would block
-    /// every later update); at one update a slot, 2^32 lasts 54 years.
-    pub const ORACLE_NONCE_STEP_HIGHEST: u64 = 1 << 32;
+    /// Oracle rounds last from one slot to about a week.
+    pub const ROUND_SLOTS_HIGHEST: u64 = 1_512_000;
     /// A bail-in that would leave backstop shares worth less than this many
     /// stablecoin units each takes the last of the stake too and starts a
     /// new share generation: deposits then never need more than

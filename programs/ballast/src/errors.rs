@@ -119,19 +119,19 @@ ballast_errors! {
     InsufficientStake,
     #[msg("the accounts do not match the proposal")]
     ProposalAccountMismatch,
-    #[msg("the oracle update's nonce is not above the last accepted one")]
-    OracleReplay,
-    #[msg("the oracle update has expired")]
-    OracleUpdateExpired,
-    #[msg("an oracle signed the update twice")]
-    DuplicateOracleSigner,
-    #[msg("a signer of the update is not a registered oracle")]
-    UnknownOracleSigner,
-    #[msg("an oracle account listed for the update did not sign it")]
-    OracleSignatureMissing,
-    #[msg("fewer registered oracles signed the update than the quorum")]
-    OracleQuorumNotMet,
-    #[msg("the update needs one price and one target weight per reserve asset")]
+    #[msg("the observation is for a round that has ended")]
+    RoundLate,
+    #[msg("the observation is for a round that has not opened")]
+    RoundNotOpen,
+    #[msg("this oracle has already submitted an observation in this round")]
+    DuplicateObservation,
+    #[msg("the signer is not a registered oracle")]
+    UnknownOracle,
+    #[msg("the round is already finalized")]
+    RoundAlreadyFinalized,
+    #[msg("the breach probability and its interval must lie in [0, 1], lower <= p <= upper")]
+    InvalidObservation,
+    #[msg("the observation needs one price and one target weight per reserve asset")]
     UpdateLengthMismatch,
     #[msg("target weights must each lie in [0, 1] and sum to 1")]
     WeightsDoNotSumToOne,
@@ -177,8 +177,8 @@ ballast_errors! {
     AuctionTakeLowersCr,
     #[msg("the auction is still needed: 1 <= CR < CR_target and its vault holds collateral")]
     AuctionStillNeeded,
-    #[msg("oracle updates must be top-level instructions, not cross-program calls")]
-    OracleUpdateNotTopLevel,
+    #[msg("observations must be top-level instructions, not cross-program calls")]
+    ObservationNotTopLevel,
     #[msg("sigma_p, lambda and the reference value must not be negative")]
     InvalidRiskFigures,
     #[msg("stake cannot leave while CR is below CR_crit or the breaker's condition holds")]
@@ -187,8 +187,6 @@ ballast_errors! {
     NotUpgradeAuthority,
     #[msg("the guardian may pause again only once its last pause has been lifted for as long as it lasted")]
     GuardianPauseCoolingDown,
-    #[msg("the oracle update's nonce jumps further than allowed past the last one")]
-    OracleNonceTooFar,
 }
 
 #[cfg(test)]

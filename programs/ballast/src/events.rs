@@ -137,16 +137,6 @@ pub struct ActionExecuted {
 }
 
 #[event]
-pub struct OracleUpdateAccepted {
-    pub nonce: u64,
-    pub signers: u8,
-    pub slot: u64,
-    pub sigma_p_bits: i128,
-    pub fee_mint_bits: i128,
-    pub fee_redeem_bits: i128,
-}
-
-#[event]
 pub struct GuardianPaused {
     pub operations: u8,
     pub until_slot: u64,
@@ -232,4 +222,57 @@ pub struct RebalanceSwapped {
 pub struct AuctionClosed {
     pub asset: Pubkey,
     pub unraised: u64,
+}
+
+/// One oracle's observation was recorded in a round.
+#[event]
+pub struct ObservationSubmitted {
+    pub round: u64,
+    pub oracle: Pubkey,
+    pub slot: u64,
+}
+
+/// A round finalized: a quorum of its observations agreed.
+#[event]
+pub struct RoundFinalized {
+    pub round: u64,
+    pub submitted: u8,
+    pub outliers: u8,
+    pub sigma_p_bits: i128,
+    pub breach_upper_bits: i128,
+    pub fee_mint_bits: i128,
+    pub slot: u64,
+}
+
+/// A round's time ran out before a quorum of inliers was in.
+#[event]
+pub struct RoundLapsed {
+    pub round: u64,
+    pub submitted: u8,
+    pub slot: u64,
+}
+
+/// An observation was kept out of a round: farther than the outlier
+/// tolerance from the median.
+#[event]
+pub struct OracleOutlier {
+    pub round: u64,
+    pub oracle: Pubkey,
+    pub slot: u64,
+}
+
+/// Governance chose a new oracle set; it takes over when the next round opens.
+#[event]
+pub struct OracleSetScheduled {
+    pub oracles: u8,
+    pub quorum: u8,
+    pub from_round: u64,
+}
+
+/// A scheduled oracle set took over as `round` opened.
+#[event]
+pub struct OracleSetActivated {
+    pub round: u64,
+    pub oracles: u8,
+    pub quorum: u8,
 }

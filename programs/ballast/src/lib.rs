@@ -46,11 +46,11 @@ pub mod ballast {
         handle_set_asset_enabled(ctx, enabled)
     }
 
-    pub fn submit_update<'info>(
-        ctx: Context<'info, SubmitUpdate<'info>>,
-        update: OracleUpdate,
+    pub fn submit_observation<'info>(
+        ctx: Context<'info, SubmitObservation<'info>>,
+        observation: Observation,
     ) -> Result<()> {
-        handle_submit_update(ctx, update)
+        handle_submit_observation(ctx, observation)
     }
 
     pub fn trip_breaker<'info>(ctx: Context<'info, ProtocolCrank<'info>>) -> Result<()> {

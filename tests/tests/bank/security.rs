@@ -2,7 +2,7 @@
 //! and the economic attacks read for beside them. Each refusal asserts its
 //! named error and that no account changed.
 
-use ballast::constants::{bounds, pause, MAX_ORACLES, NATIVE_BOOTSTRAP_AUTHORITY};
+use ballast::constants::{pause, MAX_ORACLES, NATIVE_BOOTSTRAP_AUTHORITY};
 use ballast::errors::BallastError;
 use ballast::math::I80F48;
 use ballast::state::{Action, AssetKind, ProposalKind};
@@ -258,32 +258,29 @@ fn the_guardian_cannot_keep_a_pause_up_by_renewing_it() {
 // --- 7. a new oracle set can always post ---
 
 #[test]
-fn the_nonce_cannot_be_spent_and_a_new_set_starts_afresh() {
+fn no_quorum_can_spend_what_the_next_set_needs() {
+    // Rounds are numbered by the schedule: an observation for a far round
+    // is refused, so nothing a quorum posts can shut out its successor.
     let mut h = Harness::with_governance();
     let voter = h.staker(1_000 * STABLECOIN);
+    let mut far = h.oracle_update(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]);
+    far.round = u64::MAX;
     let before = h.snapshot(&[]);
-    let mut update = h.oracle_update(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]);
-    update.nonce = u64::MAX;
-    let result = h.submit_update(update);
-    h.assert_refused(result, BallastError::OracleNonceTooFar, &before);
+    let first = h.oracles[0].insecure_clone();
+    let result = h.submit_observation(&first, far);
+    h.assert_refused(result, BallastError::RoundNotOpen, &before);
 
-    // The old set jumps as far as it may.
-    let mut update = h.oracle_update(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]);
-    update.nonce = h.protocol().raw.oracle_nonce + bounds::ORACLE_NONCE_STEP_HIGHEST;
-    h.submit_update(update).unwrap();
-
-    // Governance replaces the set; the new one posts from nonce 1.
+    // Governance replaces the set; the new one posts at the next round.
     let replacement: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
     let mut oracles = [Pubkey::default(); MAX_ORACLES];
     for (slot, key) in oracles.iter_mut().zip(&replacement) {
         *slot = key.pubkey();
     }
     h.pass_action(&voter, Action::SetOracles { oracles, count: 3, quorum: 2 }).unwrap();
-    assert_eq!(h.protocol().raw.oracle_nonce, 0);
     h.oracles = replacement;
-    let update = h.oracle_update(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]);
-    assert_eq!(update.nonce, 1);
-    h.submit_update(update).expect("the new set posts");
+    let round = h.protocol().raw.last_oracle_round;
+    h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).expect("the new set posts");
+    assert_eq!(h.protocol().raw.last_oracle_round, round + 1);
 }
 
 // --- 8. a loss is booked on a confirmed valuation only ---

@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol};
 
-const PROTOCOL_PARAMS: usize = 26;
+const PROTOCOL_PARAMS: usize = 28;
 const ASSET_PARAMS: usize = 4;
 /// Entries in `Governance::last_change_epoch`.
 pub const PARAM_SLOTS: usize = PROTOCOL_PARAMS + ASSET_PARAMS * MAX_ASSETS;
@@ -41,6 +41,8 @@ pub enum ParamKey {
     AuctionCap,
     KeeperIncentive,
     SwapIncentive,
+    RoundSlots,
+    OutlierTolerance,
     AssetWeightCap { index: u8 },
     AssetRiskWeight { index: u8 },
     AssetMaxStalenessSlots { index: u8 },
@@ -81,6 +83,8 @@ impl ParamKey {
             ParamKey::AuctionCap,
             ParamKey::KeeperIncentive,
             ParamKey::SwapIncentive,
+            ParamKey::RoundSlots,
+            ParamKey::OutlierTolerance,
             ParamKey::AssetWeightCap { index },
             ParamKey::AssetRiskWeight { index },
             ParamKey::AssetMaxStalenessSlots { index },
@@ -117,6 +121,8 @@ impl ParamKey {
             ParamKey::AuctionCap => "auction_cap",
             ParamKey::KeeperIncentive => "keeper_incentive",
             ParamKey::SwapIncentive => "swap_incentive",
+            ParamKey::RoundSlots => "round_slots",
+            ParamKey::OutlierTolerance => "outlier_tolerance",
             ParamKey::AssetWeightCap { .. } => "weight_cap",
             ParamKey::AssetRiskWeight { .. } => "risk_weight",
             ParamKey::AssetMaxStalenessSlots { .. } => "max_staleness_slots",
@@ -164,6 +170,8 @@ impl ParamKey {
             ParamKey::AuctionCap => 23,
             ParamKey::KeeperIncentive => 24,
             ParamKey::SwapIncentive => 25,
+            ParamKey::RoundSlots => 26,
+            ParamKey::OutlierTolerance => 27,
             ParamKey::AssetWeightCap { index } => asset(index, 0),
             ParamKey::AssetRiskWeight { index } => asset(index, 1),
             ParamKey::AssetMaxStalenessSlots { index } => asset(index, 2),
@@ -183,6 +191,7 @@ impl ParamKey {
                 | ParamKey::BreakerMinPauseSlots
                 | ParamKey::StakeCooldownSlots
                 | ParamKey::AuctionDurationSlots
+                | ParamKey::RoundSlots
                 | ParamKey::AssetMaxStalenessSlots { .. }
         )
     }
@@ -222,6 +231,8 @@ impl ParamKey {
             | ParamKey::AuctionMaxDiscount
             | ParamKey::KeeperIncentive
             | ParamKey::SwapIncentive => (I80F48::ZERO, ratio(bounds::INCENTIVE_HIGHEST.0, bounds::INCENTIVE_HIGHEST.1)),
+            ParamKey::RoundSlots => (I80F48::ONE, whole(bounds::ROUND_SLOTS_HIGHEST)),
+            ParamKey::OutlierTolerance => (math::EPSILON, I80F48::ONE),
             ParamKey::AssetWeightCap { .. } => (math::EPSILON, I80F48::ONE),
             ParamKey::AssetRiskWeight { .. } => (I80F48::ZERO, I80F48::ONE),
             ParamKey::AssetMaxStalenessSlots { .. } => {
@@ -254,8 +265,9 @@ impl ParamKey {
             | ParamKey::KeeperIncentive
             | ParamKey::SwapIncentive => ratio(1, 1000),
             ParamKey::InsurancePremiumPerSlot => ratio(1, 10_000_000_000),
-            ParamKey::AssetMaxConfidence { .. } => ratio(1, 1000),
+            ParamKey::AssetMaxConfidence { .. } | ParamKey::OutlierTolerance => ratio(1, 1000),
             ParamKey::LimitWindowSlots
+            | ParamKey::RoundSlots
             | ParamKey::PriceEmaSlots
             | ParamKey::GuardianPauseSlots
             | ParamKey::BreakerMinPauseSlots
@@ -313,6 +325,8 @@ impl ParamKey {
             ParamKey::AuctionCap => fixed(params.risk.auction_cap),
             ParamKey::KeeperIncentive => fixed(params.risk.keeper_incentive),
             ParamKey::SwapIncentive => fixed(params.risk.swap_incentive),
+            ParamKey::RoundSlots => whole(params.round_slots),
+            ParamKey::OutlierTolerance => fixed(params.outlier_tolerance),
             asset_key => {
                 let config = &self.asset_for(asset)?.config;
                 match asset_key {
@@ -357,6 +371,8 @@ impl ParamKey {
             ParamKey::AuctionCap => params.risk.auction_cap = value.into(),
             ParamKey::KeeperIncentive => params.risk.keeper_incentive = value.into(),
             ParamKey::SwapIncentive => params.risk.swap_incentive = value.into(),
+            ParamKey::RoundSlots => params.round_slots = count()?,
+            ParamKey::OutlierTolerance => params.outlier_tolerance = value.into(),
             asset_key => {
                 let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
                 require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);

@@ -14,13 +14,13 @@ pub struct Protocol {
     pub authority: Pubkey,
     /// The one key that may pause at once; its pauses lift on their own.
     pub guardian: Pubkey,
-    /// The oracle keys whose M-of-N signatures carry price and policy updates.
+    /// The oracle keys; a round finalizes once `oracle_quorum` of them agree.
     pub oracles: [Pubkey; MAX_ORACLES],
     pub oracle_count: u8,
     pub oracle_quorum: u8,
-    /// The nonce of the last accepted oracle update; each must be larger.
-    pub oracle_nonce: u64,
-    /// The risk figures of the last oracle update.
+    /// The last finalized oracle round (0 before the first).
+    pub last_oracle_round: u64,
+    /// The risk figures of the last finalized round.
     pub risk: RiskState,
     pub stable_mint: Pubkey,
     pub bump: u8,
@@ -83,6 +83,11 @@ pub struct Params {
     pub u_max: FixedBits,
     /// The largest relative move of a spot price from one update to the next.
     pub max_price_jump: FixedBits,
+    /// How long an oracle round stays open for observations.
+    pub round_slots: u64,
+    /// An observation whose price is farther than this (relative) from the
+    /// round's median is kept out and counted against its oracle.
+    pub outlier_tolerance: FixedBits,
     /// How long a guardian pause lasts before it lifts on its own.
     pub guardian_pause_slots: u64,
     pub risk: RiskParams,
@@ -174,7 +179,7 @@ pub struct InsuranceTotals {
     pub holder_losses: u64,
 }
 
-/// What the oracle last said about risk (spec sections 2 and 6).
+/// What the oracles last agreed about risk (spec sections 2 and 6).
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RiskState {
     /// Portfolio volatility sigma_p.
@@ -184,6 +189,10 @@ pub struct RiskState {
     /// The reference reserve value for Delta V / V over the breaker window.
     pub reference_value: FixedBits,
     pub updated_slot: u64,
+    /// The Monte Carlo's P(CR < 1) over its horizon and the upper end of
+    /// its confidence interval (medians of the round's inliers).
+    pub breach_probability: FixedBits,
+    pub breach_upper: FixedBits,
 }
 
 /// Mint and redeem volume in the current settlement window and the one
@@ -249,7 +258,11 @@ impl Params {
         );
         let fraction = |x: FixedBits| x.get() > 0 && x.get() <= I80F48::ONE;
         require!(
-            fraction(self.u_max) && fraction(self.max_price_jump),
+            fraction(self.u_max) && fraction(self.max_price_jump) && fraction(self.outlier_tolerance),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            (1..=bounds::ROUND_SLOTS_HIGHEST).contains(&self.round_slots),
             BallastError::ParameterOutOfBounds
         );
         self.risk.validate()
@@ -265,14 +278,9 @@ impl Params {
 }
 
 impl Protocol {
-    /// Replaces the oracle set. The nonce starts again from zero: the old
-    /// set's nonces mean nothing to the new one, and a faulty quorum that
-    /// spent them must not keep its replacement from posting. Old updates
-    /// cannot come back: each carries an expiry slot, and its transaction's
-    /// blockhash has long expired by the time governance executes.
+    /// Replaces the oracle set; `OracleRounds` does it when a round opens.
     pub fn set_oracles(&mut self, oracles: &[Pubkey], quorum: u8) -> Result<()> {
         validate_oracle_set(oracles, quorum)?;
-        self.oracle_nonce = 0;
         self.oracles = [Pubkey::default(); MAX_ORACLES];
         self.oracles[..oracles.len()].copy_from_slice(oracles);
         self.oracle_count = oracles.len() as u8;
@@ -358,6 +366,12 @@ impl Protocol {
             self.params.u_max.get(),
         )?)?;
         add_within_limit(&mut self.window.swapped, 0, value, limit, BallastError::SwapLimitExceeded)
+    }
+
+    /// The target-weight turnover still allowed in this window.
+    pub fn weight_turnover_room(&mut self, slot: u64) -> I80F48 {
+        self.roll_window(slot);
+        (self.params.u_max.get() - self.window.weight_turnover.get()).max(I80F48::ZERO)
     }
 
     /// Counts target-weight `turnover` against this window's u_max.

@@ -5,13 +5,14 @@ use anchor_spl::token::{self, spl_token, InitializeAccount3, InitializeMint2, To
 
 use crate::events::log_event;
 use crate::constants::{
-    INSURANCE_SEED, MAX_ASSETS, MAX_ORACLES, NATIVE_BOOTSTRAP_AUTHORITY, PROTOCOL_SEED, STABLE_DECIMALS, STABLE_MINT_SEED,
+    INSURANCE_SEED, MAX_ASSETS, MAX_ORACLES, NATIVE_BOOTSTRAP_AUTHORITY, ORACLE_ROUNDS_SEED, PROTOCOL_SEED, STABLE_DECIMALS,
+    STABLE_MINT_SEED,
 };
 use crate::errors::BallastError;
 use crate::events::ProtocolInitialized;
 use crate::instructions::account_creation::{create_pda_account, is_uncreated};
 use crate::math::{FixedBits, I80F48};
-use crate::state::{validate_oracle_set, InsuranceTotals, LimitWindow, Params, Protocol, RiskState};
+use crate::state::{validate_oracle_set, InsuranceTotals, LimitWindow, OracleRounds, Params, Protocol, RiskState};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
 pub struct InitializeArgs {
@@ -38,6 +39,9 @@ pub struct Initialize<'info> {
     /// CHECK: the insurance pool's stablecoin account, created by the handler.
     #[account(mut, seeds = [INSURANCE_SEED], bump)]
     pub insurance_vault: UncheckedAccount<'info>,
+    /// CHECK: the oracle network's rounds (zero-copy), created by the handler.
+    #[account(mut, seeds = [ORACLE_ROUNDS_SEED], bump)]
+    pub oracle_rounds: UncheckedAccount<'info>,
     /// CHECK: this program's ProgramData account under the upgradeable
     /// loader, by address; read by `require_deployer`.
     #[account(seeds = [crate::ID.as_ref()], bump, seeds::program = bpf_loader_upgradeable::ID)]
@@ -104,6 +108,8 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
     };
     token::initialize_account3(CpiContext::new(accounts.token_program.key(), pool))?;
 
+    create_oracle_rounds(&payer, &accounts.oracle_rounds, &system, ctx.bumps.oracle_rounds, oracles)?;
+
     let slot = Clock::get()?.slot;
     let protocol = Box::new(Protocol {
         authority: accounts.authority.key(),
@@ -111,7 +117,7 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
         oracles: args.oracles,
         oracle_count: args.oracle_count,
         oracle_quorum: args.oracle_quorum,
-        oracle_nonce: 0,
+        last_oracle_round: 0,
         risk: RiskState::default(),
         stable_mint: accounts.stable_mint.key(),
         bump: protocol_bump,
@@ -166,5 +172,24 @@ fn require_deployer(program_data: &AccountInfo, signer: &Pubkey) -> Result<()> {
         Some(NATIVE_BOOTSTRAP_AUTHORITY)
     };
     require!(deployer == Some(*signer), BallastError::NotUpgradeAuthority);
+    Ok(())
+}
+
+/// Creates the zero-copy `OracleRounds` account: no round yet, the stats
+/// keyed to the first oracle set.
+fn create_oracle_rounds<'info>(
+    payer: &AccountInfo<'info>,
+    account: &AccountInfo<'info>,
+    system: &AccountInfo<'info>,
+    bump: u8,
+    oracles: &[Pubkey],
+) -> Result<()> {
+    let space = 8 + std::mem::size_of::<OracleRounds>();
+    create_pda_account(payer, account, system, space, &crate::ID, &[ORACLE_ROUNDS_SEED, &[bump]])?;
+    let mut data = account.try_borrow_mut_data()?;
+    data[..8].copy_from_slice(OracleRounds::DISCRIMINATOR);
+    let rounds: &mut OracleRounds = bytemuck::from_bytes_mut(&mut data[8..space]);
+    rounds.bump = bump;
+    rounds.rekey_stats(oracles);
     Ok(())
 }

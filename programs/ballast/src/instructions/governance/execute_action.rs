@@ -2,8 +2,8 @@ use anchor_lang::prelude::*;
 
 use crate::events::log_event;
 use crate::errors::BallastError;
-use crate::events::{ActionExecuted, AssetEnabledSet, PauseSet};
-use crate::state::{Action, ProposalKind};
+use crate::events::{ActionExecuted, AssetEnabledSet, OracleSetScheduled, PauseSet};
+use crate::state::{validate_oracle_set, Action, ProposalKind};
 
 use super::execute_param::ExecuteProposal;
 use super::propose::proposal_asset;
@@ -29,9 +29,19 @@ pub fn handle_execute_action(ctx: Context<ExecuteProposal>) -> Result<()> {
                 enabled,
             });
         }
+        // A set changes at a round boundary: it waits for the next round.
         Action::SetOracles { oracles, count, quorum } => {
             let set = oracles.get(..count as usize).ok_or(error!(BallastError::InvalidOracleSet))?;
-            protocol.set_oracles(set, quorum)?;
+            validate_oracle_set(set, quorum)?;
+            let mut rounds = accounts.oracle_rounds.load_mut()?;
+            rounds.pending_oracles = oracles;
+            rounds.pending_count = count;
+            rounds.pending_quorum = quorum;
+            log_event(&OracleSetScheduled {
+                oracles: count,
+                quorum,
+                from_round: rounds.round + 1,
+            });
         }
         Action::SetGuardian { guardian } => protocol.guardian = guardian,
         Action::SetPause { paused } => {

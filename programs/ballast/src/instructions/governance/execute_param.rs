@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
 
 use crate::events::log_event;
-use crate::constants::{GOVERNANCE_SEED, PROPOSAL_SEED, PROTOCOL_SEED};
+use crate::constants::{GOVERNANCE_SEED, ORACLE_ROUNDS_SEED, PROPOSAL_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::ParamChanged;
 use crate::math::weighted_mean_floor;
-use crate::state::{Asset, Governance, Proposal, ProposalKind, Protocol};
+use crate::state::{Asset, Governance, OracleRounds, Proposal, ProposalKind, Protocol};
 
 use super::propose::proposal_asset;
 use super::require_quorum_and_timelock;
@@ -18,6 +18,9 @@ pub struct ExecuteProposal<'info> {
     pub governance: Box<Account<'info, Governance>>,
     #[account(mut, seeds = [PROPOSAL_SEED, proposal.id.to_le_bytes().as_ref()], bump = proposal.bump)]
     pub proposal: Box<Account<'info, Proposal>>,
+    /// The oracle rounds, where a new oracle set waits for the next round.
+    #[account(mut, seeds = [ORACLE_ROUNDS_SEED], bump)]
+    pub oracle_rounds: AccountLoader<'info, OracleRounds>,
     /// The asset the proposal changes, when it changes one.
     #[account(mut)]
     pub asset: Option<Box<Account<'info, Asset>>>,

@@ -1,5 +1,7 @@
-//! Price, risk and policy updates, signed by M of the N oracle keys.
+//! The oracle network: each registered oracle submits its own observation
+//! to the current round, which finalizes once a quorum agrees.
 
-pub mod submit_update;
+pub mod aggregate;
+pub mod submit_observation;
 
-pub use submit_update::*;
+pub use submit_observation::*;

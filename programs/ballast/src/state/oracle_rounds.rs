@@ -1,0 +1,181 @@
+//! The oracle network's rounds: each round collects one observation per
+//! registered oracle, in its own transaction, and finalizes once a quorum
+//! of them agree within the outlier tolerance. Zero-copy, because a round
+//! holds up to eight full observations (several kilobytes).
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{MAX_ASSETS, MAX_ORACLES};
+use crate::math::{FixedBits, I80F48};
+
+/// Finalized and lapsed rounds kept for readers (dashboards, governance).
+pub const ROUND_HISTORY: usize = 16;
+
+/// An I80F48 stored as 16 little-endian bytes, so that zero-copy layouts
+/// have no padding and read the same on SBF and on a host.
+#[zero_copy]
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct PodFixed {
+    pub bytes: [u8; 16],
+}
+
+impl PodFixed {
+    pub fn get(&self) -> I80F48 {
+        I80F48::from_bits(i128::from_le_bytes(self.bytes))
+    }
+
+    pub fn set(&mut self, value: I80F48) {
+        self.bytes = value.to_bits().to_le_bytes();
+    }
+}
+
+impl From<I80F48> for PodFixed {
+    fn from(value: I80F48) -> Self {
+        Self {
+            bytes: value.to_bits().to_le_bytes(),
+        }
+    }
+}
+
+impl From<FixedBits> for PodFixed {
+    fn from(value: FixedBits) -> Self {
+        value.get().into()
+    }
+}
+
+/// Where a round stands.
+pub mod round_status {
+    pub const OPEN: u8 = 0;
+    pub const FINALIZED: u8 = 1;
+    /// Its deadline passed before a quorum of inliers was in.
+    pub const LAPSED: u8 = 2;
+}
+
+/// One oracle's observation (prices, confidences and risk figures from its
+/// own data) and its policy proposal (computed by its own pipeline).
+#[zero_copy]
+#[derive(Default, Debug)]
+pub struct Submission {
+    pub prices: [PodFixed; MAX_ASSETS],
+    pub confidences: [PodFixed; MAX_ASSETS],
+    pub target_weights: [PodFixed; MAX_ASSETS],
+    pub sigma_p: PodFixed,
+    /// P(CR < 1) over the horizon, with its confidence interval.
+    pub breach_probability: PodFixed,
+    pub breach_lower: PodFixed,
+    pub breach_upper: PodFixed,
+    pub lambda: PodFixed,
+    pub reference_value: PodFixed,
+    pub fee_mint: PodFixed,
+    pub fee_redeem: PodFixed,
+    pub slot: u64,
+}
+
+/// A finished round, for readers.
+#[zero_copy]
+#[derive(Default, Debug)]
+pub struct RoundSummary {
+    pub round: u64,
+    pub opened_slot: u64,
+    pub closed_slot: u64,
+    pub status: u8,
+    /// Bit i: the oracle at index i of the set submitted / was kept out.
+    pub submitted_mask: u8,
+    pub outlier_mask: u8,
+    pub asset_count: u8,
+    pub _padding: [u8; 4],
+    /// The finalized median prices (zero for a lapsed round).
+    pub prices: [PodFixed; MAX_ASSETS],
+    /// Per asset, (highest − lowest) / median over every submission.
+    pub spreads: [PodFixed; MAX_ASSETS],
+}
+
+/// What each oracle has done, for governance and the dashboard.
+#[zero_copy]
+#[derive(Default, Debug)]
+pub struct OracleStats {
+    pub oracle: Pubkey,
+    pub submitted: u64,
+    /// Observations that went into a finalized round.
+    pub included: u64,
+    /// Observations kept out as farther than the tolerance from the median.
+    pub outliers: u64,
+    pub last_round: u64,
+}
+
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct OracleRounds {
+    /// The current round's id: consecutive, starting at 1.
+    pub round: u64,
+    pub opened_slot: u64,
+    /// The current round's observations, by the oracle's index in the set.
+    pub submissions: [Submission; MAX_ORACLES],
+    pub history: [RoundSummary; ROUND_HISTORY],
+    /// Rounds recorded in `history` so far (the next goes at this modulo).
+    pub history_count: u64,
+    pub stats: [OracleStats; MAX_ORACLES],
+    /// A set chosen by governance, taking over when the next round opens.
+    pub pending_oracles: [Pubkey; MAX_ORACLES],
+    pub status: u8,
+    pub submitted_mask: u8,
+    pub pending_count: u8,
+    pub pending_quorum: u8,
+    pub bump: u8,
+    pub _padding: [u8; 3],
+}
+
+impl OracleRounds {
+    pub fn submitted(&self) -> usize {
+        self.submitted_mask.count_ones() as usize
+    }
+
+    /// The last recorded round, if any.
+    pub fn last_summary(&self) -> Option<&RoundSummary> {
+        let count = self.history_count as usize;
+        (count > 0).then(|| &self.history[(count - 1) % ROUND_HISTORY])
+    }
+
+    pub fn record(&mut self, summary: RoundSummary) {
+        let at = self.history_count as usize % ROUND_HISTORY;
+        self.history[at] = summary;
+        self.history_count += 1;
+    }
+
+    /// The stats entry of `oracle`, if it is in the set.
+    pub fn stats_for(&mut self, oracle: &Pubkey) -> Option<&mut OracleStats> {
+        self.stats.iter_mut().find(|s| s.oracle == *oracle)
+    }
+
+    /// Points the stats at `oracles`, keeping the counts of those that stay.
+    pub fn rekey_stats(&mut self, oracles: &[Pubkey]) {
+        let old = self.stats;
+        self.stats = [OracleStats::default(); MAX_ORACLES];
+        for (entry, oracle) in self.stats.iter_mut().zip(oracles) {
+            *entry = old.iter().find(|s| s.oracle == *oracle).copied().unwrap_or(OracleStats {
+                oracle: *oracle,
+                ..OracleStats::default()
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_is_pinned() {
+        // A field added without care would move every later one: fix it here.
+        assert_eq!(std::mem::size_of::<Submission>(), 24 * 16 + 8 * 16 + 8);
+        assert_eq!(std::mem::size_of::<RoundSummary>(), 32 + 2 * MAX_ASSETS * 16);
+        assert_eq!(std::mem::size_of::<OracleStats>(), 32 + 4 * 8);
+        assert_eq!(std::mem::align_of::<OracleRounds>(), 8);
+    }
+
+    #[test]
+    fn pod_fixed_round_trips() {
+        let value = I80F48::from_num(-1234.5678);
+        assert_eq!(PodFixed::from(value).get(), value);
+    }
+}
