@@ -168,6 +168,13 @@ impl Harness {
         args.guardian = h.guardian.pubkey();
         h.send_admin(instructions::initialize(&h.admin.pubkey(), args))
             .expect("initialize");
+        // Each oracle pays the fees of its own observations.
+        let funding: Vec<_> = h
+            .oracles
+            .iter()
+            .map(|k| solana_system_interface::instruction::transfer(&h.admin.pubkey(), &k.pubkey(), 10_000_000_000))
+            .collect();
+        h.send_admin_all(&funding);
         for (decimals, kind, cap, confidence, target) in [
             (6, AssetKind::Cash, 1.0, 0.01, 0.4),
             (6, AssetKind::Bill, 0.7, 0.01, 0.3),

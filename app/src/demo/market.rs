@@ -1,6 +1,7 @@
 //! The demo's market: the worker's seeded synthetic market with a crypto crash
 //! laid over it, so the stress arrives on a known day.
 
+use ballast_sdk::Chain;
 use ballast_oracle_node::worker::source::{MarketSource, MarketWindow, SourceError, Synthetic};
 
 /// Crypto prices fall by `depth` on `day`, then win back `recovered` of the
@@ -42,8 +43,8 @@ impl CrashMarket {
 }
 
 impl MarketSource for CrashMarket {
-    fn window(&mut self, index: u64) -> Result<MarketWindow, SourceError> {
-        let mut window = self.inner.window(index)?;
+    fn window(&mut self, index: u64, chain: &mut dyn Chain) -> Result<MarketWindow, SourceError> {
+        let mut window = self.inner.window(index, chain)?;
         let factor = self.crash.factor(index);
         for (price, _) in window
             .prices

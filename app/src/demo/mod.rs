@@ -7,21 +7,18 @@
 
 mod holders;
 mod market;
+mod oracles;
 pub mod quiet;
 mod timeline;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ballast_migrations::{deploy, Deployment, Kind};
 use ballast_oracle::rng::stream;
-use ballast_oracle_node::worker::audit::AuditLog;
-use ballast_oracle_node::worker::cosign::OracleNode;
-use ballast_oracle_node::worker::metrics::Metrics;
 use ballast_oracle_node::worker::source::{Synthetic, SyntheticSpec};
-use ballast_oracle_node::{WindowOutcome, Worker, WorkerConfig};
+use ballast_oracle_node::WorkerConfig;
 use ballast_sdk::program::math::I80F48;
 use ballast_sdk::program::state::{AssetKind, Ballot, ParamKey, ProposalKind};
 use ballast_sdk::{
@@ -36,6 +33,7 @@ use crate::holder;
 use crate::keeper::{Keeper, KeeperAction, KeeperConfig, Policy};
 use holders::{Flow, FlowModel, Flows};
 use market::{Crash, CrashMarket};
+use oracles::{OracleNetwork, RoundReport};
 use timeline::{Timeline, WindowRecord};
 
 /// Slots between settlement windows, so that the deployment's 9,000-slot
@@ -76,7 +74,8 @@ pub struct DemoReport {
     pub seed: u64,
     pub crash: Crash,
     pub flows: FlowModel,
-    pub oracle_updates: usize,
+    /// Oracle rounds finalized (one a day, and the first).
+    pub oracle_rounds: usize,
     pub keeper_actions: usize,
     pub lowest_collateral_ratio: f64,
     pub final_collateral_ratio: f64,
@@ -116,49 +115,51 @@ pub fn run_on<C: Chain>(
         recovered: 0.5,
         recovery_days: 14,
     };
-    let mut worker = start_oracle_nodes(chain, &operator, &oracles, &deployment, options, crash)?;
+    let mut network = start_oracle_nodes(&mut chain, &oracles, &deployment, options, crash)?;
     let mut timeline = Timeline {
         symbols: deployment.assets.iter().map(|a| a.symbol.clone()).collect(),
         ..Timeline::default()
     };
-    let first = worker.run_window()?;
+    let first = network.round(&mut chain)?;
     timeline.event(
         0,
         format!(
-            "two of three oracle nodes post the first update: {}",
-            outcome_text(&first)
+            "{} oracle nodes, each with its own key, market view and audit log, submit round {}: {}",
+            network.nodes(),
+            first.round,
+            round_text(&first)
         ),
     );
     let people = Setup {
         operator: &operator,
         deployment: &deployment,
     };
-    let holders = open_reserve(worker.chain(), &people, &mut timeline)?;
-    let mut keeper = hire_keeper(worker.chain(), &people)?;
+    let day_zero = chain.slot()?;
+    let holders = open_reserve(&mut chain, &people, &mut timeline)?;
+    let mut keeper = hire_keeper(&mut chain, &people)?;
+    // Day 0 takes its window too, so day d is the market's window d.
+    chain.warp_to_slot(day_zero + SLOTS_PER_WINDOW)?;
 
     let mut flows = Flows::new(FlowModel::default());
     let mut rng = stream(options.seed, u64::MAX);
     let mut vote: Option<u64> = None;
     let progress = progress_bar(options.days, options.json);
-    let mut oracle_updates = 1;
+    let mut oracle_rounds = 1;
     for day in 1..=options.days {
-        let outcome = worker.run_window()?;
-        if matches!(outcome, WindowOutcome::Confirmed { .. }) {
-            oracle_updates += 1;
+        let report = network.round(&mut chain)?;
+        if report.finalized {
+            oracle_rounds += 1;
         } else {
-            timeline.event(
-                day,
-                format!("oracle update not posted: {}", outcome_text(&outcome)),
-            );
+            timeline.event(day, format!("oracle round {} not finalized: {}", report.round, round_text(&report)));
         }
-        if worker.next_window() - 1 == crash.day {
+        if network.window(report.round) == crash.day {
             timeline.event(
                 day,
                 format!("crash: crypto prices fall {:.0}%", crash.depth * 100.0),
             );
         }
-        let sigma_p = worker.last_decision().map_or(0.0, |d| d.sigma_p);
-        let chain = worker.chain();
+        let sigma_p = ballast_sdk::to_f64(accounts::protocol(&mut chain)?.raw.risk.sigma_p);
+        let chain = &mut chain;
         let window_start = chain.slot()?;
         let trades = holders_trade(chain, &people, &holders, &mut flows, &mut rng)?;
         vote = governance_step(
@@ -196,7 +197,7 @@ pub fn run_on<C: Chain>(
         seed: options.seed,
         crash,
         flows: FlowModel::default(),
-        oracle_updates,
+        oracle_rounds,
         keeper_actions: timeline
             .windows
             .iter()
@@ -225,6 +226,12 @@ fn deploy_reserve(chain: &mut dyn Chain, operator: &Keypair) -> Result<(Deployme
     deployment.protocol.guardian = Some(Keypair::new().pubkey().to_string());
     let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
     deployment.protocol.oracles = Some(oracles.iter().map(|k| k.pubkey().to_string()).collect());
+    // Each node pays for its own observations.
+    let funding: Vec<_> = oracles
+        .iter()
+        .map(|k| solana_system_interface::instruction::transfer(&operator.pubkey(), &k.pubkey(), 10_000_000_000))
+        .collect();
+    chain.send(&funding, operator, &[])?;
     for spec in deployment.assets.iter_mut() {
         let mint = Keypair::new();
         token::create_mint(chain, operator, &mint, &operator.pubkey(), spec.decimals)
@@ -235,40 +242,22 @@ fn deploy_reserve(chain: &mut dyn Chain, operator: &Keypair) -> Result<(Deployme
     Ok((deployment, oracles))
 }
 
-/// The worker for two of the three oracle keys, on the crash market, with a
-/// fresh audit log in the output directory.
-fn start_oracle_nodes<C: Chain>(
-    chain: C,
-    operator: &Keypair,
+/// The three oracle nodes on the crash market, each with its own audit log
+/// in the output directory.
+fn start_oracle_nodes(
+    chain: &mut dyn Chain,
     oracles: &[Keypair],
     deployment: &Deployment,
     options: &DemoOptions,
     crash: Crash,
-) -> Result<Worker<C, CrashMarket>> {
-    let audit_path = options.out.join("audit.sqlite");
-    if audit_path.exists() {
-        std::fs::remove_file(&audit_path)
-            .with_context(|| format!("cannot replace {}", audit_path.display()))?;
-    }
+) -> Result<OracleNetwork> {
     let mut config =
         WorkerConfig::new(deployment.assets.iter().map(|a| a.symbol.clone()).collect());
     config.pipeline.lookback = LOOKBACK;
     config.pipeline.monte_carlo_paths = 4_000;
     config.first_window = LOOKBACK as u64 - 1;
-    let nodes = oracles[..2]
-        .iter()
-        .map(|k| OracleNode::new(k.insecure_clone()))
-        .collect();
-    let market = crash_market(deployment, options, crash)?;
-    Ok(Worker::new(
-        chain,
-        market,
-        AuditLog::open(&audit_path)?,
-        nodes,
-        operator.insecure_clone(),
-        config,
-        Arc::new(Metrics::default()),
-    )?)
+    let market = || crash_market(deployment, options, crash);
+    OracleNetwork::start(chain, oracles, market, &config, &options.out)
 }
 
 /// Capital from the treasury, then the first mints; returns the four holders
@@ -673,13 +662,14 @@ fn auction_story(actions: &[KeeperAction], setup: &Setup) -> Vec<String> {
     lines
 }
 
-fn outcome_text(outcome: &WindowOutcome) -> String {
-    match outcome {
-        WindowOutcome::Confirmed { nonce, .. } => format!("confirmed as nonce {nonce}"),
-        WindowOutcome::UpdateRejected { error, .. } => format!("rejected: {error}"),
-        WindowOutcome::DataRejected { error, .. } => format!("market data rejected: {error}"),
-        WindowOutcome::DecisionFailed { error, .. } => format!("no decision: {error}"),
+fn round_text(report: &RoundReport) -> String {
+    let state = if report.finalized { "finalized" } else { "open" };
+    let mut text = format!("{state} with {} observations", report.submitted);
+    for problem in &report.problems {
+        text.push_str("; ");
+        text.push_str(problem);
     }
+    text
 }
 
 fn progress_bar(days: u64, hidden: bool) -> ProgressBar {
@@ -701,8 +691,8 @@ fn print_report(report: &DemoReport, path: &Path) {
         println!("  day {:>2}  {}", event.day, event.what);
     }
     println!(
-        "\n{} oracle updates (2-of-3 co-signed), {} keeper transactions; CR lowest {:.4}, final {:.4}",
-        report.oracle_updates, report.keeper_actions, report.lowest_collateral_ratio, report.final_collateral_ratio
+        "\n{} oracle rounds finalized (any 2 of 3 nodes), {} keeper transactions; CR lowest {:.4}, final {:.4}",
+        report.oracle_rounds, report.keeper_actions, report.lowest_collateral_ratio, report.final_collateral_ratio
     );
     println!("report: {}", path.display());
     for plot in &report.plots {

@@ -15,8 +15,8 @@ fn the_demo_tells_the_stress_story_in_its_report_and_plots() {
     let line = stdout.lines().rev().find(|l| l.starts_with('{')).expect("the JSON report");
     let report: serde_json::Value = serde_json::from_str(line).unwrap();
     let days = report["days"].as_u64().unwrap();
-    // One co-signed oracle update per window, plus the first.
-    assert_eq!(report["oracle_updates"].as_u64().unwrap(), days + 1);
+    // One oracle round finalized per window, plus the first.
+    assert_eq!(report["oracle_rounds"].as_u64().unwrap(), days + 1);
     let windows = report["timeline"]["windows"].as_array().unwrap();
     assert_eq!(windows.len() as u64, days);
     for window in windows {
@@ -42,7 +42,10 @@ fn the_demo_tells_the_stress_story_in_its_report_and_plots() {
         let svg = std::fs::read_to_string(out.path().join(plot)).unwrap();
         assert!(svg.contains("<svg") && svg.contains("polyline"), "{plot}");
     }
-    assert!(out.path().join("report.json").exists() && out.path().join("audit.sqlite").exists());
+    assert!(out.path().join("report.json").exists());
+    for node in 0..3 {
+        assert!(out.path().join(format!("oracle-{node}.sqlite")).exists(), "node {node}'s audit log");
+    }
 }
 
 #[test]

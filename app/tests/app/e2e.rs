@@ -1,9 +1,10 @@
 //! Ballast as it is deployed: separate OS processes on loopback. A
-//! `ballast localnet` node; `ballast deploy` over `--url`; the oracle worker
-//! (`ballast-oracle run`) and the keeper (`ballast keeper run`) as their own
-//! processes; a holder and a staker using the CLI. Then the keeper and the
-//! worker are killed with SIGKILL mid-window and restarted, and the node is
-//! restarted from its ledger. Every check reads the chain over RPC.
+//! `ballast localnet` node; `ballast deploy` over `--url`; three oracle
+//! nodes (`ballast-oracle node`, one key each) and the keeper (`ballast
+//! keeper run`) as their own processes; a holder and a staker using the CLI.
+//! Then the keeper and an oracle node are killed with SIGKILL mid-round and
+//! restarted, and the local node is restarted from its ledger. Every check
+//! reads the chain over RPC.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,7 +41,8 @@ fn deployment_text(mints: &[ballast_sdk::Pubkey], oracles: &[Keypair], guardian:
             &format!("oracle_quorum = 2\nguardian = \"{}\"\noracles = [{}]", guardian.pubkey(), oracle_list.join(", ")),
         )
         .replace("voting_slots = 1000", "voting_slots = 40")
-        .replace("timelock_slots = 500", "timelock_slots = 20");
+        .replace("timelock_slots = 500", "timelock_slots = 20")
+        .replace("round_slots = 150", "round_slots = 20");
     for (symbol, mint) in ["USDC", "TBILL", "WBTC"].iter().zip(mints) {
         text = text.replace(&format!("symbol = \"{symbol}\""), &format!("symbol = \"{symbol}\"\nmint = \"{mint}\""));
     }
@@ -72,30 +74,33 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn oracle_nonce(chain: &mut RpcChain) -> u64 {
-    accounts::protocol(chain).map(|p| p.raw.oracle_nonce).unwrap_or(0)
+fn last_round(chain: &mut RpcChain) -> u64 {
+    accounts::protocol(chain).map(|p| p.raw.last_oracle_round).unwrap_or(0)
 }
 
-fn start_worker(url: &str, dir: &Path, oracle_files: &[PathBuf]) -> Process {
-    let (deployment, audit) = (dir.join("deployment.toml"), dir.join("audit.sqlite"));
+/// Oracle node `index`: its own key, its own view of the synthetic market
+/// and its own audit log.
+fn start_oracle(url: &str, dir: &Path, index: usize) -> Process {
+    let deployment = dir.join("deployment.toml");
+    let key = dir.join(format!("oracle{index}.json"));
+    let audit = dir.join(format!("node{index}.sqlite"));
+    let source = format!("synthetic:seed={index},noise=0.0005");
     let args = [
-        "run",
+        "node",
+        "--keypair",
+        key.to_str().unwrap(),
         "--url",
         url,
         "--deployment",
         deployment.to_str().unwrap(),
-        "--oracle-keypair",
-        oracle_files[0].to_str().unwrap(),
-        "--oracle-keypair",
-        oracle_files[1].to_str().unwrap(),
+        "--source",
+        &source,
         "--audit",
         audit.to_str().unwrap(),
-        "--windows",
-        "1000",
-        "--interval",
-        "1",
+        "--poll-ms",
+        "100",
     ];
-    Process::spawn_with_env("oracle worker", &oracle_binary(), &args, &[("RUST_LOG", "info")])
+    Process::spawn_with_env(&format!("oracle node {index}"), &oracle_binary(), &args, &[("RUST_LOG", "info")])
 }
 
 fn start_keeper(url: &str, keeper_file: &Path) -> Process {
@@ -123,9 +128,7 @@ fn separate_processes_deploy_trade_govern_and_survive_kills_and_a_node_restart()
         token::create_mint(&mut chain, &deployer, &mint, &deployer.pubkey(), decimals).unwrap();
         mints.push(mint.pubkey());
     }
-    let oracles: Vec<(Keypair, PathBuf)> = (0..3).map(|i| key_file(dir.path(), &format!("oracle{i}"))).collect();
-    let oracle_keys: Vec<Keypair> = oracles.iter().map(|(k, _)| k.insecure_clone()).collect();
-    let oracle_files: Vec<PathBuf> = oracles.iter().map(|(_, p)| p.clone()).collect();
+    let oracle_keys: Vec<Keypair> = (0..3).map(|i| key_file(dir.path(), &format!("oracle{i}")).0).collect();
     let guardian = Keypair::new();
     std::fs::write(dir.path().join("deployment.toml"), deployment_text(&mints, &oracle_keys, &guardian)).unwrap();
     let deployment = dir.path().join("deployment.toml");
@@ -133,10 +136,11 @@ fn separate_processes_deploy_trade_govern_and_survive_kills_and_a_node_restart()
     assert_eq!(report["initialized"], true, "{report}");
     assert_eq!(report["assets_added"].as_array().unwrap().len(), 3);
 
-    // SOL for the oracle relayer, the keeper and alice; capital and USDC.
+    // SOL for each oracle node, the keeper and alice; capital and USDC.
     let (keeper, keeper_file) = key_file(dir.path(), "keeper");
     let (alice, alice_file) = key_file(dir.path(), "alice");
-    for key in [oracle_keys[0].pubkey(), keeper.pubkey(), alice.pubkey()] {
+    let funded = oracle_keys.iter().map(Signer::pubkey).chain([keeper.pubkey(), alice.pubkey()]);
+    for key in funded {
         chain.client().request_airdrop(&key, 100 * 1_000_000_000).unwrap();
     }
     let treasury = token::associated_account(&mut chain, &deployer, &deployer.pubkey(), &mints[0]).unwrap();
@@ -146,9 +150,9 @@ fn separate_processes_deploy_trade_govern_and_survive_kills_and_a_node_restart()
     let alice_usdc = token::associated_account(&mut chain, &deployer, &alice.pubkey(), &mints[0]).unwrap();
     token::mint_to(&mut chain, &deployer, &mints[0], &deployer, &alice_usdc, 100_000 * UNIT).unwrap();
 
-    // The oracle worker and the keeper, each its own process.
-    let mut worker = start_worker(&url, dir.path(), &oracle_files);
-    wait_until("the first oracle update", Duration::from_secs(120), || oracle_nonce(&mut chain) >= 1);
+    // Three oracle nodes and the keeper, each its own process.
+    let mut oracles: Vec<Process> = (0..3).map(|i| start_oracle(&url, dir.path(), i)).collect();
+    wait_until("the first oracle round", Duration::from_secs(120), || last_round(&mut chain) >= 1);
     let mut keeper_process = start_keeper(&url, &keeper_file);
 
     // A holder and a staker through the CLI.
@@ -172,36 +176,43 @@ fn separate_processes_deploy_trade_govern_and_survive_kills_and_a_node_restart()
     assert_eq!(cr_min, "1.12".parse::<I80F48>().unwrap());
     assert!(accounts::proposal(&mut chain, id).unwrap().executed);
 
-    // SIGKILL the keeper and the worker mid-window, the moment the worker
+    // SIGKILL the keeper and oracle node 0 mid-round, the moment the node
     // has recorded its next window's plan (sent or not), and start them again.
-    let planned = |worker: &Process| worker.output().matches("planned").count();
-    let plans = planned(&worker);
-    wait_until("the next window's plan", Duration::from_secs(60), || planned(&worker) > plans);
-    worker.kill9();
+    let planned = |process: &Process| process.output().matches("planned").count();
+    let plans = planned(&oracles[0]);
+    wait_until("node 0's next plan", Duration::from_secs(60), || planned(&oracles[0]) > plans);
+    oracles[0].kill9();
     keeper_process.kill9();
-    let mut worker = start_worker(&url, dir.path(), &oracle_files);
+    oracles[0] = start_oracle(&url, dir.path(), 0);
     let mut keeper_process = start_keeper(&url, &keeper_file);
-    let after_restart = oracle_nonce(&mut chain);
-    wait_until("two updates after the restart", Duration::from_secs(120), || oracle_nonce(&mut chain) >= after_restart + 2);
+    let after_restart = last_round(&mut chain);
+    wait_until("two rounds after the restart", Duration::from_secs(120), || last_round(&mut chain) >= after_restart + 2);
+    wait_until("node 0 back in a round", Duration::from_secs(120), || planned(&oracles[0]) > 0);
     assert!(keeper_process.is_running(), "the keeper runs on:\n{}", keeper_process.output());
-    worker.terminate(Duration::from_secs(30));
-    keeper_process.terminate(Duration::from_secs(30));
-
-    // No window lost or sent twice: the audit log's confirmed windows hold
-    // nonces 1, 2, 3, ... without a gap, the last is the chain's, and each
-    // window's transaction is on the chain and succeeded.
-    let audit = AuditLog::open(&dir.path().join("audit.sqlite")).unwrap();
-    let windows = audit.windows().unwrap();
-    let confirmed: Vec<_> = windows.iter().filter(|w| w.status == WindowStatus::Confirmed).collect();
-    assert!(windows.iter().all(|w| w.status.is_finished()), "a window left unfinished: {windows:?}");
-    let nonces: Vec<u64> = confirmed.iter().map(|w| w.nonce.unwrap()).collect();
-    assert_eq!(nonces, (1..=nonces.len() as u64).collect::<Vec<_>>(), "nonces by window");
-    assert_eq!(*nonces.last().unwrap(), oracle_nonce(&mut chain));
-    for window in &confirmed {
-        let signature = window.signature.as_ref().unwrap().parse().unwrap();
-        let status = chain.client().get_signature_status(&signature).unwrap();
-        assert!(matches!(status, Some(Ok(()))), "window {}: {status:?}", window.window);
+    for process in oracles.iter_mut().chain([&mut keeper_process]) {
+        process.terminate(Duration::from_secs(30));
     }
+
+    // No window lost or sent twice: each node's audit log has every window
+    // finished, each round once, and every observation it says landed is on
+    // the chain; the rounds finalized one after another.
+    for node in 0..3 {
+        let audit = AuditLog::open(&dir.path().join(format!("node{node}.sqlite"))).unwrap();
+        let windows = audit.windows().unwrap();
+        assert!(windows.iter().all(|w| w.status.is_finished()), "node {node} left a window unfinished: {windows:?}");
+        let rounds: Vec<u64> = windows.iter().filter_map(|w| w.round).collect();
+        assert!(rounds.windows(2).all(|pair| pair[0] < pair[1]), "node {node} rounds {rounds:?}");
+        for window in windows.iter().filter(|w| w.status == WindowStatus::Confirmed) {
+            let submissions = audit.submissions(window.window).unwrap();
+            let landed = submissions.iter().filter(|(signature, _)| {
+                let signature = signature.parse().unwrap();
+                matches!(chain.client().get_signature_status(&signature).unwrap(), Some(Ok(())))
+            });
+            assert_eq!(landed.count(), 1, "node {node} window {}: one send landed", window.window);
+        }
+    }
+    let rounds = accounts::oracle_rounds(&mut chain).unwrap();
+    assert!(rounds.history_count >= after_restart + 2);
 
     // The node stops, restarts from its ledger on the same address, and
     // everything read before is there.

@@ -1,5 +1,6 @@
-//! The oracle worker on the real bank: faults injected into the chain,
-//! crashes mid-cycle, malformed market data, co-signing, metrics and replay.
+//! Oracle nodes on the real bank, one per key, each submitting its own
+//! observation: rounds finalizing from independent nodes, faults and
+//! crashes mid-round, malformed and unsure market data, metrics and replay.
 
 mod common;
 
@@ -8,28 +9,13 @@ use std::net::TcpStream;
 use std::sync::Arc;
 
 use ballast_oracle_node::worker::audit::{self, AuditError, AuditLog, WindowStatus};
-use ballast_oracle_node::worker::cosign::{assemble, update_message, CosignError, OracleNode};
 use ballast_oracle_node::worker::metrics::{self, Metrics};
-use ballast_oracle_node::worker::pipeline::Allocation;
-use ballast_oracle_node::worker::source::{CsvReplay, MarketSource};
-use ballast_oracle_node::worker::Step;
-use ballast_oracle_node::WindowOutcome;
-use ballast_sdk::program::errors::BallastError;
-use ballast_sdk::{accounts, fixed, Chain, Fault, FaultyChain, Signer};
-use common::{reserve, synthetic, worker, LOOKBACK};
-
-/// Every recorded window is confirmed, the windows are consecutive from the
-/// first, and the nonces run on from `first_nonce` without a gap.
-fn assert_consistent_log(log: &AuditLog, first_nonce: u64, count: usize) {
-    let records = log.windows().expect("audit records");
-    assert_eq!(records.len(), count, "{records:?}");
-    for (offset, record) in records.iter().enumerate() {
-        assert_eq!(record.status, WindowStatus::Confirmed, "{record:?}");
-        assert_eq!(record.window, LOOKBACK as u64 - 1 + offset as u64);
-        assert_eq!(record.nonce, Some(first_nonce + offset as u64));
-    }
-    assert_eq!(audit::verify(log).expect("replay verifies"), count);
-}
+use ballast_oracle_node::worker::pyth::{PriceFeedMessage, PriceUpdateV2, PythAccounts, VerificationLevel, RECEIVER_PROGRAM};
+use ballast_oracle_node::worker::source::{CsvReplay, MarketSource, SourceError};
+use ballast_oracle_node::RoundOutcome;
+use ballast_sdk::bank::Genesis;
+use ballast_sdk::{Account, BankChain, Chain, Fault, FaultyChain, Keypair, Pubkey, Signer};
+use common::{next_round, node, node_view, reserve, LOOKBACK};
 
 fn scrape(address: std::net::SocketAddr) -> String {
     let mut stream = TcpStream::connect(address).expect("connect to metrics");
@@ -41,174 +27,175 @@ fn scrape(address: std::net::SocketAddr) -> String {
     response
 }
 
-#[test]
-fn faults_during_cycles_lose_and_duplicate_no_update() {
-    let mut h = reserve();
-    let start_nonce = h.protocol().raw.oracle_nonce;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let metrics = Arc::new(Metrics::default());
-    let address = metrics::serve("127.0.0.1:0", metrics.clone()).expect("metrics endpoint");
-    let mut chain = FaultyChain::new(&mut h.chain);
-    // The first window's send times out and is sent again; the next two
-    // land but their confirmations are lost, which the worker must settle
-    // from the nonce without sending them again. Its first reads time out.
-    chain.script_sends([
-        Some(Fault::Unreachable),
-        None,
-        Some(Fault::LostConfirmation),
-        Some(Fault::LostConfirmation),
-    ]);
-    chain.fail_reads(3);
-    let windows = 5;
-    let mut worker = worker(
-        &h.oracles,
-        &h.admin,
-        chain,
-        synthetic(LOOKBACK + windows),
-        &dir.path().join("audit.db"),
-        metrics.clone(),
-    );
-    let outcomes = worker.run(windows as u64).expect("the worker recovers");
-    assert!(
-        outcomes.iter().all(|o| matches!(o, WindowOutcome::Confirmed { .. })),
-        "{outcomes:?}"
-    );
-    assert!(worker.chain().script_done(), "every scripted fault fired");
-    assert_eq!(worker.chain().injected, 6);
-    let last = worker.last_decision().expect("a decision").clone();
-    assert!(last.risk.is_some(), "with a supply the Monte Carlo runs");
-    assert!(
-        matches!(last.allocation, Allocation::Solved { .. }),
-        "{:?}",
-        last.allocation
-    );
-    println!("last decision: {}", serde_json::to_string(&last).expect("json"));
-    assert_consistent_log(worker.audit(), start_nonce + 1, windows);
-    // Each lost confirmation was settled by the nonce, never by a second send.
-    let first = LOOKBACK as u64 - 1;
-    let sends: Vec<usize> = (first..first + windows as u64)
-        .map(|w| worker.audit().submissions(w).expect("submissions").len())
-        .collect();
-    assert_eq!(sends, [2, 1, 1, 1, 1]);
-    let text = scrape(address);
-    drop(worker);
-
-    assert_eq!(h.protocol().raw.oracle_nonce, start_nonce + windows as u64);
-    let wbtc = h.asset(2);
-    assert_eq!(
-        wbtc.raw.price,
-        fixed(last.prices[2]),
-        "the last decision is what is on chain"
-    );
-    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
-    assert!(
-        text.contains(&format!("ballast_oracle_updates_confirmed_total {windows}")),
-        "{text}"
-    );
-    assert!(
-        text.contains(&format!("ballast_oracle_windows_processed_total {windows}")),
-        "{text}"
-    );
-    assert!(
-        text.contains(&format!("ballast_oracle_last_nonce {}", start_nonce + windows as u64)),
-        "{text}"
-    );
-    assert!(text.contains("ballast_oracle_submit_retries_total 6"), "{text}");
+fn last_round(h: &mut ballast_tests::Harness) -> u64 {
+    h.protocol().raw.last_oracle_round
 }
 
 #[test]
-fn a_crash_mid_cycle_neither_skips_nor_repeats_a_window() {
+fn two_independent_nodes_finalize_every_round_through_faults() {
     let mut h = reserve();
-    let start_nonce = h.protocol().raw.oracle_nonce;
+    let start = last_round(&mut h);
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("audit.db");
+    let metrics = Arc::new(Metrics::default());
+    let address = metrics::serve("127.0.0.1:0", metrics.clone()).expect("metrics endpoint");
+    let days = LOOKBACK + 8;
+    let mut a = node(&mut h, 0, node_view(0, days), &dir.path().join("a.db"), metrics.clone());
+    let mut b = node(&mut h, 1, node_view(1, days), &dir.path().join("b.db"), Arc::new(Metrics::default()));
+
+    // Node a's first send times out and goes again; its next two land but
+    // their confirmations are lost, which it must settle from the chain
+    // without sending again. Its first reads time out.
+    let mut chain = FaultyChain::new(&mut h.chain);
+    chain.script_sends([Some(Fault::Unreachable), None, Some(Fault::LostConfirmation), Some(Fault::LostConfirmation)]);
+    chain.fail_reads(3);
+    let rounds = 5;
+    for _ in 0..rounds {
+        next_round(chain.inner());
+        let outcome = a.step(&mut chain).expect("node a recovers");
+        assert!(matches!(outcome, RoundOutcome::Submitted { .. }), "{outcome:?}");
+        let outcome = b.step(chain.inner()).expect("node b");
+        assert!(matches!(outcome, RoundOutcome::Submitted { .. }), "{outcome:?}");
+        // Nothing more to do in this round for either.
+        assert!(a.step(&mut chain).unwrap().is_waiting());
+    }
+    assert!(chain.script_done(), "every scripted fault fired");
+    assert_eq!(chain.injected, 6);
+    drop(chain);
+    assert_eq!(last_round(&mut h), start + rounds);
+
+    // Each lost confirmation was settled from the chain, never by a second send.
+    let windows = a.audit().windows().expect("records");
+    assert!(windows.iter().all(|w| w.status == WindowStatus::Confirmed), "{windows:?}");
+    let rounds_sent: Vec<u64> = windows.iter().map(|w| w.round.unwrap()).collect();
+    assert_eq!(rounds_sent, (start + 1..=start + rounds).collect::<Vec<_>>());
+    let sends: Vec<usize> = windows.iter().map(|w| a.audit().submissions(w.window).unwrap().len()).collect();
+    assert_eq!(sends, [2, 1, 1, 1, 1]);
+    assert_eq!(audit::verify(a.audit()).expect("replay verifies"), rounds as usize);
+    let last = a.last_decision().expect("a decision").clone();
+    assert!(last.risk.is_some(), "with a supply the Monte Carlo runs");
+
+    let text = scrape(address);
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    for line in [
+        format!("ballast_oracle_updates_confirmed_total {rounds}"),
+        format!("ballast_oracle_windows_processed_total {rounds}"),
+        format!("ballast_oracle_last_round {}", start + rounds),
+        "ballast_oracle_submit_retries_total 6".to_string(),
+    ] {
+        assert!(text.contains(&line), "{line} missing from\n{text}");
+    }
+}
+
+#[test]
+fn a_crash_after_a_lost_confirmation_neither_skips_nor_repeats_an_observation() {
+    let mut h = reserve();
+    let start = last_round(&mut h);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("a.db");
+    let days = LOOKBACK + 6;
     let metrics = || Arc::new(Metrics::default());
-    let days = LOOKBACK + 4;
+    let mut b = node(&mut h, 1, node_view(1, days), &dir.path().join("b.db"), metrics());
+    let mut first = node(&mut h, 0, node_view(0, days), &db, metrics());
 
-    let mut first = worker(&h.oracles, &h.admin, &mut h.chain, synthetic(days), &db, metrics());
-    first.run(1).expect("a first window");
-    // Crash after planning: recorded, never sent.
-    let Step::Planned(planned) = first.plan().expect("plan") else {
-        panic!("window should be planned")
-    };
-    drop(first);
-    assert_eq!(
-        accounts::protocol(&mut h.chain).expect("protocol").raw.oracle_nonce,
-        start_nonce + 1
-    );
+    // The send lands, its confirmation is lost, and every read after it
+    // fails: the step gives up with the window unfinished, and the node
+    // dies there.
+    next_round(&mut h.chain);
+    let mut chain = FaultyChain::new(&mut h.chain);
+    chain.script_sends([Some(Fault::LostConfirmation)]);
+    let failing = first.step(&mut FailAfterSend::new(&mut chain));
+    assert!(failing.is_err(), "{failing:?}");
+    drop((first, chain));
+    let window = AuditLog::open(&db).unwrap().unfinished().unwrap().expect("an unfinished window");
+    assert_eq!(window.status, WindowStatus::Submitted);
 
-    let mut second = worker(&h.oracles, &h.admin, &mut h.chain, synthetic(days), &db, metrics());
-    let resumed = second.run(0).expect("resume");
-    assert_eq!(
-        resumed,
-        vec![WindowOutcome::Confirmed {
-            window: planned.window,
-            nonce: planned.nonce,
-            signature: resumed.first().and_then(|o| match o {
-                WindowOutcome::Confirmed { signature, .. } => *signature,
-                _ => None,
-            }),
-        }]
-    );
-    assert_eq!(
-        second.last_decision(),
-        Some(&planned.decision),
-        "the planned outputs were sent, not new ones"
-    );
-    // Crash after sending, before recording the outcome.
-    let Step::Planned(sent) = second.plan().expect("plan") else {
-        panic!("window should be planned")
-    };
-    second.send(&sent).expect("the send lands");
-    drop(second);
-    assert_eq!(
-        accounts::protocol(&mut h.chain).expect("protocol").raw.oracle_nonce,
-        sent.nonce
-    );
-
-    let mut third = worker(&h.oracles, &h.admin, &mut h.chain, synthetic(days), &db, metrics());
-    assert_eq!(third.next_window(), sent.window + 1);
-    let outcomes = third.run(1).expect("resume and one more window");
-    assert_eq!(outcomes.len(), 2);
-    assert!(matches!(outcomes[0], WindowOutcome::Confirmed { window, signature: None, .. } if window == sent.window));
-    assert_eq!(
-        third.audit().submissions(sent.window).expect("submissions").len(),
-        1,
-        "not sent again"
-    );
-    assert_consistent_log(third.audit(), start_nonce + 1, 4);
-    drop(third);
-    assert_eq!(
-        accounts::protocol(&mut h.chain).expect("protocol").raw.oracle_nonce,
-        start_nonce + 4
-    );
+    // Restarted, it settles the window from the chain without sending again.
+    let mut second = node(&mut h, 0, node_view(0, days), &db, metrics());
+    let settled = second.step(&mut h.chain).expect("settles");
+    assert!(matches!(settled, RoundOutcome::Submitted { signature: None, .. }), "{settled:?}");
+    assert_eq!(second.audit().submissions(window.window).unwrap().len(), 1, "not sent again");
+    b.step(&mut h.chain).expect("node b completes the round");
+    assert_eq!(last_round(&mut h), start + 1);
 
     // Replay catches a tampered record.
     let connection = rusqlite::Connection::open(&db).expect("open the log");
     connection
-        .execute("UPDATE windows SET outputs_json = replace(outputs_json, '\"sigma_p\":', '\"sigma_p\":1') WHERE window = ?1", [sent.window as i64])
+        .execute(
+            "UPDATE windows SET outputs_json = replace(outputs_json, '\"sigma_p\":', '\"sigma_p\":1') WHERE window = ?1",
+            [window.window as i64],
+        )
         .expect("tamper");
     let error = audit::verify(&AuditLog::open(&db).expect("log")).expect_err("tampering is found");
-    assert!(
-        matches!(error, AuditError::Mismatch { window, .. } if window == sent.window),
-        "{error}"
-    );
+    assert!(matches!(error, AuditError::Mismatch { window: w, .. } if w == window.window), "{error}");
+}
+
+/// Fails every read once a send has gone through `inner`: the moment after
+/// a send at which a process may die.
+struct FailAfterSend<'a, C: Chain> {
+    inner: &'a mut C,
+    sent: bool,
+}
+
+impl<'a, C: Chain> FailAfterSend<'a, C> {
+    fn new(inner: &'a mut C) -> Self {
+        Self { inner, sent: false }
+    }
+
+    fn check(&self) -> Result<(), ballast_sdk::ChainError> {
+        if self.sent {
+            return Err(ballast_sdk::ChainError::Transport("the process died".into()));
+        }
+        Ok(())
+    }
+}
+
+impl<C: Chain> Chain for FailAfterSend<'_, C> {
+    fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ballast_sdk::ChainError> {
+        self.check()?;
+        self.inner.account(address)
+    }
+    fn send(&mut self, i: &[ballast_sdk::Instruction], p: &Keypair, s: &[&Keypair]) -> Result<ballast_sdk::Signature, ballast_sdk::ChainError> {
+        self.check()?;
+        self.inner.send(i, p, s)
+    }
+    fn latest_blockhash(&mut self) -> Result<ballast_sdk::Hash, ballast_sdk::ChainError> {
+        self.check()?;
+        self.inner.latest_blockhash()
+    }
+    fn send_transaction(&mut self, t: &ballast_sdk::Transaction) -> Result<ballast_sdk::Signature, ballast_sdk::ChainError> {
+        self.check()?;
+        let result = self.inner.send_transaction(t);
+        self.sent = true;
+        result
+    }
+    fn clock(&mut self) -> Result<ballast_sdk::Clock, ballast_sdk::ChainError> {
+        self.check()?;
+        self.inner.clock()
+    }
+    fn warp_to_slot(&mut self, slot: u64) -> Result<(), ballast_sdk::ChainError> {
+        self.inner.warp_to_slot(slot)
+    }
+    fn rent_exempt_minimum(&mut self, data_len: usize) -> Result<u64, ballast_sdk::ChainError> {
+        self.inner.rent_exempt_minimum(data_len)
+    }
 }
 
 #[test]
-fn malformed_market_data_is_rejected_and_the_last_good_state_kept() {
+fn malformed_market_data_is_refused_and_the_last_good_state_kept() {
     let mut h = reserve();
     let dir = tempfile::tempdir().expect("temp dir");
     // A replay file of the synthetic market, one row per asset per day,
     // with a NaN price in one window and a negative one in the next.
-    let mut market = synthetic(LOOKBACK + 4);
+    let days = LOOKBACK + 6;
+    let mut market = common::synthetic(days);
     let mut csv = String::from("date,asset,price\n");
-    for index in 0..(LOOKBACK + 4) as u64 {
-        let window = market.window(index).expect("synthetic window");
+    let first = common::config().first_window + last_round(&mut h);
+    for index in 0..days as u64 {
+        let window = market.window(index, &mut h.chain).expect("synthetic window");
         for (symbol, price) in common::SYMBOLS.iter().zip(&window.prices) {
             let price = match (index, *symbol) {
-                (i, "WBTC") if i == LOOKBACK as u64 => "NaN".to_owned(),
-                (i, "TBILL") if i == LOOKBACK as u64 + 1 => "-0.98".to_owned(),
+                (i, "WBTC") if i == first + 1 => "NaN".to_owned(),
+                (i, "TBILL") if i == first + 2 => "-0.98".to_owned(),
                 _ => price.to_string(),
             };
             csv.push_str(&format!("{},{symbol},{price}\n", window.date));
@@ -218,120 +205,119 @@ fn malformed_market_data_is_rejected_and_the_last_good_state_kept() {
     std::fs::write(&path, csv).expect("write prices");
     let symbols: Vec<String> = common::SYMBOLS.iter().map(|s| s.to_string()).collect();
     let source = CsvReplay::open(&path, &symbols).expect("open the replay");
+    let mut a = node(&mut h, 0, source, &dir.path().join("a.db"), Arc::new(Metrics::default()));
+    let mut b = node(&mut h, 1, node_view(1, days), &dir.path().join("b.db"), Arc::new(Metrics::default()));
 
-    let mut worker = worker(
-        &h.oracles,
-        &h.admin,
-        &mut h.chain,
-        source,
-        &dir.path().join("audit.db"),
-        Arc::new(Metrics::default()),
-    );
-    let good = worker.run_window().expect("first window");
-    assert!(matches!(good, WindowOutcome::Confirmed { .. }), "{good:?}");
-    let decision = worker.last_decision().cloned();
-    let before = ballast_sdk::status::reserve_status(worker.chain()).expect("status");
-    let nonce = accounts::protocol(worker.chain()).expect("protocol").raw.oracle_nonce;
+    next_round(&mut h.chain);
+    let good = a.step(&mut h.chain).expect("first window");
+    assert!(matches!(good, RoundOutcome::Submitted { .. }), "{good:?}");
+    b.step(&mut h.chain).unwrap();
+    let decision = a.last_decision().cloned();
+    next_round(&mut h.chain);
 
     // Line numbers: header, then three rows per window.
-    let nan_line = 2 + 3 * LOOKBACK + 2;
-    let negative_line = 2 + 3 * (LOOKBACK + 1) + 1;
-    for (line, value) in [
-        (nan_line, "`NaN` is not finite"),
-        (negative_line, "`-0.98` is negative"),
-    ] {
-        let outcome = worker.run_window().expect("a bad window is not fatal");
-        let WindowOutcome::DataRejected { error, .. } = outcome else {
-            panic!("rejected: {outcome:?}")
+    let nan_line = 2 + 3 * (first + 1) + 2;
+    let negative_line = 2 + 3 * (first + 2) + 1;
+    for (line, value) in [(nan_line, "`NaN` is not finite"), (negative_line, "`-0.98` is negative")] {
+        let outcome = a.step(&mut h.chain).expect("a bad window is not fatal");
+        let RoundOutcome::DataRejected { error, .. } = outcome else {
+            panic!("refused: {outcome:?}")
         };
         let expected = format!("{}, line {line}, column `price`: value {value}", path.display());
         assert_eq!(error, expected);
-        assert_eq!(
-            worker.last_decision().cloned(),
-            decision,
-            "the last good decision stays"
-        );
-        assert_eq!(
-            accounts::protocol(worker.chain()).expect("protocol").raw.oracle_nonce,
-            nonce,
-            "nothing sent"
-        );
-        let after = ballast_sdk::status::reserve_status(worker.chain()).expect("status");
-        assert_eq!(format!("{after:?}"), format!("{before:?}"), "the chain is unchanged");
+        assert_eq!(a.last_decision().cloned(), decision, "the last good decision stays");
+        // The other node's observation is alone in the round: no quorum.
+        let round = last_round(&mut h);
+        b.step(&mut h.chain).unwrap();
+        assert_eq!(last_round(&mut h), round, "nothing finalized without a quorum");
+        next_round(&mut h.chain);
     }
-    let recovered = worker.run_window().expect("good data again");
-    assert!(
-        matches!(recovered, WindowOutcome::Confirmed { nonce: n, .. } if n == nonce + 1),
-        "{recovered:?}"
-    );
-    let statuses: Vec<WindowStatus> = worker
-        .audit()
-        .windows()
-        .expect("records")
-        .iter()
-        .map(|r| r.status)
-        .collect();
+    let recovered = a.step(&mut h.chain).expect("good data again");
+    assert!(matches!(recovered, RoundOutcome::Submitted { .. }), "{recovered:?}");
+    let statuses: Vec<WindowStatus> = a.audit().windows().unwrap().iter().map(|r| r.status).collect();
     use WindowStatus::*;
     assert_eq!(statuses, [Confirmed, DataRejected, DataRejected, Confirmed]);
-    assert_eq!(audit::verify(worker.audit()).expect("replay"), 2);
+    assert_eq!(audit::verify(a.audit()).expect("replay"), 2);
 }
 
 #[test]
-fn cosigning_needs_the_quorum_and_the_signed_message() {
+fn a_node_needs_a_registered_key() {
     let mut h = reserve();
-    let assets = h.reserve_assets();
-    let nodes: Vec<OracleNode> = h.oracles.iter().map(|k| OracleNode::new(k.insecure_clone())).collect();
-    let update = h.oracle_update(&[1.0, ballast_tests::TBILL_PRICE, ballast_tests::WBTC_PRICE]);
-    let blockhash = h.chain.latest_blockhash().expect("blockhash");
-    let relayer = h.admin.insecure_clone();
-
-    // One oracle alone: a valid transaction the program refuses by name.
-    let alone = update_message(
-        update.clone(),
-        &assets,
-        &[nodes[0].pubkey()],
-        &relayer.pubkey(),
-        blockhash,
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = AuditLog::open(&dir.path().join("x.db")).unwrap();
+    let stranger = Keypair::new();
+    let result = ballast_oracle_node::Worker::new(
+        &mut h.chain,
+        node_view(0, 20),
+        log,
+        stranger.insecure_clone(),
+        common::config(),
+        Arc::new(Metrics::default()),
     );
-    let signature = nodes[0].cosign(&alone, &update).expect("node signs");
-    let transaction = assemble(alone, &relayer, &[(nodes[0].pubkey(), signature)]).expect("assembled");
-    let before = h.snapshot(&[]);
-    let result = h.chain.send_transaction(&transaction);
-    h.assert_refused(result, BallastError::OracleQuorumNotMet, &before);
+    let error = result.err().expect("refused").to_string();
+    assert!(error.contains(&stranger.pubkey().to_string()), "{error}");
+}
 
-    // A signature over another message is caught before anything is sent.
-    let pair = [nodes[0].pubkey(), nodes[1].pubkey()];
-    let message = update_message(update.clone(), &assets, &pair, &relayer.pubkey(), blockhash);
-    let mut other = update.clone();
-    other.fee_mint = fixed(0.009);
-    let other_message = update_message(other.clone(), &assets, &pair, &relayer.pubkey(), blockhash);
-    let good = nodes[0].cosign(&message, &update).expect("node 0 signs");
-    let stray = nodes[1]
-        .cosign(&other_message, &other)
-        .expect("node 1 signs the other update");
-    let refused = assemble(message.clone(), &relayer, &[(pair[0], good), (pair[1], stray)]);
-    assert_eq!(refused.unwrap_err(), CosignError::BadSignature { oracle: pair[1] });
-    // A node will not sign an update other than the one it computed, nor one it is not part of.
-    assert!(matches!(
-        nodes[1].cosign(&other_message, &update),
-        Err(CosignError::Refused { .. })
-    ));
-    assert_eq!(
-        nodes[2].cosign(&message, &update),
-        Err(CosignError::NotASigner {
-            oracle: nodes[2].pubkey()
-        })
-    );
-    // Missing a signature: refused before submission.
-    let missing = assemble(message.clone(), &relayer, &[(pair[0], good)]);
-    assert_eq!(missing.unwrap_err(), CosignError::MissingSignature { signer: pair[1] });
+fn price_account(price: f64, confidence: f64, publish_time: i64, level: VerificationLevel) -> Account {
+    let update = PriceUpdateV2 {
+        write_authority: [1; 32],
+        verification_level: level,
+        price_message: PriceFeedMessage {
+            feed_id: [2; 32],
+            price: (price * 1e8) as i64,
+            conf: (confidence * 1e8) as u64,
+            exponent: -8,
+            publish_time,
+            prev_publish_time: publish_time - 1,
+            ema_price: (price * 1e8) as i64,
+            ema_conf: (confidence * 1e8) as u64,
+        },
+        posted_slot: 1,
+    };
+    Account {
+        lamports: 10_000_000,
+        data: update.to_account_data(),
+        owner: RECEIVER_PROGRAM,
+        executable: false,
+        rent_epoch: 0,
+    }
+}
 
-    // Both signatures over the same message: accepted.
-    let second = nodes[1].cosign(&message, &update).expect("node 1 signs");
-    let transaction = assemble(message, &relayer, &[(pair[0], good), (pair[1], second)]).expect("assembled");
-    h.chain.send_transaction(&transaction).expect("the quorum is met");
-    assert_eq!(h.protocol().raw.oracle_nonce, update.nonce);
-    // The identical transaction again cannot apply twice.
-    assert!(h.chain.send_transaction(&transaction).is_err());
-    assert_eq!(h.protocol().raw.oracle_nonce, update.nonce);
+#[test]
+fn price_accounts_in_the_pyth_layout_are_read_and_refused_when_stale_or_unsure() {
+    let payer = Keypair::new();
+    let mut genesis = Genesis::default();
+    genesis.fund(&payer.pubkey(), 1_000_000_000);
+    let feeds: Vec<Pubkey> = (0..5).map(|_| Pubkey::new_unique()).collect();
+    // The bank's clock starts near the genesis time; publish times relative to it.
+    let mut chain = BankChain::from_genesis(Genesis::default(), payer.insecure_clone()).unwrap();
+    let now = chain.clock().unwrap().unix_timestamp;
+    drop(chain);
+    let accounts_at = [
+        price_account(1.0, 0.0005, now, VerificationLevel::Full),
+        price_account(60_000.0, 30.0, now - 5, VerificationLevel::Full),
+        price_account(60_000.0, 30.0, now - 3_600, VerificationLevel::Full),
+        price_account(60_000.0, 6_000.0, now, VerificationLevel::Full),
+        price_account(60_000.0, 30.0, now, VerificationLevel::Partial { num_signatures: 3 }),
+    ];
+    genesis.accounts.extend(feeds.iter().copied().zip(accounts_at));
+    let mut chain = BankChain::from_genesis(genesis, payer).unwrap();
+    let source = |wbtc: usize| PythAccounts {
+        feeds: vec![("USDC".into(), feeds[0]), ("WBTC".into(), feeds[wbtc])],
+        max_age_seconds: 60,
+        max_confidence: 0.02,
+    };
+    let window = source(1).window(7, &mut chain).expect("fresh and confident");
+    assert_eq!(window.index, 7);
+    assert!((window.prices[0] - 1.0).abs() < 1e-9 && (window.prices[1] - 60_000.0).abs() < 1e-6);
+    assert!(matches!(source(2).window(8, &mut chain), Err(SourceError::Stale { age, .. }) if age >= 3_600));
+    assert!(matches!(source(3).window(8, &mut chain), Err(SourceError::Unconfident { .. })));
+    let partial = source(4).window(8, &mut chain).unwrap_err().to_string();
+    assert!(partial.contains("partially verified"), "{partial}");
+    let mut foreign = PythAccounts {
+        feeds: vec![("USDC".into(), Pubkey::new_unique())],
+        max_age_seconds: 60,
+        max_confidence: 0.02,
+    };
+    assert!(foreign.window(9, &mut chain).unwrap_err().to_string().contains("no such account"));
 }

@@ -1,7 +1,8 @@
-//! The audit log: one SQLite row per window with the hash and canonical JSON
-//! of the decision's inputs, its outputs, the nonce it was posted under and
-//! the transaction signatures, so that any decision can be replayed and any
-//! update traced. It is also the worker's memory across restarts.
+//! The audit log: one SQLite row per market window with the hash and
+//! canonical JSON of the decision's inputs, its outputs, the oracle round it
+//! was submitted to and the transaction signatures, so that any decision
+//! can be replayed and any observation traced. It is also the node's memory
+//! across restarts.
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,10 +32,11 @@ pub enum AuditError {
 pub enum WindowStatus {
     /// Decided and recorded, not yet sent.
     Planned,
-    /// Sent at least once; whether it landed is for the on-chain nonce to say.
+    /// Sent at least once; whether it landed is for the chain to say.
     Submitted,
+    /// The observation is in its round.
     Confirmed,
-    /// The program refused the update, or it expired before landing.
+    /// The program refused the observation, or its round closed first.
     UpdateRejected,
     /// The window's market data was malformed; nothing was sent.
     DataRejected,
@@ -73,8 +75,10 @@ impl WindowStatus {
 pub struct WindowRecord {
     pub window: u64,
     pub status: WindowStatus,
-    pub nonce: Option<u64>,
-    pub expiry_slot: Option<u64>,
+    /// The oracle round the window's observation went to.
+    pub round: Option<u64>,
+    /// The slot until which that round took observations.
+    pub deadline_slot: Option<u64>,
     pub input_hash: Option<String>,
     pub inputs_json: Option<String>,
     pub outputs_json: Option<String>,
@@ -91,8 +95,8 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS windows (
     window       INTEGER PRIMARY KEY,
     status       TEXT NOT NULL,
-    nonce        INTEGER,
-    expiry_slot  INTEGER,
+    round        INTEGER,
+    deadline_slot INTEGER,
     input_hash   TEXT,
     inputs_json  TEXT,
     outputs_json TEXT,
@@ -104,7 +108,7 @@ CREATE TABLE IF NOT EXISTS windows (
 CREATE TABLE IF NOT EXISTS submissions (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     window    INTEGER NOT NULL REFERENCES windows(window),
-    nonce     INTEGER NOT NULL,
+    round     INTEGER NOT NULL,
     signature TEXT NOT NULL,
     outcome   TEXT NOT NULL,
     at        INTEGER NOT NULL
@@ -128,25 +132,26 @@ impl AuditLog {
         Ok(Self { connection })
     }
 
-    /// Records a decided window about to be posted as `nonce`.
+    /// Records a decided window about to be submitted to `round`, which
+    /// takes observations until `deadline_slot`.
     pub fn record_plan(
         &self,
         window: u64,
-        nonce: u64,
-        expiry_slot: u64,
+        round: u64,
+        deadline_slot: u64,
         input_hash: &str,
         inputs_json: &str,
         outputs_json: &str,
     ) -> Result<(), AuditError> {
         self.connection.execute(
             "INSERT OR REPLACE INTO windows
-             (window, status, nonce, expiry_slot, input_hash, inputs_json, outputs_json, planned_at, updated_at)
+             (window, status, round, deadline_slot, input_hash, inputs_json, outputs_json, planned_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
             params![
                 window as i64,
                 WindowStatus::Planned.as_str(),
-                nonce as i64,
-                expiry_slot as i64,
+                round as i64,
+                deadline_slot as i64,
                 input_hash,
                 inputs_json,
                 outputs_json,
@@ -180,11 +185,11 @@ impl AuditLog {
     }
 
     /// Records one send of the window's transaction, before its outcome is known.
-    pub fn record_attempt(&self, window: u64, nonce: u64, signature: &str) -> Result<(), AuditError> {
+    pub fn record_attempt(&self, window: u64, round: u64, signature: &str) -> Result<(), AuditError> {
         let tx = self.connection.unchecked_transaction()?;
         tx.execute(
-            "INSERT INTO submissions (window, nonce, signature, outcome, at) VALUES (?1, ?2, ?3, 'sent', ?4)",
-            params![window as i64, nonce as i64, signature, now()],
+            "INSERT INTO submissions (window, round, signature, outcome, at) VALUES (?1, ?2, ?3, 'sent', ?4)",
+            params![window as i64, round as i64, signature, now()],
         )?;
         tx.execute(
             "UPDATE windows SET status = ?2, signature = ?3, updated_at = ?4 WHERE window = ?1",
@@ -254,7 +259,7 @@ impl AuditLog {
 
     fn query(&self, filter: &str, parameters: impl rusqlite::Params) -> Result<Vec<WindowRecord>, AuditError> {
         let sql = format!(
-            "SELECT window, status, nonce, expiry_slot, input_hash, inputs_json, outputs_json, signature, error
+            "SELECT window, status, round, deadline_slot, input_hash, inputs_json, outputs_json, signature, error
              FROM windows {filter} ORDER BY window"
         );
         let mut statement = self.connection.prepare(&sql)?;
@@ -273,7 +278,7 @@ impl AuditLog {
         })?;
         let mut records = Vec::new();
         for row in rows {
-            let (window, status, nonce, expiry_slot, input_hash, inputs_json, outputs_json, signature, error) = row?;
+            let (window, status, round, deadline_slot, input_hash, inputs_json, outputs_json, signature, error) = row?;
             let status = WindowStatus::ALL
                 .into_iter()
                 .find(|s| s.as_str() == status)
@@ -281,8 +286,8 @@ impl AuditLog {
             records.push(WindowRecord {
                 window,
                 status,
-                nonce,
-                expiry_slot,
+                round,
+                deadline_slot,
                 input_hash,
                 inputs_json,
                 outputs_json,

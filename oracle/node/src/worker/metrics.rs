@@ -1,4 +1,4 @@
-//! The worker's Prometheus metrics (prometheus-client), served on
+//! The node's Prometheus metrics (prometheus-client), served on
 //! `GET /metrics` by axum, the HTTP stack the local node serves on too.
 
 use std::net::SocketAddr;
@@ -13,7 +13,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-/// The worker's counters and gauges, registered once.
+/// The node's counters and gauges, registered once.
 pub struct Metrics {
     registry: Registry,
     pub windows_processed: Counter,
@@ -21,7 +21,8 @@ pub struct Metrics {
     pub updates_rejected: Counter,
     pub submit_retries: Counter,
     pub data_rejected: Counter,
-    pub last_nonce: Gauge,
+    pub rounds_missed: Counter,
+    pub last_round: Gauge,
     pub collateral_ratio: Gauge<f64, AtomicU64>,
     pub breach_probability: Gauge<f64, AtomicU64>,
     pub cycle_seconds: Gauge<f64, AtomicU64>,
@@ -36,27 +37,33 @@ impl Default for Metrics {
             updates_rejected: Counter::default(),
             submit_retries: Counter::default(),
             data_rejected: Counter::default(),
-            last_nonce: Gauge::default(),
+            rounds_missed: Counter::default(),
+            last_round: Gauge::default(),
             collateral_ratio: Gauge::default(),
             breach_probability: Gauge::default(),
             cycle_seconds: Gauge::default(),
             registry: Registry::default(),
         };
         // Counters get their `_total` suffix from the encoder.
-        registry.register("windows_processed", "Settlement windows finished", metrics.windows_processed.clone());
-        registry.register("updates_confirmed", "Oracle updates confirmed on chain", metrics.updates_confirmed.clone());
+        registry.register("windows_processed", "Market windows finished", metrics.windows_processed.clone());
+        registry.register("updates_confirmed", "Observations that landed in their round", metrics.updates_confirmed.clone());
+        registry.register("updates_rejected", "Observations the program refused", metrics.updates_rejected.clone());
         registry.register(
-            "updates_rejected",
-            "Oracle updates refused by the program or expired",
-            metrics.updates_rejected.clone(),
+            "rounds_missed",
+            "Rounds that closed before this node's observation landed",
+            metrics.rounds_missed.clone(),
         );
         registry.register(
             "submit_retries",
             "Sends and reads retried after a transport error",
             metrics.submit_retries.clone(),
         );
-        registry.register("data_rejected", "Windows whose market data was malformed", metrics.data_rejected.clone());
-        registry.register("last_nonce", "Nonce of the last confirmed update", metrics.last_nonce.clone());
+        registry.register(
+            "data_rejected",
+            "Windows whose market data was malformed, stale or too uncertain",
+            metrics.data_rejected.clone(),
+        );
+        registry.register("last_round", "The last round this node's observation landed in", metrics.last_round.clone());
         registry.register("collateral_ratio", "CR at the last decision", metrics.collateral_ratio.clone());
         registry.register(
             "breach_probability",

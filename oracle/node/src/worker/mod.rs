@@ -1,23 +1,30 @@
-//! The oracle worker: at each settlement window it reads market data and the
-//! chain, decides (estimation → Monte Carlo → QP → MPC), has the oracle
-//! nodes co-sign the update, submits it and records everything in the audit
-//! log. Restart-safe: a window is recorded as planned before it is sent, and
-//! on restart the on-chain nonce says whether it landed.
+//! One oracle node: for every round the chain opens, it reads its own market
+//! source and the chain, decides (estimation → Monte Carlo → QP → MPC),
+//! submits its own observation signed by its one key, and records
+//! everything in its audit log. Nodes never talk to each other: the
+//! program's round is where they meet, and any quorum of them finalizes it.
+//!
+//! Restart-safe: a window is recorded as planned before it is sent; on
+//! restart the chain says whether its observation landed (the node's
+//! `last_round` in the round's stats), and an unlanded one goes again with
+//! the same content while its round is open. The program refuses a second
+//! observation from the same oracle in any case.
 
 pub mod audit;
-pub mod cosign;
 pub mod metrics;
 pub mod pipeline;
+pub mod pyth;
 pub mod source;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ballast_sdk::{accounts, Chain, ChainError, Keypair, Pubkey, Signature, Signer};
+use ballast_sdk::program::errors::BallastError;
+use ballast_sdk::program::state::{round_status, OracleRounds};
+use ballast_sdk::{accounts, instructions, Chain, ChainError, Keypair, Pubkey, Signature, Signer, Transaction};
 
 use audit::{AuditError, AuditLog, WindowRecord, WindowStatus};
-use cosign::{assemble, update_message, CosignError, OracleNode};
 use metrics::Metrics;
 use pipeline::{decide, sha256_hex, AssetState, Decision, DecisionInputs, PipelineConfig, ReserveState};
 use source::{MarketSource, MarketWindow};
@@ -27,12 +34,10 @@ pub struct WorkerConfig {
     /// Reserve asset symbols in reserve order, as the market source names them.
     pub symbols: Vec<String>,
     pub pipeline: PipelineConfig,
-    /// The first window a fresh audit log decides; earlier ones are history.
+    /// The market window round 1 describes; round r describes `first_window + r - 1`.
     pub first_window: u64,
-    /// How many slots an update stays valid.
-    pub expiry_slots: u64,
-    /// Tries per chain request before the cycle gives up (the window stays
-    /// unfinished and is reconciled on the next run).
+    /// Tries per chain request before a step gives up (the window stays
+    /// unfinished and is settled by the next step or run).
     pub max_attempts: u32,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
@@ -45,7 +50,6 @@ impl WorkerConfig {
             symbols,
             first_window: pipeline.lookback as u64 - 1,
             pipeline,
-            expiry_slots: 150,
             max_attempts: 6,
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
@@ -61,198 +65,243 @@ pub enum WorkerError {
     Chain(#[from] ChainError),
     #[error(transparent)]
     Audit(#[from] AuditError),
-    #[error(transparent)]
-    Cosign(#[from] CosignError),
-    #[error("the reserve has {on_chain} assets but the worker knows {configured} symbols")]
+    #[error("the reserve has {on_chain} assets but the node knows {configured} symbols")]
     ReserveMismatch { on_chain: usize, configured: usize },
-    #[error("{have} oracle keys, the quorum is {quorum}")]
-    TooFewOracles { have: usize, quorum: usize },
-    #[error("oracle key {0} is not in the registered oracle set")]
+    #[error("oracle key {0} is neither in the registered oracle set nor in the one waiting to take over")]
     UnknownOracle(Pubkey),
     #[error("cannot encode the decision: {0}")]
     Encode(#[from] serde_json::Error),
 }
 
-/// A decided window, recorded and ready to send.
+/// A decided window, recorded and ready to submit to `round`.
 #[derive(Clone, Debug)]
-pub struct PlannedUpdate {
+pub struct PlannedObservation {
     pub window: u64,
-    pub nonce: u64,
-    pub expiry_slot: u64,
+    pub round: u64,
+    pub deadline_slot: u64,
     pub decision: Decision,
 }
 
-/// How a window ended.
+/// What one step of the node came to.
 #[derive(Clone, Debug, PartialEq)]
-pub enum WindowOutcome {
-    Confirmed {
+pub enum RoundOutcome {
+    /// The node's observation is in `round` (sent now, or by an earlier run).
+    Submitted {
+        round: u64,
         window: u64,
-        nonce: u64,
         signature: Option<Signature>,
     },
-    UpdateRejected {
-        window: u64,
-        error: String,
-    },
-    DataRejected {
-        window: u64,
-        error: String,
-    },
-    DecisionFailed {
-        window: u64,
-        error: String,
-    },
+    /// Nothing to do before `until_slot`: the open round has this node's
+    /// observation, or finalized, or this window is already done.
+    Waiting { until_slot: u64 },
+    /// The round closed (finalized without this node, or lapsed) before
+    /// its observation landed.
+    Missed { round: u64, window: u64, reason: String },
+    /// The program refused the observation.
+    Refused { round: u64, window: u64, error: String },
+    /// The source's data for the window was malformed, stale or unsure.
+    DataRejected { round: u64, window: u64, error: String },
+    /// The pipeline could not decide (for example too little history).
+    DecisionFailed { round: u64, window: u64, error: String },
 }
 
-/// What planning a window produced.
-pub enum Step {
-    Planned(PlannedUpdate),
-    Finished(WindowOutcome),
+impl RoundOutcome {
+    pub fn is_waiting(&self) -> bool {
+        matches!(self, RoundOutcome::Waiting { .. })
+    }
 }
 
-pub struct Worker<C: Chain, S: MarketSource> {
-    chain: C,
+/// What the node reads of the chain at each step.
+struct RoundView {
+    rounds: OracleRounds,
+    round_slots: u64,
+    slot: u64,
+    /// This node's index in the set, if it is in it.
+    index: Option<usize>,
+}
+
+impl RoundView {
+    fn deadline(&self) -> u64 {
+        self.rounds.opened_slot.saturating_add(self.round_slots)
+    }
+
+    fn over(&self) -> bool {
+        self.rounds.round == 0 || self.slot >= self.deadline()
+    }
+
+    /// Whether `oracle`'s observation for `round` is on the chain.
+    fn landed(&self, oracle: &Pubkey, round: u64) -> bool {
+        self.rounds.stats.iter().any(|s| s.oracle == *oracle && s.last_round >= round)
+    }
+}
+
+pub struct Worker<S: MarketSource> {
     source: S,
     audit: AuditLog,
-    nodes: Vec<OracleNode>,
-    relayer: Keypair,
+    oracle: Keypair,
     config: WorkerConfig,
     metrics: Arc<Metrics>,
     /// Good windows among the last `lookback` indices.
     history: VecDeque<MarketWindow>,
-    next_window: u64,
     last_decision: Option<Decision>,
 }
 
-impl<C: Chain, S: MarketSource> Worker<C, S> {
-    /// A worker for the oracle keys `nodes` (at least the quorum, all
-    /// registered), paying fees from `relayer`, resuming from `audit`.
+impl<S: MarketSource> Worker<S> {
+    /// A node for `oracle`, which must be registered (or waiting to take
+    /// over with the next set), resuming from `audit`.
     pub fn new(
-        chain: C,
+        chain: &mut dyn Chain,
         source: S,
         audit: AuditLog,
-        nodes: Vec<OracleNode>,
-        relayer: Keypair,
+        oracle: Keypair,
         config: WorkerConfig,
         metrics: Arc<Metrics>,
     ) -> Result<Self, WorkerError> {
         let mut worker = Self {
-            chain,
             source,
             audit,
-            nodes,
-            relayer,
+            oracle,
             config,
             metrics,
             history: VecDeque::new(),
-            next_window: 0,
             last_decision: None,
         };
-        let protocol = worker.retrying(|chain| accounts::protocol(chain))?;
+        let (protocol, rounds) = worker.retrying(chain, |chain| Ok((accounts::protocol(chain)?, accounts::oracle_rounds(chain)?)))?;
         let (on_chain, configured) = (protocol.assets.len(), worker.config.symbols.len());
         if on_chain != configured {
             return Err(WorkerError::ReserveMismatch { on_chain, configured });
         }
+        let key = worker.oracle.pubkey();
         let registered = &protocol.raw.oracles[..protocol.raw.oracle_count as usize];
-        if let Some(unknown) = worker
-            .nodes
-            .iter()
-            .map(OracleNode::pubkey)
-            .find(|k| !registered.contains(k))
-        {
-            return Err(WorkerError::UnknownOracle(unknown));
+        let pending = &rounds.pending_oracles[..rounds.pending_count as usize];
+        if !registered.contains(&key) && !pending.contains(&key) {
+            return Err(WorkerError::UnknownOracle(key));
         }
-        let quorum = protocol.raw.oracle_quorum as usize;
-        if worker.nodes.len() < quorum {
-            return Err(WorkerError::TooFewOracles {
-                have: worker.nodes.len(),
-                quorum,
-            });
-        }
-        worker.nodes.truncate(quorum);
-        worker.next_window = worker.audit.next_window()?.unwrap_or(worker.config.first_window);
         worker.last_decision = worker.last_recorded_decision()?;
-        worker.refill_history();
+        let next = worker.audit.next_window()?.unwrap_or(worker.config.first_window);
+        worker.refill_history(chain, next);
         Ok(worker)
     }
 
-    pub fn chain(&mut self) -> &mut C {
-        &mut self.chain
+    pub fn oracle(&self) -> Pubkey {
+        self.oracle.pubkey()
     }
 
     pub fn audit(&self) -> &AuditLog {
         &self.audit
     }
 
-    pub fn next_window(&self) -> u64 {
-        self.next_window
-    }
-
-    /// The last decision the worker acted on (kept through bad windows).
+    /// The last decision the node submitted (kept through bad windows).
     pub fn last_decision(&self) -> Option<&Decision> {
         self.last_decision.as_ref()
     }
 
-    /// Finishes any interrupted window, then runs `windows` more.
-    pub fn run(&mut self, windows: u64) -> Result<Vec<WindowOutcome>, WorkerError> {
+    /// The market window that round `round` describes.
+    pub fn window_of(&self, round: u64) -> u64 {
+        self.config.first_window + round.saturating_sub(1)
+    }
+
+    /// Steps until `rounds` steps have done something other than wait,
+    /// polling every `poll` while waiting, for at most `timeout`.
+    pub fn run(
+        &mut self,
+        chain: &mut dyn Chain,
+        rounds: usize,
+        poll: Duration,
+        timeout: Duration,
+    ) -> Result<Vec<RoundOutcome>, WorkerError> {
+        let deadline = Instant::now() + timeout;
         let mut outcomes = Vec::new();
-        if let Some(outcome) = self.resume()? {
-            outcomes.push(outcome);
-        }
-        for _ in 0..windows {
-            outcomes.push(self.run_window()?);
+        while outcomes.len() < rounds && Instant::now() < deadline {
+            let outcome = self.step(chain)?;
+            if outcome.is_waiting() {
+                std::thread::sleep(poll);
+            } else {
+                outcomes.push(outcome);
+            }
         }
         Ok(outcomes)
     }
 
-    /// One full cycle: plan, co-sign, submit, record.
-    pub fn run_window(&mut self) -> Result<WindowOutcome, WorkerError> {
+    /// One look at the chain: settles a window left unfinished by a crash,
+    /// or observes the round open now (opening the next one when the last
+    /// is over), or says how long to wait.
+    pub fn step(&mut self, chain: &mut dyn Chain) -> Result<RoundOutcome, WorkerError> {
         let started = Instant::now();
-        let outcome = match self.plan()? {
-            Step::Planned(planned) => self.submit(&planned)?,
-            Step::Finished(outcome) => outcome,
+        if let Some(record) = self.audit.unfinished()? {
+            let planned = planned_from(&record)?;
+            tracing::info!(window = planned.window, round = planned.round, "settling an interrupted window");
+            return self.submit(chain, &planned);
+        }
+        let view = self.read_view(chain)?;
+        let target = if !view.over() {
+            let open = view.rounds.status == round_status::OPEN;
+            let mine = view.index.is_some_and(|i| view.rounds.submitted_mask & (1 << i) != 0);
+            (open && !mine).then_some(view.rounds.round)
+        } else {
+            Some(view.rounds.round + 1)
+        };
+        let waiting = RoundOutcome::Waiting {
+            until_slot: view.deadline(),
+        };
+        let Some(round) = target else {
+            return Ok(waiting);
+        };
+        let window = self.window_of(round);
+        if self.audit.window(window)?.is_some() {
+            return Ok(waiting);
+        }
+        let deadline = if round == view.rounds.round { view.deadline() } else { view.slot + view.round_slots };
+        let outcome = match self.plan(chain, window, round, deadline)? {
+            Ok(planned) => self.submit(chain, &planned)?,
+            Err(finished) => finished,
         };
         self.metrics.cycle_seconds.set(started.elapsed().as_secs_f64());
         Ok(outcome)
     }
 
-    /// Reconciles a window left planned or sent by a crash: if the on-chain
-    /// nonce shows it landed it is confirmed, otherwise the same update
-    /// (same nonce, same outputs) is sent again.
-    pub fn resume(&mut self) -> Result<Option<WindowOutcome>, WorkerError> {
-        let Some(record) = self.audit.unfinished()? else {
-            return Ok(None);
-        };
-        let planned = planned_from(&record)?;
-        tracing::info!(
-            window = planned.window,
-            nonce = planned.nonce,
-            "resuming an interrupted window"
-        );
-        self.submit(&planned).map(Some)
+    fn read_view(&mut self, chain: &mut dyn Chain) -> Result<RoundView, WorkerError> {
+        let key = self.oracle.pubkey();
+        self.retrying(chain, |chain| {
+            let protocol = accounts::protocol(chain)?;
+            let rounds = accounts::oracle_rounds(chain)?;
+            let slot = chain.slot()?;
+            let registered = &protocol.raw.oracles[..protocol.raw.oracle_count as usize];
+            Ok(RoundView {
+                index: registered.iter().position(|k| *k == key),
+                rounds,
+                round_slots: protocol.raw.params.round_slots,
+                slot,
+            })
+        })
     }
 
-    /// Reads the window's data and the chain, decides and records the plan.
-    pub fn plan(&mut self) -> Result<Step, WorkerError> {
-        let window = self.next_window;
-        let span = tracing::info_span!("window", window);
+    /// Reads the window's data and the chain, decides and records the plan;
+    /// a window that ends without an observation is recorded and returned
+    /// as its outcome.
+    fn plan(
+        &mut self,
+        chain: &mut dyn Chain,
+        window: u64,
+        round: u64,
+        deadline_slot: u64,
+    ) -> Result<Result<PlannedObservation, RoundOutcome>, WorkerError> {
+        let span = tracing::info_span!("window", window, round);
         let _entered = span.enter();
-        let market = match self.source.window(window) {
+        let market = match self.source.window(window, chain) {
             Ok(market) => market,
             Err(error) => {
                 // The last good history and decision stay as they were.
                 let error = error.to_string();
-                tracing::warn!(%error, "market data rejected");
-                self.audit
-                    .record_skipped(window, WindowStatus::DataRejected, &error, None)?;
+                tracing::warn!(%error, "market data refused: no observation this round");
+                self.audit.record_skipped(window, WindowStatus::DataRejected, &error, None)?;
                 self.metrics.data_rejected.inc();
-                return Ok(Step::Finished(
-                    self.finished(WindowOutcome::DataRejected { window, error }),
-                ));
+                self.metrics.windows_processed.inc();
+                return Ok(Err(RoundOutcome::DataRejected { round, window, error }));
             }
         };
         self.push_history(market);
-        let reserve = self.read_reserve()?;
+        let reserve = self.read_reserve(chain)?;
         let inputs = DecisionInputs {
             window,
             history: self.history.iter().cloned().collect(),
@@ -269,97 +318,82 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
                 tracing::warn!(%error, "no decision this window");
                 self.audit
                     .record_skipped(window, WindowStatus::DecisionFailed, &error, Some(&inputs_json))?;
-                return Ok(Step::Finished(
-                    self.finished(WindowOutcome::DecisionFailed { window, error }),
-                ));
+                self.metrics.windows_processed.inc();
+                return Ok(Err(RoundOutcome::DecisionFailed { round, window, error }));
             }
         };
-        let nonce = inputs.reserve.oracle_nonce + 1;
-        let expiry_slot = inputs.reserve.slot + self.config.expiry_slots;
         let outputs_json = serde_json::to_string(&decision)?;
-        self.audit.record_plan(
-            window,
-            nonce,
-            expiry_slot,
-            &sha256_hex(&inputs_json),
-            &inputs_json,
-            &outputs_json,
-        )?;
+        self.audit
+            .record_plan(window, round, deadline_slot, &sha256_hex(&inputs_json), &inputs_json, &outputs_json)?;
         if let Some(risk) = &decision.risk {
             self.metrics.collateral_ratio.set(risk.collateral_ratio);
             self.metrics.breach_probability.set(risk.breach_probability);
         }
-        tracing::info!(nonce, sigma_p = decision.sigma_p, fee = decision.fee_mint, "planned");
-        Ok(Step::Planned(PlannedUpdate {
+        tracing::info!(round, sigma_p = decision.sigma_p, fee = decision.fee_mint, "planned");
+        Ok(Ok(PlannedObservation {
             window,
-            nonce,
-            expiry_slot,
+            round,
+            deadline_slot,
             decision,
         }))
     }
 
-    /// Has the nodes co-sign the update on a fresh blockhash and sends it
-    /// once, recording the signature before the send. Nothing else is
-    /// recorded: [`Worker::submit`] turns this into a finished window.
-    pub fn send(&mut self, planned: &PlannedUpdate) -> Result<Signature, WorkerError> {
-        let protocol_assets = self.retrying(|chain| accounts::protocol(chain))?.assets;
-        let update = planned.decision.to_update(planned.nonce, planned.expiry_slot);
-        let oracles: Vec<Pubkey> = self.nodes.iter().map(OracleNode::pubkey).collect();
-        let blockhash = self.retrying(|chain| chain.latest_blockhash())?;
-        let message = update_message(
-            update.clone(),
-            &protocol_assets,
-            &oracles,
-            &self.relayer.pubkey(),
-            blockhash,
-        );
-        let signatures = self
-            .nodes
-            .iter()
-            .map(|node| Ok((node.pubkey(), node.cosign(&message, &update)?)))
-            .collect::<Result<Vec<_>, CosignError>>()?;
-        let transaction = assemble(message, &self.relayer, &signatures)?;
+    /// Signs the observation with this node's key on a fresh blockhash and
+    /// sends it once, recording the signature before the send.
+    fn send(&mut self, chain: &mut dyn Chain, planned: &PlannedObservation) -> Result<Signature, WorkerError> {
+        let reserve = self.retrying(chain, |chain| accounts::protocol(chain))?.assets;
+        let observation = planned.decision.to_observation(planned.round);
+        let instruction = instructions::submit_observation(&self.oracle.pubkey(), observation, &reserve);
+        let blockhash = self.retrying(chain, |chain| chain.latest_blockhash())?;
+        let transaction =
+            Transaction::new_signed_with_payer(&[instruction], Some(&self.oracle.pubkey()), &[&self.oracle], blockhash);
         let signature = transaction.signatures[0];
         self.audit
-            .record_attempt(planned.window, planned.nonce, &signature.to_string())?;
-        self.chain.send_transaction(&transaction)?;
+            .record_attempt(planned.window, planned.round, &signature.to_string())?;
+        chain.send_transaction(&transaction)?;
         Ok(signature)
     }
 
-    /// Sends until the update lands, the program refuses it or it expires,
-    /// re-reading the on-chain nonce before every resend so that an update
-    /// whose confirmation was lost is never sent twice.
-    pub fn submit(&mut self, planned: &PlannedUpdate) -> Result<WindowOutcome, WorkerError> {
-        let window = planned.window;
+    /// Sends until the observation is in its round, the program refuses it
+    /// or the round closes, reading the chain before every send so that an
+    /// observation whose confirmation was lost is never sent twice.
+    fn submit(&mut self, chain: &mut dyn Chain, planned: &PlannedObservation) -> Result<RoundOutcome, WorkerError> {
+        let (window, round) = (planned.window, planned.round);
+        let key = self.oracle.pubkey();
         let mut backoff = self.config.initial_backoff;
         for attempt in 1..=self.config.max_attempts {
-            let (nonce, slot) =
-                self.retrying(|chain| Ok((accounts::protocol(chain)?.raw.oracle_nonce, chain.slot()?)))?;
-            if nonce >= planned.nonce {
-                // It landed: this run's send or one before a crash.
-                return self.confirm(planned, None);
+            let view = self.read_view(chain)?;
+            if view.landed(&key, round) {
+                return self.accepted(planned, None);
             }
-            if slot > planned.expiry_slot {
-                return self.reject(planned, "the update expired before it landed".into());
+            if view.rounds.round > round || (view.rounds.round == round && view.over()) {
+                return self.missed(planned, "the round closed before the observation landed");
             }
-            match self.send(planned) {
+            if view.rounds.round == round && view.rounds.status != round_status::OPEN {
+                return self.missed(planned, "the round finalized without this observation");
+            }
+            match self.send(chain, planned) {
                 Ok(signature) => {
                     self.audit.record_attempt_outcome(&signature.to_string(), "confirmed")?;
-                    return self.confirm(planned, Some(signature));
+                    return self.accepted(planned, Some(signature));
                 }
                 Err(WorkerError::Chain(error @ ChainError::Transaction { .. })) => {
-                    // Refused as a replay (or as already processed) means an
-                    // earlier send landed; the nonce tells.
-                    if self.on_chain_nonce()? >= planned.nonce {
-                        return self.confirm(planned, None);
+                    if self.read_view(chain)?.landed(&key, round) {
+                        return self.accepted(planned, None);
+                    }
+                    if [BallastError::RoundAlreadyFinalized, BallastError::RoundLate].iter().any(|e| error.is(*e)) {
+                        return self.missed(planned, &error.to_string());
                     }
                     let error = error.to_string();
-                    tracing::warn!(window, %error, "the program refused the update");
-                    return self.reject(planned, error);
+                    tracing::warn!(window, round, %error, "the program refused the observation");
+                    self.audit.finish(window, WindowStatus::UpdateRejected, Some(&error))?;
+                    self.metrics.updates_rejected.inc();
+                    self.metrics.windows_processed.inc();
+                    return Ok(RoundOutcome::Refused { round, window, error });
                 }
                 // A timeout: the send may or may not have landed.
                 Err(WorkerError::Chain(error)) => {
-                    tracing::warn!(window, attempt, %error, "send failed; checking the nonce before resending");
+                    tracing::warn!(window, attempt, %error, "send failed; reading the round before sending again");
                     self.metrics.submit_retries.inc();
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(self.config.max_backoff);
@@ -367,64 +401,48 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
                 Err(other) => return Err(other),
             }
         }
-        if self.on_chain_nonce()? >= planned.nonce {
-            return self.confirm(planned, None);
-        }
         Err(WorkerError::ChainUnavailable {
             attempts: self.config.max_attempts,
             last: ChainError::Transport(format!("window {window}: no send confirmed")),
         })
     }
 
-    fn on_chain_nonce(&mut self) -> Result<u64, WorkerError> {
-        self.retrying(|chain| Ok(accounts::protocol(chain)?.raw.oracle_nonce))
-    }
-
-    fn confirm(&mut self, planned: &PlannedUpdate, signature: Option<Signature>) -> Result<WindowOutcome, WorkerError> {
+    fn accepted(&mut self, planned: &PlannedObservation, signature: Option<Signature>) -> Result<RoundOutcome, WorkerError> {
         self.audit.finish(planned.window, WindowStatus::Confirmed, None)?;
         self.metrics.updates_confirmed.inc();
-        self.metrics.last_nonce.set(i64::try_from(planned.nonce).unwrap_or(i64::MAX));
-        self.last_decision = Some(planned.decision.clone());
-        tracing::info!(window = planned.window, nonce = planned.nonce, "update confirmed");
-        let (window, nonce) = (planned.window, planned.nonce);
-        Ok(self.finished(WindowOutcome::Confirmed {
-            window,
-            nonce,
-            signature,
-        }))
-    }
-
-    fn reject(&mut self, planned: &PlannedUpdate, error: String) -> Result<WindowOutcome, WorkerError> {
-        self.audit
-            .finish(planned.window, WindowStatus::UpdateRejected, Some(&error))?;
-        self.metrics.updates_rejected.inc();
-        Ok(self.finished(WindowOutcome::UpdateRejected {
-            window: planned.window,
-            error,
-        }))
-    }
-
-    fn finished(&mut self, outcome: WindowOutcome) -> WindowOutcome {
-        let window = match &outcome {
-            WindowOutcome::Confirmed { window, .. }
-            | WindowOutcome::UpdateRejected { window, .. }
-            | WindowOutcome::DataRejected { window, .. }
-            | WindowOutcome::DecisionFailed { window, .. } => *window,
-        };
-        self.next_window = self.next_window.max(window + 1);
         self.metrics.windows_processed.inc();
-        outcome
+        self.metrics.last_round.set(i64::try_from(planned.round).unwrap_or(i64::MAX));
+        self.last_decision = Some(planned.decision.clone());
+        tracing::info!(window = planned.window, round = planned.round, "observation in its round");
+        Ok(RoundOutcome::Submitted {
+            round: planned.round,
+            window: planned.window,
+            signature,
+        })
+    }
+
+    fn missed(&mut self, planned: &PlannedObservation, reason: &str) -> Result<RoundOutcome, WorkerError> {
+        self.audit.finish(planned.window, WindowStatus::UpdateRejected, Some(reason))?;
+        self.metrics.rounds_missed.inc();
+        self.metrics.windows_processed.inc();
+        tracing::info!(window = planned.window, round = planned.round, reason, "round missed");
+        Ok(RoundOutcome::Missed {
+            round: planned.round,
+            window: planned.window,
+            reason: reason.to_string(),
+        })
     }
 
     /// Runs a chain request, retrying transport failures with bounded backoff.
     fn retrying<T>(
         &mut self,
+        chain: &mut dyn Chain,
         mut request: impl FnMut(&mut dyn Chain) -> Result<T, ChainError>,
     ) -> Result<T, WorkerError> {
         let mut backoff = self.config.initial_backoff;
         let mut attempt = 1;
         loop {
-            match request(&mut self.chain) {
+            match request(chain) {
                 Err(ChainError::Transport(reason)) if attempt < self.config.max_attempts => {
                     tracing::warn!(attempt, %reason, "chain request failed; retrying");
                     self.metrics.submit_retries.inc();
@@ -443,8 +461,8 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
         }
     }
 
-    fn read_reserve(&mut self) -> Result<ReserveState, WorkerError> {
-        let (protocol, assets, slot) = self.retrying(|chain| {
+    fn read_reserve(&mut self, chain: &mut dyn Chain) -> Result<ReserveState, WorkerError> {
+        let (protocol, assets, slot) = self.retrying(chain, |chain| {
             let protocol = accounts::protocol(chain)?;
             let assets = accounts::assets(chain, &protocol)?;
             Ok((protocol, assets, chain.slot()?))
@@ -458,7 +476,7 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
         };
         Ok(ReserveState {
             slot,
-            oracle_nonce: raw.oracle_nonce,
+            last_round: raw.last_oracle_round,
             supply: protocol.supply as f64 / 1e6,
             total_minted: protocol.total_minted,
             total_redeemed: protocol.total_redeemed,
@@ -487,18 +505,29 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
 
     fn push_history(&mut self, market: MarketWindow) {
         let oldest = (market.index + 1).saturating_sub(self.config.pipeline.lookback as u64);
+        self.history.retain(|w| w.index != market.index);
         self.history.push_back(market);
+        self.history.make_contiguous().sort_by_key(|w| w.index);
         while self.history.front().is_some_and(|w| w.index < oldest) {
             self.history.pop_front();
         }
     }
 
-    /// Rebuilds the history window a run in progress would have had: the
-    /// good windows among the `lookback - 1` before the next one.
-    fn refill_history(&mut self) {
-        let start = (self.next_window + 1).saturating_sub(self.config.pipeline.lookback as u64);
-        for index in start..self.next_window {
-            match self.source.window(index) {
+    /// Rebuilds the history a run in progress would have had: the good
+    /// windows among the `lookback - 1` before `next`, from the audit log
+    /// where it recorded them (a live feed has no past) and else the source.
+    fn refill_history(&mut self, chain: &mut dyn Chain, next: u64) {
+        let start = (next + 1).saturating_sub(self.config.pipeline.lookback as u64);
+        for index in start..next {
+            let recorded = self
+                .audit
+                .window(index)
+                .ok()
+                .flatten()
+                .and_then(|record| record.inputs_json)
+                .and_then(|json| serde_json::from_str::<DecisionInputs>(&json).ok())
+                .and_then(|inputs| inputs.history.into_iter().find(|w| w.index == index));
+            match recorded.map(Ok).unwrap_or_else(|| self.source.window(index, chain)) {
                 Ok(market) => self.push_history(market),
                 Err(error) => tracing::debug!(index, %error, "history window skipped"),
             }
@@ -515,8 +544,8 @@ impl<C: Chain, S: MarketSource> Worker<C, S> {
     }
 }
 
-/// The planned update a record describes.
-fn planned_from(record: &WindowRecord) -> Result<PlannedUpdate, WorkerError> {
+/// The planned observation a record describes.
+fn planned_from(record: &WindowRecord) -> Result<PlannedObservation, WorkerError> {
     let window = record.window;
     let missing = |what: &str| AuditError::Mismatch {
         window,
@@ -528,10 +557,10 @@ fn planned_from(record: &WindowRecord) -> Result<PlannedUpdate, WorkerError> {
         what: "outputs",
         source,
     })?;
-    Ok(PlannedUpdate {
+    Ok(PlannedObservation {
         window,
-        nonce: record.nonce.ok_or_else(|| missing("a nonce"))?,
-        expiry_slot: record.expiry_slot.ok_or_else(|| missing("an expiry slot"))?,
+        round: record.round.ok_or_else(|| missing("a round"))?,
+        deadline_slot: record.deadline_slot.ok_or_else(|| missing("a deadline"))?,
         decision,
     })
 }

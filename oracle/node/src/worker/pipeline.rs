@@ -7,8 +7,8 @@ use ballast_oracle::data::{PriceHistory, DAYS_PER_YEAR};
 use ballast_oracle::estimate::{estimate_returns, portfolio_volatility, DynamicLambda, EstimationConfig};
 use ballast_oracle::montecarlo::{simulate_reserve, McConfig, ReserveModel, Shocks};
 use ballast_oracle::treasury::params::{ControllerOptions, ModelParams};
-use ballast_oracle::treasury::strategy::{Observation, OptimalController, Policy};
-use ballast_sdk::program::instructions::{OracleUpdate, PriceInput};
+use ballast_oracle::treasury::strategy::{Observation as TreasuryObservation, OptimalController, Policy};
+use ballast_sdk::program::instructions::{Observation, PriceInput};
 use ballast_sdk::program::math::I80F48;
 use ballast_sdk::{fixed, to_f64};
 use serde::{Deserialize, Serialize};
@@ -77,7 +77,8 @@ pub struct AssetState {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReserveState {
     pub slot: u64,
-    pub oracle_nonce: u64,
+    /// The last finalized oracle round.
+    pub last_round: u64,
     /// S in whole stablecoins.
     pub supply: f64,
     /// Lifetime mint and redeem totals in stablecoin units: the flow events.
@@ -363,7 +364,7 @@ fn treasury_fee(reserve: &ReserveState, values: &[f64], options: &ControllerOpti
     model.fee_weight *= scale;
     model.quadratic_cost /= scale;
     let mut controller = OptimalController::new(model, *options);
-    let decision = controller.decide(&Observation {
+    let decision = controller.decide(&TreasuryObservation {
         window: 0,
         cash: of_kind("cash"),
         bills: of_kind("bill"),
@@ -375,18 +376,23 @@ fn treasury_fee(reserve: &ReserveState, values: &[f64], options: &ControllerOpti
 }
 
 impl Decision {
-    /// The update this decision posts as `nonce`, valid until `expiry_slot`.
-    /// Target weights are rounded to fixed point with the last one taking
-    /// the remainder, so they sum to one exactly as the program requires.
-    pub fn to_update(&self, nonce: u64, expiry_slot: u64) -> OracleUpdate {
+    /// This decision as an observation for `round`. Target weights are
+    /// rounded to fixed point with the last one taking the remainder, so
+    /// they sum to one exactly as the program requires.
+    pub fn to_observation(&self, round: u64) -> Observation {
         let mut weights: Vec<_> = self.target_weights.iter().map(|w| fixed(*w)).collect();
         if let Some((last, rest)) = weights.split_last_mut() {
             let rest_sum = rest.iter().fold(I80F48::ZERO, |sum, w| sum + w.get());
             *last = (I80F48::ONE - rest_sum).max(I80F48::ZERO).into();
         }
-        OracleUpdate {
-            nonce,
-            expiry_slot,
+        let (probability, (lower, upper)) = match &self.risk {
+            Some(risk) => (risk.breach_probability, risk.breach_interval),
+            None => (0.0, (0.0, 0.0)),
+        };
+        // Rounded so that lower <= p <= upper survives the conversion.
+        let (lower, probability, upper) = (fixed(lower.min(probability)), fixed(probability), fixed(upper.max(probability)));
+        Observation {
+            round,
             prices: self
                 .prices
                 .iter()
@@ -398,6 +404,9 @@ impl Decision {
                 .collect(),
             target_weights: weights,
             sigma_p: fixed(self.sigma_p),
+            breach_probability: probability,
+            breach_lower: lower,
+            breach_upper: upper,
             lambda: fixed(self.lambda),
             reference_value: fixed(self.reference_value),
             fee_mint: fixed(self.fee_mint),
@@ -407,6 +416,6 @@ impl Decision {
 }
 
 /// The posted target weights as f64, for tests and reports.
-pub fn posted_weights(update: &OracleUpdate) -> Vec<f64> {
+pub fn posted_weights(update: &Observation) -> Vec<f64> {
     update.target_weights.iter().map(|w| to_f64(*w)).collect()
 }

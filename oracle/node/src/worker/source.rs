@@ -1,12 +1,15 @@
-//! Market data, one settlement window at a time: a replayed price CSV or the
-//! seeded synthetic market. Each window is validated on its own, so one bad
-//! row costs that window and not the rest of the file.
+//! Market data, one settlement window at a time: a replayed price CSV, the
+//! seeded synthetic market (with a node's own noise on top), or on-chain
+//! price accounts in the Pyth pull-oracle layout (`pyth`). Each window is
+//! validated on its own, so one bad row costs that window and not the rest
+//! of the file; a live feed that is stale or too uncertain is refused.
 
 use std::path::{Path, PathBuf};
 
 use ballast_oracle::data::{
     read_prices_from, AssetDynamics, DataError, Date, PriceHistory, SyntheticAsset, SyntheticMarket,
 };
+use ballast_sdk::Chain;
 use serde::{Deserialize, Serialize};
 
 /// Every reserve asset's price at one window, in reserve order.
@@ -52,12 +55,35 @@ pub enum SourceError {
     Io(PathBuf, std::io::Error),
     #[error("{0}: the file has no header line")]
     Empty(PathBuf),
+    #[error("{symbol}: the price account {account} is {age} s old, more than the {max} s allowed")]
+    Stale {
+        symbol: String,
+        account: String,
+        age: i64,
+        max: i64,
+    },
+    #[error("{symbol}: the price account {account} has confidence {ratio:.4} of its price, more than {max}")]
+    Unconfident {
+        symbol: String,
+        account: String,
+        ratio: f64,
+        max: f64,
+    },
+    #[error("{symbol}: the price account {account}: {reason}")]
+    Feed {
+        symbol: String,
+        account: String,
+        reason: String,
+    },
+    #[error("the chain could not be read for prices: {0}")]
+    Chain(String),
 }
 
-/// Where the worker's market data comes from.
+/// Where a node's market data comes from. Sources that read the chain (a
+/// price account) use `chain`; the others ignore it.
 pub trait MarketSource {
     /// The prices of window `index` (0-based), in reserve order.
-    fn window(&mut self, index: u64) -> Result<MarketWindow, SourceError>;
+    fn window(&mut self, index: u64, chain: &mut dyn Chain) -> Result<MarketWindow, SourceError>;
 }
 
 /// Replays a long-format price CSV (`date,asset,price`, as the quant CLI
@@ -99,7 +125,7 @@ impl CsvReplay {
 }
 
 impl MarketSource for CsvReplay {
-    fn window(&mut self, index: u64) -> Result<MarketWindow, SourceError> {
+    fn window(&mut self, index: u64, _chain: &mut dyn Chain) -> Result<MarketWindow, SourceError> {
         let per_window = self.symbols.len();
         let start = index as usize * per_window;
         let Some(block) = self.rows.get(start..start + per_window) else {
@@ -237,7 +263,7 @@ impl Synthetic {
 }
 
 impl MarketSource for Synthetic {
-    fn window(&mut self, index: u64) -> Result<MarketWindow, SourceError> {
+    fn window(&mut self, index: u64, _chain: &mut dyn Chain) -> Result<MarketWindow, SourceError> {
         let available = self.history.dates().len() as u64;
         let day = usize::try_from(index).ok().filter(|&day| (day as u64) < available);
         let Some(day) = day else {
@@ -254,7 +280,33 @@ impl MarketSource for Synthetic {
 }
 
 impl<T: MarketSource + ?Sized> MarketSource for Box<T> {
-    fn window(&mut self, index: u64) -> Result<MarketWindow, SourceError> {
-        (**self).window(index)
+    fn window(&mut self, index: u64, chain: &mut dyn Chain) -> Result<MarketWindow, SourceError> {
+        (**self).window(index, chain)
+    }
+}
+
+/// Another source as one node sees it: each price times (1 + bias) and a
+/// normal draw of standard deviation `noise`, from the node's own `seed`,
+/// the same for a given window however often it is read. Independent nodes
+/// watch the same market through different venues; a bias far from zero
+/// is a faulty or lying feed, for drills.
+pub struct NodeView<S> {
+    pub inner: S,
+    pub seed: u64,
+    pub noise: f64,
+    pub bias: f64,
+}
+
+impl<S: MarketSource> MarketSource for NodeView<S> {
+    fn window(&mut self, index: u64, chain: &mut dyn Chain) -> Result<MarketWindow, SourceError> {
+        use rand::Rng;
+        use rand_distr::StandardNormal;
+        let mut window = self.inner.window(index, chain)?;
+        let mut rng = ballast_oracle::rng::stream(self.seed, index);
+        for price in window.prices.iter_mut() {
+            let draw: f64 = rng.sample(StandardNormal);
+            *price *= (1.0 + self.bias) * (1.0 + self.noise * draw).max(0.5);
+        }
+        Ok(window)
     }
 }

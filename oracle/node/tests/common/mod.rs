@@ -1,5 +1,5 @@
-//! A reserve on the real bank (Ballast + SPL Token) with a supply, and a
-//! worker for two of its three oracle keys.
+//! A reserve on the real bank (Ballast + SPL Token) with a supply, and
+//! oracle nodes, one per key, each with its own view of the market.
 
 #![allow(dead_code)]
 
@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ballast_oracle_node::worker::audit::AuditLog;
-use ballast_oracle_node::worker::cosign::OracleNode;
 use ballast_oracle_node::worker::metrics::Metrics;
-use ballast_oracle_node::worker::source::{MarketSource, Synthetic, SyntheticSpec};
+use ballast_oracle_node::worker::source::{MarketSource, NodeView, Synthetic, SyntheticSpec};
 use ballast_oracle_node::{Worker, WorkerConfig};
 use ballast_sdk::program::state::AssetKind;
 use ballast_sdk::Chain;
@@ -64,19 +63,29 @@ pub fn synthetic(days: usize) -> Synthetic {
     Synthetic::for_reserve(11, days, &specs).expect("synthetic market")
 }
 
-/// A worker signing with the first two oracle keys, the admin relaying.
-pub fn worker<C: Chain, S: MarketSource>(
-    h_oracles: &[ballast_sdk::Keypair],
-    admin: &ballast_sdk::Keypair,
-    chain: C,
-    source: S,
-    audit: &Path,
-    metrics: Arc<Metrics>,
-) -> Worker<C, S> {
-    let nodes = h_oracles[..2]
-        .iter()
-        .map(|k| OracleNode::new(k.insecure_clone()))
-        .collect();
+/// The synthetic market as node `index` sees it: its own noise (0.05%).
+pub fn node_view(index: usize, days: usize) -> NodeView<Synthetic> {
+    NodeView {
+        inner: synthetic(days),
+        seed: 100 + index as u64,
+        noise: 0.0005,
+        bias: 0.0,
+    }
+}
+
+/// The node for oracle key `index` of the harness, on `source`.
+pub fn node<S: MarketSource>(h: &mut Harness, index: usize, source: S, audit: &Path, metrics: Arc<Metrics>) -> Worker<S> {
     let log = AuditLog::open(audit).expect("audit log");
-    Worker::new(chain, source, log, nodes, admin.insecure_clone(), config(), metrics).expect("worker starts")
+    let oracle = h.oracles[index].insecure_clone();
+    Worker::new(&mut h.chain, source, log, oracle, config(), metrics).expect("node starts")
+}
+
+/// Moves the chain past the open round's end, so the next step opens a new one.
+pub fn next_round(chain: &mut dyn Chain) {
+    let protocol = ballast_sdk::accounts::protocol(chain).expect("protocol");
+    let rounds = ballast_sdk::accounts::oracle_rounds(chain).expect("rounds");
+    let opens = rounds.opened_slot + protocol.raw.params.round_slots;
+    if chain.slot().expect("slot") < opens {
+        chain.warp_to_slot(opens).expect("warp");
+    }
 }
