@@ -175,3 +175,85 @@ pub fn workspace_binary(known: &str, name: &str) -> PathBuf {
     );
     path
 }
+
+/// A TCP proxy on loopback in front of `upstream`, which a test can cut
+/// (every connection closed, new ones refused) and heal: a network
+/// partition between one process and the node it talks to.
+pub struct TcpProxy {
+    pub address: std::net::SocketAddr,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    connections: Arc<Mutex<Vec<std::net::TcpStream>>>,
+    accepting: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TcpProxy {
+    pub fn start(upstream: std::net::SocketAddr) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a proxy port");
+        let address = listener.local_addr().expect("the proxy's address");
+        let open = Arc::new(AtomicBool::new(true));
+        let stop = Arc::new(AtomicBool::new(false));
+        let connections: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::default();
+        let (open_flag, stop_flag, registry) = (open.clone(), stop.clone(), connections.clone());
+        let accepting = std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stop_flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(client) = client else { continue };
+                if !open_flag.load(Ordering::SeqCst) {
+                    continue; // dropped: the partition refuses it
+                }
+                let Ok(server) = std::net::TcpStream::connect_timeout(&upstream, Duration::from_secs(2)) else {
+                    continue;
+                };
+                let pipes = [(client.try_clone(), server.try_clone()), (server.try_clone(), client.try_clone())];
+                for (from, to) in pipes {
+                    if let (Ok(mut from), Ok(mut to)) = (from, to) {
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut from, &mut to);
+                            let _ = to.shutdown(std::net::Shutdown::Both);
+                        });
+                    }
+                }
+                registry.lock().unwrap().extend([client, server]);
+            }
+        });
+        Self {
+            address,
+            open,
+            stop,
+            connections,
+            accepting: Some(accepting),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Closes every connection and refuses new ones until [`TcpProxy::heal`].
+    pub fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for stream in self.connections.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    pub fn heal(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cut();
+        // Wakes the accepting thread so it sees `stop`.
+        let _ = std::net::TcpStream::connect(self.address);
+        if let Some(thread) = self.accepting.take() {
+            let _ = thread.join();
+        }
+    }
+}

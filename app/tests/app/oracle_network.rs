@@ -1,0 +1,182 @@
+//! The oracle network as deployed: five `ballast-oracle node` processes,
+//! each with its own key, source and audit log, on a `ballast localnet`
+//! node, three of them finalizing each round. Crashed, lying and
+//! partitioned nodes, and a restart of the local node; every test reads
+//! the on-chain round history.
+
+use std::time::Duration;
+
+use ballast_oracle_node::worker::audit::{AuditLog, WindowStatus};
+use ballast_sdk::program::state::{round_status, OracleRounds, RoundSummary, ROUND_HISTORY};
+use ballast_sdk::{accounts, Signer};
+use ballast_tests::process::{Process, TcpProxy};
+
+use crate::cluster::{wait_until, Cluster};
+use crate::e2e::assert_no_window_lost_or_sent_twice;
+
+const NODES: usize = 5;
+const QUORUM: u8 = 3;
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn rounds(cluster: &mut Cluster) -> OracleRounds {
+    accounts::oracle_rounds(&mut cluster.chain).unwrap()
+}
+
+/// The recorded rounds, oldest first (at most the ring's 16).
+fn history(rounds: &OracleRounds) -> Vec<RoundSummary> {
+    let count = rounds.history_count as usize;
+    (count.saturating_sub(ROUND_HISTORY)..count).map(|i| rounds.history[i % ROUND_HISTORY]).collect()
+}
+
+fn stats(cluster: &mut Cluster, node: usize) -> ballast_sdk::program::state::OracleStats {
+    let key = cluster.oracle_keys[node].pubkey();
+    *rounds(cluster).stats.iter().find(|s| s.oracle == key).expect("the node's stats")
+}
+
+fn stop(processes: &mut [Process]) {
+    for process in processes {
+        process.terminate(Duration::from_secs(30));
+    }
+}
+
+#[test]
+fn all_live_every_round_finalizes() {
+    let mut cluster = Cluster::start(NODES, QUORUM);
+    let url = cluster.url();
+    let mut nodes: Vec<Process> = (0..NODES).map(|i| cluster.start_oracle(i, &url, None)).collect();
+    cluster.wait_rounds(5, TIMEOUT);
+    stop(&mut nodes);
+    let recorded = history(&rounds(&mut cluster));
+    let ids: Vec<u64> = recorded.iter().map(|r| r.round).collect();
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>(), "consecutive rounds");
+    assert!(recorded.iter().all(|r| r.status == round_status::FINALIZED), "no round lapsed: {recorded:?}");
+    assert!(recorded.iter().all(|r| r.submitted_mask.count_ones() >= QUORUM as u32 && r.outlier_mask == 0));
+    assert_no_window_lost_or_sent_twice(&mut cluster, NODES);
+}
+
+#[test]
+fn two_crashed_nodes_leave_a_quorum_and_rejoin_without_submitting_twice() {
+    let mut cluster = Cluster::start(NODES, QUORUM);
+    let url = cluster.url();
+    let mut nodes: Vec<Process> = (0..NODES).map(|i| cluster.start_oracle(i, &url, None)).collect();
+    cluster.wait_rounds(2, TIMEOUT);
+    // SIGKILL nodes 3 and 4 mid-round: each the moment it has planned.
+    let planned = |process: &Process| process.output().matches("planned").count();
+    for node in [3, 4] {
+        let plans = planned(&nodes[node]);
+        wait_until(&format!("node {node}'s next plan"), TIMEOUT, || planned(&nodes[node]) > plans);
+        nodes[node].kill9();
+    }
+    let down_from = cluster.last_round();
+    cluster.wait_rounds(3, TIMEOUT);
+    // Back: each rejoins, settles what it left and lands in new rounds.
+    for node in [3, 4] {
+        nodes[node] = cluster.start_oracle(node, &url, None);
+    }
+    let back_from = cluster.last_round();
+    for node in [3, 4] {
+        wait_until(&format!("node {node} in a round after its restart"), TIMEOUT, || {
+            stats(&mut cluster, node).last_round > back_from
+        });
+    }
+    stop(&mut nodes);
+    let recorded = history(&rounds(&mut cluster));
+    let while_down: Vec<&RoundSummary> = recorded.iter().filter(|r| r.round > down_from && r.round <= back_from).collect();
+    assert!(!while_down.is_empty() && while_down.iter().all(|r| r.status == round_status::FINALIZED), "{recorded:?}");
+    assert!(while_down.iter().all(|r| r.submitted_mask & 0b11000 == 0), "the crashed nodes were not in those rounds");
+    assert_no_window_lost_or_sent_twice(&mut cluster, NODES);
+}
+
+#[test]
+fn a_lying_node_is_kept_out_and_counted() {
+    let mut cluster = Cluster::start(NODES, QUORUM);
+    let url = cluster.url();
+    let liar = NODES - 1;
+    let mut nodes: Vec<Process> = (0..NODES)
+        .map(|i| {
+            let source = (i == liar).then_some("synthetic:seed=4,noise=0.0005,bias=9");
+            cluster.start_oracle(i, &url, source)
+        })
+        .collect();
+    // Until the liar has been kept out of at least two rounds.
+    wait_until("the liar counted as an outlier twice", TIMEOUT, || stats(&mut cluster, liar).outliers >= 2);
+    cluster.wait_rounds(1, TIMEOUT);
+    stop(&mut nodes);
+    let liar_stats = stats(&mut cluster, liar);
+    assert_eq!(liar_stats.included, 0, "{liar_stats:?}");
+    // Every finalized price lies within the honest nodes' observations of
+    // that round (from their audit logs), nowhere near ten times them.
+    let honest: Vec<AuditLog> = (0..liar).map(|i| AuditLog::open(&cluster.audit_path(i)).unwrap()).collect();
+    let recorded = history(&rounds(&mut cluster));
+    let mut checked = 0;
+    for summary in recorded.iter().filter(|r| r.status == round_status::FINALIZED) {
+        if summary.outlier_mask != 0 {
+            assert_eq!(summary.outlier_mask, 1 << liar, "only the liar is kept out");
+        }
+        for asset in 0..summary.asset_count as usize {
+            let observed: Vec<f64> = honest
+                .iter()
+                .flat_map(|log| log.windows().unwrap())
+                .filter(|w| w.round == Some(summary.round) && w.status == WindowStatus::Confirmed)
+                .map(|w| {
+                    let decision: serde_json::Value = serde_json::from_str(w.outputs_json.as_ref().unwrap()).unwrap();
+                    decision["prices"][asset].as_f64().unwrap()
+                })
+                .collect();
+            if observed.len() < QUORUM as usize {
+                continue;
+            }
+            let price = summary.prices[asset].get().to_num::<f64>();
+            let (low, high) = observed.iter().fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(*p), h.max(*p)));
+            assert!(price >= low - 1e-6 && price <= high + 1e-6, "round {}: {price} outside [{low}, {high}]", summary.round);
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no round was checked");
+}
+
+#[test]
+fn a_partitioned_node_misses_rounds_the_others_finalize_and_catches_up() {
+    let mut cluster = Cluster::start(NODES, QUORUM);
+    let url = cluster.url();
+    let upstream = url.trim_start_matches("http://").parse().unwrap();
+    let proxy = TcpProxy::start(upstream);
+    let proxy_url = proxy.url();
+    let cut_off = NODES - 1;
+    let mut nodes: Vec<Process> = (0..NODES)
+        .map(|i| cluster.start_oracle(i, if i == cut_off { &proxy_url } else { &url }, None))
+        .collect();
+    wait_until("the node behind the proxy in a round", TIMEOUT, || stats(&mut cluster, cut_off).last_round > 0);
+    proxy.cut();
+    let cut_at = cluster.last_round();
+    let seen_at_cut = stats(&mut cluster, cut_off).last_round;
+    cluster.wait_rounds(3, TIMEOUT);
+    assert!(stats(&mut cluster, cut_off).last_round <= seen_at_cut + 1, "it could not have submitted while cut off");
+    let healed_at = cluster.last_round();
+    proxy.heal();
+    wait_until("the healed node back in a round", TIMEOUT, || stats(&mut cluster, cut_off).last_round > healed_at);
+    stop(&mut nodes);
+    let recorded = history(&rounds(&mut cluster));
+    let during: Vec<&RoundSummary> = recorded.iter().filter(|r| r.round > cut_at + 1 && r.round <= healed_at).collect();
+    assert!(!during.is_empty() && during.iter().all(|r| r.status == round_status::FINALIZED), "{recorded:?}");
+    assert_no_window_lost_or_sent_twice(&mut cluster, NODES);
+}
+
+#[test]
+fn after_a_restart_of_the_local_node_the_network_goes_on_and_finalizes_no_round_twice() {
+    let mut cluster = Cluster::start(NODES, QUORUM);
+    let url = cluster.url();
+    let mut nodes: Vec<Process> = (0..NODES).map(|i| cluster.start_oracle(i, &url, None)).collect();
+    cluster.wait_rounds(3, TIMEOUT);
+    let before = cluster.last_round();
+    cluster.restart_localnet();
+    assert!(cluster.last_round() >= before, "the ledger kept the rounds");
+    cluster.wait_rounds(3, TIMEOUT);
+    stop(&mut nodes);
+    let recorded = history(&rounds(&mut cluster));
+    let ids: Vec<u64> = recorded.iter().map(|r| r.round).collect();
+    assert!(ids.windows(2).all(|pair| pair[1] == pair[0] + 1), "each round once, in order: {ids:?}");
+    let finalized: Vec<u64> = recorded.iter().filter(|r| r.status == round_status::FINALIZED).map(|r| r.round).collect();
+    assert!(finalized.len() >= 6, "{recorded:?}");
+    assert_no_window_lost_or_sent_twice(&mut cluster, NODES);
+}
