@@ -25,8 +25,8 @@ pub trait Chain {
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError>;
 
-    /// A recent blockhash, for a transaction that several parties sign
-    /// before it is sent (the oracles' co-signed updates).
+    /// A recent blockhash, for a transaction signed before it is sent
+    /// (an oracle node records its signature before sending).
     fn latest_blockhash(&mut self) -> Result<Hash, ChainError>;
 
     /// Processes a transaction that is already fully signed, returning once

@@ -3,6 +3,7 @@
 //! reference arithmetic to check the program against.
 
 pub mod chain_behaviour;
+pub mod cluster;
 pub mod process;
 
 use ballast::constants::{pause, MAX_ORACLES};

@@ -1,6 +1,7 @@
 //! `ballast demo`: weeks of a reserve's life on an embedded bank, through a
-//! crypto crash. Two of three oracle nodes run the quant pipeline and co-sign
-//! every window's update; simulated holders mint and redeem as Hawkes flows;
+//! crypto crash. Three oracle nodes, each with its own key, view of the
+//! market and audit log, run the quant pipeline and submit their own
+//! observations; any two finalize a window's round on chain. Simulated holders mint and redeem as Hawkes flows;
 //! the keeper trips the breaker, runs the liquidation auctions and resets
 //! the breaker; stakers vote a parameter change. It ends with a report and
 //! plots of CR, weights, fees and the insurance pool.

@@ -14,7 +14,10 @@ use ballast_sdk::program::math::I80F48;
 use ballast_sdk::{accounts, instructions, pda, token, Chain, Signer};
 use ballast_tests::process::Process;
 
-use crate::cluster::{ballast, key_file, wait_until, Cluster, BALLAST, UNIT};
+use ballast_tests::cluster::{key_file, wait_until, Cluster};
+
+const BALLAST: &str = env!("CARGO_BIN_EXE_ballast");
+const UNIT: u64 = 1_000_000;
 
 fn start_keeper(url: &str, keeper_file: &Path) -> Process {
     let args = ["keeper", "run", "--url", url, "--keypair", keeper_file.to_str().unwrap(), "--interval-ms", "500"];
@@ -23,7 +26,7 @@ fn start_keeper(url: &str, keeper_file: &Path) -> Process {
 
 #[test]
 fn separate_processes_deploy_trade_govern_and_survive_kills_and_a_node_restart() {
-    let mut cluster = Cluster::start(3, 2);
+    let mut cluster = Cluster::start(Path::new(BALLAST), 3, 2);
     let url = cluster.url();
     let deployer = cluster.deployer.insecure_clone();
     let usdc = cluster.mints[0];
@@ -50,21 +53,21 @@ fn separate_processes_deploy_trade_govern_and_survive_kills_and_a_node_restart()
     let mut keeper_process = start_keeper(&url, &keeper_file);
 
     // A holder and a staker through the CLI.
-    let minted = ballast(&url, &alice_file, &["mint", "--asset", "USDC", "10000", "--deployment", &deployment]);
+    let minted = cluster.cli(&alice_file, &["mint", "--asset", "USDC", "10000", "--deployment", &deployment]);
     assert!(minted["signature"].is_string(), "{minted}");
     let stable = token::associated_address(&alice.pubkey(), &pda::stable_mint());
     let after_mint = token::balance(&mut cluster.chain, &stable).unwrap();
     assert!(after_mint > 9_900 * UNIT, "minted {after_mint}");
-    ballast(&url, &alice_file, &["redeem", "--asset", "USDC", "100", "--deployment", &deployment]);
+    cluster.cli(&alice_file, &["redeem", "--asset", "USDC", "100", "--deployment", &deployment]);
     assert_eq!(token::balance(&mut cluster.chain, &stable).unwrap(), after_mint - 100 * UNIT);
-    ballast(&url, &alice_file, &["stake", "5000"]);
+    cluster.cli(&alice_file, &["stake", "5000"]);
     assert_eq!(accounts::governance(&mut cluster.chain).unwrap().total_staked, 5_000 * UNIT);
-    let opened = ballast(&url, &alice_file, &["propose", "param", "cr_min"]);
+    let opened = cluster.cli(&alice_file, &["propose", "param", "cr_min"]);
     let id = opened["id"].as_u64().unwrap();
-    ballast(&url, &alice_file, &["vote", &id.to_string(), "--value", "1.12"]);
+    cluster.cli(&alice_file, &["vote", &id.to_string(), "--value", "1.12"]);
     let opens = accounts::proposal(&mut cluster.chain, id).unwrap().voting_end_slot + 20;
     wait_until("the end of the timelock", Duration::from_secs(60), || cluster.chain.slot().unwrap() >= opens);
-    ballast(&url, &alice_file, &["execute", &id.to_string()]);
+    cluster.cli(&alice_file, &["execute", &id.to_string()]);
     let cr_min = accounts::protocol(&mut cluster.chain).unwrap().raw.params.cr_min.get();
     assert_eq!(cr_min, "1.12".parse::<I80F48>().unwrap());
     assert!(accounts::proposal(&mut cluster.chain, id).unwrap().executed);
@@ -93,7 +96,7 @@ fn separate_processes_deploy_trade_govern_and_survive_kills_and_a_node_restart()
     cluster.restart_localnet();
     assert_eq!(cluster.chain.account(&pda::protocol()).unwrap(), protocol_before);
     assert_eq!(token::balance(&mut cluster.chain, &stable).unwrap(), stable_before);
-    let result = ballast(&cluster.url(), &alice_file, &["redeem", "--asset", "USDC", "1", "--deployment", &deployment]);
+    let result = cluster.cli(&alice_file, &["redeem", "--asset", "USDC", "1", "--deployment", &deployment]);
     assert!(result["signature"].is_string(), "trading goes on after the restart: {result}");
 }
 

@@ -1,7 +1,7 @@
-//! The `ballast` tool's integration tests: commands, keeper and demo against
-//! an in-process bank, in one test binary (each links the Solana runtime).
+//! The `ballast` tool's integration tests, in one test binary (each links
+//! the Solana runtime): commands, keeper and demo against an in-process
+//! bank, and the deployed shape (separate processes on a local node).
 
-mod cluster;
 mod demo;
 mod e2e;
 mod governance_cli;

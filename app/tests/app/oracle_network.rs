@@ -11,12 +11,16 @@ use ballast_sdk::program::state::{round_status, OracleRounds, RoundSummary, ROUN
 use ballast_sdk::{accounts, Signer};
 use ballast_tests::process::{Process, TcpProxy};
 
-use crate::cluster::{wait_until, Cluster};
+use ballast_tests::cluster::{wait_until, Cluster};
 use crate::e2e::assert_no_window_lost_or_sent_twice;
 
 const NODES: usize = 5;
 const QUORUM: u8 = 3;
 const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn start() -> Cluster {
+    Cluster::start(std::path::Path::new(env!("CARGO_BIN_EXE_ballast")), NODES, QUORUM)
+}
 
 fn rounds(cluster: &mut Cluster) -> OracleRounds {
     accounts::oracle_rounds(&mut cluster.chain).unwrap()
@@ -41,7 +45,7 @@ fn stop(processes: &mut [Process]) {
 
 #[test]
 fn all_live_every_round_finalizes() {
-    let mut cluster = Cluster::start(NODES, QUORUM);
+    let mut cluster = start();
     let url = cluster.url();
     let mut nodes: Vec<Process> = (0..NODES).map(|i| cluster.start_oracle(i, &url, None)).collect();
     cluster.wait_rounds(5, TIMEOUT);
@@ -56,7 +60,7 @@ fn all_live_every_round_finalizes() {
 
 #[test]
 fn two_crashed_nodes_leave_a_quorum_and_rejoin_without_submitting_twice() {
-    let mut cluster = Cluster::start(NODES, QUORUM);
+    let mut cluster = start();
     let url = cluster.url();
     let mut nodes: Vec<Process> = (0..NODES).map(|i| cluster.start_oracle(i, &url, None)).collect();
     cluster.wait_rounds(2, TIMEOUT);
@@ -89,7 +93,7 @@ fn two_crashed_nodes_leave_a_quorum_and_rejoin_without_submitting_twice() {
 
 #[test]
 fn a_lying_node_is_kept_out_and_counted() {
-    let mut cluster = Cluster::start(NODES, QUORUM);
+    let mut cluster = start();
     let url = cluster.url();
     let liar = NODES - 1;
     let mut nodes: Vec<Process> = (0..NODES)
@@ -137,7 +141,7 @@ fn a_lying_node_is_kept_out_and_counted() {
 
 #[test]
 fn a_partitioned_node_misses_rounds_the_others_finalize_and_catches_up() {
-    let mut cluster = Cluster::start(NODES, QUORUM);
+    let mut cluster = start();
     let url = cluster.url();
     let upstream = url.trim_start_matches("http://").parse().unwrap();
     let proxy = TcpProxy::start(upstream);
@@ -164,7 +168,7 @@ fn a_partitioned_node_misses_rounds_the_others_finalize_and_catches_up() {
 
 #[test]
 fn after_a_restart_of_the_local_node_the_network_goes_on_and_finalizes_no_round_twice() {
-    let mut cluster = Cluster::start(NODES, QUORUM);
+    let mut cluster = start();
     let url = cluster.url();
     let mut nodes: Vec<Process> = (0..NODES).map(|i| cluster.start_oracle(i, &url, None)).collect();
     cluster.wait_rounds(3, TIMEOUT);

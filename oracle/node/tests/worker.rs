@@ -77,7 +77,7 @@ fn two_independent_nodes_finalize_every_round_through_faults() {
     let text = scrape(address);
     assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
     for line in [
-        format!("ballast_oracle_updates_confirmed_total {rounds}"),
+        format!("ballast_oracle_observations_landed_total {rounds}"),
         format!("ballast_oracle_windows_processed_total {rounds}"),
         format!("ballast_oracle_last_round {}", start + rounds),
         "ballast_oracle_submit_retries_total 6".to_string(),

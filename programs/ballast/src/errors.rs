@@ -187,6 +187,8 @@ ballast_errors! {
     NotUpgradeAuthority,
     #[msg("the guardian may pause again only once its last pause has been lifted for as long as it lasted")]
     GuardianPauseCoolingDown,
+    #[msg("a target weight is above its asset's weight cap")]
+    TargetAboveCap,
 }
 
 #[cfg(test)]

@@ -175,11 +175,13 @@ fn refusals_name_their_reason_and_change_nothing() {
     let result = h.submit_observation(&oracle(&h, 1), early);
     h.assert_refused(result, BallastError::RoundNotOpen, &before);
 
-    let invalid: [(fn(&mut Observation), BallastError); 7] = [
+    let invalid: [(fn(&mut Observation), BallastError); 8] = [
         (|o| o.fee_redeem = fixed(0.05), BallastError::FeeOutOfBounds),
         (|o| o.target_weights = vec![fixed(0.5), fixed(0.3), fixed(0.3)], BallastError::WeightsDoNotSumToOne),
         (|o| o.target_weights = vec![fixed(1.2), fixed(-0.1), fixed(-0.1)], BallastError::WeightsDoNotSumToOne),
         (|o| o.prices.truncate(2), BallastError::UpdateLengthMismatch),
+        // WBTC's cap is 0.35.
+        (|o| o.target_weights = vec![fixed(0.2), fixed(0.4), fixed(0.4)], BallastError::TargetAboveCap),
         (|o| o.sigma_p = fixed(-0.1), BallastError::InvalidRiskFigures),
         (|o| o.breach_upper = fixed(1.5), BallastError::InvalidObservation),
         (|o| o.prices[0] = Harness::price_input(1.0, 2.0), BallastError::InvalidPrice),

@@ -17,8 +17,8 @@ use prometheus_client::registry::Registry;
 pub struct Metrics {
     registry: Registry,
     pub windows_processed: Counter,
-    pub updates_confirmed: Counter,
-    pub updates_rejected: Counter,
+    pub observations_landed: Counter,
+    pub observations_refused: Counter,
     pub submit_retries: Counter,
     pub data_rejected: Counter,
     pub rounds_missed: Counter,
@@ -33,8 +33,8 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("ballast_oracle");
         let metrics = Self {
             windows_processed: Counter::default(),
-            updates_confirmed: Counter::default(),
-            updates_rejected: Counter::default(),
+            observations_landed: Counter::default(),
+            observations_refused: Counter::default(),
             submit_retries: Counter::default(),
             data_rejected: Counter::default(),
             rounds_missed: Counter::default(),
@@ -46,8 +46,8 @@ impl Default for Metrics {
         };
         // Counters get their `_total` suffix from the encoder.
         registry.register("windows_processed", "Market windows finished", metrics.windows_processed.clone());
-        registry.register("updates_confirmed", "Observations that landed in their round", metrics.updates_confirmed.clone());
-        registry.register("updates_rejected", "Observations the program refused", metrics.updates_rejected.clone());
+        registry.register("observations_landed", "Observations that landed in their round", metrics.observations_landed.clone());
+        registry.register("observations_refused", "Observations the program refused", metrics.observations_refused.clone());
         registry.register(
             "rounds_missed",
             "Rounds that closed before this node's observation landed",

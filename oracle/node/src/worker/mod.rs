@@ -341,8 +341,12 @@ impl<S: MarketSource> Worker<S> {
     /// Signs the observation with this node's key on a fresh blockhash and
     /// sends it once, recording the signature before the send.
     fn send(&mut self, chain: &mut dyn Chain, planned: &PlannedObservation) -> Result<Signature, WorkerError> {
-        let reserve = self.retrying(chain, |chain| accounts::protocol(chain))?.assets;
-        let observation = planned.decision.to_observation(planned.round);
+        let (reserve, caps) = self.retrying(chain, |chain| {
+            let protocol = accounts::protocol(chain)?;
+            let caps = accounts::assets(chain, &protocol)?.iter().map(|a| a.raw.config.weight_cap.get()).collect::<Vec<_>>();
+            Ok((protocol.assets, caps))
+        })?;
+        let observation = planned.decision.to_observation(planned.round, &caps);
         let instruction = instructions::submit_observation(&self.oracle.pubkey(), observation, &reserve);
         let blockhash = self.retrying(chain, |chain| chain.latest_blockhash())?;
         let transaction =
@@ -387,7 +391,7 @@ impl<S: MarketSource> Worker<S> {
                     let error = error.to_string();
                     tracing::warn!(window, round, %error, "the program refused the observation");
                     self.audit.finish(window, WindowStatus::UpdateRejected, Some(&error))?;
-                    self.metrics.updates_rejected.inc();
+                    self.metrics.observations_refused.inc();
                     self.metrics.windows_processed.inc();
                     return Ok(RoundOutcome::Refused { round, window, error });
                 }
@@ -409,7 +413,7 @@ impl<S: MarketSource> Worker<S> {
 
     fn accepted(&mut self, planned: &PlannedObservation, signature: Option<Signature>) -> Result<RoundOutcome, WorkerError> {
         self.audit.finish(planned.window, WindowStatus::Confirmed, None)?;
-        self.metrics.updates_confirmed.inc();
+        self.metrics.observations_landed.inc();
         self.metrics.windows_processed.inc();
         self.metrics.last_round.set(i64::try_from(planned.round).unwrap_or(i64::MAX));
         self.last_decision = Some(planned.decision.clone());

@@ -8,6 +8,7 @@ use ballast_oracle::estimate::{estimate_returns, portfolio_volatility, DynamicLa
 use ballast_oracle::montecarlo::{simulate_reserve, McConfig, ReserveModel, Shocks};
 use ballast_oracle::treasury::params::{ControllerOptions, ModelParams};
 use ballast_oracle::treasury::strategy::{Observation as TreasuryObservation, OptimalController, Policy};
+use ballast_sdk::program::instructions::aggregate::fit_to_caps;
 use ballast_sdk::program::instructions::{Observation, PriceInput};
 use ballast_sdk::program::math::I80F48;
 use ballast_sdk::{fixed, to_f64};
@@ -376,14 +377,16 @@ fn treasury_fee(reserve: &ReserveState, values: &[f64], options: &ControllerOpti
 }
 
 impl Decision {
-    /// This decision as an observation for `round`. Target weights are
-    /// rounded to fixed point with the last one taking the remainder, so
-    /// they sum to one exactly as the program requires.
-    pub fn to_observation(&self, round: u64) -> Observation {
-        let mut weights: Vec<_> = self.target_weights.iter().map(|w| fixed(*w)).collect();
-        if let Some((last, rest)) = weights.split_last_mut() {
-            let rest_sum = rest.iter().fold(I80F48::ZERO, |sum, w| sum + w.get());
-            *last = (I80F48::ONE - rest_sum).max(I80F48::ZERO).into();
+    /// This decision as an observation for `round`, for a reserve whose
+    /// weight caps are `caps`. Target weights are rounded to fixed point,
+    /// held under their caps and fitted to sum to one with the program's own
+    /// arithmetic, so rounding can never get an observation refused.
+    pub fn to_observation(&self, round: u64, caps: &[I80F48]) -> Observation {
+        let mut weights: Vec<I80F48> =
+            self.target_weights.iter().zip(caps).map(|(w, cap)| fixed(*w).get().clamp(I80F48::ZERO, *cap)).collect();
+        if weights.iter().any(|w| *w > 0) {
+            // It fails only for weights summing to zero, which the test excludes.
+            fit_to_caps(&mut weights, caps).expect("weights with a positive sum fit");
         }
         let (probability, (lower, upper)) = match &self.risk {
             Some(risk) => (risk.breach_probability, risk.breach_interval),
@@ -402,7 +405,7 @@ impl Decision {
                     confidence: fixed(*confidence),
                 })
                 .collect(),
-            target_weights: weights,
+            target_weights: weights.into_iter().map(Into::into).collect(),
             sigma_p: fixed(self.sigma_p),
             breach_probability: probability,
             breach_lower: lower,

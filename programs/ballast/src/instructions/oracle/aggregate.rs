@@ -3,8 +3,9 @@
 //!
 //! Prices are the median of the inliers, their confidence covers the
 //! inliers' spread, the risk figures and the policy are medians too (the
-//! target weights coordinate-wise, then normalised), so that fewer than half
-//! of the observations can move nothing outside the honest range.
+//! target weights coordinate-wise, then fitted to sum to one within the
+//! caps), so that fewer than half of the observations can move nothing
+//! outside the honest range.
 
 use anchor_lang::prelude::*;
 
@@ -101,8 +102,10 @@ pub struct Aggregate {
     pub fee_redeem: I80F48,
 }
 
-/// Aggregates the submissions in `inliers` over the first `assets` assets.
-pub fn aggregate(submissions: &[Submission; MAX_ORACLES], inliers: u8, assets: usize) -> Result<Aggregate> {
+/// Aggregates the submissions in `inliers` over the reserve's assets, whose
+/// weight caps are `caps`.
+pub fn aggregate(submissions: &[Submission; MAX_ORACLES], inliers: u8, caps: &[I80F48]) -> Result<Aggregate> {
+    let assets = caps.len();
     let mut result = Aggregate {
         prices: [I80F48::ZERO; MAX_ASSETS],
         confidences: [I80F48::ZERO; MAX_ASSETS],
@@ -116,7 +119,6 @@ pub fn aggregate(submissions: &[Submission; MAX_ORACLES], inliers: u8, assets: u
         fee_mint: median_of(submissions, inliers, |s| s.fee_mint.get())?,
         fee_redeem: median_of(submissions, inliers, |s| s.fee_redeem.get())?,
     };
-    let mut weight_sum = I80F48::ZERO;
     for asset in 0..assets {
         let price = median_of(submissions, inliers, |s| s.prices[asset].get())?;
         // The confidence covers the median confidence and every inlier's distance.
@@ -130,25 +132,46 @@ pub fn aggregate(submissions: &[Submission; MAX_ORACLES], inliers: u8, assets: u
         result.prices[asset] = price;
         result.confidences[asset] = confidence;
         result.target_weights[asset] = median_of(submissions, inliers, |s| s.target_weights[asset].get())?;
-        weight_sum = math::add(weight_sum, result.target_weights[asset])?;
     }
-    normalise(&mut result.target_weights[..assets], weight_sum)?;
+    fit_to_caps(&mut result.target_weights[..assets], caps)?;
     Ok(result)
 }
 
-/// Scales `weights` (summing to `sum` > 0) to sum to one: each rounded
-/// down, the last taking the remainder.
-fn normalise(weights: &mut [I80F48], sum: I80F48) -> Result<()> {
+/// Makes `weights`, each within its cap, sum to one within the caps: scaled
+/// down when they sum to more, and when they sum to less the shortfall is
+/// spread over the room under each cap in proportion to it (so no weight
+/// rises past its cap). Each share is rounded down and the last few units
+/// go where a cap leaves room. Only when the caps themselves sum to less
+/// than one (which no accepted observation allows beyond the sum
+/// tolerance) does the last asset end above its cap.
+pub fn fit_to_caps(weights: &mut [I80F48], caps: &[I80F48]) -> Result<()> {
+    let sum = weights.iter().try_fold(I80F48::ZERO, |sum, w| math::add(sum, *w))?;
     require!(sum > 0, crate::errors::BallastError::InvalidObservation);
-    let Some((last, rest)) = weights.split_last_mut() else {
-        return Ok(());
-    };
-    let mut used = I80F48::ZERO;
-    for weight in rest.iter_mut() {
-        *weight = math::div_floor(*weight, sum)?;
-        used = math::add(used, *weight)?;
+    if sum > I80F48::ONE {
+        for weight in weights.iter_mut() {
+            *weight = math::div_floor(*weight, sum)?;
+        }
+    } else if sum < I80F48::ONE {
+        let shortfall = I80F48::ONE - sum;
+        let room = |i: usize, weights: &[I80F48]| (caps[i].min(I80F48::ONE) - weights[i]).max(I80F48::ZERO);
+        let total_room = (0..weights.len()).try_fold(I80F48::ZERO, |sum, i| math::add(sum, room(i, weights)))?;
+        let share = if total_room > shortfall { math::div_floor(shortfall, total_room)? } else { I80F48::ONE };
+        for i in 0..weights.len() {
+            let added = math::mul_floor(room(i, weights), share)?;
+            weights[i] = math::add(weights[i], added)?;
+        }
     }
-    *last = math::sub(I80F48::ONE, used)?.max(I80F48::ZERO);
+    // The units rounding left over, wherever a cap leaves room for them.
+    let used = weights.iter().try_fold(I80F48::ZERO, |sum, w| math::add(sum, *w))?;
+    let mut left = math::sub(I80F48::ONE, used)?.max(I80F48::ZERO);
+    for (weight, cap) in weights.iter_mut().zip(caps) {
+        let given = left.min((*cap - *weight).max(I80F48::ZERO));
+        *weight = math::add(*weight, given)?;
+        left -= given;
+    }
+    if let Some(last) = weights.last_mut() {
+        *last = math::add(*last, left)?;
+    }
     Ok(())
 }
 
@@ -172,6 +195,7 @@ pub fn step_toward(from: &[I80F48], to: &[I80F48], step: I80F48, into: &mut [I80
 mod tests {
     use super::*;
     use crate::state::PodFixed;
+    use proptest::prelude::*;
 
     fn fx(x: f64) -> I80F48 {
         I80F48::from_num(x)
@@ -209,7 +233,7 @@ mod tests {
         let (subs, mask) = round(&[submission(100.0, 0.5, 0.001), submission(1_000.0, 0.9, 0.01), submission(101.0, 0.6, 0.002)]);
         let out = outliers(&subs, mask, 2, fx(0.05)).unwrap();
         assert_eq!(out, 0b010);
-        let agreed = aggregate(&subs, mask & !out, 2).unwrap();
+        let agreed = aggregate(&subs, mask & !out, &[I80F48::ONE, I80F48::ONE]).unwrap();
         assert_eq!(agreed.prices[0], fx(100.5));
         assert!(agreed.confidences[0] >= fx(0.5), "covers the inliers' spread");
         assert_eq!(agreed.target_weights[0] + agreed.target_weights[1], I80F48::ONE);
@@ -230,5 +254,49 @@ mod tests {
         step_toward(&from, &to, fx(0.25), &mut into).unwrap();
         assert!((into[0].to_num::<f64>() - 0.3).abs() < 1e-12);
         assert_eq!(into[0] + into[1], I80F48::ONE);
+    }
+
+    #[test]
+    fn medians_short_of_one_fill_the_room_under_the_caps() {
+        // Three proposals within caps of 0.4 whose coordinate-wise medians
+        // (0.37, 0.21, 0.26, 0.08) sum to 0.92: scaling them up would put
+        // the first at 0.402, above its cap.
+        let proposals = [[0.40, 0.19, 0.05, 0.36], [0.33, 0.21, 0.39, 0.07], [0.37, 0.29, 0.26, 0.08]];
+        let mut subs = [Submission::default(); MAX_ORACLES];
+        for (sub, weights) in subs.iter_mut().zip(proposals) {
+            for (i, w) in weights.iter().enumerate() {
+                sub.target_weights[i] = fx(*w).into();
+                sub.prices[i] = fx(1.0).into();
+            }
+        }
+        let caps = [fx(0.4); 4];
+        let agreed = aggregate(&subs, 0b111, &caps).unwrap();
+        let weights = &agreed.target_weights[..4];
+        assert_eq!(weights.iter().fold(I80F48::ZERO, |s, w| s + *w), I80F48::ONE);
+        assert!(weights.iter().all(|w| *w <= fx(0.4)), "{weights:?}");
+        // The 0.08 short is spread over the room under the caps (0.68 in all).
+        let medians = [0.37, 0.21, 0.26, 0.08];
+        for (i, weight) in weights.iter().enumerate() {
+            let want = medians[i] + (0.4 - medians[i]) * 0.08 / 0.68;
+            assert!((weight.to_num::<f64>() - want).abs() < 1e-9, "asset {i}: {weight} against {want}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fitted_weights_sum_to_one_within_their_caps(
+            raw in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0), 1..=MAX_ASSETS),
+        ) {
+            let caps: Vec<I80F48> = raw.iter().map(|(cap, _)| fx(*cap)).collect();
+            let cap_sum: f64 = raw.iter().map(|(cap, _)| cap).sum();
+            prop_assume!(cap_sum >= 1.0);
+            let mut weights: Vec<I80F48> = raw.iter().map(|(cap, share)| fx(cap * share)).collect();
+            prop_assume!(weights.iter().any(|w| *w > 0));
+            fit_to_caps(&mut weights, &caps).unwrap();
+            prop_assert_eq!(weights.iter().fold(I80F48::ZERO, |s, w| s + *w), I80F48::ONE);
+            for (weight, cap) in weights.iter().zip(&caps) {
+                prop_assert!(*weight >= 0 && *weight <= *cap, "{} above its cap {}", weight, cap);
+            }
+        }
     }
 }

@@ -74,6 +74,10 @@ pub fn handle_submit_observation<'info>(
 
     let protocol = &mut ctx.accounts.protocol;
     check_observation(protocol, &observation)?;
+    let reserve = ReserveTargets::load(protocol, ctx.remaining_accounts)?;
+    for (weight, cap) in observation.target_weights.iter().zip(reserve.caps()) {
+        require!(weight.get() <= *cap, BallastError::TargetAboveCap);
+    }
     let slot = Clock::get()?.slot;
     let mut rounds = ctx.accounts.rounds.load_mut()?;
     open_round(&mut rounds, protocol, observation.round, slot)?;
@@ -97,9 +101,44 @@ pub fn handle_submit_observation<'info>(
     });
 
     if rounds.submitted() >= protocol.oracle_quorum as usize {
-        finalize_if_agreed(&mut rounds, protocol, ctx.remaining_accounts, slot)?;
+        finalize_if_agreed(&mut rounds, protocol, &reserve, ctx.remaining_accounts, slot)?;
     }
     Ok(())
+}
+
+/// The reserve's stored target weights and weight caps, by asset index,
+/// from its `Asset` accounts (every one, in order).
+struct ReserveTargets {
+    count: usize,
+    targets: [I80F48; MAX_ASSETS],
+    caps: [I80F48; MAX_ASSETS],
+}
+
+impl ReserveTargets {
+    fn load<'info>(protocol: &Protocol, assets: &'info [AccountInfo<'info>]) -> Result<Self> {
+        let count = protocol.asset_count as usize;
+        require!(assets.len() == count, BallastError::IncompleteReserve);
+        let mut reserve = Self {
+            count,
+            targets: [I80F48::ZERO; MAX_ASSETS],
+            caps: [I80F48::ZERO; MAX_ASSETS],
+        };
+        for (index, info) in assets.iter().enumerate() {
+            require_keys_eq!(info.key(), protocol.assets[index], BallastError::IncompleteReserve);
+            let asset = Account::<Asset>::try_from(info)?;
+            reserve.targets[index] = asset.config.target_weight.get();
+            reserve.caps[index] = asset.config.weight_cap.get();
+        }
+        Ok(reserve)
+    }
+
+    fn targets(&self) -> &[I80F48] {
+        &self.targets[..self.count]
+    }
+
+    fn caps(&self) -> &[I80F48] {
+        &self.caps[..self.count]
+    }
 }
 
 /// Refuses an observation that could never be part of an update.
@@ -214,6 +253,7 @@ fn open_round(rounds: &mut OracleRounds, protocol: &mut Protocol, round: u64, sl
 fn finalize_if_agreed<'info>(
     rounds: &mut OracleRounds,
     protocol: &mut Protocol,
+    reserve: &ReserveTargets,
     assets: &'info [AccountInfo<'info>],
     slot: u64,
 ) -> Result<()> {
@@ -225,8 +265,8 @@ fn finalize_if_agreed<'info>(
     if (inliers.count_ones() as usize) < protocol.oracle_quorum as usize {
         return Ok(());
     }
-    let agreed = aggregate(&rounds.submissions, inliers, asset_count)?;
-    apply(protocol, &agreed, assets, slot)?;
+    let agreed = aggregate(&rounds.submissions, inliers, reserve.caps())?;
+    apply(protocol, &agreed, reserve, assets, slot)?;
 
     let round = rounds.round;
     let oracles = protocol.oracles;
@@ -278,17 +318,18 @@ fn finalize_if_agreed<'info>(
 }
 
 /// Writes an agreed update: prices to the assets, target weights moved
-/// toward the agreed ones as far as this window's u_max allows, fees within
-/// their bounds, and the risk figures.
-fn apply<'info>(protocol: &mut Protocol, agreed: &Aggregate, assets: &'info [AccountInfo<'info>], slot: u64) -> Result<()> {
-    let count = protocol.asset_count as usize;
-    require!(assets.len() == count, BallastError::IncompleteReserve);
-    let mut old = [I80F48::ZERO; MAX_ASSETS];
-    for (index, info) in assets.iter().enumerate() {
-        require_keys_eq!(info.key(), protocol.assets[index], BallastError::IncompleteReserve);
-        old[index] = Account::<Asset>::try_from(info)?.config.target_weight.get();
-    }
-    let old = normalised(&old[..count])?;
+/// toward the agreed ones as far as this window's u_max allows (a convex
+/// step, so targets within their caps stay within them), fees within their
+/// bounds, and the risk figures.
+fn apply<'info>(
+    protocol: &mut Protocol,
+    agreed: &Aggregate,
+    reserve: &ReserveTargets,
+    assets: &'info [AccountInfo<'info>],
+    slot: u64,
+) -> Result<()> {
+    let count = reserve.count;
+    let old = normalised(reserve.targets())?;
     let wanted = turnover(&old[..count], &agreed.target_weights[..count])?;
     let room = protocol.weight_turnover_room(slot);
     let step = if wanted <= room || wanted == 0 { I80F48::ONE } else { math::div_floor(room, wanted)? };

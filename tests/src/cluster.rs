@@ -1,7 +1,8 @@
-//! A deployment on a `ballast localnet` process, for tests that run every
-//! part as its own OS process on loopback: the node, `ballast deploy`, the
-//! oracle nodes, the keeper and the CLI. Helpers start each process and
-//! read the chain over RPC; every process ends with the test (by pid).
+//! A deployment on a `ballast localnet` process, for tests and benchmarks
+//! that run every part as its own OS process on loopback: the node,
+//! `ballast deploy`, the oracle nodes, the keeper and the CLI. Helpers start
+//! each process and read the chain over RPC; every process ends with its
+//! owner (by pid).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,17 +11,11 @@ use std::time::{Duration, Instant};
 use ballast_migrations::DEFAULT_DEPLOYMENT;
 use ballast_sdk::keypair::write_keypair_file;
 use ballast_sdk::{accounts, token, Keypair, Pubkey, RpcChain, Signer};
-use ballast_tests::process::{workspace_binary, LocalnetProcess, Process};
+use crate::process::{workspace_binary, LocalnetProcess, Process};
 
-pub const BALLAST: &str = env!("CARGO_BIN_EXE_ballast");
-pub const UNIT: u64 = 1_000_000;
-/// Slot length and round length of the test node: 2 s rounds.
-const SLOT_MS: &str = "100";
-const ROUND_SLOTS: u64 = 20;
-
-pub fn oracle_binary() -> PathBuf {
-    workspace_binary(BALLAST, "ballast-oracle")
-}
+/// Slot length and round length of the cluster's node: 2 s rounds.
+pub const SLOT_MS: u64 = 100;
+pub const ROUND_SLOTS: u64 = 20;
 
 pub fn key_file(dir: &Path, name: &str) -> (Keypair, PathBuf) {
     let keypair = Keypair::new();
@@ -30,8 +25,8 @@ pub fn key_file(dir: &Path, name: &str) -> (Keypair, PathBuf) {
 }
 
 /// Runs `ballast ARGS --url URL --json` to completion and returns its JSON.
-pub fn ballast(url: &str, keypair: &Path, args: &[&str]) -> serde_json::Value {
-    let output = Command::new(BALLAST)
+pub fn ballast(binary: &Path, url: &str, keypair: &Path, args: &[&str]) -> serde_json::Value {
+    let output = Command::new(binary)
         .args(args)
         .args(["--url", url, "--keypair", keypair.to_str().unwrap(), "--json"])
         .output()
@@ -55,6 +50,8 @@ pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
 }
 
 pub struct Cluster {
+    /// The `ballast` binary; `ballast-oracle` is beside it.
+    pub binary: PathBuf,
     pub dir: tempfile::TempDir,
     pub ledger: PathBuf,
     pub localnet: LocalnetProcess,
@@ -70,10 +67,10 @@ impl Cluster {
     /// keys of which `quorum` finalize a round, 2 s rounds and governance
     /// periods of seconds, deployed with `ballast deploy`; every oracle
     /// key funded to pay for its own observations.
-    pub fn start(oracles: usize, quorum: u8) -> Self {
+    pub fn start(binary: &Path, oracles: usize, quorum: u8) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ledger = dir.path().join("ledger");
-        let localnet = LocalnetProcess::start(Path::new(BALLAST), &localnet_args(&ledger, "127.0.0.1:0"), &ledger);
+        let localnet = LocalnetProcess::start(binary, &localnet_args(&ledger, "127.0.0.1:0"), &ledger);
         let mut chain = RpcChain::new(&localnet.url);
         let deployer = localnet.deployer();
         let mut mints = Vec::new();
@@ -88,9 +85,10 @@ impl Cluster {
         }
         let deployment = dir.path().join("deployment.toml");
         std::fs::write(&deployment, deployment_text(&mints, &oracle_keys, quorum)).unwrap();
-        let report = ballast(&localnet.url, &ledger.join("deployer.json"), &["deploy", deployment.to_str().unwrap()]);
+        let report = ballast(binary, &localnet.url, &ledger.join("deployer.json"), &["deploy", deployment.to_str().unwrap()]);
         assert_eq!(report["initialized"], true, "{report}");
         Self {
+            binary: binary.to_path_buf(),
             dir,
             ledger,
             localnet,
@@ -106,13 +104,22 @@ impl Cluster {
         self.localnet.url.clone()
     }
 
+    /// `ballast ARGS` against this cluster's node, signed with `keypair`.
+    pub fn cli(&self, keypair: &Path, args: &[&str]) -> serde_json::Value {
+        ballast(&self.binary, &self.localnet.url, keypair, args)
+    }
+
+    pub fn oracle_binary(&self) -> PathBuf {
+        workspace_binary(self.binary.to_str().unwrap(), "ballast-oracle")
+    }
+
     /// Stops the local node (SIGTERM: a final checkpoint) and starts it
     /// again from its ledger on the same address.
     pub fn restart_localnet(&mut self) {
         let address = self.localnet.url.trim_start_matches("http://").to_string();
         let status = self.localnet.process.terminate(Duration::from_secs(60));
         assert!(status.success(), "{}", self.localnet.process.output());
-        self.localnet = LocalnetProcess::start(Path::new(BALLAST), &localnet_args(&self.ledger, &address), &self.ledger);
+        self.localnet = LocalnetProcess::start(&self.binary, &localnet_args(&self.ledger, &address), &self.ledger);
         self.chain = RpcChain::new(&self.localnet.url);
     }
 
@@ -137,7 +144,7 @@ impl Cluster {
             "--poll-ms",
             "100",
         ];
-        Process::spawn_with_env(&format!("oracle node {index}"), &oracle_binary(), &args, &[("RUST_LOG", "info")])
+        Process::spawn_with_env(&format!("oracle node {index}"), &self.oracle_binary(), &args, &[("RUST_LOG", "info")])
     }
 
     pub fn audit_path(&self, index: usize) -> PathBuf {
@@ -156,7 +163,8 @@ impl Cluster {
 }
 
 fn localnet_args(ledger: &Path, address: &str) -> Vec<String> {
-    ["localnet", "--ledger", ledger.to_str().unwrap(), "--rpc-addr", address, "--slot-ms", SLOT_MS]
+    let slot_ms = SLOT_MS.to_string();
+    ["localnet", "--ledger", ledger.to_str().unwrap(), "--rpc-addr", address, "--slot-ms", &slot_ms]
         .iter()
         .map(|s| s.to_string())
         .collect()
