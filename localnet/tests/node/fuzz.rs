@@ -4,7 +4,7 @@
 //! state stays as it was.
 
 use base64::prelude::{Engine, BASE64_STANDARD};
-use ballast_sdk::{token, Chain, Keypair, RpcChain, Signer};
+use ballast_sdk::{token, Chain, Signer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -114,14 +114,9 @@ fn well_formed(reply: &Value) -> bool {
 
 #[test]
 fn ten_thousand_random_and_mutated_requests_get_well_formed_answers_and_change_nothing() {
-    let ledger = tempfile::tempdir().unwrap();
-    let node = support::start(ledger.path());
-    let mut chain = RpcChain::new(&node.url);
-    let payer = node.deployer();
-    let mint = Keypair::new();
-    token::create_mint(&mut chain, &payer, &mint, &payer.pubkey(), 6).unwrap();
-    let account = token::associated_account(&mut chain, &payer, &payer.pubkey(), &mint.pubkey()).unwrap();
-    token::mint_to(&mut chain, &payer, &mint.pubkey(), &payer, &account, 1_000).unwrap();
+    // Fields moved out one by one: the ledger directory stays with `fixture`.
+    let fixture = support::token_fixture(1_000);
+    let (node, mut chain, payer, mint, account) = (fixture.node, fixture.chain, fixture.payer, fixture.mint, fixture.account);
     // A transaction that has landed already: sent again, in any form, it
     // can only be refused.
     let blockhash = chain.latest_blockhash().unwrap();

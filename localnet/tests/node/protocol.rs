@@ -3,7 +3,7 @@
 
 use base64::prelude::{Engine, BASE64_STANDARD};
 use ballast_sdk::program::errors::BallastError;
-use ballast_sdk::{pda, token, Keypair, RpcChain, Signer};
+use ballast_sdk::{pda, token, Keypair, Signer};
 use serde_json::{json, Value};
 use solana_client::rpc_client::RpcClient;
 use solana_client::rpc_config::{
@@ -15,36 +15,7 @@ use solana_sdk::message::Message;
 use solana_sdk::transaction::Transaction;
 use solana_transaction_status_client_types::UiTransactionEncoding;
 
-use crate::support::{self, client, error, post_raw, result};
-
-/// A node with a token mint and an account holding 1,000 of it.
-struct Fixture {
-    node: ballast_tests::process::LocalnetProcess,
-    chain: RpcChain,
-    payer: Keypair,
-    mint: Keypair,
-    account: ballast_sdk::Pubkey,
-    _ledger: tempfile::TempDir,
-}
-
-fn fixture() -> Fixture {
-    let ledger = tempfile::tempdir().unwrap();
-    let node = support::start(ledger.path());
-    let mut chain = RpcChain::new(&node.url);
-    let payer = node.deployer();
-    let mint = Keypair::new();
-    token::create_mint(&mut chain, &payer, &mint, &payer.pubkey(), 6).unwrap();
-    let account = token::associated_account(&mut chain, &payer, &payer.pubkey(), &mint.pubkey()).unwrap();
-    token::mint_to(&mut chain, &payer, &mint.pubkey(), &payer, &account, 1_000_000_000).unwrap();
-    Fixture {
-        node,
-        chain,
-        payer,
-        mint,
-        account,
-        _ledger: ledger,
-    }
-}
+use crate::support::{self, client, error, post_raw, result, token_fixture, TokenFixture as Fixture};
 
 fn rpc(f: &Fixture) -> &RpcClient {
     f.chain.client()
@@ -58,7 +29,7 @@ fn transfer(f: &Fixture, lamports: u64) -> Transaction {
 
 #[test]
 fn solana_client_reads_every_method_back() {
-    let f = fixture();
+    let f = token_fixture(1_000_000_000);
     let client = rpc(&f);
     assert_eq!(client.get_version().unwrap().solana_core, "3.1.12");
     client.get_health().unwrap();
@@ -140,7 +111,7 @@ fn solana_client_reads_every_method_back() {
 
 #[test]
 fn a_failed_transaction_keeps_its_logs_and_the_programs_error() {
-    let mut f = fixture();
+    let mut f = token_fixture(1_000_000_000);
     // A stranger's initialize is refused by the program: with preflight off
     // it lands, fails, and getTransaction reports the error and the logs.
     let stranger = ballast_tests::chain_behaviour::funded_key(&mut f.chain, &f.payer, 100_000_000);
@@ -187,7 +158,7 @@ fn a_failed_transaction_keeps_its_logs_and_the_programs_error() {
 
 #[test]
 fn bad_input_gets_agaves_errors_and_the_node_keeps_serving() {
-    let f = fixture();
+    let f = token_fixture(1_000_000_000);
     let (http, url) = (client(), f.node.url.clone());
     let (_, reply) = post_raw(&http, &url, "{\"jsonrpc\": \"2.0\", \"method\": ");
     assert_eq!(reply["error"]["code"], -32700, "malformed JSON: {reply}");
@@ -251,7 +222,7 @@ fn bad_input_gets_agaves_errors_and_the_node_keeps_serving() {
 
 #[test]
 fn the_programs_events_are_in_its_transactions_logs() {
-    let mut f = fixture();
+    let mut f = token_fixture(1_000_000_000);
     let deployed = ballast_tests::chain_behaviour::deploy_fresh(&mut f.chain, &f.payer);
     let usdc = deployed.mints[0];
     let treasury = token::associated_account(&mut f.chain, &f.payer, &f.payer.pubkey(), &usdc).unwrap();

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use ballast_sdk::{token, Keypair, Pubkey, RpcChain, Signer};
 use ballast_tests::process::LocalnetProcess;
 use serde_json::{json, Value};
 
@@ -16,6 +17,36 @@ pub fn start_with(ledger: &Path, extra: &[&str]) -> LocalnetProcess {
     let mut args = vec!["--ledger", ledger.to_str().unwrap(), "--rpc-addr", "127.0.0.1:0", "--slot-ms", "100"];
     args.extend_from_slice(extra);
     LocalnetProcess::start(Path::new(NODE), &args, ledger)
+}
+
+/// A fresh node with a token mint (6 decimals) and the deployer's account
+/// holding `amount` base units of it.
+pub struct TokenFixture {
+    pub node: LocalnetProcess,
+    pub chain: RpcChain,
+    pub payer: Keypair,
+    pub mint: Keypair,
+    pub account: Pubkey,
+    _ledger: tempfile::TempDir,
+}
+
+pub fn token_fixture(amount: u64) -> TokenFixture {
+    let ledger = tempfile::tempdir().unwrap();
+    let node = start(ledger.path());
+    let mut chain = RpcChain::new(&node.url);
+    let payer = node.deployer();
+    let mint = Keypair::new();
+    token::create_mint(&mut chain, &payer, &mint, &payer.pubkey(), 6).unwrap();
+    let account = token::associated_account(&mut chain, &payer, &payer.pubkey(), &mint.pubkey()).unwrap();
+    token::mint_to(&mut chain, &payer, &mint.pubkey(), &payer, &account, amount).unwrap();
+    TokenFixture {
+        node,
+        chain,
+        payer,
+        mint,
+        account,
+        _ledger: ledger,
+    }
 }
 
 pub fn client() -> reqwest::blocking::Client {
