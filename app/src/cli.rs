@@ -48,6 +48,22 @@ pub struct DemoArgs {
     pub out: PathBuf,
 }
 
+#[derive(Args)]
+pub struct CrashStudyArgs {
+    /// Seeded runs of the demo's crash, each on a fresh embedded bank.
+    #[arg(long, default_value_t = 50)]
+    pub runs: u64,
+    /// The first run's seed; the others follow.
+    #[arg(long, default_value_t = 1)]
+    pub first_seed: u64,
+    /// Simulated days per run; the crash comes halfway.
+    #[arg(long, default_value_t = 42)]
+    pub days: u64,
+    /// Where runs.csv, summary.json and the plots go.
+    #[arg(long, default_value = "out/crash-study")]
+    pub out: PathBuf,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Weeks of a reserve on an embedded bank through a crypto crash: oracle
@@ -55,6 +71,10 @@ pub enum Command {
     /// report and plots. With --url, on a `ballast localnet` node instead
     /// (--keypair: its deployer, LEDGER/deployer.json).
     Demo(DemoArgs),
+    /// The demo's crash over many seeds on embedded banks: days holders were
+    /// locked out, the lowest CR, weights against targets at the end, and
+    /// holders' and stakers' losses, per run (runs.csv) and summarised.
+    CrashStudy(CrashStudyArgs),
     /// A local Solana JSON-RPC node on the real runtime with the program
     /// built in, checkpointed to a ledger directory (`solana-test-validator`
     /// for this project).
@@ -399,6 +419,15 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         };
     }
+    if let Command::CrashStudy(args) = &cli.command {
+        return crate::demo::study::run(&crate::demo::study::StudyOptions {
+            runs: args.runs,
+            first_seed: args.first_seed,
+            days: args.days,
+            out: args.out.clone(),
+            json,
+        });
+    }
     if let Command::Localnet(args) = cli.command {
         ballast_localnet::init_logging();
         return ballast_localnet::run(args);
@@ -406,7 +435,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let mut chain = RpcChain::new(&cluster_url(cli.url.as_deref().unwrap_or("localhost")));
     let chain = &mut chain;
     match cli.command {
-        Command::Demo(_) | Command::Localnet(_) => unreachable!("handled above"),
+        Command::Demo(_) | Command::CrashStudy(_) | Command::Localnet(_) => unreachable!("handled above"),
         Command::Status => {
             let reserve = status::reserve_status(chain)?;
             print_status("status", &reserve, &Default::default(), json);
@@ -453,7 +482,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 Command::Keeper { command: KeeperCommand::Run(args) } => {
                     run_keeper(chain, signer, &args, json, &mut std::io::stdout())?
                 }
-                Command::Demo(_) | Command::Localnet(_) | Command::Status | Command::Proposals => {
+                Command::Demo(_) | Command::CrashStudy(_) | Command::Localnet(_) | Command::Status | Command::Proposals => {
                     unreachable!("handled above")
                 }
             }

@@ -6,10 +6,12 @@
 //! the breaker; stakers vote a parameter change. It ends with a report and
 //! plots of CR, weights, fees and the insurance pool.
 
+mod crisis;
 mod holders;
 mod market;
 mod oracles;
 pub mod quiet;
+pub mod study;
 mod timeline;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +36,7 @@ use crate::holder;
 use crate::keeper::{Keeper, KeeperAction, KeeperConfig, Policy};
 use holders::{Flow, FlowModel, Flows};
 use market::{Crash, CrashMarket};
+pub use crisis::CrisisSummary;
 use oracles::{OracleNetwork, RoundReport};
 use timeline::{Timeline, WindowRecord};
 
@@ -80,6 +83,8 @@ pub struct DemoReport {
     pub keeper_actions: usize,
     pub lowest_collateral_ratio: f64,
     pub final_collateral_ratio: f64,
+    /// What the crash did to holders and stakers.
+    pub crisis: CrisisSummary,
     pub timeline: Timeline,
     pub plots: Vec<PathBuf>,
 }
@@ -101,13 +106,43 @@ pub fn run(options: &DemoOptions) -> Result<()> {
 /// deployer: the program's upgrade authority, funded, and the authority of
 /// the asset mints it creates. `quiet` is given back before the report.
 pub fn run_on<C: Chain>(
-    mut chain: C,
+    chain: C,
     operator: &Keypair,
     options: &DemoOptions,
     quiet: Option<quiet::QuietStdout>,
 ) -> Result<()> {
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
+    let progress = progress_bar(options.days, options.json);
+    let (mut report, deployment) = simulate(chain, operator, options, &progress)?;
+    progress.finish_and_clear();
+    drop(quiet);
+
+    let thresholds = [
+        ("CR_crit", deployment.protocol.cr_crit),
+        ("CR_min", deployment.protocol.cr_min),
+        ("CR_target", deployment.protocol.cr_target),
+    ];
+    report.plots = report.timeline.write_plots(&options.out, &thresholds)?;
+    let path = options.out.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    if options.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_report(&report, &path);
+    }
+    Ok(())
+}
+
+/// Runs the demo's days on `chain` and returns its report (without plots)
+/// and the deployment it made; oracle audit logs go to `options.out`.
+pub fn simulate<C: Chain>(
+    mut chain: C,
+    operator: &Keypair,
+    options: &DemoOptions,
+    progress: &ProgressBar,
+) -> Result<(DemoReport, Deployment)> {
     let operator = operator.insecure_clone();
     let (deployment, oracles) = deploy_reserve(&mut chain, &operator)?;
     let crash = Crash {
@@ -144,7 +179,6 @@ pub fn run_on<C: Chain>(
     let mut flows = Flows::new(FlowModel::default());
     let mut rng = stream(options.seed, u64::MAX);
     let mut vote: Option<u64> = None;
-    let progress = progress_bar(options.days, options.json);
     let mut oracle_rounds = 1;
     for day in 1..=options.days {
         let report = network.round(&mut chain)?;
@@ -159,9 +193,11 @@ pub fn run_on<C: Chain>(
                 format!("crash: crypto prices fall {:.0}%", crash.depth * 100.0),
             );
         }
-        let sigma_p = ballast_sdk::to_f64(accounts::protocol(&mut chain)?.raw.risk.sigma_p);
         let chain = &mut chain;
         let window_start = chain.slot()?;
+        let protocol = accounts::protocol(chain)?;
+        let sigma_p = ballast_sdk::to_f64(protocol.raw.risk.sigma_p);
+        let paused_for_holders = protocol.raw.paused_at(window_start);
         let trades = holders_trade(chain, &people, &holders, &mut flows, &mut rng)?;
         vote = governance_step(
             chain,
@@ -175,24 +211,17 @@ pub fn run_on<C: Chain>(
         let actions = keeper_window(chain, &mut keeper, &people, day, &mut timeline)?;
         timeline
             .windows
-            .push(record(chain, day, trades, &actions, sigma_p)?);
+            .push(record(chain, day, trades, &actions, sigma_p, paused_for_holders)?);
         chain.warp_to_slot(window_start + SLOTS_PER_WINDOW)?;
         progress.inc(1);
     }
-    progress.finish_and_clear();
-    drop(quiet);
-
-    let thresholds = [
-        ("CR_crit", deployment.protocol.cr_crit),
-        ("CR_min", deployment.protocol.cr_min),
-        ("CR_target", deployment.protocol.cr_target),
-    ];
-    let plots = timeline.write_plots(&options.out, &thresholds)?;
-    let ratios: Vec<f64> = timeline
-        .windows
-        .iter()
-        .filter_map(|w| w.collateral_ratio)
-        .collect();
+    let crisis = CrisisSummary::of(&timeline.windows);
+    if let Some(days) = crisis.redeem_paused_at_end_days {
+        timeline.event(
+            options.days,
+            format!("the story ends with redeeming still paused, for {days} days by now"),
+        );
+    }
     let report = DemoReport {
         days: options.days,
         seed: options.seed,
@@ -204,20 +233,13 @@ pub fn run_on<C: Chain>(
             .iter()
             .map(|w| w.keeper_actions.len())
             .sum(),
-        lowest_collateral_ratio: ratios.iter().copied().fold(f64::INFINITY, f64::min),
-        final_collateral_ratio: ratios.last().copied().unwrap_or(f64::NAN),
+        lowest_collateral_ratio: crisis.lowest_collateral_ratio,
+        final_collateral_ratio: crisis.final_collateral_ratio,
+        crisis,
         timeline,
-        plots,
+        plots: Vec::new(),
     };
-    let path = options.out.join("report.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report)?)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    if options.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        print_report(&report, &path);
-    }
-    Ok(())
+    Ok((report, deployment))
 }
 
 /// Creates a mint per asset and deploys the embedded deployment, with a
@@ -339,6 +361,8 @@ struct Trades {
     mints: usize,
     redemptions: usize,
     refused: usize,
+    /// Stablecoins redeemed but not paid back: amount × (1 − min(r, CR)).
+    haircut: f64,
 }
 
 /// One window of Hawkes flows, each by a random holder; the redemption
@@ -362,7 +386,12 @@ fn holders_trade(
                 mint_worth(chain, people, holder, stablecoins, rng).map(|_| trades.mints += 1)
             }
             Flow::Redeem(stablecoins) => {
-                redeem(chain, people, holder, stablecoins, rng).map(|_| trades.redemptions += 1)
+                let reserve = status::reserve_status(chain)?;
+                let rate = reserve.redemption_rate.min(reserve.collateral_ratio.unwrap_or(1.0)).min(1.0);
+                redeem(chain, people, holder, stablecoins, rng).map(|_| {
+                    trades.redemptions += 1;
+                    trades.haircut += stablecoins * (1.0 - rate);
+                })
             }
         };
         trades.refused += usize::from(done.is_err());
@@ -599,10 +628,12 @@ fn record(
     trades: Trades,
     actions: &[KeeperAction],
     sigma_p: f64,
+    paused_for_holders: u8,
 ) -> Result<WindowRecord> {
     let reserve = status::reserve_status(chain)?;
     let protocol = accounts::protocol(chain)?;
     let insurance = token::balance(chain, &pda::insurance_vault())? as f64 / 1e6;
+    let staked = accounts::governance(chain)?.total_staked as f64 / 1e6;
     Ok(WindowRecord {
         day,
         slot: chain.slot()?,
@@ -617,6 +648,9 @@ fn record(
         insurance,
         sigma_p,
         breaker_paused: protocol.raw.breaker_paused,
+        paused_for_holders,
+        staked,
+        redemption_haircut: trades.haircut,
         mints: trades.mints,
         redemptions: trades.redemptions,
         refused: trades.refused,

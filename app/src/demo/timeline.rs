@@ -25,6 +25,14 @@ pub struct WindowRecord {
     pub sigma_p: f64,
     /// Pause bits a tripped breaker holds.
     pub breaker_paused: u8,
+    /// The pause bits in force when the holders traded (the breaker's, a
+    /// guardian's or governance's).
+    pub paused_for_holders: u8,
+    /// Stablecoins staked in the backstop.
+    pub staked: f64,
+    /// Stablecoins redeemers did not get back because the rate min(r, CR)
+    /// was below one.
+    pub redemption_haircut: f64,
     pub mints: usize,
     pub redemptions: usize,
     /// Holder requests the program refused (paused, limits, caps).
