@@ -31,6 +31,8 @@ pub struct RiskSpec {
     pub sigma_reset: f64,
     pub breaker_drawdown: f64,
     pub breaker_min_pause_slots: u64,
+    /// The longest a tripped breaker pauses holders before it lapses.
+    pub breaker_max_pause_slots: u64,
     pub insurance_fee_share: f64,
     pub insurance_premium_per_slot: f64,
     pub kappa: f64,
@@ -50,6 +52,7 @@ impl RiskSpec {
             sigma_reset: fixed(self.sigma_reset),
             breaker_drawdown: fixed(self.breaker_drawdown),
             breaker_min_pause_slots: self.breaker_min_pause_slots,
+            breaker_max_pause_slots: self.breaker_max_pause_slots,
             insurance_fee_share: fixed(self.insurance_fee_share),
             insurance_premium_per_slot: fixed(self.insurance_premium_per_slot),
             kappa: fixed(self.kappa),

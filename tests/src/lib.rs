@@ -84,6 +84,7 @@ pub fn risk_params() -> RiskParams {
         sigma_reset: fixed(0.5),
         breaker_drawdown: ratio(15, 100).into(),
         breaker_min_pause_slots: BREAKER_MIN_PAUSE_SLOTS,
+        breaker_max_pause_slots: BREAKER_MAX_PAUSE_SLOTS,
         insurance_fee_share: ratio(1, 2).into(),
         insurance_premium_per_slot: FixedBits::ZERO,
         kappa: ratio(1, 2).into(),
@@ -98,6 +99,7 @@ pub fn risk_params() -> RiskParams {
 }
 
 pub const BREAKER_MIN_PAUSE_SLOTS: u64 = 200;
+pub const BREAKER_MAX_PAUSE_SLOTS: u64 = 2_000;
 /// Rounds of a slot, so that each post needs the clock to move by one.
 pub const ROUND_SLOTS: u64 = 1;
 pub const STAKE_COOLDOWN_SLOTS: u64 = 20;
@@ -176,13 +178,15 @@ impl Harness {
             .map(|k| solana_system_interface::instruction::transfer(&h.admin.pubkey(), &k.pubkey(), 10_000_000_000))
             .collect();
         h.send_admin_all(&funding);
-        for (decimals, kind, cap, confidence, target) in [
-            (6, AssetKind::Cash, 1.0, 0.01, 0.4),
-            (6, AssetKind::Bill, 0.7, 0.01, 0.3),
-            (8, AssetKind::Crypto, 0.35, 0.02, 0.3),
+        // Risk scores rank the assets for liquidation: WBTC first, cash never.
+        for (decimals, kind, cap, confidence, target, risk_score) in [
+            (6, AssetKind::Cash, 1.0, 0.01, 0.4, 0.05),
+            (6, AssetKind::Bill, 0.7, 0.01, 0.3, 0.1),
+            (8, AssetKind::Crypto, 0.35, 0.02, 0.3, 0.6),
         ] {
             let config = AssetConfig {
                 target_weight: fixed(target),
+                risk_score: fixed(risk_score),
                 ..asset_config(cap, confidence)
             };
             h.add_asset(decimals, kind, config);

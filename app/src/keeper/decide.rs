@@ -6,7 +6,8 @@
 
 use ballast_sdk::program::constants::pause;
 use ballast_sdk::program::instructions::reserve::Valuation;
-use ballast_sdk::program::instructions::value_change;
+use ballast_sdk::program::instructions::breaker_condition as program_breaker_condition;
+use ballast_sdk::program::instructions::auction_price;
 use ballast_sdk::program::math::{self, FixedBits, I80F48};
 use ballast_sdk::program::state::{PriceSide, PriceUse};
 use ballast_sdk::Pubkey;
@@ -94,14 +95,19 @@ impl Default for Policy {
 pub fn decide(snapshot: &Snapshot, policy: &Policy) -> Vec<KeeperAction> {
     let mut actions = Vec::new();
     let condition = breaker_condition(snapshot);
-    if let (Some(cause), 0) = (condition, snapshot.protocol.raw.breaker_paused) {
+    if let Some(cause) = condition.filter(|cause| breaker_trippable(snapshot, *cause)) {
         actions.push(KeeperAction::TripBreaker { cause });
     }
     let assets = 0..snapshot.assets.len();
     actions.extend(assets.clone().filter_map(|i| close_auction(snapshot, i)));
     actions.extend(absorb_shortfall(snapshot));
-    actions.extend(assets.clone().filter_map(|i| start_auction(snapshot, i)));
-    actions.extend(assets.filter_map(|i| take_auction(snapshot, i, policy)));
+    // Auctions start, and takes spend the keeper's stablecoins, in
+    // liquidation's order (riskiest first), so the cap on auctions in
+    // flight goes to the riskiest collateral.
+    let mut by_risk: Vec<usize> = assets.collect();
+    by_risk.sort_by_key(|&i| snapshot.assets[i].raw.liquidation_order());
+    actions.extend(by_risk.iter().filter_map(|&i| start_auction(snapshot, i)));
+    actions.extend(by_risk.iter().filter_map(|&i| take_auction(snapshot, i, policy)));
     // A breaker whose condition still holds would only be tripped again.
     if condition.is_none() && breaker_resettable(snapshot) {
         actions.push(KeeperAction::ResetBreaker);
@@ -111,15 +117,27 @@ pub fn decide(snapshot: &Snapshot, policy: &Policy) -> Vec<KeeperAction> {
     actions
 }
 
-/// `trip_breaker`'s condition on the posted data, whether or not it is tripped.
+/// `trip_breaker`'s condition on the posted data, whether or not it is
+/// tripped; a drawdown names the cause when both hold.
 fn breaker_condition(s: &Snapshot) -> Option<TripCause> {
-    let protocol = &s.protocol.raw;
-    let risk = protocol.params.risk;
-    if protocol.risk.sigma_p.get() > risk.sigma_threshold.get() {
-        return Some(TripCause::Volatility);
+    let condition = program_breaker_condition(&s.protocol.raw, s.reserve_value(Valuation::Lenient)?).ok()?;
+    if condition.drawdown {
+        Some(TripCause::Drawdown)
+    } else {
+        condition.volatile.then_some(TripCause::Volatility)
     }
-    let change = value_change(protocol, s.reserve_value(Valuation::Lenient)?).ok()?;
-    (change < -risk.breaker_drawdown.get()).then_some(TripCause::Drawdown)
+}
+
+/// `trip_breaker`'s other checks: not pausing now, and once it has lapsed,
+/// a new drawdown or a sigma_p above the one it last tripped at.
+fn breaker_trippable(s: &Snapshot, cause: TripCause) -> bool {
+    let protocol = &s.protocol.raw;
+    if protocol.breaker_paused_at(s.slot) != 0 {
+        return false;
+    }
+    !protocol.breaker_lapsed_at(s.slot)
+        || cause == TripCause::Drawdown
+        || protocol.risk.sigma_p.get() > protocol.breaker_trip_sigma.get()
 }
 
 /// `reset_breaker`'s checks: tripped, the minimum pause over, sigma_p calm.
@@ -199,7 +217,8 @@ fn absorb_shortfall(s: &Snapshot) -> Option<KeeperAction> {
 }
 
 /// `start_auction`: 1 <= CR < CR_crit, no auction running on the asset, and
-/// a share of the buy-back and room under the cap of at least one lot.
+/// a share of the buy-back (what the riskier assets cannot raise) and room
+/// under the cap of at least one lot.
 fn start_auction(s: &Snapshot, index: usize) -> Option<KeeperAction> {
     let (protocol, asset) = (&s.protocol.raw, &s.assets[index].raw);
     if liquidation_paused(s) || asset.auction.remaining != 0 {
@@ -227,7 +246,11 @@ fn start_auction(s: &Snapshot, index: usize) -> Option<KeeperAction> {
         total,
     )
     .ok()?;
-    let share = math::mul_floor(buyback, math::div_floor(asset_value, total).ok()?).ok()?;
+    let mut sold_before = I80F48::ZERO;
+    for other in s.assets.iter().filter(|other| other.raw.liquidates_before(asset)) {
+        sold_before = math::add(sold_before, s.asset_value(&other.raw, Valuation::Liquidation)?).ok()?;
+    }
+    let share = math::sub(buyback, sold_before).ok()?.clamp(I80F48::ZERO, asset_value);
     let cap = math::to_u64_floor(
         math::mul_floor(
             I80F48::from_num(protocol.supply),
@@ -263,23 +286,12 @@ fn take_auction(s: &Snapshot, index: usize, policy: &Policy) -> Option<KeeperAct
         .checked_price(s.slot, PriceSide::Lower, PriceUse::Liquidation)
         .ok()?;
     // An auction past its duration restarts from the current price.
-    let (start_slot, reference) =
-        if s.slot.saturating_sub(asset.auction.start_slot) >= risk.auction_duration_slots {
-            (s.slot, current)
-        } else {
-            (
-                asset.auction.start_slot,
-                asset.auction.reference_price.get(),
-            )
-        };
-    let price = math::dutch_auction_price(
-        reference,
-        risk.auction_start_premium.get(),
-        risk.auction_max_discount.get(),
-        s.slot - start_slot,
-        risk.auction_duration_slots,
-    )
-    .ok()?;
+    let mut auction = asset.clone();
+    if s.slot.saturating_sub(asset.auction.start_slot) >= risk.auction_duration_slots {
+        auction.auction.start_slot = s.slot;
+        auction.auction.reference_price = current.into();
+    }
+    let price = auction_price(&auction, current, &risk, s.slot).ok()?;
     let pay = balance.min(asset.auction.remaining);
     let paid_value = math::stable_value_floor(pay).ok()?;
     let bought = math::mul_floor(
@@ -337,8 +349,11 @@ fn quote_swap(
         &s.assets[index_out].raw,
     );
     let slot = s.slot;
+    // Toward safety, swaps go on through a tripped breaker and below CR_min.
+    let toward_safety = asset_in.config.risk_score.get() < asset_out.config.risk_score.get();
+    let paused = if toward_safety { protocol.paused_by_others_at(slot) } else { protocol.paused_at(slot) };
     if index_in == index_out
-        || protocol.paused_at(slot) & pause::REBALANCE != 0
+        || paused & pause::REBALANCE != 0
         || !asset_in.enabled
         || !asset_out.enabled
     {
@@ -398,7 +413,7 @@ fn quote_swap(
         return Err(TooLarge);
     }
     let cr_after = math::collateral_ratio_floor(total_after, protocol.supply).map_err(large)?;
-    if cr_after.is_some_and(|cr| cr < protocol.params.cr_min.get()) {
+    if !toward_safety && cr_after.is_some_and(|cr| cr < protocol.params.cr_min.get()) {
         return Err(TooLarge);
     }
     let moved = math::stable_for_value_floor(value_paid).map_err(large)?;
@@ -485,14 +500,15 @@ mod tests {
         T::try_deserialize_unchecked(&mut &vec![0u8; 8 + T::INIT_SPACE][..]).unwrap()
     }
 
-    fn asset(decimals: u8, price: f64, amount: u64, target_weight: f64) -> Asset {
+    fn asset(decimals: u8, price: f64, amount: u64, target_weight: f64, kind: AssetKind, risk_score: f64) -> Asset {
         let mut asset: Asset = zeroed();
         asset.mint = Pubkey::new_unique();
         asset.decimals = decimals;
-        asset.kind = AssetKind::Cash;
+        asset.kind = kind;
         asset.enabled = true;
         asset.config = ballast_tests::asset_config(1.0, 0.01);
         asset.config.target_weight = fixed(target_weight);
+        asset.config.risk_score = fixed(risk_score);
         asset.price = fixed(price);
         asset.smoothed_price = fixed(price);
         asset.price_confidence = fixed(price / 1000.0);
@@ -510,11 +526,14 @@ mod tests {
         protocol.risk.sigma_p = fixed(0.02);
         protocol.supply = 100_000 * UNIT;
         protocol.premium_accrued_slot = SLOT;
-        let assets = vec![
-            asset(6, 1.0, 48_000 * UNIT, 0.4),
-            asset(6, 1.0, 36_000 * UNIT, 0.3),
-            asset(8, 60_000.0, 60_000_000, 0.3),
+        let mut assets = vec![
+            asset(6, 1.0, 48_000 * UNIT, 0.4, AssetKind::Cash, 0.05),
+            asset(6, 1.0, 36_000 * UNIT, 0.3, AssetKind::Bill, 0.1),
+            asset(8, 60_000.0, 60_000_000, 0.3, AssetKind::Crypto, 0.6),
         ];
+        for (index, asset) in assets.iter_mut().enumerate() {
+            asset.index = index as u8;
+        }
         protocol.asset_count = assets.len() as u8;
         let addresses: Vec<Pubkey> = assets.iter().map(|_| Pubkey::new_unique()).collect();
         protocol.assets[..3].copy_from_slice(&addresses);
@@ -559,8 +578,23 @@ mod tests {
                 cause: TripCause::Volatility
             }]
         );
-        edit(&mut s, |p, _| p.breaker_paused = pause::MINT);
+        edit(&mut s, |p, _| {
+            p.breaker_paused = pause::MINT;
+            p.breaker_tripped_slot = SLOT;
+            p.breaker_trip_sigma = fixed(0.81);
+        });
         assert_eq!(plan(&s), vec![], "already tripped");
+        // Lapsed after its longest pause: the same volatility does not trip
+        // it again, a higher one does.
+        s.slot = SLOT + s.protocol.raw.params.risk.breaker_max_pause_slots;
+        assert_eq!(plan(&s), vec![], "lapsed, and sigma_p is no worse");
+        edit(&mut s, |p, _| p.risk.sigma_p = fixed(0.9));
+        assert_eq!(
+            plan(&s),
+            vec![KeeperAction::TripBreaker {
+                cause: TripCause::Volatility
+            }]
+        );
 
         // V = 120,000 against a reference of 141,000 is a 14.9% fall: not
         // beyond 15%; against 142,000 it is.
@@ -609,18 +643,23 @@ mod tests {
         s
     }
 
-    #[test]
-    fn auctions_start_below_cr_crit_pro_rata_and_within_the_cap() {
-        let mut s = in_liquidation_range();
-        let raised: Vec<u64> = plan(&s)
+    fn starts(s: &Snapshot) -> Vec<(Pubkey, u64)> {
+        plan(s)
             .iter()
             .map(|a| match a {
-                KeeperAction::StartAuction { to_raise, .. } => *to_raise,
+                KeeperAction::StartAuction { mint, to_raise } => (*mint, *to_raise),
                 other => panic!("unexpected {other:?}"),
             })
-            .collect();
-        // x = (1.2·100,000 − 102,000) / 0.2 = 90,000, split 42:30:30, each
-        // share above the cap (20% of S, rounded down) by itself.
+            .collect()
+    }
+
+    #[test]
+    fn auctions_start_below_cr_crit_riskiest_first_and_within_the_cap() {
+        let mut s = in_liquidation_range();
+        let (usdc, tbill, wbtc) = (s.assets[0].mint, s.assets[1].mint, s.assets[2].mint);
+        // x = (1.2·100,000 − 102,000) / 0.2 = 90,000: WBTC (30,000) first,
+        // then TBILL (30,000), then cash the last 30,000; each share is
+        // above the cap (20% of S, rounded down) by itself.
         let cap = math::to_u64_floor(
             math::mul_floor(
                 I80F48::from_num(s.protocol.supply),
@@ -630,8 +669,17 @@ mod tests {
         )
         .unwrap();
         assert!(cap.abs_diff(20_000 * UNIT) <= 1, "{cap}");
-        assert_eq!(raised, vec![cap; 3]);
+        assert_eq!(starts(&s), vec![(wbtc, cap), (tbill, cap), (usdc, cap)]);
 
+        // WBTC worth the whole buy-back: nothing else is sold.
+        edit(&mut s, |_, a| {
+            a[0].vault_amount = 0;
+            a[1].vault_amount = 12_000 * UNIT;
+            a[2].vault_amount = 150_000_000;
+        });
+        assert_eq!(starts(&s), vec![(wbtc, cap)]);
+
+        let mut s = in_liquidation_range();
         edit(&mut s, |p, _| p.auctions_in_flight = cap - 5);
         assert!(plan(&s)
             .iter()

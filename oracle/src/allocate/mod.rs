@@ -5,6 +5,7 @@
 //! The QP and the expected-shortfall LP are solved by clarabel; infeasible
 //! inputs come back as [`Infeasibility`], naming the constraint group at fault.
 
+mod bounded;
 mod checks;
 mod conic;
 mod covariance;
@@ -19,6 +20,7 @@ mod problem;
 mod qp;
 mod risk_parity;
 
+pub use bounded::{solve_within_volatility, BoundedAllocation};
 pub use covariance::{Covariance, FactorModel};
 pub use error::{AllocationError, Infeasibility};
 pub use generate::{random_factor_problem, random_problem, write_problem_json};

@@ -189,6 +189,8 @@ ballast_errors! {
     GuardianPauseCoolingDown,
     #[msg("a target weight is above its asset's weight cap")]
     TargetAboveCap,
+    #[msg("the breaker ran its whole course for this risk: it trips again on a new drawdown, a higher sigma_p, or after a reset")]
+    BreakerLapsedRiskNotWorse,
 }
 
 #[cfg(test)]

@@ -305,7 +305,7 @@ fn backstop_may_leave(h: &mut Harness) -> bool {
             Err(_) => return false,
         }
     }
-    let breaker_due = ballast::instructions::breaker_condition(&protocol, value).map_or(true, |(due, _)| due);
+    let breaker_due = ballast::instructions::breaker_condition(&protocol, value).map_or(true, |condition| condition.holds());
     let cr = ballast::math::collateral_ratio_floor(value, protocol.supply).unwrap();
     protocol.breaker_paused == 0
         && protocol.redemption_rate.get() >= 1

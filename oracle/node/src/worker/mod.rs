@@ -487,6 +487,7 @@ impl<S: MarketSource> Worker<S> {
             redemption_rate: protocol.redemption_rate,
             cr_min: protocol.cr_min,
             cr_target: protocol.cr_target,
+            sigma_reset: ballast_sdk::to_f64(raw.params.risk.sigma_reset),
             fee_min: protocol.fee_min,
             fee_max: protocol.fee_max,
             fee_mint: protocol.fee_mint,

@@ -2,9 +2,9 @@
 //! MPC, as a pure function of recorded inputs. The audit log stores the
 //! inputs' canonical JSON and its SHA-256, so anyone can replay a decision.
 
-use ballast_oracle::allocate::{solve_allocation, AllocationProblem, CollateralModel};
+use ballast_oracle::allocate::{solve_within_volatility, AllocationProblem, CollateralModel};
 use ballast_oracle::data::{PriceHistory, DAYS_PER_YEAR};
-use ballast_oracle::estimate::{estimate_returns, portfolio_volatility, DynamicLambda, EstimationConfig};
+use ballast_oracle::estimate::{estimate_returns, portfolio_volatility, CovarianceMethod, DynamicLambda, EstimationConfig};
 use ballast_oracle::montecarlo::{simulate_reserve, McConfig, ReserveModel, Shocks};
 use ballast_oracle::treasury::params::{ControllerOptions, ModelParams};
 use ballast_oracle::treasury::strategy::{Observation as TreasuryObservation, OptimalController, Policy};
@@ -23,6 +23,16 @@ use super::source::MarketWindow;
 pub struct PipelineConfig {
     /// Windows of price history behind each estimate (this one included).
     pub lookback: usize,
+    /// How returns are estimated. Short memory by default (EWMA, lambda
+    /// 0.9: a half-life of 6.6 windows), so a shock moves sigma_p and the
+    /// targets in the window it happens, and the weights that de-risking
+    /// moves show up in sigma_p at once: the breaker's reset reads a risk
+    /// the protocol's own actions can lower.
+    pub estimation: EstimationConfig,
+    /// The targets' forward-looking volatility stays under this share of
+    /// the chain's sigma_reset: the risk limit R_max is tightened until it
+    /// does, so the reserve aims where the breaker could reset.
+    pub target_volatility_share: f64,
     pub monte_carlo_paths: usize,
     pub horizon_days: f64,
     /// The posted confidence half-width, as a fraction of the price.
@@ -41,6 +51,11 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
             lookback: 60,
+            estimation: EstimationConfig {
+                covariance: CovarianceMethod::Ewma { lambda: 0.9 },
+                factors: None,
+            },
+            target_volatility_share: 0.8,
             monte_carlo_paths: 20_000,
             horizon_days: 1.0,
             confidence_fraction: 0.001,
@@ -88,6 +103,9 @@ pub struct ReserveState {
     pub redemption_rate: f64,
     pub cr_min: f64,
     pub cr_target: f64,
+    /// The breaker resets below this sigma_p (0 in logs from before it was read).
+    #[serde(default)]
+    pub sigma_reset: f64,
     pub fee_min: f64,
     pub fee_max: f64,
     pub fee_mint: f64,
@@ -131,6 +149,18 @@ pub enum Allocation {
         qp_weights: Vec<f64>,
         step: f64,
         status: String,
+        /// The risk limit R_max the QP was solved under (tightened to keep
+        /// the targets under the volatility ceiling).
+        #[serde(default)]
+        risk_limit: f64,
+        /// The targets' annualised volatility, and whether it is under the ceiling.
+        #[serde(default)]
+        volatility: f64,
+        #[serde(default = "yes")]
+        within_ceiling: bool,
+        /// When CR_min was out of reach: the best CR any portfolio reached.
+        #[serde(default)]
+        collateral_floor_dropped: Option<f64>,
     },
     /// The QP had no solution; the targets stay as they are.
     Kept { reason: String },
@@ -204,7 +234,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
             .map(|i| inputs.history.iter().map(|w| w.prices[i]).collect())
             .collect(),
     )?;
-    let estimates = estimate_returns(&history.log_returns(), &EstimationConfig::default())?;
+    let estimates = estimate_returns(&history.log_returns(), &config.estimation)?;
     let covariance = estimates.moments().covariance;
 
     let prices = inputs.history[inputs.history.len() - 1].prices.clone();
@@ -283,8 +313,14 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         cr_min: reserve.cr_min,
         collateral: CollateralModel::Horizon { horizon: 1.0 },
     };
-    let (target_weights, allocation) = match solve_allocation(&problem) {
-        Ok(solution) => {
+    // The QP's Sigma is over the horizon; the ceiling is annual, as sigma_p is.
+    let ceiling = match reserve.sigma_reset {
+        reset if reset > 0.0 => config.target_volatility_share * reset * horizon_years.sqrt(),
+        _ => f64::INFINITY,
+    };
+    let (target_weights, allocation) = match solve_within_volatility(&problem, ceiling) {
+        Ok(bounded) => {
+            let solution = bounded.allocation;
             let (weights, step) = within_turnover(&targets, &solution.weights, reserve.turnover_budget);
             (
                 weights,
@@ -292,6 +328,10 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
                     qp_weights: solution.weights,
                     step,
                     status: solution.status,
+                    risk_limit: bounded.risk_limit,
+                    volatility: solution.volatility / horizon_years.sqrt(),
+                    within_ceiling: bounded.within_ceiling,
+                    collateral_floor_dropped: bounded.collateral_floor_dropped,
                 },
             )
         }
@@ -319,6 +359,10 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         allocation,
         treasury_reallocation,
     })
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn normalised(weights: Vec<f64>) -> Vec<f64> {

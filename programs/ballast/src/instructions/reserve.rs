@@ -12,6 +12,9 @@ pub struct ReserveValuation {
     pub total: I80F48,
     /// V_i of the asset the instruction acts on, if any.
     pub asset_value: I80F48,
+    /// The value of the assets a liquidation sells before that one
+    /// (`Asset::liquidates_before`).
+    pub sold_before: I80F48,
     /// How many assets a lenient valuation counted as worthless because
     /// their price was missing, stale or too uncertain.
     pub unpriced: u8,
@@ -67,6 +70,7 @@ pub fn value_reserve(
     require!(assets.len() == expected.len(), BallastError::IncompleteReserve);
     let mut total = I80F48::ZERO;
     let mut asset_value = I80F48::ZERO;
+    let mut sold_before = I80F48::ZERO;
     for (info, address) in assets.iter().zip(expected) {
         require_keys_eq!(info.key(), *address, BallastError::IncompleteReserve);
         let value = match current.filter(|c| c.key() == info.key()) {
@@ -74,13 +78,21 @@ pub fn value_reserve(
                 asset_value = value_of(current)?;
                 asset_value
             }
-            None => value_of(&Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?)?,
+            None => {
+                let other = Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?;
+                let value = value_of(&other)?;
+                if current.is_some_and(|current| other.liquidates_before(current)) {
+                    sold_before = math::add(sold_before, value)?;
+                }
+                value
+            }
         };
         total = math::add(total, value)?;
     }
     Ok(ReserveValuation {
         total,
         asset_value,
+        sold_before,
         unpriced,
     })
 }

@@ -66,6 +66,19 @@ pub struct AssetConfig {
     pub max_confidence: FixedBits,
 }
 
+impl Asset {
+    /// Liquidation's order: riskier first (by risk score, ties by index),
+    /// cash last.
+    pub fn liquidation_order(&self) -> (bool, core::cmp::Reverse<i128>, u8) {
+        (self.kind == AssetKind::Cash, core::cmp::Reverse(self.config.risk_score.bits), self.index)
+    }
+
+    /// Whether liquidation sells `self` before `other`.
+    pub fn liquidates_before(&self, other: &Asset) -> bool {
+        self.liquidation_order() < other.liquidation_order()
+    }
+}
+
 impl AssetConfig {
     pub fn validate(&self) -> Result<()> {
         let unit = |x: FixedBits| x.get() >= 0 && x.get() <= I80F48::ONE;

@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol};
 
-const PROTOCOL_PARAMS: usize = 28;
+const PROTOCOL_PARAMS: usize = 29;
 const ASSET_PARAMS: usize = 4;
 /// Entries in `Governance::last_change_epoch`.
 pub const PARAM_SLOTS: usize = PROTOCOL_PARAMS + ASSET_PARAMS * MAX_ASSETS;
@@ -43,6 +43,7 @@ pub enum ParamKey {
     SwapIncentive,
     RoundSlots,
     OutlierTolerance,
+    BreakerMaxPauseSlots,
     AssetWeightCap { index: u8 },
     AssetRiskWeight { index: u8 },
     AssetMaxStalenessSlots { index: u8 },
@@ -85,6 +86,7 @@ impl ParamKey {
             ParamKey::SwapIncentive,
             ParamKey::RoundSlots,
             ParamKey::OutlierTolerance,
+            ParamKey::BreakerMaxPauseSlots,
             ParamKey::AssetWeightCap { index },
             ParamKey::AssetRiskWeight { index },
             ParamKey::AssetMaxStalenessSlots { index },
@@ -123,6 +125,7 @@ impl ParamKey {
             ParamKey::SwapIncentive => "swap_incentive",
             ParamKey::RoundSlots => "round_slots",
             ParamKey::OutlierTolerance => "outlier_tolerance",
+            ParamKey::BreakerMaxPauseSlots => "breaker_max_pause_slots",
             ParamKey::AssetWeightCap { .. } => "weight_cap",
             ParamKey::AssetRiskWeight { .. } => "risk_weight",
             ParamKey::AssetMaxStalenessSlots { .. } => "max_staleness_slots",
@@ -172,6 +175,7 @@ impl ParamKey {
             ParamKey::SwapIncentive => 25,
             ParamKey::RoundSlots => 26,
             ParamKey::OutlierTolerance => 27,
+            ParamKey::BreakerMaxPauseSlots => 28,
             ParamKey::AssetWeightCap { index } => asset(index, 0),
             ParamKey::AssetRiskWeight { index } => asset(index, 1),
             ParamKey::AssetMaxStalenessSlots { index } => asset(index, 2),
@@ -189,6 +193,7 @@ impl ParamKey {
                 | ParamKey::PriceEmaSlots
                 | ParamKey::GuardianPauseSlots
                 | ParamKey::BreakerMinPauseSlots
+                | ParamKey::BreakerMaxPauseSlots
                 | ParamKey::StakeCooldownSlots
                 | ParamKey::AuctionDurationSlots
                 | ParamKey::RoundSlots
@@ -224,9 +229,10 @@ impl ParamKey {
                 I80F48::ZERO,
                 ratio(bounds::PREMIUM_PER_SLOT_HIGHEST.0, bounds::PREMIUM_PER_SLOT_HIGHEST.1),
             ),
-            ParamKey::BreakerMinPauseSlots | ParamKey::StakeCooldownSlots | ParamKey::AuctionDurationSlots => {
-                (I80F48::ONE, whole(bounds::GOVERNANCE_SLOTS_HIGHEST))
-            }
+            ParamKey::BreakerMinPauseSlots
+            | ParamKey::BreakerMaxPauseSlots
+            | ParamKey::StakeCooldownSlots
+            | ParamKey::AuctionDurationSlots => (I80F48::ONE, whole(bounds::GOVERNANCE_SLOTS_HIGHEST)),
             ParamKey::AuctionStartPremium
             | ParamKey::AuctionMaxDiscount
             | ParamKey::KeeperIncentive
@@ -271,6 +277,7 @@ impl ParamKey {
             | ParamKey::PriceEmaSlots
             | ParamKey::GuardianPauseSlots
             | ParamKey::BreakerMinPauseSlots
+            | ParamKey::BreakerMaxPauseSlots
             | ParamKey::StakeCooldownSlots
             | ParamKey::AuctionDurationSlots
             | ParamKey::AssetMaxStalenessSlots { .. } => I80F48::ONE,
@@ -327,6 +334,7 @@ impl ParamKey {
             ParamKey::SwapIncentive => fixed(params.risk.swap_incentive),
             ParamKey::RoundSlots => whole(params.round_slots),
             ParamKey::OutlierTolerance => fixed(params.outlier_tolerance),
+            ParamKey::BreakerMaxPauseSlots => whole(params.risk.breaker_max_pause_slots),
             asset_key => {
                 let config = &self.asset_for(asset)?.config;
                 match asset_key {
@@ -373,6 +381,7 @@ impl ParamKey {
             ParamKey::SwapIncentive => params.risk.swap_incentive = value.into(),
             ParamKey::RoundSlots => params.round_slots = count()?,
             ParamKey::OutlierTolerance => params.outlier_tolerance = value.into(),
+            ParamKey::BreakerMaxPauseSlots => params.risk.breaker_max_pause_slots = count()?,
             asset_key => {
                 let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
                 require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);

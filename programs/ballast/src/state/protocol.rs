@@ -31,8 +31,12 @@ pub struct Protocol {
     pub guardian_paused: u8,
     pub guardian_pause_until: u64,
     /// Pause bits set by a tripped circuit breaker, and when it tripped.
+    /// They lapse after `breaker_max_pause_slots` even if nobody resets them.
     pub breaker_paused: u8,
     pub breaker_tripped_slot: u64,
+    /// sigma_p when the breaker last tripped: once it has lapsed, volatility
+    /// trips it again only above this (a drawdown always does).
+    pub breaker_trip_sigma: FixedBits,
     pub asset_count: u8,
     /// The `Asset` accounts in index order; the first `asset_count` are set.
     pub assets: [Pubkey; MAX_ASSETS],
@@ -104,8 +108,11 @@ pub struct RiskParams {
     /// It also trips when V has fallen below the reference value by more
     /// than this fraction (Delta V / V < -delta).
     pub breaker_drawdown: FixedBits,
-    /// A tripped breaker stays tripped at least this long.
+    /// A tripped breaker stays tripped at least this long...
     pub breaker_min_pause_slots: u64,
+    /// ...and pauses at most this long: then minting and redeeming reopen
+    /// (redemptions at min(r, CR)) even if it was never reset.
+    pub breaker_max_pause_slots: u64,
     /// The share f of every fee that goes to the insurance pool.
     pub insurance_fee_share: FixedBits,
     /// The premium p on supply S paid into the pool, per slot.
@@ -161,6 +168,8 @@ impl RiskParams {
         );
         require!(
             slots(self.breaker_min_pause_slots)
+                && slots(self.breaker_max_pause_slots)
+                && self.breaker_min_pause_slots <= self.breaker_max_pause_slots
                 && slots(self.stake_cooldown_slots)
                 && slots(self.auction_duration_slots),
             BallastError::ParameterOutOfBounds
@@ -186,8 +195,12 @@ pub struct RiskState {
     pub sigma_p: FixedBits,
     /// Dynamic risk aversion lambda.
     pub lambda: FixedBits,
-    /// The reference reserve value for Delta V / V over the breaker window.
+    /// The reference reserve value for Delta V / V over the breaker window...
     pub reference_value: FixedBits,
+    /// ...and the supply when it was posted: the breaker compares value per
+    /// stablecoin, so holders' mints and redemptions (at about par) are not
+    /// mistaken for the market's move.
+    pub reference_supply: u64,
     pub updated_slot: u64,
     /// The Monte Carlo's P(CR < 1) over its horizon and the upper end of
     /// its confidence interval (medians of the round's inliers).
@@ -304,11 +317,29 @@ impl Protocol {
         [PROTOCOL_SEED, std::slice::from_ref(&self.bump)]
     }
 
-    /// The pause bits in force at `slot`: the standing ones, the breaker's,
-    /// and the guardian's until they expire.
+    /// The pause bits in force at `slot`: the standing ones, and the
+    /// guardian's and the breaker's until they lapse.
     pub fn paused_at(&self, slot: u64) -> u8 {
+        self.paused_by_others_at(slot) | self.breaker_paused_at(slot)
+    }
+
+    /// The breaker's pause bits in force at `slot`: none once it has paused
+    /// for `breaker_max_pause_slots`, so holders are never locked out for
+    /// longer than governance allows.
+    pub fn breaker_paused_at(&self, slot: u64) -> u8 {
+        let lapses = self.breaker_tripped_slot.saturating_add(self.params.risk.breaker_max_pause_slots);
+        if slot < lapses { self.breaker_paused } else { 0 }
+    }
+
+    /// Whether a tripped breaker has run its whole course without a reset.
+    pub fn breaker_lapsed_at(&self, slot: u64) -> bool {
+        self.breaker_paused != 0 && self.breaker_paused_at(slot) == 0
+    }
+
+    /// The standing pause bits and the guardian's, without the breaker's.
+    pub fn paused_by_others_at(&self, slot: u64) -> u8 {
         let guardian = if slot < self.guardian_pause_until { self.guardian_paused } else { 0 };
-        self.paused | guardian | self.breaker_paused
+        self.paused | guardian
     }
 
     pub fn require_not_paused(&self, operation: u8, slot: u64) -> Result<()> {

@@ -127,6 +127,7 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
         guardian_pause_until: 0,
         breaker_paused: 0,
         breaker_tripped_slot: 0,
+        breaker_trip_sigma: FixedBits::ZERO,
         asset_count: 0,
         assets: [Pubkey::default(); MAX_ASSETS],
         params: args.params,

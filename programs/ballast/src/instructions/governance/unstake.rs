@@ -54,7 +54,7 @@ pub fn handle_unstake<'info>(ctx: Context<'info, Unstake<'info>>, amount: u64) -
         BallastError::BackstopFrozen
     );
     let value = value_reserve(protocol, None, ctx.remaining_accounts, slot, Valuation::Strict)?.total;
-    let (breaker_holds, _) = breaker_condition(protocol, value)?;
+    let breaker_holds = breaker_condition(protocol, value)?.holds();
     let cr = math::collateral_ratio_floor(value, protocol.supply)?;
     require!(
         !breaker_holds && cr.is_none_or(|cr| cr >= protocol.params.cr_crit.get()),

@@ -9,7 +9,7 @@ use crate::events::{AuctionClosed, AuctionStarted, AuctionTaken};
 use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::instructions::stablecoin::burn_stable;
 use crate::math::{self, FixedBits, I80F48};
-use crate::state::{Asset, AuctionState, PriceSide, PriceUse, Protocol};
+use crate::state::{Asset, AssetKind, AuctionState, PriceSide, PriceUse, Protocol, RiskParams};
 
 /// The accounts of a crank on one asset's auction: starting or closing it.
 #[derive(Accounts)]
@@ -27,9 +27,12 @@ pub struct AuctionCrank<'info> {
 
 /// Opens a Dutch auction of one asset while 1 <= CR < CR_crit. The whole
 /// buy-back that restores CR_target, x = (CR_target·S − V)/(CR_target − 1),
-/// is split across assets pro rata to value; this auction raises the
-/// asset's share, within the cap on stablecoins that auctions in flight may
-/// raise. Anyone may send it. Remaining accounts: every `Asset`, in order.
+/// is raised from the riskiest collateral first (spec section 6: "riskiest
+/// first"; by risk score, ties by index), cash last, so liquidation leaves
+/// the reserve safer: this auction raises what the assets sold before it
+/// cannot, up to its own value, within the cap on stablecoins that auctions
+/// in flight may raise. Anyone may send it.
+/// Remaining accounts: every `Asset`, in order.
 pub fn handle_start_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     let slot = Clock::get()?.slot;
@@ -46,7 +49,7 @@ pub fn handle_start_auction<'info>(ctx: Context<'info, AuctionCrank<'info>>) -> 
         BallastError::NotInLiquidationRange
     );
     let buyback = math::buyback_to_target_ceil(thresholds.target, supply_value, reserve.total)?;
-    let share = math::mul_floor(buyback, math::div_floor(reserve.asset_value, reserve.total)?)?;
+    let share = math::sub(buyback, reserve.sold_before)?.clamp(I80F48::ZERO, reserve.asset_value);
     let risk = protocol.params.risk;
     let cap = math::to_u64_floor(math::mul_floor(I80F48::from_num(protocol.supply), risk.auction_cap.get())?)?;
     let room = cap.saturating_sub(protocol.auctions_in_flight);
@@ -110,7 +113,11 @@ pub struct TakeAuction<'info> {
 /// auction price plus the keeper incentive. Partial takes are allowed; an
 /// auction past its duration restarts from the current price. A take must
 /// happen while 1 <= CR < CR_target and must not lower CR: the collateral
-/// it removes is worth at most CR times the stablecoins it burns.
+/// it removes is worth at most CR times the stablecoins it burns. Cash is
+/// never sold at a discount: its price stays at or above the oracle price
+/// times (1 + keeper incentive), so each stablecoin burned takes at most a
+/// dollar of cash (a buy-back at par, which a keeper makes when the
+/// stablecoin trades below it).
 /// Remaining accounts: every `Asset`, in index order.
 pub fn handle_take_auction<'info>(
     ctx: Context<'info, TakeAuction<'info>>,
@@ -134,13 +141,7 @@ pub fn handle_take_auction<'info>(
         asset.auction.start_slot = slot;
         asset.auction.reference_price = current.into();
     }
-    let price = math::dutch_auction_price(
-        asset.auction.reference_price.get(),
-        risk.auction_start_premium.get(),
-        risk.auction_max_discount.get(),
-        slot - asset.auction.start_slot,
-        risk.auction_duration_slots,
-    )?;
+    let price = auction_price(asset, current, &risk, slot)?;
     require!(price <= max_price.get(), BallastError::AuctionPriceAboveLimit);
 
     let paid = amount.min(asset.auction.remaining);
@@ -202,6 +203,23 @@ pub fn handle_take_auction<'info>(
         });
     }
     Ok(())
+}
+
+/// The Dutch price of `asset`'s running auction at `slot`; for cash, never
+/// below `current` (the oracle price) times (1 + keeper incentive).
+pub fn auction_price(asset: &Asset, current: I80F48, risk: &RiskParams, slot: u64) -> Result<I80F48> {
+    let price = math::dutch_auction_price(
+        asset.auction.reference_price.get(),
+        risk.auction_start_premium.get(),
+        risk.auction_max_discount.get(),
+        slot - asset.auction.start_slot,
+        risk.auction_duration_slots,
+    )?;
+    if asset.kind != AssetKind::Cash {
+        return Ok(price);
+    }
+    let par = math::mul_ceil(current, math::add(I80F48::ONE, risk.keeper_incentive.get())?)?;
+    Ok(price.max(par))
 }
 
 /// CR with liquidation's price bounds; an error while nothing is minted.

@@ -58,13 +58,24 @@ pub struct RebalanceSwap<'info> {
 /// at the lower conservative price, the withdrawal at the higher. It must
 /// bring both assets' weights toward their targets without crossing them,
 /// keep CR >= CR_min, and stay within u_max of supply per window.
+///
+/// A swap toward safety (a lower risk score in than out) is how a reserve
+/// in trouble sheds risk, so it is also accepted while the breaker pauses
+/// rebalancing and below CR_min (spec section 3: "rebalance toward
+/// safety"); the guardian's and governance's pauses still stop it.
 /// Remaining accounts: every `Asset`, in index order.
 pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, amount_in: u64) -> Result<()> {
     require!(amount_in > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
     require_keys_neq!(accounts.asset_in.key(), accounts.asset_out.key(), BallastError::SameAssetSwap);
     let slot = Clock::get()?.slot;
-    accounts.protocol.require_not_paused(pause::REBALANCE, slot)?;
+    let toward_safety = accounts.asset_in.config.risk_score.get() < accounts.asset_out.config.risk_score.get();
+    let paused = if toward_safety {
+        accounts.protocol.paused_by_others_at(slot)
+    } else {
+        accounts.protocol.paused_at(slot)
+    };
+    require!(paused & pause::REBALANCE == 0, BallastError::OperationPaused);
     accounts.asset_in.require_enabled()?;
     accounts.asset_out.require_enabled()?;
     require!(
@@ -106,7 +117,7 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
     let protocol = &mut accounts.protocol;
     let cr_after = math::collateral_ratio_floor(total_after, protocol.supply)?;
     require!(
-        cr_after.is_none_or(|cr| cr >= protocol.params.thresholds().min),
+        toward_safety || cr_after.is_none_or(|cr| cr >= protocol.params.thresholds().min),
         BallastError::CollateralRatioTooLow
     );
     protocol.record_swap(slot, math::stable_for_value_floor(value_paid)?)?;

@@ -365,6 +365,7 @@ fn apply<'info>(
         sigma_p: agreed.sigma_p.into(),
         lambda: agreed.lambda.into(),
         reference_value: agreed.reference_value.into(),
+        reference_supply: protocol.supply,
         updated_slot: slot,
         breach_probability: agreed.breach_probability.into(),
         breach_upper: agreed.breach_upper.into(),
