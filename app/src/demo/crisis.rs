@@ -28,6 +28,8 @@ pub struct CrisisSummary {
     pub holders_loss: f64,
     /// Stake burned by bail-ins.
     pub backstop_loss: f64,
+    /// Cash that liquidation auctions gave away below par.
+    pub cash_sold_below_par: f64,
 }
 
 impl CrisisSummary {
@@ -63,6 +65,7 @@ impl CrisisSummary {
             final_targets,
             holders_loss: windows.iter().map(|w| w.redemption_haircut).sum::<f64>() + outstanding_haircut,
             backstop_loss,
+            cash_sold_below_par: windows.iter().map(|w| w.cash_sold_below_par).sum(),
         }
     }
 }

@@ -180,6 +180,7 @@ pub fn simulate<C: Chain>(
     let mut rng = stream(options.seed, u64::MAX);
     let mut vote: Option<u64> = None;
     let mut oracle_rounds = 1;
+    let mut breaker_lapse_told = false;
     for day in 1..=options.days {
         let report = network.round(&mut chain)?;
         if report.finalized {
@@ -198,6 +199,13 @@ pub fn simulate<C: Chain>(
         let protocol = accounts::protocol(chain)?;
         let sigma_p = ballast_sdk::to_f64(protocol.raw.risk.sigma_p);
         let paused_for_holders = protocol.raw.paused_at(window_start);
+        if protocol.raw.breaker_lapsed_at(window_start) && !breaker_lapse_told {
+            timeline.event(
+                day,
+                "the breaker has paused holders as long as governance allows: they can redeem (at min(r, CR)) and mint again, though sigma_p has not come down",
+            );
+        }
+        breaker_lapse_told = protocol.raw.breaker_lapsed_at(window_start);
         let trades = holders_trade(chain, &people, &holders, &mut flows, &mut rng)?;
         vote = governance_step(
             chain,
@@ -209,9 +217,10 @@ pub fn simulate<C: Chain>(
             &mut timeline,
         )?;
         let actions = keeper_window(chain, &mut keeper, &people, day, &mut timeline)?;
-        timeline
-            .windows
-            .push(record(chain, day, trades, &actions, sigma_p, paused_for_holders)?);
+        let below_par = cash_sold_below_par(chain, &people, &actions)?;
+        let mut window = record(chain, day, trades, &actions, sigma_p, paused_for_holders)?;
+        window.cash_sold_below_par = below_par;
+        timeline.windows.push(window);
         chain.warp_to_slot(window_start + SLOTS_PER_WINDOW)?;
         progress.inc(1);
     }
@@ -327,12 +336,14 @@ fn open_reserve(
 }
 
 /// The keeper holds stablecoins for auctions and an inventory for
-/// rebalancing swaps. It defends the peg: it takes auctions early, up to 5%
-/// above the collateral's value, which lifts CR the most per stablecoin.
+/// rebalancing swaps, enough for every swap u_max allows over the run
+/// (about 0.1 S per three days). It defends the peg: it takes auctions
+/// early, up to 5% above the collateral's value, which lifts CR the most
+/// per stablecoin.
 fn hire_keeper(chain: &mut dyn Chain, people: &Setup) -> Result<Keeper> {
     let account = people.participant(
         chain,
-        &[("USDC", 150_000.0), ("TBILL", 100_000.0), ("WBTC", 2.0)],
+        &[("USDC", 700_000.0), ("TBILL", 600_000.0), ("WBTC", 10.0)],
     )?;
     holder::mint(
         chain,
@@ -422,6 +433,24 @@ fn keeper_window(
         timeline.event(day, what);
     }
     Ok(actions)
+}
+
+/// Stablecoins' worth of cash the window's auction takes gave away below
+/// par: what the cash was worth at its price beyond what was paid for it.
+fn cash_sold_below_par(chain: &mut dyn Chain, people: &Setup, actions: &[KeeperAction]) -> Result<f64> {
+    let reserve = status::reserve_status(chain)?;
+    let mut given_away = 0.0;
+    for action in actions {
+        let KeeperAction::TakeAuction { mint, pay, collateral, .. } = action else { continue };
+        let Some(spec) = people.deployment.assets.iter().find(|a| people.mint(&a.symbol) == *mint) else { continue };
+        if !matches!(spec.kind, Kind::Cash) {
+            continue;
+        }
+        let price = reserve.assets.iter().find(|a| a.mint == mint.to_string()).map_or(1.0, |a| a.price);
+        let worth = *collateral as f64 / 10f64.powi(i32::from(spec.decimals)) * price;
+        given_away += (worth - *pay as f64 / 1e6).max(0.0);
+    }
+    Ok(given_away)
 }
 
 /// The synthetic market of the deployment's assets with the crash laid over it.
@@ -651,6 +680,7 @@ fn record(
         paused_for_holders,
         staked,
         redemption_haircut: trades.haircut,
+        cash_sold_below_par: 0.0,
         mints: trades.mints,
         redemptions: trades.redemptions,
         refused: trades.refused,

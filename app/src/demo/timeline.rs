@@ -33,6 +33,8 @@ pub struct WindowRecord {
     /// Stablecoins redeemers did not get back because the rate min(r, CR)
     /// was below one.
     pub redemption_haircut: f64,
+    /// Cash that liquidation auctions gave away below par, in stablecoins.
+    pub cash_sold_below_par: f64,
     pub mints: usize,
     pub redemptions: usize,
     /// Holder requests the program refused (paused, limits, caps).

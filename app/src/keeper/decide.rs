@@ -262,7 +262,10 @@ fn start_auction(s: &Snapshot, index: usize) -> Option<KeeperAction> {
     let room = cap.saturating_sub(protocol.auctions_in_flight);
     let share_units = math::stable_for_value_floor(share).ok()?;
     let to_raise = share_units.min(room);
-    (share_units >= lot && room >= lot).then_some(KeeperAction::StartAuction {
+    // The program takes any lot; the keeper waits for a tenth of the cap
+    // (or the whole share), rather than start an auction per sliver of room.
+    let worth_starting = to_raise >= share_units.min(cap / 10);
+    (share_units >= lot && room >= lot && worth_starting).then_some(KeeperAction::StartAuction {
         mint: asset.mint,
         to_raise,
     })

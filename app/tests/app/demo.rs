@@ -5,15 +5,7 @@ use std::process::Command;
 #[test]
 fn the_demo_tells_the_stress_story_in_its_report_and_plots() {
     let out = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_ballast"))
-        .args(["demo", "--json", "--out"])
-        .arg(out.path())
-        .output()
-        .expect("run ballast demo");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let line = stdout.lines().rev().find(|l| l.starts_with('{')).expect("the JSON report");
-    let report: serde_json::Value = serde_json::from_str(line).unwrap();
+    let report = demo_report(out.path());
     let days = report["days"].as_u64().unwrap();
     // One oracle round finalized per window, plus the first.
     assert_eq!(report["oracle_rounds"].as_u64().unwrap(), days + 1);
@@ -46,6 +38,67 @@ fn the_demo_tells_the_stress_story_in_its_report_and_plots() {
     for node in 0..3 {
         assert!(out.path().join(format!("oracle-{node}.sqlite")).exists(), "node {node}'s audit log");
     }
+}
+
+/// `ballast demo --json` on the embedded bank, into a fresh directory.
+fn demo_report(out: &std::path::Path) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .args(["demo", "--json", "--out"])
+        .arg(out)
+        .output()
+        .expect("run ballast demo");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line = stdout.lines().rev().find(|l| l.starts_with('{')).expect("the JSON report");
+    serde_json::from_str(line).unwrap()
+}
+
+/// The demo's crash, judged as holders would live it (issue 21).
+#[test]
+fn after_the_crash_holders_get_back_in_the_reserve_de_risks_and_cash_is_never_sold_below_par() {
+    use ballast_sdk::program::constants::pause;
+    let out = tempfile::tempdir().unwrap();
+    let report = demo_report(out.path());
+    let windows = report["timeline"]["windows"].as_array().unwrap();
+    let events = report["timeline"]["events"].as_array().unwrap();
+    let crash_day = events
+        .iter()
+        .find(|e| e["what"].as_str().unwrap().starts_with("crash"))
+        .and_then(|e| e["day"].as_u64())
+        .expect("the crash is in the story");
+    let day = |w: &serde_json::Value| w["day"].as_u64().unwrap();
+    let locked_out = |w: &serde_json::Value| w["paused_for_holders"].as_u64().unwrap() as u8 & (pause::MINT | pause::REDEEM) != 0;
+    let gap = |w: &serde_json::Value| -> f64 {
+        let (weights, targets) = (w["weights"].as_array().unwrap(), w["target_weights"].as_array().unwrap());
+        weights.iter().zip(targets).map(|(a, b)| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs()).sum()
+    };
+
+    // Holders are never locked out longer than the breaker's longest pause:
+    // the default deployment's 6,000 slots are two of the demo's days.
+    let bound = 6_000 / 3_000;
+    let mut run = 0;
+    for window in windows {
+        run = if locked_out(window) { run + 1 } else { 0 };
+        assert!(run <= bound, "locked out for {run} days by day {}", day(window));
+    }
+    // Once they are back in, the weights reach the targets within three days.
+    let reopened = windows
+        .iter()
+        .find(|w| day(w) > crash_day && !locked_out(w))
+        .map(day)
+        .expect("holders get back in after the crash");
+    assert!(
+        windows.iter().any(|w| (reopened..=reopened + 3).contains(&day(w)) && gap(w) < 0.1),
+        "weights not within 0.1 of their targets in the three days after day {reopened}"
+    );
+    // The crypto target falls after the crash.
+    let crypto_target = |w: &serde_json::Value| w["target_weights"][2].as_f64().unwrap();
+    let before = windows.iter().find(|w| day(w) == crash_day - 1).map(crypto_target).unwrap();
+    let lowest_after = windows.iter().filter(|w| day(w) >= crash_day).map(crypto_target).fold(f64::INFINITY, f64::min);
+    assert!(lowest_after < before - 0.05, "the crypto target went from {before} to no lower than {lowest_after}");
+    // No auction gave cash away below par.
+    let below_par = report["crisis"]["cash_sold_below_par"].as_f64().unwrap();
+    assert!(below_par < 1e-6, "{below_par} stablecoins of cash sold below par");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod attacks;
 mod chain;
+mod crisis;
 mod fuzz;
 mod governance;
 mod oracle;

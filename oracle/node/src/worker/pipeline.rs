@@ -23,12 +23,15 @@ use super::source::MarketWindow;
 pub struct PipelineConfig {
     /// Windows of price history behind each estimate (this one included).
     pub lookback: usize,
-    /// How returns are estimated. Short memory by default (EWMA, lambda
-    /// 0.9: a half-life of 6.6 windows), so a shock moves sigma_p and the
-    /// targets in the window it happens, and the weights that de-risking
-    /// moves show up in sigma_p at once: the breaker's reset reads a risk
-    /// the protocol's own actions can lower.
-    pub estimation: EstimationConfig,
+    /// How risk (the covariance behind sigma_p, the QP and the Monte Carlo)
+    /// is estimated. Short memory by default (EWMA, lambda 0.9: a half-life
+    /// of 6.6 windows), so a shock moves sigma_p and the targets in the
+    /// window it happens, and sigma_p, taken on the current weights, falls
+    /// as de-risking moves them: the breaker's reset reads a risk the
+    /// protocol's own actions can lower. Expected returns are the median
+    /// return over the whole lookback: a short-memory mean is mostly noise,
+    /// and one crash day would flip a plain mean for the whole lookback.
+    pub risk_estimation: EstimationConfig,
     /// The targets' forward-looking volatility stays under this share of
     /// the chain's sigma_reset: the risk limit R_max is tightened until it
     /// does, so the reserve aims where the breaker could reset.
@@ -51,7 +54,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
             lookback: 60,
-            estimation: EstimationConfig {
+            risk_estimation: EstimationConfig {
                 covariance: CovarianceMethod::Ewma { lambda: 0.9 },
                 factors: None,
             },
@@ -234,8 +237,10 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
             .map(|i| inputs.history.iter().map(|w| w.prices[i]).collect())
             .collect(),
     )?;
-    let estimates = estimate_returns(&history.log_returns(), &config.estimation)?;
+    let returns = history.log_returns();
+    let estimates = estimate_returns(&returns, &config.risk_estimation)?;
     let covariance = estimates.moments().covariance;
+    let mean_log_return = median_log_returns(&returns);
 
     let prices = inputs.history[inputs.history.len() - 1].prices.clone();
     let values: Vec<f64> = reserve.assets.iter().zip(&prices).map(|(a, p)| a.amount * p).collect();
@@ -267,7 +272,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
                 weights: holdings.clone(),
                 reserve_value: value,
                 supply: reserve.supply,
-                mean_log_return: estimates.mean_log_return.clone(),
+                mean_log_return: mean_log_return.clone(),
                 covariance: estimates.covariance.clone(),
                 impact: Vec::new(),
                 weight_changes: Vec::new(),
@@ -298,7 +303,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         assets: symbols,
         // Expected arithmetic return over the horizon, from the log moments.
         mu: (0..n)
-            .map(|i| (estimates.mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon_years)
+            .map(|i| (mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon_years)
             .collect(),
         sigma: estimates.sigma_over(horizon_years),
         lambda,
@@ -359,6 +364,22 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         allocation,
         treasury_reallocation,
     })
+}
+
+/// Each asset's median log return per period, annualised.
+fn median_log_returns(returns: &ballast_oracle::data::LogReturns) -> Vec<f64> {
+    let per_year = returns.periods_per_year();
+    returns
+        .values
+        .column_iter()
+        .map(|column| {
+            let mut values: Vec<f64> = column.iter().copied().collect();
+            values.sort_by(f64::total_cmp);
+            let middle = values.len() / 2;
+            let median = if values.len() % 2 == 1 { values[middle] } else { 0.5 * (values[middle - 1] + values[middle]) };
+            median * per_year
+        })
+        .collect()
 }
 
 fn yes() -> bool {
@@ -465,4 +486,92 @@ impl Decision {
 /// The posted target weights as f64, for tests and reports.
 pub fn posted_weights(update: &Observation) -> Vec<f64> {
     update.target_weights.iter().map(|w| to_f64(*w)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use ballast_oracle::data::Date;
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+
+    use super::*;
+
+    /// Sixty windows of cash (flat), bills (slow drift) and crypto with a
+    /// strong drift, whose daily volatility is 3% and, over the last
+    /// `stressed` windows, 9% (the same draws, scaled).
+    fn inputs(stressed: usize) -> DecisionInputs {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let normal = Normal::new(0.0, 1.0).unwrap();
+        let start = Date::from_ymd(2026, 1, 1).unwrap();
+        let mut crypto = 60_000.0;
+        let history: Vec<MarketWindow> = (0..60u64)
+            .map(|index| {
+                let volatility = if index as usize >= 60 - stressed { 0.09 } else { 0.03 };
+                crypto *= f64::exp(0.004 + volatility * normal.sample(&mut rng));
+                MarketWindow {
+                    index,
+                    date: start.add_days(index as i64),
+                    prices: vec![1.0, 1.0 + 0.0001 * index as f64, crypto],
+                }
+            })
+            .collect();
+        let asset = |symbol: &str, kind: &str, amount: f64, target: f64, cap: f64, score: f64| AssetState {
+            symbol: symbol.into(),
+            kind: kind.into(),
+            amount,
+            target_weight: target,
+            weight_cap: cap,
+            risk_score: score,
+        };
+        DecisionInputs {
+            window: 59,
+            reserve: ReserveState {
+                slot: 0,
+                last_round: 1,
+                supply: 100_000.0,
+                total_minted: 0,
+                total_redeemed: 0,
+                redemption_rate: 1.0,
+                cr_min: 1.1,
+                cr_target: 1.2,
+                sigma_reset: 0.5,
+                fee_min: 0.0,
+                fee_max: 0.01,
+                fee_mint: 0.003,
+                fee_redeem: 0.002,
+                turnover_budget: 1.0,
+                assets: vec![
+                    asset("USDC", "cash", 40_000.0, 0.4, 1.0, 0.05),
+                    asset("TBILL", "bill", 30_000.0, 0.3, 0.7, 0.1),
+                    asset("WBTC", "crypto", 50_000.0 / crypto, 0.3, 0.35, 0.6),
+                ],
+            },
+            history,
+            config: PipelineConfig {
+                monte_carlo_paths: 1_000,
+                ..PipelineConfig::default()
+            },
+        }
+    }
+
+    #[test]
+    fn the_target_of_an_asset_whose_volatility_triples_falls() {
+        let calm = decide(&inputs(0)).unwrap();
+        let stressed = decide(&inputs(15)).unwrap();
+        let (before, after) = (calm.target_weights[2], stressed.target_weights[2]);
+        assert!(
+            after < before - 0.05,
+            "crypto's target {before} then {after}: {:?} then {:?}",
+            calm.allocation,
+            stressed.allocation
+        );
+        // The targets' volatility stays under the ceiling, 0.8 × sigma_reset.
+        match &stressed.allocation {
+            Allocation::Solved { volatility, within_ceiling, .. } => {
+                assert!(*within_ceiling && *volatility <= 0.4 + 1e-9, "{volatility}");
+            }
+            kept => panic!("the QP must decide under stress: {kept:?}"),
+        }
+        assert!(stressed.sigma_p > 2.0 * calm.sigma_p, "sigma_p {} then {}", calm.sigma_p, stressed.sigma_p);
+    }
 }
