@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 /// One line on a chart, with an optional shaded band (x, lower, upper) around it.
@@ -13,6 +14,9 @@ pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
     pub band: Vec<(f64, f64, f64)>,
+    /// Drawn dashed, in the colour of the series at `index` (a target
+    /// beside the value it is for, say).
+    pub dashed_like: Option<usize>,
 }
 
 impl Series {
@@ -21,7 +25,14 @@ impl Series {
             name: name.into(),
             points,
             band: Vec::new(),
+            dashed_like: None,
         }
+    }
+
+    /// Dashed, in the colour of the series at `index`.
+    pub fn dashed_like(mut self, index: usize) -> Self {
+        self.dashed_like = Some(index);
+        self
     }
 
     pub fn with_band(mut self, band: Vec<(f64, f64, f64)>) -> Self {
@@ -47,9 +58,24 @@ pub enum PlotError {
 }
 
 const SIZE: (u32, u32) = (960, 540);
+/// The legend's column to the right of the plot, so it never covers a line.
+const LEGEND_WIDTH: u32 = 200;
+
+/// Shaded stretches of the x axis (times a breaker held, say), named once
+/// in the legend.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spans<'a> {
+    pub label: &'a str,
+    pub ranges: &'a [(f64, f64)],
+}
 
 /// Draws `series` as lines (with their bands) into an SVG file at `path`.
 pub fn line_chart(path: &Path, labels: Labels, series: &[Series]) -> Result<(), PlotError> {
+    line_chart_with_spans(path, labels, series, Spans::default())
+}
+
+/// `line_chart` over shaded `spans`, with the legend beside the plot.
+pub fn line_chart_with_spans(path: &Path, labels: Labels, series: &[Series], spans: Spans) -> Result<(), PlotError> {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let ys = series.iter().flat_map(|s| {
         let band = s.band.iter().flat_map(|b| [b.1, b.2]);
@@ -65,9 +91,19 @@ pub fn line_chart(path: &Path, labels: Labels, series: &[Series]) -> Result<(), 
     };
     let draw_error = draw_error(path);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
-    let mut chart = labelled_axes(&root, labels, x_range, y_range, &draw_error)?;
+    root.fill(&WHITE).map_err(|e| draw_error(&e))?;
+    let named = series.iter().any(|s| !s.name.is_empty()) || !spans.ranges.is_empty();
+    let (plot, legend) = root.split_horizontally(if named { SIZE.0 - LEGEND_WIDTH } else { SIZE.0 });
+    let mut chart = labelled_axes(&plot, labels, x_range, y_range.clone(), &draw_error)?;
+    let shade = RGBColor(255, 140, 0).mix(0.15);
+    for &(from, to) in spans.ranges {
+        chart
+            .draw_series(std::iter::once(Rectangle::new([(from, y_range.start), (to, y_range.end)], shade.filled())))
+            .map_err(|e| draw_error(&e))?;
+    }
+    let color_of = |index: usize| Palette99::pick(series[index].dashed_like.unwrap_or(index)).to_rgba();
     for (index, s) in series.iter().enumerate() {
-        let color = Palette99::pick(index).to_rgba();
+        let color = color_of(index);
         if !s.band.is_empty() {
             let upper = s.band.iter().map(|b| (b.0, b.2));
             let lower = s.band.iter().rev().map(|b| (b.0, b.1));
@@ -79,24 +115,33 @@ pub fn line_chart(path: &Path, labels: Labels, series: &[Series]) -> Result<(), 
                 )))
                 .map_err(|e| draw_error(&e))?;
         }
-        chart
-            .draw_series(LineSeries::new(
-                s.points.iter().copied(),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| draw_error(&e))?
-            .label(s.name.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+        let points = s.points.iter().copied();
+        match s.dashed_like {
+            Some(_) => chart.draw_series(DashedLineSeries::new(points, 8, 5, color.stroke_width(2))),
+            None => chart.draw_series(LineSeries::new(points, color.stroke_width(2))),
+        }
+        .map_err(|e| draw_error(&e))?;
     }
-    if series.iter().any(|s| !s.name.is_empty()) {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
+    if named {
+        let font = ("sans-serif", 14).into_font().color(&BLACK);
+        let row = |i: usize| 60 + 24 * i as i32;
+        for (index, s) in series.iter().enumerate().filter(|(_, s)| !s.name.is_empty()) {
+            let color = color_of(index);
+            let sample = vec![(8, row(index)), (32, row(index))];
+            match s.dashed_like {
+                Some(_) => legend.draw(&DashedPathElement::new(sample, 6, 4, color.stroke_width(2))),
+                None => legend.draw(&PathElement::new(sample, color.stroke_width(2))),
+            }
             .map_err(|e| draw_error(&e))?;
+            legend.draw(&Text::new(s.name.as_str(), (40, row(index) - 8), font.clone())).map_err(|e| draw_error(&e))?;
+        }
+        if !spans.ranges.is_empty() {
+            let at = row(series.len());
+            legend
+                .draw(&Rectangle::new([(8, at - 7), (32, at + 7)], shade.filled()))
+                .map_err(|e| draw_error(&e))?;
+            legend.draw(&Text::new(spans.label, (40, at - 8), font)).map_err(|e| draw_error(&e))?;
+        }
     }
     root.present().map_err(|e| draw_error(&e))
 }
@@ -220,11 +265,21 @@ mod tests {
         line_chart(
             &line,
             labels,
-            &[Series::line("mean", points).with_band(band)],
+            &[Series::line("mean", points.clone()).with_band(band)],
         )
         .unwrap();
         let svg = std::fs::read_to_string(&line).unwrap();
         assert!(svg.contains("<svg") && svg.contains("sine") && svg.contains("polygon"));
+
+        let spanned = dir.path().join("spans.svg");
+        let target = Series::line("target", vec![(0.0, 0.5), (49.0, 0.5)]).dashed_like(0);
+        let spans = Spans {
+            label: "paused",
+            ranges: &[(10.0, 20.0)],
+        };
+        line_chart_with_spans(&spanned, labels, &[Series::line("value", points.clone()), target], spans).unwrap();
+        let svg = std::fs::read_to_string(&spanned).unwrap();
+        assert!(svg.contains("<rect") && svg.contains("paused") && svg.contains("target"));
 
         let hist = dir.path().join("hist.svg");
         let values: Vec<f64> = (0..1000).map(|i| (i % 37) as f64 / 10.0).collect();

@@ -676,7 +676,7 @@ fn record(
         fee_redeem: protocol.fee_redeem,
         insurance,
         sigma_p,
-        breaker_paused: protocol.raw.breaker_paused,
+        breaker_paused: protocol.raw.breaker_paused_at(chain.slot()?),
         paused_for_holders,
         staked,
         redemption_haircut: trades.haircut,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use ballast_oracle::plot::{line_chart, Labels, Series};
+use ballast_oracle::plot::{line_chart_with_spans, Labels, Series, Spans};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
@@ -23,7 +23,8 @@ pub struct WindowRecord {
     /// Stablecoins in the insurance vault.
     pub insurance: f64,
     pub sigma_p: f64,
-    /// Pause bits a tripped breaker holds.
+    /// Pause bits a tripped breaker holds at the window's end (none once it
+    /// has lapsed).
     pub breaker_paused: u8,
     /// The pause bits in force when the holders traded (the breaker's, a
     /// guardian's or governance's).
@@ -63,7 +64,21 @@ impl Timeline {
         });
     }
 
-    /// CR with its regime lines, weights against targets, fees, and the insurance pool.
+    /// The windows the breaker held, merged into day ranges.
+    fn breaker_spans(&self) -> Vec<(f64, f64)> {
+        let mut spans: Vec<(f64, f64)> = Vec::new();
+        for window in self.windows.iter().filter(|w| w.breaker_paused != 0) {
+            let (from, to) = (window.day as f64 - 0.5, window.day as f64 + 0.5);
+            match spans.last_mut() {
+                Some(last) if last.1 >= from => last.1 = to,
+                _ => spans.push((from, to)),
+            }
+        }
+        spans
+    }
+
+    /// CR with its regime lines, weights against targets, fees, and the
+    /// insurance pool; the breaker's days shaded on the first two.
     pub fn write_plots(&self, dir: &Path, thresholds: &[(&str, f64)]) -> Result<Vec<PathBuf>> {
         let day = |w: &WindowRecord| w.day as f64;
         let over_time = |name: &str, value: &dyn Fn(&WindowRecord) -> f64| {
@@ -72,12 +87,17 @@ impl Timeline {
                 self.windows.iter().map(|w| (day(w), value(w))).collect(),
             )
         };
+        let breaker = self.breaker_spans();
         let mut plots = Vec::new();
-        let mut chart = |file: &str, title: &str, y: &str, series: Vec<Series>| -> Result<()> {
+        let mut chart = |file: &str, title: &str, y: &str, series: Vec<Series>, spans: Spans| -> Result<()> {
             let path = dir.join(file);
-            line_chart(&path, Labels { title, x: "day", y }, &series)?;
+            line_chart_with_spans(&path, Labels { title, x: "day", y }, &series, spans)?;
             plots.push(path);
             Ok(())
+        };
+        let breaker = Spans {
+            label: "breaker tripped",
+            ranges: &breaker,
         };
 
         let mut cr = vec![over_time("CR", &|w| w.collateral_ratio.unwrap_or(f64::NAN))];
@@ -91,20 +111,22 @@ impl Timeline {
             "Collateral ratio through the crash",
             "CR = V / S",
             cr,
+            breaker,
         )?;
 
         let mut weights = Vec::new();
         for (i, symbol) in self.symbols.iter().enumerate() {
             weights.push(over_time(symbol, &|w| w.weights[i]));
-            weights.push(over_time(&format!("{symbol} target"), &|w| {
-                w.target_weights[i]
-            }));
+        }
+        for (i, symbol) in self.symbols.iter().enumerate() {
+            weights.push(over_time(&format!("{symbol} target"), &|w| w.target_weights[i]).dashed_like(i));
         }
         chart(
             "weights.svg",
             "Reserve weights and the oracles' targets",
             "weight",
             weights,
+            breaker,
         )?;
 
         let fees = vec![
@@ -116,10 +138,11 @@ impl Timeline {
             "Fees set by the treasury controller",
             "basis points",
             fees,
+            Spans::default(),
         )?;
 
         let insurance = vec![over_time("insurance pool", &|w| w.insurance)];
-        chart("insurance.svg", "Insurance pool", "stablecoins", insurance)?;
+        chart("insurance.svg", "Insurance pool", "stablecoins", insurance, Spans::default())?;
         Ok(plots)
     }
 }
