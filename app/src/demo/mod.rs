@@ -429,8 +429,22 @@ fn keeper_window(
         let slot = chain.slot()?;
         chain.warp_to_slot(slot + SLOTS_PER_KEEPER_TICK)?;
     }
-    for what in auction_story(&actions, people) {
+    let story = auction_story(&actions, people);
+    let auctioned = !story.is_empty();
+    for what in story {
         timeline.event(day, what);
+    }
+    if auctioned {
+        // Seed 000's post-liquidation weights w_i' = w_i (V_i − V_liq,i) / (V − V_liq).
+        let reserve = status::reserve_status(chain)?;
+        let weights: Vec<String> = people
+            .deployment
+            .assets
+            .iter()
+            .zip(&reserve.assets)
+            .map(|(spec, asset)| format!("{} {:.0}%", spec.symbol, 100.0 * asset.weight))
+            .collect();
+        timeline.event(day, format!("weights after liquidation, w': {}", weights.join(", ")));
     }
     Ok(actions)
 }
@@ -698,11 +712,13 @@ fn story_of(action: &KeeperAction) -> Option<String> {
     }
 }
 
-/// One line per asset auctioned in a window: rounds started, takes, and the
-/// stablecoins paid and burned.
+/// One line per asset auctioned in a window, riskiest first as they are
+/// sold: rounds started, takes, and the stablecoins paid and burned.
 fn auction_story(actions: &[KeeperAction], setup: &Setup) -> Vec<String> {
     let mut lines = Vec::new();
-    for spec in &setup.deployment.assets {
+    let mut specs: Vec<&ballast_migrations::AssetSpec> = setup.deployment.assets.iter().collect();
+    specs.sort_by(|a, b| b.risk_score.total_cmp(&a.risk_score));
+    for spec in specs {
         let mint = setup.mint(&spec.symbol);
         let started = actions
             .iter()
