@@ -41,10 +41,10 @@ pub struct BankChain {
     /// The deployer: funded at genesis and, unless the bank was made
     /// without one, the upgrade authority its ProgramData account records.
     deployer: Keypair,
-    /// Signatures sent under `sent_blockhash`: resending an identical
-    /// transaction needs a new blockhash, or the bank rejects it as a replay.
-    sent: HashSet<Signature>,
-    sent_blockhash: Hash,
+    /// Messages (without their blockhash) sent at `sent_slot`: sending one
+    /// again moves the bank a slot on, so that it is not refused as a replay.
+    sent: HashSet<Vec<u8>>,
+    sent_slot: u64,
 }
 
 /// What a bank holds at its first slot, beside the program and SPL Token.
@@ -110,7 +110,7 @@ impl BankChain {
             context,
             deployer: payer,
             sent: HashSet::new(),
-            sent_blockhash: Hash::default(),
+            sent_slot: 0,
         })
     }
 
@@ -243,28 +243,28 @@ impl Chain for BankChain {
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
         let signers = unique_signers(payer, signers);
-        let sign = |blockhash| {
-            Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &signers, blockhash)
-        };
+        // Keyed by slot, not blockhash: program-test registers new blockhashes
+        // on a wall-clock timer, and the slots a run sees (an auction's price)
+        // must depend on what it sends, never on how fast it ran.
+        let slot = self.clock()?.slot;
+        if slot != self.sent_slot {
+            self.sent.clear();
+            self.sent_slot = slot;
+        }
+        let message = Message::new(instructions, Some(&payer.pubkey())).serialize();
+        if self.sent.contains(&message) {
+            self.advance_blockhash()?;
+            self.sent.clear();
+            self.sent_slot = self.clock()?.slot;
+        }
+        self.sent.insert(message);
         let blockhash = self
             .runtime
             .block_on(self.context.banks_client.get_latest_blockhash())
             .map_err(transport)?;
-        if blockhash != self.sent_blockhash {
-            self.sent.clear();
-            self.sent_blockhash = blockhash;
-        }
-        let mut transaction = sign(blockhash);
-        if self.sent.contains(&transaction.signatures[0]) {
-            self.advance_blockhash()?;
-            self.sent.clear();
-            self.sent_blockhash = self.context.last_blockhash;
-            transaction = sign(self.sent_blockhash);
-        }
-        let signature = transaction.signatures[0];
-        let outcome = self.process(transaction);
-        self.sent.insert(signature);
-        outcome
+        let transaction =
+            Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &signers, blockhash);
+        self.process(transaction)
     }
 
     fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
