@@ -203,6 +203,9 @@ fn observation_transaction(assets: usize, lookup_table: bool) -> Vec<u8> {
         reference_value: fixed(1.0e6),
         fee_mint: fixed(0.003),
         fee_redeem: fixed(0.002),
+        risk_scores: vec![fixed(0.5); assets],
+        stable: true,
+        allocation_certified: true,
     };
     let reserve: Vec<Pubkey> = (0..assets).map(|_| Pubkey::new_unique()).collect();
     let instruction = instructions::submit_observation(&oracle.pubkey(), observation, &reserve);

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use ballast_sdk::program::instructions::InitializeArgs;
 use ballast_sdk::program::constants::MAX_ORACLES;
-use ballast_sdk::program::state::{AssetConfig, AssetKind, GovernanceConfig, Params, RiskParams};
+use ballast_sdk::program::state::{AssetConfig, AssetKind, GovernanceConfig, Params, PolicyParams, RiskParams};
 use ballast_sdk::{accounts, fixed, instructions, pda, Chain, Keypair, Pubkey, Signer};
 use serde::Deserialize;
 
@@ -18,6 +18,9 @@ pub const DEFAULT_DEPLOYMENT: &str = include_str!("../default.toml");
 pub struct Deployment {
     pub protocol: ProtocolConfig,
     pub risk: RiskSpec,
+    /// The oracles' policy coefficients; absent, the defaults below.
+    #[serde(default)]
+    pub policy: PolicySpec,
     pub governance: Option<GovernanceSpec>,
     pub assets: Vec<AssetSpec>,
 }
@@ -63,6 +66,48 @@ impl RiskSpec {
             auction_cap: fixed(self.auction_cap),
             keeper_incentive: fixed(self.keeper_incentive),
             swap_incentive: fixed(self.swap_incentive),
+        }
+    }
+}
+
+/// The coefficients of the oracles' policy, under governance once deployed.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicySpec {
+    /// lambda = lambda0 + lambda_eta sigma_p + lambda_zeta (Delta V / V).
+    pub lambda0: f64,
+    pub lambda_eta: f64,
+    pub lambda_zeta: f64,
+    /// Weight of CR in the allocation QP's objective.
+    pub psi: f64,
+    /// R_max, the limit on the portfolio risk score.
+    pub risk_limit: f64,
+    /// epsilon: the largest P(CR < 1) (upper confidence bound) an allocation may carry.
+    pub breach_epsilon: f64,
+}
+
+impl Default for PolicySpec {
+    fn default() -> Self {
+        Self {
+            lambda0: 2.0,
+            lambda_eta: 5.0,
+            lambda_zeta: -10.0,
+            psi: 0.0,
+            risk_limit: 0.5,
+            breach_epsilon: 0.05,
+        }
+    }
+}
+
+impl PolicySpec {
+    pub fn params(&self) -> PolicyParams {
+        PolicyParams {
+            lambda0: fixed(self.lambda0),
+            lambda_eta: fixed(self.lambda_eta),
+            lambda_zeta: fixed(self.lambda_zeta),
+            psi: fixed(self.psi),
+            risk_limit: fixed(self.risk_limit),
+            breach_epsilon: fixed(self.breach_epsilon),
         }
     }
 }
@@ -184,6 +229,7 @@ impl Deployment {
                 outlier_tolerance: fixed(p.outlier_tolerance),
                 guardian_pause_slots: p.guardian_pause_slots,
                 risk: self.risk.params(),
+                policy: self.policy.params(),
             },
             fee_mint: fixed(p.fee_mint),
             fee_redeem: fixed(p.fee_redeem),

@@ -127,6 +127,9 @@ impl Deployed {
             reference_value: fixed(0.0),
             fee_mint: protocol.raw.fee_mint,
             fee_redeem: protocol.raw.fee_redeem,
+            risk_scores: self.deployment.assets.iter().map(|a| fixed(a.risk_score)).collect(),
+            stable: true,
+            allocation_certified: true,
         };
         for oracle in &self.oracles[..2] {
             let ix = instructions::submit_observation(&oracle.pubkey(), observation.clone(), &protocol.assets);

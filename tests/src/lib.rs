@@ -64,6 +64,7 @@ pub fn default_args() -> InitializeArgs {
             outlier_tolerance: ratio(5, 100).into(),
             guardian_pause_slots: GUARDIAN_PAUSE_SLOTS,
             risk: risk_params(),
+            policy: ballast_migrations::PolicySpec::default().params(),
         },
         // Exact fractions rounded down, so hand-computed fees come out whole.
         fee_mint: ratio(3, 1000).into(),
@@ -259,12 +260,13 @@ impl Harness {
         self.submit_update(update)
     }
 
-    /// An observation that keeps fees and target weights and posts `prices`
-    /// (0.1% confidence), sigma_p 0.02 and no breach risk. Its round is set
+    /// An observation that keeps fees, target weights and risk scores and
+    /// posts `prices` (0.1% confidence), sigma_p 0.02 and no breach risk. Its round is set
     /// when it is posted.
     pub fn oracle_update(&mut self, prices: &[f64]) -> Observation {
         let protocol = self.protocol();
         let target_weights = (0..self.assets.len()).map(|i| self.asset(i).raw.config.target_weight).collect();
+        let risk_scores = (0..self.assets.len()).map(|i| self.asset(i).raw.risk_score().into()).collect();
         Observation {
             round: 0,
             prices: prices.iter().map(|p| Self::price_input(*p, p / 1000.0)).collect(),
@@ -278,6 +280,9 @@ impl Harness {
             reference_value: FixedBits::ZERO,
             fee_mint: protocol.raw.fee_mint,
             fee_redeem: protocol.raw.fee_redeem,
+            risk_scores,
+            stable: true,
+            allocation_certified: true,
         }
     }
 

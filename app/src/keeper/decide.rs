@@ -7,7 +7,7 @@
 use ballast_sdk::program::constants::pause;
 use ballast_sdk::program::instructions::reserve::Valuation;
 use ballast_sdk::program::instructions::breaker_condition as program_breaker_condition;
-use ballast_sdk::program::instructions::auction_price;
+use ballast_sdk::program::instructions::{auction_price, retrip_allowed};
 use ballast_sdk::program::math::{self, FixedBits, I80F48};
 use ballast_sdk::program::state::{PriceSide, PriceUse};
 use ballast_sdk::Pubkey;
@@ -95,7 +95,7 @@ impl Default for Policy {
 pub fn decide(snapshot: &Snapshot, policy: &Policy) -> Vec<KeeperAction> {
     let mut actions = Vec::new();
     let condition = breaker_condition(snapshot);
-    if let Some(cause) = condition.filter(|cause| breaker_trippable(snapshot, *cause)) {
+    if let Some(cause) = condition.filter(|_| breaker_trippable(snapshot)) {
         actions.push(KeeperAction::TripBreaker { cause });
     }
     let assets = 0..snapshot.assets.len();
@@ -129,15 +129,17 @@ fn breaker_condition(s: &Snapshot) -> Option<TripCause> {
 }
 
 /// `trip_breaker`'s other checks: not pausing now, and once it has lapsed,
-/// a new drawdown or a sigma_p above the one it last tripped at.
-fn breaker_trippable(s: &Snapshot, cause: TripCause) -> bool {
+/// a new drawdown or a clearly higher sigma_p.
+fn breaker_trippable(s: &Snapshot) -> bool {
     let protocol = &s.protocol.raw;
     if protocol.breaker_paused_at(s.slot) != 0 {
         return false;
     }
     !protocol.breaker_lapsed_at(s.slot)
-        || cause == TripCause::Drawdown
-        || protocol.risk.sigma_p.get() > protocol.breaker_trip_sigma.get()
+        || s.reserve_value(Valuation::Lenient)
+            .and_then(|value| program_breaker_condition(protocol, value).ok())
+            .and_then(|condition| retrip_allowed(protocol, &condition).ok())
+            .unwrap_or(false)
 }
 
 /// `reset_breaker`'s checks: tripped, the minimum pause over, sigma_p calm.
@@ -353,7 +355,7 @@ fn quote_swap(
     );
     let slot = s.slot;
     // Toward safety, swaps go on through a tripped breaker and below CR_min.
-    let toward_safety = asset_in.config.risk_score.get() < asset_out.config.risk_score.get();
+    let toward_safety = asset_in.risk_score() < asset_out.risk_score();
     let paused = if toward_safety { protocol.paused_by_others_at(slot) } else { protocol.paused_at(slot) };
     if index_in == index_out
         || paused & pause::REBALANCE != 0
@@ -591,7 +593,9 @@ mod tests {
         // it again, a higher one does.
         s.slot = SLOT + s.protocol.raw.params.risk.breaker_max_pause_slots;
         assert_eq!(plan(&s), vec![], "lapsed, and sigma_p is no worse");
-        edit(&mut s, |p, _| p.risk.sigma_p = fixed(0.9));
+        edit(&mut s, |p, _| p.risk.sigma_p = fixed(1.0));
+        assert_eq!(plan(&s), vec![], "lapsed, and sigma_p is not a quarter higher");
+        edit(&mut s, |p, _| p.risk.sigma_p = fixed(1.02));
         assert_eq!(
             plan(&s),
             vec![KeeperAction::TripBreaker {

@@ -74,6 +74,10 @@ pub mod bounds {
     pub const INCENTIVE_HIGHEST: (i64, i64) = (1, 5);
     /// Volatility thresholds: at most 500%.
     pub const SIGMA_HIGHEST: (i64, i64) = (5, 1);
+    /// The policy's coefficients (lambda_0, |eta|, |zeta|, psi): at most 100.
+    pub const POLICY_COEFFICIENT_HIGHEST: u64 = 100;
+    /// The portfolio risk limit R_max: at most 10.
+    pub const RISK_LIMIT_HIGHEST: u64 = 10;
     /// The insurance premium: at most 10^-6 of supply per slot (~ 21% a day).
     pub const PREMIUM_PER_SLOT_HIGHEST: (i64, i64) = (1, 1_000_000);
     /// A guardian pause lasts at most about a day.

@@ -191,6 +191,8 @@ ballast_errors! {
     TargetAboveCap,
     #[msg("the breaker ran its whole course for this risk: it trips again on a new drawdown, a higher sigma_p, or after a reset")]
     BreakerLapsedRiskNotWorse,
+    #[msg("P(CR < 1) is above epsilon: minting with risky collateral (crypto, loans) is halted")]
+    RiskyMintHalted,
 }
 
 #[cfg(test)]

@@ -36,11 +36,16 @@ fn a_tripped_breaker_lapses_and_the_same_risk_cannot_trip_it_again() {
     h.redeem(&alice, USDC, 1_000_000).expect("the lapsed breaker lets holders redeem");
     h.mint(&alice, USDC, 1_000_000).expect("and mint");
 
-    // The risk it paused for cannot pause holders again; a worse one can.
+    // The risk it paused for cannot pause holders again, nor a little more
+    // of it; a quarter more can.
     let before = h.snapshot(&[]);
     let result = h.send_admin(instructions::trip_breaker(&h.reserve_assets()));
     h.assert_refused(result, BallastError::BreakerLapsedRiskNotWorse, &before);
-    h.post_wbtc(WBTC_PRICE, 0.95, 0.0);
+    h.post_wbtc(WBTC_PRICE, 1.1, 0.0);
+    let before = h.snapshot(&[]);
+    let result = h.send_admin(instructions::trip_breaker(&h.reserve_assets()));
+    h.assert_refused(result, BallastError::BreakerLapsedRiskNotWorse, &before);
+    h.post_wbtc(WBTC_PRICE, 1.2, 0.0);
     h.send_admin(instructions::trip_breaker(&h.reserve_assets())).unwrap();
     assert!(h.redeem(&alice, USDC, 1_000_000).unwrap_err().is(BallastError::OperationPaused));
 

@@ -26,7 +26,7 @@ use ballast_sdk::{accounts, instructions, Chain, ChainError, Keypair, Pubkey, Si
 
 use audit::{AuditError, AuditLog, WindowRecord, WindowStatus};
 use metrics::Metrics;
-use pipeline::{decide, sha256_hex, AssetState, Decision, DecisionInputs, PipelineConfig, ReserveState};
+use pipeline::{decide, sha256_hex, AssetState, Decision, DecisionInputs, GovernedPolicy, PipelineConfig, ReserveState};
 use source::{MarketSource, MarketWindow};
 
 #[derive(Clone, Debug)]
@@ -493,6 +493,18 @@ impl<S: MarketSource> Worker<S> {
             fee_mint: protocol.fee_mint,
             fee_redeem: protocol.fee_redeem,
             turnover_budget: ballast_sdk::to_f64(raw.params.u_max) - used,
+            policy: {
+                let policy = raw.params.policy;
+                let f = ballast_sdk::to_f64;
+                GovernedPolicy {
+                    lambda0: f(policy.lambda0),
+                    lambda_eta: f(policy.lambda_eta),
+                    lambda_zeta: f(policy.lambda_zeta),
+                    psi: f(policy.psi),
+                    risk_limit: f(policy.risk_limit),
+                    breach_epsilon: f(policy.breach_epsilon),
+                }
+            },
             assets: assets
                 .iter()
                 .zip(&self.config.symbols)

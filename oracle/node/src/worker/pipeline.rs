@@ -2,7 +2,7 @@
 //! MPC, as a pure function of recorded inputs. The audit log stores the
 //! inputs' canonical JSON and its SHA-256, so anyone can replay a decision.
 
-use ballast_oracle::allocate::{solve_within_volatility, AllocationProblem, CollateralModel};
+use ballast_oracle::allocate::{solve_within_volatility, AllocationError, AllocationProblem, BoundedAllocation, CollateralModel};
 use ballast_oracle::data::{PriceHistory, DAYS_PER_YEAR};
 use ballast_oracle::estimate::{estimate_returns, portfolio_volatility, CovarianceMethod, DynamicLambda, EstimationConfig};
 use ballast_oracle::montecarlo::{simulate_reserve, McConfig, ReserveModel, Shocks};
@@ -40,13 +40,15 @@ pub struct PipelineConfig {
     pub horizon_days: f64,
     /// The posted confidence half-width, as a fraction of the price.
     pub confidence_fraction: f64,
-    pub lambda: DynamicLambda,
-    /// Cap on the portfolio risk score sum w_i R_i.
-    pub max_risk_score: f64,
+    /// The floor under lambda (whose coefficients governance sets on chain):
+    /// the QP's objective is concave only for lambda >= 0.
+    pub lambda_floor: f64,
+    /// alpha in R_i = alpha sigma_i + (beta / L_i + gamma E_i): how much
+    /// each unit of an asset's estimated volatility adds to the static score
+    /// it was listed with.
+    pub risk_score_per_volatility: f64,
     /// Transaction cost per unit of weight moved.
     pub trade_cost: f64,
-    /// Weight of the collateral ratio in the QP objective.
-    pub psi: f64,
     pub treasury: ControllerOptions,
 }
 
@@ -62,15 +64,9 @@ impl Default for PipelineConfig {
             monte_carlo_paths: 20_000,
             horizon_days: 1.0,
             confidence_fraction: 0.001,
-            lambda: DynamicLambda {
-                lambda0: 2.0,
-                eta: 5.0,
-                zeta: -10.0,
-                floor: 0.5,
-            },
-            max_risk_score: 0.5,
+            lambda_floor: 0.5,
+            risk_score_per_volatility: 0.25,
             trade_cost: 0.001,
-            psi: 0.0,
             treasury: ControllerOptions {
                 fees_enabled: true,
                 ..ControllerOptions::default()
@@ -89,6 +85,7 @@ pub struct AssetState {
     pub amount: f64,
     pub target_weight: f64,
     pub weight_cap: f64,
+    /// The static part of R_i it was listed with.
     pub risk_score: f64,
 }
 
@@ -115,7 +112,37 @@ pub struct ReserveState {
     pub fee_redeem: f64,
     /// Target-weight turnover still allowed in the current limit window.
     pub turnover_budget: f64,
+    /// The policy coefficients governance sets.
+    #[serde(default)]
+    pub policy: GovernedPolicy,
     pub assets: Vec<AssetState>,
+}
+
+/// The policy coefficients as the chain holds them (`PolicyParams`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GovernedPolicy {
+    pub lambda0: f64,
+    pub lambda_eta: f64,
+    pub lambda_zeta: f64,
+    pub psi: f64,
+    /// R_max.
+    pub risk_limit: f64,
+    /// epsilon, the certificate's bound on P(CR < 1).
+    pub breach_epsilon: f64,
+}
+
+impl Default for GovernedPolicy {
+    /// The embedded deployment's values.
+    fn default() -> Self {
+        Self {
+            lambda0: 2.0,
+            lambda_eta: 5.0,
+            lambda_zeta: -10.0,
+            psi: 0.0,
+            risk_limit: 0.5,
+            breach_epsilon: 0.05,
+        }
+    }
 }
 
 /// Everything a decision depends on.
@@ -164,6 +191,13 @@ pub enum Allocation {
         /// When CR_min was out of reach: the best CR any portfolio reached.
         #[serde(default)]
         collateral_floor_dropped: Option<f64>,
+        /// The certificate: the upper confidence bound on P(CR < 1) of the
+        /// posted targets, and whether it is under epsilon (if not, these
+        /// are the safest targets the risk limit allows).
+        #[serde(default)]
+        breach_upper: f64,
+        #[serde(default = "yes")]
+        certified: bool,
     },
     /// The QP had no solution; the targets stay as they are.
     Kept { reason: String },
@@ -192,6 +226,12 @@ pub struct Decision {
     pub fee_mint: f64,
     pub fee_redeem: f64,
     pub volatilities: Vec<f64>,
+    /// R_i per asset: the listed static part plus alpha sigma_i.
+    #[serde(default)]
+    pub risk_scores: Vec<f64>,
+    /// The spec's stability condition: dCR/dt >= 0 or CR >= 1.
+    #[serde(default = "yes")]
+    pub stable: bool,
     pub risk: Option<ReserveRisk>,
     pub allocation: Allocation,
     /// The treasury MPC's cash → bills move this window (USD), for the keeper.
@@ -261,32 +301,41 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         len => reserve.assets.iter().zip(&inputs.history[len - 2].prices).map(|(a, p)| a.amount * p).sum(),
     };
     let value_change = if reference_value > 0.0 { value / reference_value - 1.0 } else { 0.0 };
-    let lambda = config.lambda.lambda(sigma_p, value_change);
+    let policy = &reserve.policy;
+    let lambda = DynamicLambda {
+        lambda0: policy.lambda0,
+        eta: policy.lambda_eta,
+        zeta: policy.lambda_zeta,
+        floor: config.lambda_floor,
+    }
+    .lambda(sigma_p, value_change);
     let horizon_years = config.horizon_days / DAYS_PER_YEAR;
 
     let collateral_ratio = (reserve.supply > 0.0 && value > 0.0).then(|| value / reserve.supply);
+    let reserve_model = |weights: &[f64]| ReserveModel {
+        assets: symbols.clone(),
+        weights: weights.to_vec(),
+        reserve_value: value,
+        supply: reserve.supply,
+        mean_log_return: mean_log_return.clone(),
+        covariance: estimates.covariance.clone(),
+        impact: Vec::new(),
+        weight_changes: Vec::new(),
+        shocks: Shocks::Normal,
+    };
+    // The same seed for every weighting: common random numbers, so that
+    // allocations are compared on the same scenarios.
+    let mc = McConfig {
+        paths: config.monte_carlo_paths,
+        seed: inputs.window,
+        horizon_years,
+        horizon_steps: 1,
+        cr_thresholds: vec![1.0],
+        ..McConfig::default()
+    };
     let risk = match collateral_ratio {
         Some(cr) => {
-            let model = ReserveModel {
-                assets: symbols.clone(),
-                weights: holdings.clone(),
-                reserve_value: value,
-                supply: reserve.supply,
-                mean_log_return: mean_log_return.clone(),
-                covariance: estimates.covariance.clone(),
-                impact: Vec::new(),
-                weight_changes: Vec::new(),
-                shocks: Shocks::Normal,
-            };
-            let mc = McConfig {
-                paths: config.monte_carlo_paths,
-                seed: inputs.window,
-                horizon_years,
-                horizon_steps: 1,
-                cr_thresholds: vec![1.0],
-                ..McConfig::default()
-            };
-            let result = simulate_reserve(&model, &mc)?;
+            let result = simulate_reserve(&reserve_model(&holdings), &mc)?;
             let breach = &result.breach[0];
             Some(ReserveRisk {
                 collateral_ratio: cr,
@@ -298,9 +347,30 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         }
         None => None,
     };
+    // The certificate's figure for a weighting: the upper bound on P(CR < 1).
+    let breach_upper = |weights: &[f64]| -> Result<f64, DecisionError> {
+        if collateral_ratio.is_none() {
+            return Ok(0.0);
+        }
+        Ok(simulate_reserve(&reserve_model(weights), &mc)?.breach[0].wilson.upper)
+    };
+    // Spec section 6: dCR/dt = (1/S) sum_i w_i dV_i/dt >= 0, or CR >= 1.
+    let drift: f64 = holdings
+        .iter()
+        .enumerate()
+        .map(|(i, w)| w * (mean_log_return[i] + 0.5 * estimates.covariance[i][i]))
+        .sum();
+    let stable = collateral_ratio.is_none_or(|cr| cr >= 1.0) || drift >= 0.0;
+    // R_i = alpha sigma_i + (beta / L_i + gamma E_i), the last two the listing's.
+    let risk_scores: Vec<f64> = reserve
+        .assets
+        .iter()
+        .zip(&estimates.volatility)
+        .map(|(asset, sigma)| asset.risk_score + config.risk_score_per_volatility * sigma)
+        .collect();
 
     let problem = AllocationProblem {
-        assets: symbols,
+        assets: symbols.clone(),
         // Expected arithmetic return over the horizon, from the log moments.
         mu: (0..n)
             .map(|i| (mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon_years)
@@ -309,10 +379,10 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         lambda,
         costs: vec![config.trade_cost; n],
         w0: targets.clone(),
-        risk_scores: reserve.assets.iter().map(|a| a.risk_score).collect(),
-        r_max: config.max_risk_score,
+        risk_scores: risk_scores.clone(),
+        r_max: policy.risk_limit,
         liquidity_caps: reserve.assets.iter().map(|a| a.weight_cap).collect(),
-        psi: config.psi,
+        psi: policy.psi,
         cr_now: collateral_ratio.unwrap_or(reserve.cr_target),
         cr_target: reserve.cr_target,
         cr_min: reserve.cr_min,
@@ -323,20 +393,28 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         reset if reset > 0.0 => config.target_volatility_share * reset * horizon_years.sqrt(),
         _ => f64::INFINITY,
     };
-    let (target_weights, allocation) = match solve_within_volatility(&problem, ceiling) {
-        Ok(bounded) => {
-            let solution = bounded.allocation;
-            let (weights, step) = within_turnover(&targets, &solution.weights, reserve.turnover_budget);
+    let (target_weights, allocation) = match certified_allocation(
+        &problem,
+        ceiling,
+        &targets,
+        reserve.turnover_budget,
+        policy.breach_epsilon,
+        breach_upper,
+    )? {
+        Ok(certified) => {
+            let solution = certified.bounded.allocation;
             (
-                weights,
+                certified.targets,
                 Allocation::Solved {
                     qp_weights: solution.weights,
-                    step,
+                    step: certified.step,
                     status: solution.status,
-                    risk_limit: bounded.risk_limit,
+                    risk_limit: certified.bounded.risk_limit,
                     volatility: solution.volatility / horizon_years.sqrt(),
-                    within_ceiling: bounded.within_ceiling,
-                    collateral_floor_dropped: bounded.collateral_floor_dropped,
+                    within_ceiling: certified.bounded.within_ceiling,
+                    collateral_floor_dropped: certified.bounded.collateral_floor_dropped,
+                    breach_upper: certified.breach_upper,
+                    certified: certified.breach_upper <= policy.breach_epsilon,
                 },
             )
         }
@@ -360,10 +438,86 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         fee_mint: fee,
         fee_redeem: fee,
         volatilities: estimates.volatility,
+        risk_scores,
+        stable,
         risk,
         allocation,
         treasury_reallocation,
     })
+}
+
+/// Targets that pass the certificate, and how they were found.
+struct CertifiedAllocation {
+    bounded: BoundedAllocation,
+    /// The targets posted: the QP's weights moved toward within u_max.
+    targets: Vec<f64>,
+    step: f64,
+    breach_upper: f64,
+}
+
+/// Seed 000's certificate on the allocation: the targets posted must carry
+/// an upper bound on P(CR < 1) under epsilon. The QP is solved under the
+/// governed risk limit and, while its targets fail, again under limits
+/// halving the way down to the least risky portfolio's score; the first
+/// targets that pass are posted, else the safest ones (flagged as not
+/// certified). The outer error is the Monte Carlo's; the inner one says
+/// the QP could not decide at all.
+fn certified_allocation(
+    problem: &AllocationProblem,
+    ceiling: f64,
+    targets: &[f64],
+    turnover_budget: f64,
+    epsilon: f64,
+    breach_upper: impl Fn(&[f64]) -> Result<f64, DecisionError>,
+) -> Result<Result<CertifiedAllocation, AllocationError>, DecisionError> {
+    const HALVINGS: i32 = 10;
+    let attempt = |risk_limit: f64| -> Result<Result<CertifiedAllocation, AllocationError>, DecisionError> {
+        let mut problem = problem.clone();
+        problem.r_max = risk_limit;
+        let bounded = match solve_within_volatility(&problem, ceiling) {
+            Ok(bounded) => bounded,
+            Err(error) => return Ok(Err(error)),
+        };
+        let (posted, step) = within_turnover(targets, &bounded.allocation.weights, turnover_budget);
+        let breach_upper = breach_upper(&posted)?;
+        Ok(Ok(CertifiedAllocation {
+            bounded,
+            targets: posted,
+            step,
+            breach_upper,
+        }))
+    };
+    let first = match attempt(problem.r_max)? {
+        Ok(first) if first.breach_upper > epsilon => first,
+        done => return Ok(done),
+    };
+    let least = least_risk(&problem.risk_scores, &problem.liquidity_caps);
+    let used = first.bounded.allocation.risk_used;
+    let mut safest = first;
+    for halving in 1..=HALVINGS {
+        let limit = least + (used - least) * 0.5_f64.powi(halving);
+        let Ok(candidate) = attempt(limit)? else { continue };
+        if candidate.breach_upper <= epsilon {
+            return Ok(Ok(candidate));
+        }
+        safest = candidate;
+    }
+    Ok(Ok(safest))
+}
+
+/// The least risk score any weighting within the caps reaches: the lowest
+/// scores filled first.
+fn least_risk(scores: &[f64], caps: &[f64]) -> f64 {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut left = 1.0_f64;
+    let mut total = 0.0;
+    for i in order {
+        let weight = caps[i].min(left);
+        total += weight * scores[i];
+        left -= weight;
+    }
+    total
 }
 
 /// Each asset's median log return per period, annualised.
@@ -381,6 +535,9 @@ fn median_log_returns(returns: &ballast_oracle::data::LogReturns) -> Vec<f64> {
         })
         .collect()
 }
+
+/// The program's bound on a posted risk score.
+const MAX_RISK_SCORE: f64 = ballast_sdk::program::constants::bounds::RISK_LIMIT_HIGHEST as f64;
 
 fn yes() -> bool {
     true
@@ -477,6 +634,12 @@ impl Decision {
             breach_upper: upper,
             lambda: fixed(self.lambda),
             reference_value: fixed(self.reference_value),
+            risk_scores: self.risk_scores.iter().map(|score| fixed(score.clamp(0.0, MAX_RISK_SCORE))).collect(),
+            stable: self.stable,
+            allocation_certified: match &self.allocation {
+                Allocation::Solved { certified, .. } => *certified,
+                Allocation::Kept { .. } => false,
+            },
             fee_mint: fixed(self.fee_mint),
             fee_redeem: fixed(self.fee_redeem),
         }
@@ -540,6 +703,7 @@ mod tests {
                 fee_mint: 0.003,
                 fee_redeem: 0.002,
                 turnover_budget: 1.0,
+                policy: GovernedPolicy::default(),
                 assets: vec![
                     asset("USDC", "cash", 40_000.0, 0.4, 1.0, 0.05),
                     asset("TBILL", "bill", 30_000.0, 0.3, 0.7, 0.1),

@@ -38,7 +38,10 @@ pub struct Asset {
     pub vault_amount: u64,
     /// The liquidation auction selling this asset, if one is running.
     pub auction: AuctionState,
-    pub reserved: [u8; 128],
+    /// R_i as the oracles last agreed it from data (zero before the first
+    /// round that posts one; `config.risk_score` is the listing's static part).
+    pub posted_risk_score: FixedBits,
+    pub reserved: [u8; 112],
 }
 
 /// A Dutch auction of one asset's collateral for stablecoins.
@@ -56,7 +59,9 @@ pub struct AuctionState {
 pub struct AssetConfig {
     /// Tier risk weight rw_i for capital ratios (1, 0.7, 0.65, 0.2 ...).
     pub risk_weight: FixedBits,
-    /// Risk score R_i posted by the oracle.
+    /// The static part of the risk score R_i (liquidity and external
+    /// factors, beta / L_i + gamma E_i), set at listing; the oracles post
+    /// R_i with its data-driven part (alpha sigma_i) on top.
     pub risk_score: FixedBits,
     pub target_weight: FixedBits,
     /// No mint may push the asset's weight above this.
@@ -67,10 +72,23 @@ pub struct AssetConfig {
 }
 
 impl Asset {
+    /// R_i: the oracles' posted score once there is one, else the listing's.
+    pub fn risk_score(&self) -> I80F48 {
+        match self.posted_risk_score.get() {
+            posted if posted > 0 => posted,
+            _ => self.config.risk_score.get(),
+        }
+    }
+
+    /// Mints with it stop while P(CR < 1) is above epsilon.
+    pub fn is_risky(&self) -> bool {
+        matches!(self.kind, AssetKind::Crypto | AssetKind::Loan)
+    }
+
     /// Liquidation's order: riskier first (by risk score, ties by index),
     /// cash last.
     pub fn liquidation_order(&self) -> (bool, core::cmp::Reverse<i128>, u8) {
-        (self.kind == AssetKind::Cash, core::cmp::Reverse(self.config.risk_score.bits), self.index)
+        (self.kind == AssetKind::Cash, core::cmp::Reverse(self.risk_score().to_bits()), self.index)
     }
 
     /// Whether liquidation sells `self` before `other`.

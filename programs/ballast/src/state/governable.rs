@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol};
 
-const PROTOCOL_PARAMS: usize = 29;
+const PROTOCOL_PARAMS: usize = 35;
 const ASSET_PARAMS: usize = 4;
 /// Entries in `Governance::last_change_epoch`.
 pub const PARAM_SLOTS: usize = PROTOCOL_PARAMS + ASSET_PARAMS * MAX_ASSETS;
@@ -44,6 +44,12 @@ pub enum ParamKey {
     RoundSlots,
     OutlierTolerance,
     BreakerMaxPauseSlots,
+    Lambda0,
+    LambdaEta,
+    LambdaZeta,
+    Psi,
+    RiskLimit,
+    BreachEpsilon,
     AssetWeightCap { index: u8 },
     AssetRiskWeight { index: u8 },
     AssetMaxStalenessSlots { index: u8 },
@@ -87,6 +93,12 @@ impl ParamKey {
             ParamKey::RoundSlots,
             ParamKey::OutlierTolerance,
             ParamKey::BreakerMaxPauseSlots,
+            ParamKey::Lambda0,
+            ParamKey::LambdaEta,
+            ParamKey::LambdaZeta,
+            ParamKey::Psi,
+            ParamKey::RiskLimit,
+            ParamKey::BreachEpsilon,
             ParamKey::AssetWeightCap { index },
             ParamKey::AssetRiskWeight { index },
             ParamKey::AssetMaxStalenessSlots { index },
@@ -126,6 +138,12 @@ impl ParamKey {
             ParamKey::RoundSlots => "round_slots",
             ParamKey::OutlierTolerance => "outlier_tolerance",
             ParamKey::BreakerMaxPauseSlots => "breaker_max_pause_slots",
+            ParamKey::Lambda0 => "lambda0",
+            ParamKey::LambdaEta => "lambda_eta",
+            ParamKey::LambdaZeta => "lambda_zeta",
+            ParamKey::Psi => "psi",
+            ParamKey::RiskLimit => "risk_limit",
+            ParamKey::BreachEpsilon => "breach_epsilon",
             ParamKey::AssetWeightCap { .. } => "weight_cap",
             ParamKey::AssetRiskWeight { .. } => "risk_weight",
             ParamKey::AssetMaxStalenessSlots { .. } => "max_staleness_slots",
@@ -176,6 +194,12 @@ impl ParamKey {
             ParamKey::RoundSlots => 26,
             ParamKey::OutlierTolerance => 27,
             ParamKey::BreakerMaxPauseSlots => 28,
+            ParamKey::Lambda0 => 29,
+            ParamKey::LambdaEta => 30,
+            ParamKey::LambdaZeta => 31,
+            ParamKey::Psi => 32,
+            ParamKey::RiskLimit => 33,
+            ParamKey::BreachEpsilon => 34,
             ParamKey::AssetWeightCap { index } => asset(index, 0),
             ParamKey::AssetRiskWeight { index } => asset(index, 1),
             ParamKey::AssetMaxStalenessSlots { index } => asset(index, 2),
@@ -239,6 +263,15 @@ impl ParamKey {
             | ParamKey::SwapIncentive => (I80F48::ZERO, ratio(bounds::INCENTIVE_HIGHEST.0, bounds::INCENTIVE_HIGHEST.1)),
             ParamKey::RoundSlots => (I80F48::ONE, whole(bounds::ROUND_SLOTS_HIGHEST)),
             ParamKey::OutlierTolerance => (math::EPSILON, I80F48::ONE),
+            ParamKey::Lambda0 | ParamKey::LambdaEta | ParamKey::Psi => {
+                (I80F48::ZERO, whole(bounds::POLICY_COEFFICIENT_HIGHEST))
+            }
+            ParamKey::LambdaZeta => (
+                -whole(bounds::POLICY_COEFFICIENT_HIGHEST),
+                whole(bounds::POLICY_COEFFICIENT_HIGHEST),
+            ),
+            ParamKey::RiskLimit => (math::EPSILON, whole(bounds::RISK_LIMIT_HIGHEST)),
+            ParamKey::BreachEpsilon => (math::EPSILON, I80F48::ONE),
             ParamKey::AssetWeightCap { .. } => (math::EPSILON, I80F48::ONE),
             ParamKey::AssetRiskWeight { .. } => (I80F48::ZERO, I80F48::ONE),
             ParamKey::AssetMaxStalenessSlots { .. } => {
@@ -271,7 +304,9 @@ impl ParamKey {
             | ParamKey::KeeperIncentive
             | ParamKey::SwapIncentive => ratio(1, 1000),
             ParamKey::InsurancePremiumPerSlot => ratio(1, 10_000_000_000),
-            ParamKey::AssetMaxConfidence { .. } | ParamKey::OutlierTolerance => ratio(1, 1000),
+            ParamKey::AssetMaxConfidence { .. } | ParamKey::OutlierTolerance | ParamKey::BreachEpsilon => ratio(1, 1000),
+            ParamKey::Lambda0 | ParamKey::LambdaEta | ParamKey::LambdaZeta | ParamKey::Psi => ratio(1, 10),
+            ParamKey::RiskLimit => ratio(1, 100),
             ParamKey::LimitWindowSlots
             | ParamKey::RoundSlots
             | ParamKey::PriceEmaSlots
@@ -285,9 +320,9 @@ impl ParamKey {
     }
 
     /// The largest move allowed from `current` in one epoch:
-    /// max(current × max_step, min_step).
+    /// max(|current| × max_step, min_step).
     pub fn max_move(&self, current: I80F48, max_step: I80F48) -> Result<I80F48> {
-        Ok(math::mul_floor(current, max_step)?.max(self.min_step()))
+        Ok(math::mul_floor(current.abs(), max_step)?.max(self.min_step()))
     }
 
     /// Checks that `value` is inside the hard bounds and within one step of `reference`.
@@ -335,6 +370,12 @@ impl ParamKey {
             ParamKey::RoundSlots => whole(params.round_slots),
             ParamKey::OutlierTolerance => fixed(params.outlier_tolerance),
             ParamKey::BreakerMaxPauseSlots => whole(params.risk.breaker_max_pause_slots),
+            ParamKey::Lambda0 => fixed(params.policy.lambda0),
+            ParamKey::LambdaEta => fixed(params.policy.lambda_eta),
+            ParamKey::LambdaZeta => fixed(params.policy.lambda_zeta),
+            ParamKey::Psi => fixed(params.policy.psi),
+            ParamKey::RiskLimit => fixed(params.policy.risk_limit),
+            ParamKey::BreachEpsilon => fixed(params.policy.breach_epsilon),
             asset_key => {
                 let config = &self.asset_for(asset)?.config;
                 match asset_key {
@@ -382,6 +423,12 @@ impl ParamKey {
             ParamKey::RoundSlots => params.round_slots = count()?,
             ParamKey::OutlierTolerance => params.outlier_tolerance = value.into(),
             ParamKey::BreakerMaxPauseSlots => params.risk.breaker_max_pause_slots = count()?,
+            ParamKey::Lambda0 => params.policy.lambda0 = value.into(),
+            ParamKey::LambdaEta => params.policy.lambda_eta = value.into(),
+            ParamKey::LambdaZeta => params.policy.lambda_zeta = value.into(),
+            ParamKey::Psi => params.policy.psi = value.into(),
+            ParamKey::RiskLimit => params.policy.risk_limit = value.into(),
+            ParamKey::BreachEpsilon => params.policy.breach_epsilon = value.into(),
             asset_key => {
                 let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
                 require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);

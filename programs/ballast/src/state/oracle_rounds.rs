@@ -9,7 +9,7 @@ use crate::constants::{MAX_ASSETS, MAX_ORACLES};
 use crate::math::{FixedBits, I80F48};
 
 /// Finalized and lapsed rounds kept for readers (dashboards, governance).
-pub const ROUND_HISTORY: usize = 16;
+pub const ROUND_HISTORY: usize = 12;
 
 /// An I80F48 stored as 16 little-endian bytes, so that zero-copy layouts
 /// have no padding and read the same on SBF and on a host.
@@ -68,7 +68,14 @@ pub struct Submission {
     pub reference_value: PodFixed,
     pub fee_mint: PodFixed,
     pub fee_redeem: PodFixed,
+    /// R_i per asset, from the oracle's own data.
+    pub risk_scores: [PodFixed; MAX_ASSETS],
     pub slot: u64,
+    /// 1 when the oracle found the stability condition met, 0 when not.
+    pub stable: u8,
+    /// 1 when its allocation passed the certificate, 0 when flagged.
+    pub allocation_certified: u8,
+    pub _padding: [u8; 6],
 }
 
 /// A finished round, for readers.
@@ -167,7 +174,7 @@ mod tests {
     #[test]
     fn the_layout_is_pinned() {
         // A field added without care would move every later one: fix it here.
-        assert_eq!(std::mem::size_of::<Submission>(), 24 * 16 + 8 * 16 + 8);
+        assert_eq!(std::mem::size_of::<Submission>(), 32 * 16 + 8 * 16 + 8 + 8);
         assert_eq!(std::mem::size_of::<RoundSummary>(), 32 + 2 * MAX_ASSETS * 16);
         assert_eq!(std::mem::size_of::<OracleStats>(), 32 + 4 * 8);
         assert_eq!(std::mem::align_of::<OracleRounds>(), 8);

@@ -95,6 +95,49 @@ pub struct Params {
     /// How long a guardian pause lasts before it lifts on its own.
     pub guardian_pause_slots: u64,
     pub risk: RiskParams,
+    pub policy: PolicyParams,
+}
+
+/// The coefficients of the oracles' policy (spec section 8, seed 000),
+/// under governance so that stakers, not node operators, set how the
+/// reserve trades risk for return. Nodes read them from here.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyParams {
+    /// lambda = lambda_0 + eta sigma_p + zeta (Delta V / V).
+    pub lambda0: FixedBits,
+    pub lambda_eta: FixedBits,
+    pub lambda_zeta: FixedBits,
+    /// Weight psi of CR in the QP's objective.
+    pub psi: FixedBits,
+    /// R_max: the QP's limit on the portfolio risk score sum w_i R_i.
+    pub risk_limit: FixedBits,
+    /// epsilon: P(CR < 1) over the horizon must stay under it (its upper
+    /// confidence bound, seed 000's certificate). Above it the oracles do
+    /// not post an allocation that fails it, and minting with risky assets stops.
+    pub breach_epsilon: FixedBits,
+}
+
+impl PolicyParams {
+    pub fn validate(&self) -> Result<()> {
+        let coefficient = I80F48::from_num(bounds::POLICY_COEFFICIENT_HIGHEST);
+        let within = |x: FixedBits, low: I80F48| x.get() >= low && x.get() <= coefficient;
+        require!(
+            within(self.lambda0, I80F48::ZERO)
+                && within(self.lambda_eta, I80F48::ZERO)
+                && within(self.lambda_zeta, -coefficient)
+                && within(self.psi, I80F48::ZERO),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            self.risk_limit.get() > 0 && self.risk_limit.get() <= I80F48::from_num(bounds::RISK_LIMIT_HIGHEST),
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            self.breach_epsilon.get() > 0 && self.breach_epsilon.get() <= I80F48::ONE,
+            BallastError::ParameterOutOfBounds
+        );
+        Ok(())
+    }
 }
 
 /// Parameters of the risk machinery: breakers, insurance, bail-in,
@@ -206,6 +249,12 @@ pub struct RiskState {
     /// its confidence interval (medians of the round's inliers).
     pub breach_probability: FixedBits,
     pub breach_upper: FixedBits,
+    /// The spec's stability condition, dCR/dt >= 0 or CR >= 1, as most of
+    /// the round's inliers evaluated it.
+    pub stable: bool,
+    /// Whether most inliers' allocation passed the certificate: P(CR < 1)
+    /// of the targets under epsilon. A flagged round posted its safest one.
+    pub allocation_certified: bool,
 }
 
 /// Mint and redeem volume in the current settlement window and the one
@@ -278,7 +327,8 @@ impl Params {
             (1..=bounds::ROUND_SLOTS_HIGHEST).contains(&self.round_slots),
             BallastError::ParameterOutOfBounds
         );
-        self.risk.validate()
+        self.risk.validate()?;
+        self.policy.validate()
     }
 
     pub fn check_fee(&self, fee: I80F48) -> Result<()> {
@@ -311,6 +361,11 @@ impl Protocol {
     pub fn swap_incentive(&self) -> Result<I80F48> {
         let fees = crate::math::add(self.fee_mint.get(), self.fee_redeem.get())?;
         Ok(self.params.risk.swap_incentive.get().min(fees))
+    }
+
+    /// Whether the oracles' upper bound on P(CR < 1) is above epsilon.
+    pub fn breach_certificate_failed(&self) -> bool {
+        self.risk.breach_upper.get() > self.params.policy.breach_epsilon.get()
     }
 
     pub fn signer_seeds(&self) -> [&[u8]; 2] {

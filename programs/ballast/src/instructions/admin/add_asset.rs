@@ -125,7 +125,8 @@ pub fn register_asset(new: NewAsset, kind: AssetKind, config: AssetConfig) -> Re
         smoothed_price: FixedBits::ZERO,
         vault_amount: 0,
         auction: AuctionState::default(),
-        reserved: [0; 128],
+        posted_risk_score: FixedBits::ZERO,
+        reserved: [0; 112],
     });
     asset.try_serialize(&mut &mut new.asset.try_borrow_mut_data()?[..])?;
     protocol.assets[index as usize] = asset_key;

@@ -47,7 +47,9 @@ pub struct MintStable<'info> {
 }
 
 /// Deposits `amount` base units of the asset and mints stablecoins for their
-/// value at the lower conservative price, less the mint fee.
+/// value at the lower conservative price, less the mint fee. While the
+/// oracles' bound on P(CR < 1) is above epsilon, risky collateral (crypto,
+/// loans) is not taken.
 /// Remaining accounts: every `Asset` of the protocol in index order.
 pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
@@ -55,6 +57,12 @@ pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -
     let slot = Clock::get()?.slot;
     accounts.protocol.require_not_paused(pause::MINT, slot)?;
     accounts.asset.require_enabled()?;
+    // Seed 000's certificate: while the posted P(CR < 1) bound is above
+    // epsilon, the reserve takes no more risky collateral.
+    require!(
+        !(accounts.asset.is_risky() && accounts.protocol.breach_certificate_failed()),
+        BallastError::RiskyMintHalted
+    );
     require!(
         accounts.user_asset_account.amount >= amount,
         BallastError::InsufficientFunds

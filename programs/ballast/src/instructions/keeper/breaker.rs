@@ -61,12 +61,24 @@ pub fn breaker_condition(protocol: &Protocol, value: I80F48) -> Result<BreakerCo
     })
 }
 
+/// After a breaker lapsed without a reset, volatility trips it again only
+/// at a quarter above the sigma_p it tripped at: a new shock, not the
+/// same episode's noise.
+pub const RETRIP_SIGMA_FACTOR: (i64, i64) = (5, 4);
+
+/// Whether a breaker that lapsed may trip again for `condition`.
+pub fn retrip_allowed(protocol: &Protocol, condition: &BreakerCondition) -> Result<bool> {
+    let factor = crate::math::ratio(RETRIP_SIGMA_FACTOR.0, RETRIP_SIGMA_FACTOR.1);
+    let worse = protocol.risk.sigma_p.get() > math::mul_ceil(protocol.breaker_trip_sigma.get(), factor)?;
+    Ok(condition.drawdown || (condition.volatile && worse))
+}
+
 /// Trips the circuit breaker when sigma_p > sigma_threshold, or when V has
 /// fallen more than `breaker_drawdown` below the reference value. V counts
 /// assets without a usable price as worthless, so a dead feed trips it too.
 /// A breaker that lapsed after `breaker_max_pause_slots` without a reset
-/// trips again only on a new drawdown or a sigma_p above the one it
-/// tripped at: the same risk cannot lock holders out twice.
+/// trips again only on a new drawdown or a clearly higher sigma_p
+/// (`RETRIP_SIGMA_FACTOR`): the same risk cannot lock holders out twice.
 /// Remaining accounts: every `Asset`, in index order.
 pub fn handle_trip_breaker<'info>(ctx: Context<'info, ProtocolCrank<'info>>) -> Result<()> {
     let protocol = &mut ctx.accounts.protocol;
@@ -76,8 +88,7 @@ pub fn handle_trip_breaker<'info>(ctx: Context<'info, ProtocolCrank<'info>>) -> 
     let condition = breaker_condition(protocol, value)?;
     require!(condition.holds(), BallastError::BreakerConditionNotMet);
     if protocol.breaker_lapsed_at(slot) {
-        let worse = protocol.risk.sigma_p.get() > protocol.breaker_trip_sigma.get();
-        require!(condition.drawdown || worse, BallastError::BreakerLapsedRiskNotWorse);
+        require!(retrip_allowed(protocol, &condition)?, BallastError::BreakerLapsedRiskNotWorse);
     }
     let change = condition.change;
 

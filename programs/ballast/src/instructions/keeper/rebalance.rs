@@ -69,7 +69,7 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
     let accounts = &mut *ctx.accounts;
     require_keys_neq!(accounts.asset_in.key(), accounts.asset_out.key(), BallastError::SameAssetSwap);
     let slot = Clock::get()?.slot;
-    let toward_safety = accounts.asset_in.config.risk_score.get() < accounts.asset_out.config.risk_score.get();
+    let toward_safety = accounts.asset_in.risk_score() < accounts.asset_out.risk_score();
     let paused = if toward_safety {
         accounts.protocol.paused_by_others_at(slot)
     } else {

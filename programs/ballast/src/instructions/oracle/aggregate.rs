@@ -47,6 +47,13 @@ fn median_of(submissions: &[Submission; MAX_ORACLES], mask: u8, field: impl Fn(&
     median(&mut values[..count])
 }
 
+/// Whether at least half of the submissions in `mask` hold `flag` (the
+/// median of the 0/1 values, ties for the flag).
+fn most(submissions: &[Submission; MAX_ORACLES], mask: u8, flag: impl Fn(&Submission) -> bool) -> bool {
+    let holding = (0..MAX_ORACLES).filter(|i| mask & (1 << i) != 0 && flag(&submissions[*i])).count();
+    2 * holding >= mask.count_ones() as usize
+}
+
 /// The submissions in `mask` whose price of some asset is farther than
 /// `tolerance` (relative) from the median of all of them.
 pub fn outliers(submissions: &[Submission; MAX_ORACLES], mask: u8, assets: usize, tolerance: I80F48) -> Result<u8> {
@@ -90,8 +97,9 @@ pub fn spreads(submissions: &[Submission; MAX_ORACLES], mask: u8, assets: usize)
 pub struct Aggregate {
     pub prices: [I80F48; MAX_ASSETS],
     pub confidences: [I80F48; MAX_ASSETS],
-    /// Coordinate-wise medians, normalised to sum to one exactly.
+    /// Coordinate-wise medians, fitted to sum to one within the caps.
     pub target_weights: [I80F48; MAX_ASSETS],
+    pub risk_scores: [I80F48; MAX_ASSETS],
     pub sigma_p: I80F48,
     pub breach_probability: I80F48,
     pub breach_lower: I80F48,
@@ -100,6 +108,9 @@ pub struct Aggregate {
     pub reference_value: I80F48,
     pub fee_mint: I80F48,
     pub fee_redeem: I80F48,
+    /// The flags most inliers set.
+    pub stable: bool,
+    pub allocation_certified: bool,
 }
 
 /// Aggregates the submissions in `inliers` over the reserve's assets, whose
@@ -110,6 +121,9 @@ pub fn aggregate(submissions: &[Submission; MAX_ORACLES], inliers: u8, caps: &[I
         prices: [I80F48::ZERO; MAX_ASSETS],
         confidences: [I80F48::ZERO; MAX_ASSETS],
         target_weights: [I80F48::ZERO; MAX_ASSETS],
+        risk_scores: [I80F48::ZERO; MAX_ASSETS],
+        stable: most(submissions, inliers, |s| s.stable != 0),
+        allocation_certified: most(submissions, inliers, |s| s.allocation_certified != 0),
         sigma_p: median_of(submissions, inliers, |s| s.sigma_p.get())?,
         breach_probability: median_of(submissions, inliers, |s| s.breach_probability.get())?,
         breach_lower: median_of(submissions, inliers, |s| s.breach_lower.get())?,
@@ -132,6 +146,7 @@ pub fn aggregate(submissions: &[Submission; MAX_ORACLES], inliers: u8, caps: &[I
         result.prices[asset] = price;
         result.confidences[asset] = confidence;
         result.target_weights[asset] = median_of(submissions, inliers, |s| s.target_weights[asset].get())?;
+        result.risk_scores[asset] = median_of(submissions, inliers, |s| s.risk_scores[asset].get())?;
     }
     fit_to_caps(&mut result.target_weights[..assets], caps)?;
     Ok(result)

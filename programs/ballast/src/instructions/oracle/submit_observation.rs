@@ -36,6 +36,15 @@ pub struct Observation {
     pub reference_value: FixedBits,
     pub fee_mint: FixedBits,
     pub fee_redeem: FixedBits,
+    /// R_i per asset, in index order: the listing's static part plus the
+    /// data-driven one (spec section 2: alpha sigma_i + beta / L_i + gamma E_i).
+    pub risk_scores: Vec<FixedBits>,
+    /// The spec's stability condition as this oracle evaluated it:
+    /// dCR/dt >= 0 or CR >= 1.
+    pub stable: bool,
+    /// Whether the posted targets passed the certificate (P(CR < 1) of the
+    /// allocation under epsilon); false when they are the safest it found.
+    pub allocation_certified: bool,
 }
 
 #[derive(Accounts)]
@@ -145,8 +154,15 @@ impl ReserveTargets {
 fn check_observation(protocol: &Protocol, observation: &Observation) -> Result<()> {
     let assets = protocol.asset_count as usize;
     require!(
-        observation.prices.len() == assets && observation.target_weights.len() == assets,
+        observation.prices.len() == assets
+            && observation.target_weights.len() == assets
+            && observation.risk_scores.len() == assets,
         BallastError::UpdateLengthMismatch
+    );
+    let score_high = I80F48::from_num(bounds::RISK_LIMIT_HIGHEST);
+    require!(
+        observation.risk_scores.iter().all(|score| score.get() >= 0 && score.get() <= score_high),
+        BallastError::InvalidRiskFigures
     );
     for input in &observation.prices {
         Asset::validate_price_update(input.price.get(), input.confidence.get())?;
@@ -188,12 +204,15 @@ fn submission(observation: &Observation, slot: u64) -> Submission {
         fee_mint: observation.fee_mint.into(),
         fee_redeem: observation.fee_redeem.into(),
         slot,
+        stable: observation.stable.into(),
+        allocation_certified: observation.allocation_certified.into(),
         ..Submission::default()
     };
     for (i, input) in observation.prices.iter().enumerate() {
         submission.prices[i] = input.price.into();
         submission.confidences[i] = input.confidence.into();
         submission.target_weights[i] = observation.target_weights[i].into();
+        submission.risk_scores[i] = observation.risk_scores[i].into();
     }
     submission
 }
@@ -348,6 +367,7 @@ fn apply<'info>(
             protocol.params.max_price_jump.get(),
         )?;
         asset.config.target_weight = targets[index].into();
+        asset.posted_risk_score = agreed.risk_scores[index].into();
         asset.exit(&crate::ID)?;
         log_event(&PriceSet {
             asset: info.key(),
@@ -369,6 +389,8 @@ fn apply<'info>(
         updated_slot: slot,
         breach_probability: agreed.breach_probability.into(),
         breach_upper: agreed.breach_upper.into(),
+        stable: agreed.stable,
+        allocation_certified: agreed.allocation_certified,
     };
     Ok(())
 }
