@@ -1,7 +1,7 @@
 //! Decoding program accounts into plain Rust types with f64 views.
 
 use anchor_lang::{AccountDeserialize, Discriminator};
-use ballast::math::{meets_quorum, passes_supermajority, weighted_mean_floor};
+use ballast::math::{meets_quorum, passes_supermajority};
 use ballast::state::{Asset, AssetKind, Governance, OracleRounds, Proposal, ProposalKind, Protocol, StakePosition};
 use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
@@ -238,9 +238,7 @@ pub struct ProposalView {
 impl From<(Pubkey, Proposal)> for ProposalView {
     fn from((address, raw): (Pubkey, Proposal)) -> Self {
         let mean = match raw.kind {
-            ProposalKind::Param(_) if raw.total_weight > 0 => {
-                weighted_mean_floor(raw.weighted_value_sum, raw.total_weight).ok().map(|m| m.to_num())
-            }
+            ProposalKind::Param(key) if raw.total_weight > 0 => raw.mean_value(key).ok().map(|m| m.to_num()),
             _ => None,
         };
         Self {

@@ -9,6 +9,7 @@ mod crisis;
 mod fuzz;
 mod governance;
 mod oracle;
+mod policy;
 mod reserve_flows;
 mod risk;
 mod security;

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::MAX_ORACLES;
 use crate::errors::BallastError;
-use crate::math::FixedBits;
+use crate::math::{self, add_weighted_vote, weighted_mean_floor, FixedBits, I80F48};
 use crate::state::{AssetConfig, AssetKind, ParamKey};
 
 #[account]
@@ -18,7 +18,8 @@ pub struct Proposal {
     pub stake_snapshot: u64,
     /// Parameter proposals: the value when proposed, the centre of the clamp.
     pub reference_value: FixedBits,
-    /// Σ v_j over all votes, and Σ v_j θ_j (parameter) or yes and no (action).
+    /// Σ v_j over all votes, and Σ v_j (θ_j − θ_lowest) (parameter) or yes
+    /// and no (action).
     pub total_weight: u128,
     pub weighted_value_sum: [u128; 2],
     pub yes_weight: u128,
@@ -65,6 +66,21 @@ pub enum Action {
 }
 
 impl Proposal {
+    /// Adds a vote of `value` for parameter `key`. Values are tallied above
+    /// the key's lower bound, so that negative parameters (lambda_zeta)
+    /// sum in unsigned arithmetic too.
+    pub fn add_value_vote(&mut self, key: ParamKey, weight: u64, value: I80F48) -> Result<()> {
+        let above_lowest = math::sub(value, key.bounds().0)?;
+        self.weighted_value_sum = add_weighted_vote(self.weighted_value_sum, weight, above_lowest)?;
+        Ok(())
+    }
+
+    /// θ = Σ v_j θ_j / Σ v_j, rounded down to the last fixed-point unit.
+    pub fn mean_value(&self, key: ParamKey) -> Result<I80F48> {
+        let above_lowest = weighted_mean_floor(self.weighted_value_sum, self.total_weight)?;
+        math::add(key.bounds().0, above_lowest)
+    }
+
     pub fn timelock_end_slot(&self, timelock_slots: u64) -> u64 {
         self.voting_end_slot.saturating_add(timelock_slots)
     }

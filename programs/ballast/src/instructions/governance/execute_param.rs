@@ -4,7 +4,6 @@ use crate::events::log_event;
 use crate::constants::{GOVERNANCE_SEED, ORACLE_ROUNDS_SEED, PROPOSAL_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::ParamChanged;
-use crate::math::weighted_mean_floor;
 use crate::state::{Asset, Governance, OracleRounds, Proposal, ProposalKind, Protocol};
 
 use super::propose::proposal_asset;
@@ -40,7 +39,7 @@ pub fn handle_execute_param(ctx: Context<ExecuteProposal>) -> Result<()> {
     let last_change = governance.last_change_epoch[key.slot()];
     require!(last_change == u64::MAX || last_change < epoch, BallastError::ParamChangedThisEpoch);
 
-    let mut value = weighted_mean_floor(accounts.proposal.weighted_value_sum, accounts.proposal.total_weight)?;
+    let mut value = accounts.proposal.mean_value(key)?;
     if key.is_integer() {
         value = value.floor();
     }

@@ -5,7 +5,7 @@ use crate::constants::{GOVERNANCE_SEED, PROPOSAL_SEED, STAKE_SEED, VOTE_SEED};
 use crate::errors::BallastError;
 use crate::events::Voted;
 use crate::instructions::account_creation::{create_pda_account, is_uncreated};
-use crate::math::{self, add_weighted_vote};
+use crate::math;
 use crate::state::{Ballot, Governance, Proposal, ProposalKind, StakePosition, VoteRecord};
 
 #[derive(Accounts)]
@@ -36,11 +36,11 @@ pub fn handle_vote(ctx: Context<CastVote>, ballot: Ballot) -> Result<()> {
     let weight = accounts.governance.position_value(&accounts.position);
     require!(weight > 0, BallastError::NoVotingPower);
 
-    match (&proposal.kind, ballot) {
+    match (proposal.kind, ballot) {
         (ProposalKind::Param(key), Ballot::Value(value)) => {
             let max_step = accounts.governance.config.max_step.get();
             key.check_value(value.get(), proposal.reference_value.get(), max_step)?;
-            proposal.weighted_value_sum = add_weighted_vote(proposal.weighted_value_sum, weight, value.get())?;
+            proposal.add_value_vote(key, weight, value.get())?;
         }
         (ProposalKind::Action(_), Ballot::Approve(yes)) => {
             let tally = if yes { &mut proposal.yes_weight } else { &mut proposal.no_weight };

@@ -47,11 +47,11 @@ fn median_of(submissions: &[Submission; MAX_ORACLES], mask: u8, field: impl Fn(&
     median(&mut values[..count])
 }
 
-/// Whether at least half of the submissions in `mask` hold `flag` (the
-/// median of the 0/1 values, ties for the flag).
+/// Whether more than half of the submissions in `mask` hold `flag`. The
+/// flags claim safety (stable, certified), so a tie does not make the claim.
 fn most(submissions: &[Submission; MAX_ORACLES], mask: u8, flag: impl Fn(&Submission) -> bool) -> bool {
     let holding = (0..MAX_ORACLES).filter(|i| mask & (1 << i) != 0 && flag(&submissions[*i])).count();
-    2 * holding >= mask.count_ones() as usize
+    2 * holding > mask.count_ones() as usize
 }
 
 /// The submissions in `mask` whose price of some asset is farther than
