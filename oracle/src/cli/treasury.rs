@@ -1,5 +1,5 @@
-//! `ballast-oracle treasury`: the stress experiment of the treasury spec, the
-//! depeg tail estimate, and Hawkes calibration.
+//! `ballast-oracle treasury`: the stress experiment of the treasury spec, its
+//! sensitivity sweeps, the depeg tail estimate, and Hawkes calibration.
 
 use std::path::{Path, PathBuf};
 
@@ -11,9 +11,11 @@ use super::output::{progress_bar, progress_counter, read_toml_or_default, Output
 use crate::rng::stream;
 use crate::treasury::hawkes::simulate_times;
 use crate::treasury::params::{HawkesParams, ModelParams, WINDOWS_PER_DAY};
+use crate::treasury::scenario::Scenario;
 use crate::treasury::{
-    calibrate, estimate_tail, run_experiment, write_plots, write_tail_plot, Calibration,
-    ExperimentConfig, TailConfig, TailMethod,
+    calibrate, estimate_tail, run_experiment, run_sensitivity, write_plots,
+    write_sensitivity_plots, write_tail_plot, Calibration, ExperimentConfig, SensitivityConfig,
+    TailConfig, TailMethod,
 };
 
 #[derive(Subcommand)]
@@ -29,6 +31,22 @@ pub enum TreasuryCommand {
         /// Seed (overrides the config).
         #[arg(long)]
         seed: Option<u64>,
+    },
+    /// The optimal controller's revenue, failure frequency and responsiveness as
+    /// the settlement window, the ticket size and the branching ratio move, one at
+    /// a time (writes report.json, sensitivity.csv and SVG plots).
+    Sensitivity {
+        /// TOML sweep config (`baseline` experiment, value lists); the defaults when omitted.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Paths per point (overrides the config; 50 by default).
+        #[arg(long)]
+        paths: Option<usize>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Scenario of every point (overrides the config; single-shock by default).
+        #[arg(long, value_enum)]
+        scenario: Option<Scenario>,
     },
     /// The optimal controller's depeg probability curve P(max δ ≥ x), far below 1/N.
     Tail {
@@ -63,6 +81,21 @@ pub fn run(command: TreasuryCommand, root: &Path, json: bool) -> Result<()> {
             config.seed = seed.unwrap_or(config.seed);
             experiment(&config, &Output::create(root, "treasury-experiment", json)?)
         }
+        TreasuryCommand::Sensitivity {
+            config,
+            paths,
+            seed,
+            scenario,
+        } => {
+            let mut config: SensitivityConfig = read_toml_or_default(config.as_deref())?;
+            config.baseline.runs = paths.unwrap_or(config.baseline.runs);
+            config.baseline.seed = seed.unwrap_or(config.baseline.seed);
+            config.scenario = scenario.unwrap_or(config.scenario);
+            sensitivity(
+                &config,
+                &Output::create(root, "treasury-sensitivity", json)?,
+            )
+        }
         TreasuryCommand::Tail { config, seed } => {
             let mut config: TailConfig = read_toml_or_default(config.as_deref())?;
             config.seed = seed.unwrap_or(config.seed);
@@ -95,6 +128,25 @@ fn experiment(config: &ExperimentConfig, output: &Output) -> Result<()> {
         "{markdown}\n{total} runs of 92 days in {:.1} s\ntable:  {}",
         started.elapsed().as_secs_f64(),
         table.display()
+    );
+    output.finish(&report, &summary, &plots)
+}
+
+fn sensitivity(config: &SensitivityConfig, output: &Output) -> Result<()> {
+    let total = config.total_paths();
+    let bar = progress_bar(total, "paths");
+    let started = std::time::Instant::now();
+    let report = run_sensitivity(config, |done| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    let csv = output.path("sensitivity.csv");
+    std::fs::write(&csv, report.to_csv())
+        .with_context(|| format!("cannot write {}", csv.display()))?;
+    let plots = write_sensitivity_plots(&report, &output.dir)?;
+    let summary = format!(
+        "{}\n{total} paths in {:.1} s\ncsv:    {}",
+        report.to_markdown(),
+        started.elapsed().as_secs_f64(),
+        csv.display()
     );
     output.finish(&report, &summary, &plots)
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::params::{ControllerOptions, ModelParams, WINDOWS_PER_DAY};
+use super::params::{ControllerOptions, ModelParams};
 use super::report::{summarise_cell, ExperimentReport};
 use super::scenario::{Scenario, ScenarioSettings};
 use super::simulate::{simulate_path, PathRecord, SimulationOptions};
@@ -76,6 +76,7 @@ impl ExperimentConfig {
     pub fn validate(&self) -> Result<(), TreasuryError> {
         self.model.validate()?;
         self.controller.validate()?;
+        self.simulation.validate()?;
         check("runs", self.runs as f64, self.runs >= 1, "must be >= 1")?;
         let days = self.simulation.days as f64;
         let onset = self.scenarios.onset_day;
@@ -101,7 +102,7 @@ impl ExperimentConfig {
 
     /// Epoch of the scenario onset.
     pub fn onset_window(&self) -> usize {
-        (self.scenarios.onset_day * WINDOWS_PER_DAY as f64).round() as usize
+        self.simulation.window_of_day(self.scenarios.onset_day)
     }
 }
 

@@ -12,7 +12,8 @@
 //!   [`fee`]: the fee law (41).
 //! * [`strategy`]: the optimal controller with baseline re-estimation, and the
 //!   max-yield and max-liquidity benchmarks.
-//! * [`simulate`], [`experiment`], [`report`]: the stress experiment of §5.
+//! * [`simulate`], [`experiment`], [`report`]: the stress experiment of §5;
+//!   [`sensitivity`]: the sweeps over Δ, the ticket size and the branching ratio.
 //! * [`tail`]: the depeg probability curve far below 1/N, by adaptive multilevel
 //!   splitting on a steppable, cloneable path ([`simulate::PathState`]).
 
@@ -26,6 +27,7 @@ pub mod params;
 pub mod peg;
 pub mod report;
 pub mod scenario;
+pub mod sensitivity;
 pub mod simulate;
 pub mod strategy;
 pub mod tail;
@@ -33,6 +35,9 @@ pub mod tail;
 pub use calibrate::{calibrate, Calibration};
 pub use experiment::{run_experiment, ExperimentConfig};
 pub use report::{write_plots, ExperimentReport};
+pub use sensitivity::{
+    run_sensitivity, write_sensitivity_plots, SensitivityConfig, SensitivityReport,
+};
 pub use tail::{estimate_tail, write_tail_plot, TailConfig, TailEstimate, TailMethod};
 
 /// Everything in the treasury module that can fail on bad input.

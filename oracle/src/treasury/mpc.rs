@@ -425,3 +425,130 @@ fn newton_direction(hessian: &DMatrix<f64>, pieces: &[Piece]) -> Option<Vec<f64>
     }
     Some(direction)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::treasury::forecast::{forecast, FlowState};
+
+    /// The roll at a calm reserve (10 % cash, no deviation) whose redemption
+    /// baseline is ϑ·μ_R: a family λ̄_R^(ϑ) non-decreasing in ϑ.
+    fn stressed_roll(closure: ShortfallClosure, theta: f64) -> WindowProblem {
+        let model = ModelParams::default();
+        let flows = FlowState {
+            redemption_baseline: theta * model.flows.redemption.mu,
+            mint_baseline: model.flows.mint.mu,
+            redemption_excitation: 0.0,
+            mint_excitation: 0.0,
+        };
+        WindowProblem {
+            model,
+            closure,
+            short_bill_penalty: 1.0,
+            cash: 0.1 * model.supply,
+            bills: 0.9 * model.supply,
+            supply: model.supply,
+            deviation: 0.0,
+            max_reallocation: model.max_reallocation(model.supply),
+            forecast: forecast(&model.flows, &flows, 0.0, 9),
+        }
+    }
+
+    /// r*_k(ϑ): the first window of the solved roll.
+    fn decision(closure: ShortfallClosure, theta: f64) -> f64 {
+        stressed_roll(closure, theta).solve(&[]).reallocation[0]
+    }
+
+    /// The boundary of {ϑ : `side`(r*(ϑ))} inside (lo, hi), by bisection, given
+    /// that `side` holds at lo and fails at hi.
+    fn boundary(
+        closure: ShortfallClosure,
+        side: impl Fn(f64) -> bool,
+        (mut lo, mut hi): (f64, f64),
+    ) -> f64 {
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if side(decision(closure, mid)) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    const CLOSURES: [ShortfallClosure; 2] = [
+        ShortfallClosure::ExpectedShortfall,
+        ShortfallClosure::CertaintyEquivalent,
+    ];
+
+    /// Theorem 3.2, part 2: along λ̄_R^(ϑ), r*(ϑ) is non-increasing and crosses
+    /// from ≥ 0 to < 0 at one threshold ϑ*, through the dead zone of S_{c_1}
+    /// (inaction, r* = 0, on an interval just below ϑ*).
+    #[test]
+    fn a_stress_threshold_separates_inaction_from_cash_building() {
+        for closure in CLOSURES {
+            let u_max = stressed_roll(closure, 1.0).max_reallocation;
+            let grid: Vec<f64> = (0..=120).map(|i| 1000f64.powf(i as f64 / 120.0)).collect();
+            let decisions: Vec<f64> = grid.iter().map(|&t| decision(closure, t)).collect();
+            for (i, pair) in decisions.windows(2).enumerate() {
+                assert!(
+                    pair[1] <= pair[0] + 1e-9 * u_max,
+                    "{closure:?}: r* rises from {} to {} between ϑ = {} and {}",
+                    pair[0],
+                    pair[1],
+                    grid[i],
+                    grid[i + 1]
+                );
+            }
+            assert!(
+                decisions[0] > 0.0,
+                "{closure:?}: calm roll does not buy bills"
+            );
+            let last_buying = boundary(closure, |r| r > 0.0, (1.0, 1000.0));
+            let threshold = boundary(closure, |r| r >= 0.0, (1.0, 1000.0));
+            assert!(
+                threshold > last_buying * (1.0 + 1e-6),
+                "{closure:?}: no dead zone between {last_buying} and {threshold}"
+            );
+            let inactive = decision(closure, 0.5 * (last_buying + threshold));
+            assert!(
+                inactive.abs() <= 1e-9 * u_max,
+                "{closure:?}: r* = {inactive} in the dead zone"
+            );
+            assert!(decision(closure, threshold * (1.0 + 1e-9)) < 0.0);
+            for (&t, &r) in grid.iter().zip(&decisions) {
+                assert_eq!(
+                    r >= 0.0,
+                    t <= threshold,
+                    "{closure:?}: ϑ = {t}, r* = {r}, ϑ* = {threshold}"
+                );
+            }
+        }
+    }
+
+    /// Theorem 3.2, part 3: as ϑ → ∞, r*(ϑ) → −u_max (maximum cash building), and
+    /// once there it stays.
+    #[test]
+    fn extreme_stress_builds_cash_at_the_maximum_rate() {
+        for closure in CLOSURES {
+            let u_max = stressed_roll(closure, 1.0).max_reallocation;
+            let gaps: Vec<f64> = [3.0, 10.0, 30.0, 100.0, 1e3, 1e4, 1e6]
+                .iter()
+                .map(|&t| decision(closure, t) + u_max)
+                .collect();
+            assert!(
+                gaps[0] > 1e-3 * u_max,
+                "{closure:?}: ϑ = 3 already saturates"
+            );
+            assert!(
+                gaps.windows(2).all(|g| g[1] <= g[0] + 1e-9 * u_max),
+                "{closure:?}: {gaps:?}"
+            );
+            assert!(
+                gaps[4..].iter().all(|&g| g.abs() <= 1e-9 * u_max),
+                "{closure:?}: {gaps:?}"
+            );
+        }
+    }
+}

@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::experiment::ExperimentConfig;
-use super::params::WINDOWS_PER_DAY;
 use super::scenario::Scenario;
-use super::simulate::PathRecord;
+use super::simulate::{PathRecord, SimulationOptions};
 use super::strategy::Strategy;
 use super::TreasuryError;
 use crate::plot::{line_chart, Labels, Series};
@@ -111,8 +110,8 @@ pub fn summarise_cell(
     runs: &[PathRecord],
 ) -> CellReport {
     let metrics = &config.metrics;
-    let per_day = WINDOWS_PER_DAY as f64;
-    let epoch = |day: f64| ((day * per_day).round() as usize).min(config.simulation.windows());
+    let simulation = &config.simulation;
+    let epoch = |day: f64| simulation.window_of_day(day).min(simulation.windows());
     let (from, to) = (
         epoch(metrics.inspection_days.0),
         epoch(metrics.inspection_days.1),
@@ -149,7 +148,7 @@ pub fn summarise_cell(
             }
         });
     let band = |select: &dyn Fn(&PathRecord) -> &[f64]| {
-        trajectory(runs.iter().map(select), metrics.band_quantiles)
+        trajectory(runs.iter().map(select), metrics.band_quantiles, simulation)
     };
     CellReport {
         scenario,
@@ -187,11 +186,15 @@ pub fn reaction_lag_days(config: &ExperimentConfig, reallocation: &[f64]) -> Opt
     } else {
         0.0
     };
-    Some(((first - onset) as f64 - informed).max(0.0) / WINDOWS_PER_DAY as f64)
+    Some(((first - onset) as f64 - informed).max(0.0) / config.simulation.windows_per_day())
 }
 
 /// Pointwise mean and quantile band of equally long series.
-fn trajectory<'a>(series: impl Iterator<Item = &'a [f64]>, (lo, hi): (f64, f64)) -> Trajectory {
+fn trajectory<'a>(
+    series: impl Iterator<Item = &'a [f64]>,
+    (lo, hi): (f64, f64),
+    simulation: &SimulationOptions,
+) -> Trajectory {
     let series: Vec<&[f64]> = series.collect();
     let len = series.iter().map(|s| s.len()).min().unwrap_or(0);
     let mut out = Trajectory::default();
@@ -201,7 +204,7 @@ fn trajectory<'a>(series: impl Iterator<Item = &'a [f64]>, (lo, hi): (f64, f64))
         let quantile = |q: f64| {
             column[((q * (column.len() - 1) as f64).round() as usize).min(column.len() - 1)]
         };
-        out.days.push(k as f64 / WINDOWS_PER_DAY as f64);
+        out.days.push(simulation.day_of_window(k));
         out.mean
             .push(column.iter().sum::<f64>() / column.len() as f64);
         out.lower.push(quantile(lo));
@@ -216,6 +219,24 @@ fn millions(x: f64) -> String {
 
 fn percent(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
+}
+
+impl CellReport {
+    /// The responsiveness column: mean lag in days with the share of paths that
+    /// reacted, "never", or "n/a" where it is undefined.
+    pub fn lag_label(&self) -> String {
+        match self.responsiveness {
+            None => "n/a".to_string(),
+            Some(Responsiveness {
+                mean_lag_days: None,
+                ..
+            }) => "never".to_string(),
+            Some(Responsiveness {
+                mean_lag_days: Some(d),
+                reacting_runs,
+            }) => format!("{d:.2} ({reacting_runs}/{} runs)", self.runs),
+        }
+    }
 }
 
 impl ExperimentReport {
@@ -279,17 +300,7 @@ impl ExperimentReport {
         );
         for c in &self.cells {
             let rates: Vec<String> = c.failure.iter().map(|f| percent(f.frequency)).collect();
-            let lag = match c.responsiveness {
-                None => "n/a".to_string(),
-                Some(Responsiveness {
-                    mean_lag_days: None,
-                    ..
-                }) => "never".to_string(),
-                Some(Responsiveness {
-                    mean_lag_days: Some(d),
-                    reacting_runs,
-                }) => format!("{d:.2} ({reacting_runs}/{} runs)", c.runs),
-            };
+            let lag = c.lag_label();
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {:.1} | {} |",
@@ -395,5 +406,85 @@ fn scenario_slug(scenario: Scenario) -> &'static str {
         Scenario::SingleShock => "single_shock",
         Scenario::ProlongedClustering => "prolonged_clustering",
         Scenario::FalseAlarm => "false_alarm",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::treasury::sensitivity::rescale_window;
+
+    /// A control path that sells `before` per window before the onset, and whose
+    /// cash-buying speed v = −r first clears v_ref + ε exactly `k` windows after it
+    /// (an earlier window falls short by one dollar).
+    fn path(config: &ExperimentConfig, before: f64, k: usize) -> Vec<f64> {
+        let onset = config.onset_window();
+        let epsilon = config.metrics.responsiveness_threshold_fraction * config.model.supply;
+        let reference = before.max(0.0);
+        let mut reallocation = vec![-before; config.simulation.windows()];
+        for r in &mut reallocation[onset..] {
+            *r = 0.0;
+        }
+        if k > 0 {
+            reallocation[onset + k - 1] = -(reference + epsilon - 1.0);
+        }
+        reallocation[onset + k] = -(reference + epsilon);
+        reallocation[onset + k + 1] = -(reference + 3.0 * epsilon);
+        reallocation
+    }
+
+    #[test]
+    fn lag_counts_windows_from_the_onset() {
+        let mut config = ExperimentConfig::default();
+        config.metrics.lag_from_first_informed_epoch = false;
+        for before in [0.0, 4.0e6, -2.0e8] {
+            for k in [0, 1, 2, 7, 30] {
+                let lag = reaction_lag_days(&config, &path(&config, before, k));
+                assert_eq!(
+                    lag,
+                    Some(k as f64 / 3.0),
+                    "k = {k}, pre-onset sale {before}"
+                );
+            }
+        }
+    }
+
+    /// The paper's convention: reacting at the first informed epoch (onset + Δ) is lag 0.
+    #[test]
+    fn lag_from_the_first_informed_epoch_subtracts_one_window() {
+        let config = ExperimentConfig::default();
+        assert!(config.metrics.lag_from_first_informed_epoch);
+        for k in [1, 4, 9] {
+            let lag = reaction_lag_days(&config, &path(&config, 4.0e6, k));
+            assert_eq!(lag, Some((k - 1) as f64 / 3.0));
+        }
+        assert_eq!(
+            reaction_lag_days(&config, &path(&config, 4.0e6, 0)),
+            Some(0.0)
+        );
+    }
+
+    /// With one-day windows a lag of k windows is k days.
+    #[test]
+    fn lag_is_in_days_whatever_the_window() {
+        let mut config = rescale_window(&ExperimentConfig::default(), 24.0);
+        config.metrics.lag_from_first_informed_epoch = false;
+        for k in [1, 5] {
+            assert_eq!(
+                reaction_lag_days(&config, &path(&config, 0.0, k)),
+                Some(k as f64)
+            );
+        }
+    }
+
+    #[test]
+    fn a_path_that_never_speeds_up_has_no_lag() {
+        let config = ExperimentConfig::default();
+        let epsilon = config.metrics.responsiveness_threshold_fraction * config.model.supply;
+        let mut reallocation = vec![-1.0e6; config.simulation.windows()];
+        for r in &mut reallocation[config.onset_window()..] {
+            *r = -(1.0e6 + epsilon - 1.0);
+        }
+        assert_eq!(reaction_lag_days(&config, &reallocation), None);
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::params::{FlowParams, HawkesParams};
 
 /// The stress scenarios. The controller is not told which one it is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Scenario {
     SingleShock,

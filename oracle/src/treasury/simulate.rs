@@ -9,6 +9,7 @@ use super::params::{FlowParams, HawkesParams, ModelParams, ShortfallClosure, WIN
 use super::peg::{next_deviation, planned_shortfall, realised_shortfall};
 use super::scenario::{Scenario, ScenarioSettings};
 use super::strategy::{Observation, Policy, WindowEvents};
+use super::{check, TreasuryError};
 
 /// Path-level simulation choices.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -22,6 +23,9 @@ pub struct SimulationOptions {
     pub absorbing_supply_fraction: f64,
     /// [C] Credit fee income f·(R + M) to cash (spec §2.4 option; irrelevant when f ≡ 0).
     pub fee_revenue_to_cash: bool,
+    /// Settlement window Δ in hours: 8 [S]. Only relabels windows as days; the
+    /// per-window parameters must match it (see `sensitivity::rescale_window`).
+    pub window_hours: f64,
 }
 
 impl Default for SimulationOptions {
@@ -31,13 +35,42 @@ impl Default for SimulationOptions {
             absorbing_deviation: 1.0,
             absorbing_supply_fraction: 0.05,
             fee_revenue_to_cash: false,
+            window_hours: 24.0 / WINDOWS_PER_DAY as f64,
         }
     }
 }
 
 impl SimulationOptions {
+    /// Windows per day, 24/Δ.
+    pub fn windows_per_day(&self) -> f64 {
+        24.0 / self.window_hours
+    }
+
+    /// Windows simulated.
     pub fn windows(&self) -> usize {
-        self.days * WINDOWS_PER_DAY
+        (self.days as f64 * self.windows_per_day()).round() as usize
+    }
+
+    /// The day on which window `k` starts.
+    pub fn day_of_window(&self, k: usize) -> f64 {
+        k as f64 / self.windows_per_day()
+    }
+
+    /// The window starting on `day` (rounded to the nearest window boundary).
+    pub fn window_of_day(&self, day: f64) -> usize {
+        (day * self.windows_per_day()).round() as usize
+    }
+
+    /// Δ must divide a day, so that days (and every scenario's regime
+    /// boundaries) fall on window boundaries.
+    pub fn validate(&self) -> Result<(), TreasuryError> {
+        let per_day = self.windows_per_day();
+        check(
+            "window_hours",
+            self.window_hours,
+            self.window_hours > 0.0 && (per_day - per_day.round()).abs() < 1e-9,
+            "must divide 24 hours",
+        )
     }
 }
 
@@ -290,7 +323,7 @@ impl PathState {
             return state.deviation;
         }
         let model = setting.model;
-        let day = self.window as f64 / WINDOWS_PER_DAY as f64;
+        let day = setting.options.day_of_window(self.window);
         let flows = setting
             .scenarios
             .window_flows(setting.scenario, &model.flows, day);
@@ -363,7 +396,7 @@ impl PathState {
         let cash_after = state.cash - reallocation;
         let bills_after = state.bills + reallocation;
         if alive {
-            let day = k as f64 / WINDOWS_PER_DAY as f64;
+            let day = options.day_of_window(k);
             let flows = scenarios.window_flows(scenario, &model.flows, day);
             let (redemption_factor, mint_factor) = tilt.map_or((1.0, 1.0), |t| t.factors(k));
             let redemption = HawkesParams {

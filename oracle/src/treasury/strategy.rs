@@ -160,22 +160,27 @@ impl OptimalController {
 
     /// The roll at `observation`, without solving it.
     pub fn problem(&self, o: &Observation) -> WindowProblem {
-        WindowProblem {
-            model: self.model,
-            closure: self.options.closure,
-            short_bill_penalty: self.options.short_bill_penalty,
-            cash: o.cash,
-            bills: o.bills,
-            supply: o.supply,
-            deviation: o.deviation,
-            max_reallocation: o.max_reallocation,
-            forecast: forecast(
-                &self.model.flows,
-                &self.flow_state(),
-                o.deviation,
-                self.options.horizon_windows,
-            ),
-        }
+        roll_problem(&self.model, &self.options, &self.flow_state(), o)
+    }
+}
+
+/// The MPC roll the controller solves at `o` when its view of the flows is `flows`.
+pub fn roll_problem(
+    model: &ModelParams,
+    options: &ControllerOptions,
+    flows: &FlowState,
+    o: &Observation,
+) -> WindowProblem {
+    WindowProblem {
+        model: *model,
+        closure: options.closure,
+        short_bill_penalty: options.short_bill_penalty,
+        cash: o.cash,
+        bills: o.bills,
+        supply: o.supply,
+        deviation: o.deviation,
+        max_reallocation: o.max_reallocation,
+        forecast: forecast(&model.flows, flows, o.deviation, options.horizon_windows),
     }
 }
 

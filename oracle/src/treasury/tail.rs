@@ -55,7 +55,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use super::params::{ControllerOptions, ModelParams, WINDOWS_PER_DAY};
+use super::params::{ControllerOptions, ModelParams};
 use super::scenario::{Scenario, ScenarioSettings};
 use super::simulate::{
     simulate_path, FlowTilt, PathSetting, PathState, SettledFlows, SimulationOptions,
@@ -265,6 +265,7 @@ impl TailConfig {
     pub fn validate(&self) -> Result<(), TreasuryError> {
         self.model.validate()?;
         self.controller.validate()?;
+        self.simulation.validate()?;
         check(
             "thresholds",
             self.thresholds.len() as f64,
@@ -796,7 +797,7 @@ fn importance_sampling(
     options: &TiltOptions,
     tick: &(impl Fn() + Sync),
 ) -> TailEstimate {
-    let window = |day: f64| (day * WINDOWS_PER_DAY as f64).round() as usize;
+    let window = |day: f64| config.simulation.window_of_day(day);
     let tilt = FlowTilt::redemptions(
         options.factor,
         window(options.days.0)..window(options.days.1),
@@ -930,8 +931,10 @@ fn cross_entropy(
     tick: &(impl Fn() + Sync),
 ) -> Result<TailEstimate, TreasuryError> {
     let windows = config.simulation.windows();
-    let onset =
-        ((config.scenarios.onset_day * WINDOWS_PER_DAY as f64).round() as usize).min(windows);
+    let onset = config
+        .simulation
+        .window_of_day(config.scenarios.onset_day)
+        .min(windows);
     let end = (onset + options.windows_after_onset + 1).min(windows);
     let mut tilt = FlowTilt::redemptions(1.0, 0..end);
     let groups: Vec<std::ops::Range<usize>> = std::iter::once(0..onset)
