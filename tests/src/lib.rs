@@ -163,7 +163,35 @@ impl Harness {
         Self::build(Self::empty(), adjust)
     }
 
-    fn build(mut h: Self, adjust: impl FnOnce(&mut InitializeArgs)) -> Self {
+    /// A liquidity tier alone, for the treasury controller: USDC (6
+    /// decimals, target 10%) and TBILL (6, target 90%), both uncapped, one
+    /// oracle that finalizes rounds by itself.
+    pub fn liquidity_tier() -> Self {
+        let assets = [(6, AssetKind::Cash, 1.0, 0.01, 0.1, 0.05), (6, AssetKind::Bill, 1.0, 0.01, 0.9, 0.1)];
+        let adjust = |args: &mut InitializeArgs| {
+            args.oracle_count = 1;
+            args.oracle_quorum = 1;
+        };
+        let mut h = Self::build_with(Self::empty_with_oracles(1), adjust, &assets);
+        h.set_prices(&[USDC_PRICE, TBILL_PRICE]).expect("set prices");
+        h
+    }
+
+    fn build(h: Self, adjust: impl FnOnce(&mut InitializeArgs)) -> Self {
+        // Risk scores rank the assets for liquidation: WBTC first, cash never.
+        let assets = [
+            (6, AssetKind::Cash, 1.0, 0.01, 0.4, 0.05),
+            (6, AssetKind::Bill, 0.7, 0.01, 0.3, 0.1),
+            (8, AssetKind::Crypto, 0.35, 0.02, 0.3, 0.6),
+        ];
+        let mut h = Self::build_with(h, adjust, &assets);
+        h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).expect("set prices");
+        h
+    }
+
+    /// Initialises and lists `assets`: (decimals, kind, weight cap, max
+    /// confidence, target weight, risk score) each.
+    fn build_with(mut h: Self, adjust: impl FnOnce(&mut InitializeArgs), assets: &[(u8, AssetKind, f64, f64, f64, f64)]) -> Self {
         let mut args = default_args();
         adjust(&mut args);
         for (slot, oracle) in args.oracles.iter_mut().zip(&h.oracles) {
@@ -179,12 +207,7 @@ impl Harness {
             .map(|k| solana_system_interface::instruction::transfer(&h.admin.pubkey(), &k.pubkey(), 10_000_000_000))
             .collect();
         h.send_admin_all(&funding);
-        // Risk scores rank the assets for liquidation: WBTC first, cash never.
-        for (decimals, kind, cap, confidence, target, risk_score) in [
-            (6, AssetKind::Cash, 1.0, 0.01, 0.4, 0.05),
-            (6, AssetKind::Bill, 0.7, 0.01, 0.3, 0.1),
-            (8, AssetKind::Crypto, 0.35, 0.02, 0.3, 0.6),
-        ] {
+        for &(decimals, kind, cap, confidence, target, risk_score) in assets {
             let config = AssetConfig {
                 target_weight: fixed(target),
                 risk_score: fixed(risk_score),
@@ -192,7 +215,6 @@ impl Harness {
             };
             h.add_asset(decimals, kind, config);
         }
-        h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).expect("set prices");
         h
     }
 

@@ -21,6 +21,7 @@ use anyhow::{Context, Result};
 use ballast_migrations::{deploy, Deployment, Kind};
 use ballast_oracle::rng::stream;
 use ballast_oracle_node::worker::source::{Synthetic, SyntheticSpec};
+use ballast_oracle_node::worker::pipeline::TreasuryPlan;
 use ballast_oracle_node::WorkerConfig;
 use ballast_sdk::program::math::I80F48;
 use ballast_sdk::program::state::{AssetKind, Ballot, ParamKey, ProposalKind};
@@ -181,12 +182,16 @@ pub fn simulate<C: Chain>(
     let mut vote: Option<u64> = None;
     let mut oracle_rounds = 1;
     let mut breaker_lapse_told = false;
+    let mut wave_told = false;
     for day in 1..=options.days {
         let report = network.round(&mut chain)?;
         if report.finalized {
             oracle_rounds += 1;
         } else {
             timeline.event(day, format!("oracle round {} not finalized: {}", report.round, round_text(&report)));
+        }
+        if let Some(story) = network.treasury().and_then(|plan| treasury_story(plan, &mut wave_told)) {
+            timeline.event(day, story);
         }
         if network.window(report.round) == crash.day {
             timeline.event(
@@ -391,11 +396,13 @@ fn holders_trade(
         .map_or(0.0, |cr| (cr_target - cr).max(0.0));
     let mut trades = Trades::default();
     for flow in flows.window(shortfall, rng) {
-        let holder = &holders[rng.random_range(0..holders.len())];
+        let holder_index = rng.random_range(0..holders.len());
+        let holder = &holders[holder_index];
         let done = match flow {
             Flow::Mint(stablecoins) => {
                 mint_worth(chain, people, holder, stablecoins, rng).map(|_| trades.mints += 1)
             }
+            Flow::Redeem(stablecoins) if !can_spend(chain, holder, holder_index, stablecoins)? => continue,
             Flow::Redeem(stablecoins) => {
                 let reserve = status::reserve_status(chain)?;
                 let rate = reserve.redemption_rate.min(reserve.collateral_ratio.unwrap_or(1.0)).min(1.0);
@@ -408,6 +415,17 @@ fn holders_trade(
         trades.refused += usize::from(done.is_err());
     }
     Ok(trades)
+}
+
+/// What alice and bob stake after the crash (base units); their trading
+/// leaves it aside.
+const STAKES: [u64; 2] = [20_000_000_000, 10_000_000_000];
+
+/// Whether holder `index` can redeem `stablecoins` and keep her stake.
+fn can_spend(chain: &mut dyn Chain, holder: &Participant, index: usize, stablecoins: f64) -> Result<bool> {
+    let Some(&kept) = STAKES.get(index) else { return Ok(true) };
+    let held = token::associated_balance(chain, &holder.keypair.pubkey(), &pda::stable_mint())?.unwrap_or(0);
+    Ok(held as f64 / 1e6 >= stablecoins + kept as f64 / 1e6)
 }
 
 /// The keeper's passes over the first slots of a window, with their story.
@@ -639,8 +657,9 @@ fn governance_step(
     let (alice, bob) = (&holders[0], &holders[1]);
     match vote {
         None if day == days / 2 + 3 => {
-            governance::stake(chain, &alice.keypair, 20_000_000_000)?;
-            governance::stake(chain, &bob.keypair, 10_000_000_000)?;
+            for (staker, stake) in [(alice, STAKES[0]), (bob, STAKES[1])] {
+                governance::stake(chain, &staker.keypair, stake)?;
+            }
             let id =
                 governance::propose(chain, &alice.keypair, ProposalKind::Param(ParamKey::CrMin))?;
             governance::vote(chain, &alice.keypair, id, Ballot::Value(fixed(1.12)))?;
@@ -741,6 +760,29 @@ fn auction_story(actions: &[KeeperAction], setup: &Setup) -> Vec<String> {
         }
     }
     lines
+}
+
+/// A line when the treasury controller starts or stops expecting a
+/// redemption wave: its re-estimated redemption baseline crosses 1.5 times
+/// the nominal going up, or 1.2 times coming down.
+fn treasury_story(plan: &TreasuryPlan, wave_told: &mut bool) -> Option<String> {
+    let pressure = plan.redemption_pressure;
+    if !*wave_told && pressure > 1.5 {
+        *wave_told = true;
+        return Some(format!(
+            "the treasury controller reads redemptions clustering in the chain's flows (baseline x{pressure:.1}) and keeps {:.0}% of the liquidity tier in cash (${:.0})",
+            100.0 * plan.cash_share,
+            plan.cash_target.max(0.0)
+        ));
+    }
+    if *wave_told && pressure < 1.2 {
+        *wave_told = false;
+        return Some(format!(
+            "redemptions are back near their baseline (x{pressure:.1}): the treasury controller puts the buffer back into bills ({:.0}% cash)",
+            100.0 * plan.cash_share
+        ));
+    }
+    None
 }
 
 fn round_text(report: &RoundReport) -> String {

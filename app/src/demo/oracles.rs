@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use ballast_oracle_node::worker::audit::AuditLog;
 use ballast_oracle_node::worker::metrics::Metrics;
+use ballast_oracle_node::worker::pipeline::TreasuryPlan;
 use ballast_oracle_node::worker::source::NodeView;
 use ballast_oracle_node::{RoundOutcome, Worker, WorkerConfig};
 use ballast_sdk::{accounts, Chain, Keypair};
@@ -95,5 +96,10 @@ impl OracleNetwork {
 
     pub fn nodes(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// The treasury controller's last decision, as the first node made it.
+    pub fn treasury(&self) -> Option<&TreasuryPlan> {
+        self.nodes[0].last_decision().map(|decision| &decision.treasury)
     }
 }

@@ -8,3 +8,4 @@ mod governance_cli;
 mod holder_cli;
 mod keeper;
 mod oracle_network;
+mod treasury;

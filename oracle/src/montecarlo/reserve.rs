@@ -229,12 +229,9 @@ impl ReserveModel {
         check_len("impact", impact.len(), n)?;
         check_len("weight_changes", changes.len(), n)?;
         let weight_sum: f64 = self.weights.iter().sum();
-        require(
-            self.weights.iter().all(|w| w.is_finite() && *w >= 0.0),
-            "weight",
-            weight_sum,
-            "finite and >= 0",
-        )?;
+        if let Some(bad) = self.weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+            require(false, "weight", *bad, "finite and >= 0")?;
+        }
         require(
             (weight_sum - 1.0).abs() < 1e-9,
             "sum of weights",

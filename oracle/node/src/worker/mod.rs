@@ -26,7 +26,7 @@ use ballast_sdk::{accounts, instructions, Chain, ChainError, Keypair, Pubkey, Si
 
 use audit::{AuditError, AuditLog, WindowRecord, WindowStatus};
 use metrics::Metrics;
-use pipeline::{decide, sha256_hex, AssetState, Decision, DecisionInputs, GovernedPolicy, PipelineConfig, ReserveState};
+use pipeline::{decide, sha256_hex, AssetState, Decision, DecisionInputs, FlowTotals, GovernedPolicy, PipelineConfig, ReserveState};
 use source::{MarketSource, MarketWindow};
 
 #[derive(Clone, Debug)]
@@ -143,6 +143,8 @@ pub struct Worker<S: MarketSource> {
     metrics: Arc<Metrics>,
     /// Good windows among the last `lookback` indices.
     history: VecDeque<MarketWindow>,
+    /// The chain's flow totals at the same windows, for the treasury controller.
+    flows: VecDeque<FlowTotals>,
     last_decision: Option<Decision>,
 }
 
@@ -164,6 +166,7 @@ impl<S: MarketSource> Worker<S> {
             config,
             metrics,
             history: VecDeque::new(),
+            flows: VecDeque::new(),
             last_decision: None,
         };
         let (protocol, rounds) = worker.retrying(chain, |chain| Ok((accounts::protocol(chain)?, accounts::oracle_rounds(chain)?)))?;
@@ -302,9 +305,16 @@ impl<S: MarketSource> Worker<S> {
         };
         self.push_history(market);
         let reserve = self.read_reserve(chain)?;
+        self.push_flows(FlowTotals {
+            window,
+            total_minted: reserve.total_minted,
+            total_redeemed: reserve.total_redeemed,
+            deviation: (1.0 - reserve.redemption_rate).max(0.0),
+        });
         let inputs = DecisionInputs {
             window,
             history: self.history.iter().cloned().collect(),
+            flows: self.flows.iter().copied().collect(),
             reserve,
             config: self.config.pipeline.clone(),
         };
@@ -530,20 +540,31 @@ impl<S: MarketSource> Worker<S> {
         }
     }
 
+    /// The flow totals of the windows in the history's span.
+    fn push_flows(&mut self, totals: FlowTotals) {
+        let oldest = (totals.window + 1).saturating_sub(self.config.pipeline.lookback as u64);
+        self.flows.retain(|f| f.window < totals.window && f.window >= oldest);
+        self.flows.push_back(totals);
+    }
+
     /// Rebuilds the history a run in progress would have had: the good
     /// windows among the `lookback - 1` before `next`, from the audit log
-    /// where it recorded them (a live feed has no past) and else the source.
+    /// where it recorded them (a live feed has no past) and else the source,
+    /// and the flow totals the last recorded window read.
     fn refill_history(&mut self, chain: &mut dyn Chain, next: u64) {
         let start = (next + 1).saturating_sub(self.config.pipeline.lookback as u64);
         for index in start..next {
-            let recorded = self
+            let inputs = self
                 .audit
                 .window(index)
                 .ok()
                 .flatten()
                 .and_then(|record| record.inputs_json)
-                .and_then(|json| serde_json::from_str::<DecisionInputs>(&json).ok())
-                .and_then(|inputs| inputs.history.into_iter().find(|w| w.index == index));
+                .and_then(|json| serde_json::from_str::<DecisionInputs>(&json).ok());
+            let recorded = inputs.and_then(|inputs| {
+                self.flows = inputs.flows.into();
+                inputs.history.into_iter().find(|w| w.index == index)
+            });
             match recorded.map(Ok).unwrap_or_else(|| self.source.window(index, chain)) {
                 Ok(market) => self.push_history(market),
                 Err(error) => tracing::debug!(index, %error, "history window skipped"),

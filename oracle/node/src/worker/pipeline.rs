@@ -7,7 +7,7 @@ use ballast_oracle::data::{PriceHistory, DAYS_PER_YEAR};
 use ballast_oracle::estimate::{estimate_returns, portfolio_volatility, CovarianceMethod, DynamicLambda, EstimationConfig};
 use ballast_oracle::montecarlo::{simulate_reserve, McConfig, ReserveModel, Shocks};
 use ballast_oracle::treasury::params::{ControllerOptions, ModelParams};
-use ballast_oracle::treasury::strategy::{Observation as TreasuryObservation, OptimalController, Policy};
+use ballast_oracle::treasury::strategy::{Observation as TreasuryObservation, OptimalController, Policy, WindowEvents};
 use ballast_sdk::program::instructions::aggregate::fit_to_caps;
 use ballast_sdk::program::instructions::{Observation, PriceInput};
 use ballast_sdk::program::math::I80F48;
@@ -50,6 +50,10 @@ pub struct PipelineConfig {
     /// Transaction cost per unit of weight moved.
     pub trade_cost: f64,
     pub treasury: ControllerOptions,
+    /// The least cash the treasury split keeps, as a fraction of the
+    /// supply: a floor under the MPC (seed 003's immediate liquidity), for
+    /// a crash's redemptions and auctions.
+    pub min_cash_to_supply: f64,
 }
 
 impl Default for PipelineConfig {
@@ -71,6 +75,7 @@ impl Default for PipelineConfig {
                 fees_enabled: true,
                 ..ControllerOptions::default()
             },
+            min_cash_to_supply: 0.1,
         }
     }
 }
@@ -145,12 +150,29 @@ impl Default for GovernedPolicy {
     }
 }
 
+/// The chain's lifetime mint and redeem totals as a node read them at one
+/// window: the differences between windows are the flows the treasury
+/// controller learns from.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowTotals {
+    pub window: u64,
+    /// Stablecoin base units.
+    pub total_minted: u64,
+    pub total_redeemed: u64,
+    /// delta = 1 - r, the peg deviation that held.
+    pub deviation: f64,
+}
+
 /// Everything a decision depends on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DecisionInputs {
     pub window: u64,
     /// Good windows, oldest first; the last is this window.
     pub history: Vec<MarketWindow>,
+    /// The flow totals read at past windows, oldest first; the last is
+    /// this window's.
+    #[serde(default)]
+    pub flows: Vec<FlowTotals>,
     pub reserve: ReserveState,
     pub config: PipelineConfig,
 }
@@ -234,8 +256,26 @@ pub struct Decision {
     pub stable: bool,
     pub risk: Option<ReserveRisk>,
     pub allocation: Allocation,
-    /// The treasury MPC's cash → bills move this window (USD), for the keeper.
-    pub treasury_reallocation: f64,
+    /// The treasury MPC's cash ↔ bills move, folded into the targets.
+    pub treasury: TreasuryPlan,
+}
+
+/// The treasury controller's decision (seed 004) for this window.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TreasuryPlan {
+    /// r_k, cash → bills when positive (USD).
+    pub reallocation: f64,
+    /// C_k − r_k: the cash the controller keeps (USD); below zero it would
+    /// rather leave redemptions to the bills than hold any.
+    pub cash_target: f64,
+    /// The share of the liquidity tier (cash and bills) the targets keep in
+    /// cash: (C_k − r_k) / (C_k + B_k), or the floor's if higher.
+    pub cash_share: f64,
+    /// The controller's re-estimated redemption baseline μ_R, as a multiple
+    /// of the nominal: above 1 it expects a redemption wave.
+    pub redemption_pressure: f64,
+    /// The fee from the costate of the peg, before the governed bounds.
+    pub fee: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -419,15 +459,25 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
             )
         }
         Err(error) => (
-            targets,
+            targets.clone(),
             Allocation::Kept {
                 reason: error.to_string(),
             },
         ),
     };
 
-    let (fee, treasury_reallocation) = treasury_fee(reserve, &values, &config.treasury);
-    let fee = fee.clamp(reserve.fee_min, reserve.fee_max);
+    let mut treasury = treasury_plan(reserve, &values, &inputs.flows, &config.treasury);
+    // The floor: on chain, bills turn into cash only through swaps and
+    // auctions at a discount, not at the model's small quadratic cost.
+    let tier: f64 = reserve.assets.iter().zip(&values).filter(|(a, _)| a.kind == "cash" || a.kind == "bill").map(|(_, v)| v).sum();
+    if tier > 0.0 {
+        treasury.cash_share = treasury.cash_share.max((config.min_cash_to_supply * reserve.supply / tier).min(1.0));
+    }
+    let target_weights = match liquidity_split(reserve, &target_weights, treasury.cash_share) {
+        Some(split) => within_turnover(&targets, &split, reserve.turnover_budget).0,
+        None => target_weights,
+    };
+    let fee = treasury.fee.clamp(reserve.fee_min, reserve.fee_max);
     Ok(Decision {
         confidences: prices.iter().map(|p| p * config.confidence_fraction).collect(),
         prices,
@@ -442,7 +492,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         stable,
         risk,
         allocation,
-        treasury_reallocation,
+        treasury,
     })
 }
 
@@ -560,24 +610,24 @@ fn within_turnover(from: &[f64], to: &[f64], budget: f64) -> (Vec<f64>, f64) {
     let turnover: f64 = from.iter().zip(to).map(|(a, b)| (b - a).abs()).sum::<f64>() / 2.0;
     let allowed = (budget - ROUNDING_MARGIN).max(0.0);
     let step = if turnover <= allowed { 1.0 } else { allowed / turnover };
-    (from.iter().zip(to).map(|(a, b)| a + step * (b - a)).collect(), step)
+    // Clamped: a solver's -1e-12 must not become a negative weight.
+    (from.iter().zip(to).map(|(a, b)| (a + step * (b - a)).max(0.0)).collect(), step)
 }
 
-/// The treasury controller's fee and cash → bills move, with the library's
-/// model (calibrated to a $10bn reserve) scaled to this supply.
-fn treasury_fee(reserve: &ReserveState, values: &[f64], options: &ControllerOptions) -> (f64, f64) {
-    if reserve.supply <= 0.0 {
-        return (reserve.fee_mint, 0.0);
-    }
+/// The treasury controller (seed 004) at this window. Its model, calibrated
+/// to a $10bn reserve, is scaled to this supply; each node window is one
+/// settlement window. The controller replays the flows between the recorded
+/// totals (each window's volume as that many mean tickets, spread evenly),
+/// so its intensity filter and re-estimated baselines come from the chain
+/// alone and nodes reading the same chain agree.
+fn treasury_plan(reserve: &ReserveState, values: &[f64], flows: &[FlowTotals], options: &ControllerOptions) -> TreasuryPlan {
     let of_kind = |kind: &str| -> f64 {
-        reserve
-            .assets
-            .iter()
-            .zip(values)
-            .filter(|(a, _)| a.kind == kind)
-            .map(|(_, v)| v)
-            .sum()
+        reserve.assets.iter().zip(values).filter(|(a, _)| a.kind == kind).map(|(_, v)| v).sum()
     };
+    let (cash, bills) = (of_kind("cash"), of_kind("bill"));
+    if reserve.supply <= 0.0 || cash + bills <= 0.0 {
+        return TreasuryPlan { fee: reserve.fee_mint, cash_share: 1.0, redemption_pressure: 1.0, ..TreasuryPlan::default() };
+    }
     let mut model = ModelParams::default();
     let scale = reserve.supply / model.supply;
     model.supply = reserve.supply;
@@ -587,15 +637,83 @@ fn treasury_fee(reserve: &ReserveState, values: &[f64], options: &ControllerOpti
     model.fee_weight *= scale;
     model.quadratic_cost /= scale;
     let mut controller = OptimalController::new(model, *options);
+    for (before, after) in flows.iter().zip(flows.iter().skip(1)) {
+        let windows = after.window.saturating_sub(before.window).max(1);
+        let per_window = |total_after: u64, total_before: u64, ticket: f64| -> usize {
+            let volume = total_after.saturating_sub(total_before) as f64 / STABLE_UNITS_PER_COIN;
+            // Bounded so a single huge flow cannot stall the replay.
+            ((volume / ticket / windows as f64).round() as usize).min(MAX_EVENTS_PER_WINDOW)
+        };
+        let redemptions = per_window(after.total_redeemed, before.total_redeemed, model.flows.redemption_ticket);
+        let mints = per_window(after.total_minted, before.total_minted, model.flows.mint_ticket);
+        let (redemption_times, mint_times) = (evenly_spaced(redemptions), evenly_spaced(mints));
+        for _ in 0..windows.min(MAX_REPLAYED_GAP) {
+            controller.observe(&WindowEvents {
+                redemption_times: &redemption_times,
+                mint_times: &mint_times,
+                deviation: after.deviation,
+            });
+        }
+    }
     let decision = controller.decide(&TreasuryObservation {
         window: 0,
-        cash: of_kind("cash"),
-        bills: of_kind("bill"),
+        cash,
+        bills,
         supply: reserve.supply,
         deviation: (1.0 - reserve.redemption_rate).max(0.0),
         max_reallocation: model.max_reallocation(reserve.supply),
     });
-    (decision.fee, decision.reallocation)
+    TreasuryPlan {
+        reallocation: decision.reallocation,
+        cash_target: cash - decision.reallocation,
+        cash_share: ((cash - decision.reallocation) / (cash + bills)).clamp(0.0, 1.0),
+        redemption_pressure: controller.flow_state().redemption_baseline / model.flows.redemption.mu,
+        fee: decision.fee,
+    }
+}
+
+/// One stablecoin in base units (6 decimals).
+const STABLE_UNITS_PER_COIN: f64 = 1e6;
+/// A hundred times the nominal stationary redemption count of a window.
+const MAX_EVENTS_PER_WINDOW: usize = 160_000;
+/// Windows of a gap in the node's record replayed one by one; the filter
+/// forgets within a few anyway.
+const MAX_REPLAYED_GAP: u64 = 16;
+
+/// `count` event times spread evenly over a window, (0, 1].
+fn evenly_spaced(count: usize) -> Vec<f64> {
+    (1..=count).map(|i| i as f64 / count as f64).collect()
+}
+
+/// The QP's targets with its liquidity tier (cash and bills together) split
+/// as the treasury controller wants: `cash_share` of it in cash, the rest
+/// in bills, each kind's part shared among its assets as the QP shared it.
+/// None when the reserve has no cash or no bill asset.
+fn liquidity_split(reserve: &ReserveState, targets: &[f64], cash_share: f64) -> Option<Vec<f64>> {
+    let kind_total = |kind: &str| -> f64 {
+        reserve.assets.iter().zip(targets).filter(|(a, _)| a.kind == kind).map(|(_, w)| w).sum()
+    };
+    let count = |kind: &str| reserve.assets.iter().filter(|a| a.kind == kind).count();
+    if count("cash") == 0 || count("bill") == 0 {
+        return None;
+    }
+    let (cash, bills) = (kind_total("cash"), kind_total("bill"));
+    let tier = cash + bills;
+    let split = reserve
+        .assets
+        .iter()
+        .zip(targets)
+        .map(|(asset, &w)| {
+            let (share, total) = match asset.kind.as_str() {
+                "cash" => (cash_share, cash),
+                "bill" => (1.0 - cash_share, bills),
+                _ => return w,
+            };
+            let within = if total > 0.0 { w / total } else { 1.0 / count(&asset.kind) as f64 };
+            tier * share * within
+        })
+        .collect();
+    Some(split)
 }
 
 impl Decision {
@@ -711,6 +829,7 @@ mod tests {
                 ],
             },
             history,
+            flows: Vec::new(),
             config: PipelineConfig {
                 monte_carlo_paths: 1_000,
                 ..PipelineConfig::default()
@@ -737,5 +856,95 @@ mod tests {
             kept => panic!("the QP must decide under stress: {kept:?}"),
         }
         assert!(stressed.sigma_p > 2.0 * calm.sigma_p, "sigma_p {} then {}", calm.sigma_p, stressed.sigma_p);
+    }
+
+    fn solved(decision: &Decision) -> (f64, f64, bool, f64) {
+        match &decision.allocation {
+            Allocation::Solved { risk_limit, breach_upper, certified, .. } => {
+                (*risk_limit, *breach_upper, *certified, decision.target_weights[2])
+            }
+            kept => panic!("the QP must decide: {kept:?}"),
+        }
+    }
+
+    #[test]
+    fn an_allocation_failing_the_certificate_is_re_solved_tighter_or_flagged() {
+        // CR 1.014 under stress: at the governed R_max the targets' bound on
+        // P(CR < 1) is far above epsilon 0.05 ...
+        let mut near = inputs(15);
+        near.reserve.supply = 118_500.0;
+        near.reserve.policy.breach_epsilon = 1.0;
+        let (governed_limit, loose_bound, certified, loose_crypto) = solved(&decide(&near).unwrap());
+        assert!(certified && loose_bound > 0.1, "bound {loose_bound}");
+        // ... so the worker re-solves under a tighter limit, with less crypto.
+        near.reserve.policy.breach_epsilon = 0.05;
+        let (limit, bound, certified, crypto) = solved(&decide(&near).unwrap());
+        assert!(certified && bound <= 0.05, "bound {bound}");
+        assert!(limit < governed_limit && crypto < loose_crypto, "R_max {limit}, crypto {crypto}");
+        let caps = [I80F48::ONE, fixed(0.7).get(), fixed(0.35).get()];
+        assert!(decide(&near).unwrap().to_observation(1, &caps).allocation_certified);
+
+        // Under water (CR 0.99) nothing passes: the safest targets (no
+        // crypto) are posted, flagged.
+        let mut under = inputs(15);
+        under.reserve.supply = 121_000.0;
+        let decision = decide(&under).unwrap();
+        let (_, bound, certified, crypto) = solved(&decision);
+        assert!(!certified && bound > 0.05, "bound {bound}");
+        assert!(crypto < 1e-6, "crypto {crypto}");
+        assert!(!decision.to_observation(1, &caps).allocation_certified);
+    }
+
+    /// Flow totals for windows `0..` with these (redeemed, minted) volumes in
+    /// whole stablecoins, ending at the decision's window.
+    fn flow_record(window: u64, volumes: &[(f64, f64)]) -> Vec<FlowTotals> {
+        let first = window + 1 - volumes.len() as u64;
+        let (mut redeemed, mut minted) = (0u64, 0u64);
+        volumes
+            .iter()
+            .enumerate()
+            .map(|(i, (r, m))| {
+                redeemed += (r * STABLE_UNITS_PER_COIN) as u64;
+                minted += (m * STABLE_UNITS_PER_COIN) as u64;
+                FlowTotals { window: first + i as u64, total_minted: minted, total_redeemed: redeemed, deviation: 0.0 }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_cash_buffer_builds_when_redemptions_cluster_and_not_in_a_false_alarm() {
+        // At a supply of 100,000 the model's baseline is $320 of redemptions
+        // and $320 of mints a window; the wave redeems $780 a window more.
+        let calm = [(320.0, 320.0); 12];
+        let mut wave = calm;
+        for volumes in &mut wave[8..] {
+            volumes.0 = 1_100.0;
+        }
+        let mut false_alarm = calm;
+        false_alarm[8].1 = 960.0;
+        false_alarm[9].1 = 960.0;
+        false_alarm[10].0 = 480.0;
+        false_alarm[11].0 = 480.0;
+        let plan = |volumes: &[(f64, f64)]| {
+            let mut inputs = inputs(0);
+            // $10,000 of cash and $60,000 of bills.
+            inputs.reserve.assets[0].amount = 10_000.0;
+            inputs.reserve.assets[1].amount = 60_000.0 / (1.0 + 0.0001 * 59.0);
+            inputs.flows = flow_record(inputs.window, volumes);
+            inputs.config.min_cash_to_supply = 0.0;
+            decide(&inputs).unwrap()
+        };
+        let (calm, wave, false_alarm) = (plan(&calm), plan(&wave), plan(&false_alarm));
+        let kept = |d: &Decision| d.treasury.cash_target;
+        assert!(wave.treasury.redemption_pressure > 2.0, "{:?}", wave.treasury);
+        assert!(kept(&wave) > kept(&calm) + 780.0, "wave {:?}, calm {:?}", wave.treasury, calm.treasury);
+        // A mint surge then a modest rise in redemptions: it invests more.
+        assert!(kept(&false_alarm) < kept(&calm), "false alarm {:?}, calm {:?}", false_alarm.treasury, calm.treasury);
+        // The split is what the targets carry: the cash part of the
+        // liquidity tier is the controller's share.
+        for decision in [&calm, &wave, &false_alarm] {
+            let (cash, bills) = (decision.target_weights[0], decision.target_weights[1]);
+            assert!((cash / (cash + bills) - decision.treasury.cash_share).abs() < 1e-6, "{:?}", decision.target_weights);
+        }
     }
 }
