@@ -84,6 +84,9 @@ pub struct PolicySpec {
     pub risk_limit: f64,
     /// epsilon: the largest P(CR < 1) (upper confidence bound) an allocation may carry.
     pub breach_epsilon: f64,
+    /// The least cash as a fraction of the supply that swaps leave and the
+    /// oracles' split keeps.
+    pub min_cash_ratio: f64,
 }
 
 impl Default for PolicySpec {
@@ -95,6 +98,7 @@ impl Default for PolicySpec {
             psi: 0.0,
             risk_limit: 0.5,
             breach_epsilon: 0.05,
+            min_cash_ratio: 0.0,
         }
     }
 }
@@ -108,6 +112,7 @@ impl PolicySpec {
             psi: fixed(self.psi),
             risk_limit: fixed(self.risk_limit),
             breach_epsilon: fixed(self.breach_epsilon),
+            min_cash_ratio: fixed(self.min_cash_ratio),
         }
     }
 }

@@ -9,7 +9,7 @@ use ballast_sdk::program::instructions::reserve::Valuation;
 use ballast_sdk::program::instructions::breaker_condition as program_breaker_condition;
 use ballast_sdk::program::instructions::{auction_price, retrip_allowed};
 use ballast_sdk::program::math::{self, FixedBits, I80F48};
-use ballast_sdk::program::state::{PriceSide, PriceUse};
+use ballast_sdk::program::state::{AssetKind, PriceSide, PriceUse};
 use ballast_sdk::Pubkey;
 
 use super::snapshot::Snapshot;
@@ -407,6 +407,14 @@ fn quote_swap(
     }
     let value_out =
         math::token_value_ceil(amount_out, asset_out.decimals, price_out_low).map_err(large)?;
+    if asset_out.kind == AssetKind::Cash && asset_in.kind != AssetKind::Cash {
+        let cash = s.cash_value(Valuation::Lenient).ok_or(Never)?;
+        let supply = math::stable_value_ceil(protocol.supply).map_err(|_| Never)?;
+        let floor = math::mul_ceil(supply, protocol.params.policy.min_cash_ratio.get()).map_err(|_| Never)?;
+        if math::sub(cash, value_out).map_err(large)? < floor {
+            return Err(TooLarge);
+        }
+    }
     let total_after =
         math::sub(math::add(total, value_in).map_err(large)?, value_out).map_err(large)?;
     let in_after = weight(math::add(in_before, value_in).map_err(large)?, total_after)?;
@@ -858,6 +866,23 @@ mod tests {
         );
         edit(&mut s, |p, _| p.paused = pause::REBALANCE);
         assert_eq!(plan(&s), vec![], "rebalancing is paused");
+    }
+
+    #[test]
+    fn swaps_stop_at_the_cash_floor() {
+        // As above, with cash allowed down to 57% of the supply: 3,000 of
+        // the 60,000 may leave, so the floor binds before u_max.
+        let mut s = calm();
+        edit(&mut s, |p, a| {
+            a[0].vault_amount = 60_000 * UNIT;
+            a[1].vault_amount = 24_000 * UNIT;
+            p.params.policy.min_cash_ratio = fixed(0.57);
+        });
+        s.keeper.assets[1] = Some(100_000 * UNIT);
+        let [KeeperAction::RebalanceSwap { amount_out, .. }] = plan(&s)[..] else {
+            panic!("{:?}", plan(&s));
+        };
+        assert!(amount_out <= 3_000 * UNIT && amount_out > 2_990 * UNIT, "{amount_out}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use ballast_sdk::accounts::{self, AssetView, ProtocolView};
 use ballast_sdk::program::instructions::reserve::Valuation;
 use ballast_sdk::program::math::I80F48;
-use ballast_sdk::program::state::Asset;
+use ballast_sdk::program::state::{Asset, AssetKind};
 use ballast_sdk::{pda, token, Chain, ChainError, Pubkey};
 
 /// The chain state one decision is made on.
@@ -74,6 +74,13 @@ impl Snapshot {
     /// would fail the instruction (an unusable price under a strict valuation).
     pub fn reserve_value(&self, valuation: Valuation) -> Option<I80F48> {
         self.assets.iter().try_fold(I80F48::ZERO, |total, asset| {
+            total.checked_add(self.asset_value(&asset.raw, valuation)?)
+        })
+    }
+
+    /// The cash assets' part of [`Self::reserve_value`].
+    pub fn cash_value(&self, valuation: Valuation) -> Option<I80F48> {
+        self.assets.iter().filter(|asset| asset.raw.kind == AssetKind::Cash).try_fold(I80F48::ZERO, |total, asset| {
             total.checked_add(self.asset_value(&asset.raw, valuation)?)
         })
     }

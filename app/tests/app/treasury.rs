@@ -62,7 +62,8 @@ struct Run {
 
 fn run(flows: Flows) -> Run {
     std::env::set_var("RUST_LOG", "error");
-    // Cash is about a tenth of the supply, the rest and the capital bills.
+    // Cash is about a tenth of the supply, the rest and the capital bills;
+    // no cash floor (min_cash_ratio 0), so the controller alone sets the split.
     let mut h = Harness::liquidity_tier();
     h.contribute(TBILL, 30_000 * UNIT);
     let crowd = h.holder(USDC, 200_000 * UNIT);
@@ -125,8 +126,6 @@ fn oracle_node(h: &mut Harness, audit: &std::path::Path) -> Worker<Synthetic> {
     let mut config = WorkerConfig::new(specs.iter().map(|s| s.symbol.to_string()).collect());
     config.pipeline.lookback = LOOKBACK;
     config.pipeline.monte_carlo_paths = 1_000;
-    // The controller alone: no cash floor under it.
-    config.pipeline.min_cash_to_supply = 0.0;
     config.first_window = LOOKBACK as u64 - 1;
     config.initial_backoff = Duration::from_millis(1);
     config.max_backoff = Duration::from_millis(4);

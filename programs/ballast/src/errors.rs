@@ -193,6 +193,8 @@ ballast_errors! {
     BreakerLapsedRiskNotWorse,
     #[msg("P(CR < 1) is above epsilon: minting with risky collateral (crypto, loans) is halted")]
     RiskyMintHalted,
+    #[msg("the swap would take the reserve's cash below min_cash_ratio of the supply")]
+    CashBelowFloor,
 }
 
 #[cfg(test)]

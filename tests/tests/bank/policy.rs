@@ -169,3 +169,34 @@ fn a_risk_score_out_of_range_is_refused() {
     let result = h.submit_observation(&oracle, short);
     h.assert_refused(result, BallastError::UpdateLengthMismatch, &before);
 }
+
+#[test]
+fn swaps_leave_the_governed_cash_floor_and_stakers_set_it() {
+    // Floor at 95% of the supply: 100,000 USDC minted (supply 99,700)
+    // leaves 5,285 USDC to swap out before cash reaches 94,715.
+    let mut h = Harness::new_with(|args| args.params.policy.min_cash_ratio = fixed(0.95));
+    h.contribute(TBILL, 45_000 * STABLECOIN);
+    let alice = h.holder(USDC, 100_000 * STABLECOIN);
+    h.mint(&alice, USDC, 100_000 * STABLECOIN).unwrap();
+    let keeper = h.holder(WBTC, 100_000_000);
+    let extra = [h.asset_account(&keeper, WBTC), h.asset_account(&keeper, USDC)];
+
+    // 0.1 WBTC for about 6,012 USDC would leave 93,988: refused, nothing moves.
+    let before = h.snapshot(&extra);
+    let result = h.swap(&keeper, WBTC, USDC, 10_000_000);
+    h.assert_refused(result, BallastError::CashBelowFloor, &before);
+    // 0.08 WBTC for about 4,810 leaves 95,190, above it.
+    h.swap(&keeper, WBTC, USDC, 8_000_000).expect("a swap above the floor");
+    let cash = h.asset(USDC).vault_amount as f64 / STABLECOIN as f64;
+    assert!(cash >= 0.95 * h.protocol().raw.supply as f64 / STABLECOIN as f64, "cash {cash}");
+
+    // Stakers govern the floor: from zero by its least step.
+    let mut h = Harness::with_governance();
+    let voter = h.staker(1_000 * STABLECOIN);
+    govern(&mut h, &voter, ParamKey::MinCashRatio, 0.009).unwrap();
+    assert_eq!(h.protocol().raw.params.policy.min_cash_ratio, fixed(0.009));
+    let id = h.propose(&voter, ProposalKind::Param(ParamKey::MinCashRatio)).unwrap();
+    let before = h.snapshot(&[]);
+    let result = h.vote(&voter, id, value(0.95));
+    h.assert_refused(result, BallastError::ValueOutOfBounds, &before);
+}

@@ -513,6 +513,7 @@ impl<S: MarketSource> Worker<S> {
                     psi: f(policy.psi),
                     risk_limit: f(policy.risk_limit),
                     breach_epsilon: f(policy.breach_epsilon),
+                    min_cash_ratio: f(policy.min_cash_ratio),
                 }
             },
             assets: assets

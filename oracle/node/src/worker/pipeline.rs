@@ -50,10 +50,6 @@ pub struct PipelineConfig {
     /// Transaction cost per unit of weight moved.
     pub trade_cost: f64,
     pub treasury: ControllerOptions,
-    /// The least cash the treasury split keeps, as a fraction of the
-    /// supply: a floor under the MPC (seed 003's immediate liquidity), for
-    /// a crash's redemptions and auctions.
-    pub min_cash_to_supply: f64,
 }
 
 impl Default for PipelineConfig {
@@ -75,7 +71,6 @@ impl Default for PipelineConfig {
                 fees_enabled: true,
                 ..ControllerOptions::default()
             },
-            min_cash_to_supply: 0.1,
         }
     }
 }
@@ -134,6 +129,9 @@ pub struct GovernedPolicy {
     pub risk_limit: f64,
     /// epsilon, the certificate's bound on P(CR < 1).
     pub breach_epsilon: f64,
+    /// The least cash, as a fraction of the supply, the split keeps.
+    #[serde(default)]
+    pub min_cash_ratio: f64,
 }
 
 impl Default for GovernedPolicy {
@@ -146,6 +144,7 @@ impl Default for GovernedPolicy {
             psi: 0.0,
             risk_limit: 0.5,
             breach_epsilon: 0.05,
+            min_cash_ratio: 0.1,
         }
     }
 }
@@ -467,11 +466,12 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     };
 
     let mut treasury = treasury_plan(reserve, &values, &inputs.flows, &config.treasury);
-    // The floor: on chain, bills turn into cash only through swaps and
-    // auctions at a discount, not at the model's small quadratic cost.
+    // The governed floor (min_cash_ratio of the supply): on chain, bills
+    // turn into cash only through swaps and auctions at a discount, not at
+    // the model's small quadratic cost.
     let tier: f64 = reserve.assets.iter().zip(&values).filter(|(a, _)| a.kind == "cash" || a.kind == "bill").map(|(_, v)| v).sum();
     if tier > 0.0 {
-        treasury.cash_share = treasury.cash_share.max((config.min_cash_to_supply * reserve.supply / tier).min(1.0));
+        treasury.cash_share = treasury.cash_share.max((policy.min_cash_ratio * reserve.supply / tier).min(1.0));
     }
     let target_weights = match liquidity_split(reserve, &target_weights, treasury.cash_share) {
         Some(split) => within_turnover(&targets, &split, reserve.turnover_budget).0,
@@ -931,7 +931,7 @@ mod tests {
             inputs.reserve.assets[0].amount = 10_000.0;
             inputs.reserve.assets[1].amount = 60_000.0 / (1.0 + 0.0001 * 59.0);
             inputs.flows = flow_record(inputs.window, volumes);
-            inputs.config.min_cash_to_supply = 0.0;
+            inputs.reserve.policy.min_cash_ratio = 0.0;
             decide(&inputs).unwrap()
         };
         let (calm, wave, false_alarm) = (plan(&calm), plan(&wave), plan(&false_alarm));

@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::BallastError;
 use crate::math::{self, I80F48};
-use crate::state::{Asset, PriceSide, PriceUse, Protocol};
+use crate::state::{Asset, AssetKind, PriceSide, PriceUse, Protocol};
 
 pub struct ReserveValuation {
     /// V, at lower conservative prices, rounded down; assets without a
@@ -15,6 +15,8 @@ pub struct ReserveValuation {
     /// The value of the assets a liquidation sells before that one
     /// (`Asset::liquidates_before`).
     pub sold_before: I80F48,
+    /// The value of the cash assets, as `total` counts it.
+    pub cash: I80F48,
     /// How many assets a lenient valuation counted as worthless because
     /// their price was missing, stale or too uncertain.
     pub unpriced: u8,
@@ -71,12 +73,13 @@ pub fn value_reserve(
     let mut total = I80F48::ZERO;
     let mut asset_value = I80F48::ZERO;
     let mut sold_before = I80F48::ZERO;
+    let mut cash = I80F48::ZERO;
     for (info, address) in assets.iter().zip(expected) {
         require_keys_eq!(info.key(), *address, BallastError::IncompleteReserve);
-        let value = match current.filter(|c| c.key() == info.key()) {
+        let (value, kind) = match current.filter(|c| c.key() == info.key()) {
             Some(current) => {
                 asset_value = value_of(current)?;
-                asset_value
+                (asset_value, current.kind)
             }
             None => {
                 let other = Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?;
@@ -84,15 +87,19 @@ pub fn value_reserve(
                 if current.is_some_and(|current| other.liquidates_before(current)) {
                     sold_before = math::add(sold_before, value)?;
                 }
-                value
+                (value, other.kind)
             }
         };
         total = math::add(total, value)?;
+        if kind == AssetKind::Cash {
+            cash = math::add(cash, value)?;
+        }
     }
     Ok(ReserveValuation {
         total,
         asset_value,
         sold_before,
+        cash,
         unpriced,
     })
 }

@@ -63,7 +63,7 @@ pub struct Protocol {
     /// Stablecoin units that running auctions may still raise.
     pub auctions_in_flight: u64,
     /// Room for fields added by later versions without a migration.
-    pub reserved: [u8; 256],
+    pub reserved: [u8; 240],
 }
 
 /// Governable parameters. Each has hard bounds in `constants::bounds`.
@@ -115,6 +115,10 @@ pub struct PolicyParams {
     /// confidence bound, seed 000's certificate). Above it the oracles do
     /// not post an allocation that fails it, and minting with risky assets stops.
     pub breach_epsilon: FixedBits,
+    /// The least cash (value of cash assets) as a fraction of the supply:
+    /// seed 003's immediate liquidity floor. Rebalancing swaps may not take
+    /// cash below it; the oracles' split of the liquidity tier keeps it.
+    pub min_cash_ratio: FixedBits,
 }
 
 impl PolicyParams {
@@ -134,6 +138,10 @@ impl PolicyParams {
         );
         require!(
             self.breach_epsilon.get() > 0 && self.breach_epsilon.get() <= I80F48::ONE,
+            BallastError::ParameterOutOfBounds
+        );
+        require!(
+            self.min_cash_ratio.get() >= 0 && self.min_cash_ratio.get() < I80F48::ONE,
             BallastError::ParameterOutOfBounds
         );
         Ok(())

@@ -8,7 +8,7 @@ use crate::instructions::vault::{deposit_to_vault, pay_from_vault};
 use crate::events::RebalanceSwapped;
 use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::math::{self, I80F48};
-use crate::state::{Asset, PriceSide, Protocol};
+use crate::state::{Asset, AssetKind, PriceSide, Protocol};
 
 #[derive(Accounts)]
 pub struct RebalanceSwap<'info> {
@@ -94,8 +94,16 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
     require!(amount_out > 0, BallastError::AmountTooSmall);
     require!(amount_out <= asset_out.vault_amount, BallastError::InsufficientReserve);
 
-    let total = value_reserve(&accounts.protocol, None, ctx.remaining_accounts, slot, Valuation::Lenient)?.total;
+    let reserve = value_reserve(&accounts.protocol, None, ctx.remaining_accounts, slot, Valuation::Lenient)?;
+    let total = reserve.total;
     let value_out = math::token_value_ceil(amount_out, asset_out.decimals, price_out_low)?;
+    // Cash may not leave below its floor (seed 003's immediate liquidity);
+    // a swap that brings cash in is always welcome.
+    if asset_out.kind == AssetKind::Cash && asset_in.kind != AssetKind::Cash {
+        let floor = math::mul_ceil(math::stable_value_ceil(accounts.protocol.supply)?, accounts.protocol.params.policy.min_cash_ratio.get())?;
+        let cash_after = math::sub(reserve.cash, value_out)?;
+        require!(cash_after >= floor, BallastError::CashBelowFloor);
+    }
     let total_after = math::sub(math::add(total, value_in)?, value_out)?;
     let in_before = asset_in.collateral_value_floor(slot)?;
     let out_before = asset_out.collateral_value_floor(slot)?;
