@@ -469,7 +469,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     // The governed floor (min_cash_ratio of the supply): on chain, bills
     // turn into cash only through swaps and auctions at a discount, not at
     // the model's small quadratic cost.
-    let tier: f64 = reserve.assets.iter().zip(&values).filter(|(a, _)| a.kind == "cash" || a.kind == "bill").map(|(_, v)| v).sum();
+    let tier = kind_sum(reserve, &values, "cash") + kind_sum(reserve, &values, "bill");
     if tier > 0.0 {
         treasury.cash_share = treasury.cash_share.max((policy.min_cash_ratio * reserve.supply / tier).min(1.0));
     }
@@ -621,10 +621,7 @@ fn within_turnover(from: &[f64], to: &[f64], budget: f64) -> (Vec<f64>, f64) {
 /// so its intensity filter and re-estimated baselines come from the chain
 /// alone and nodes reading the same chain agree.
 fn treasury_plan(reserve: &ReserveState, values: &[f64], flows: &[FlowTotals], options: &ControllerOptions) -> TreasuryPlan {
-    let of_kind = |kind: &str| -> f64 {
-        reserve.assets.iter().zip(values).filter(|(a, _)| a.kind == kind).map(|(_, v)| v).sum()
-    };
-    let (cash, bills) = (of_kind("cash"), of_kind("bill"));
+    let (cash, bills) = (kind_sum(reserve, values, "cash"), kind_sum(reserve, values, "bill"));
     if reserve.supply <= 0.0 || cash + bills <= 0.0 {
         return TreasuryPlan { fee: reserve.fee_mint, cash_share: 1.0, redemption_pressure: 1.0, ..TreasuryPlan::default() };
     }
@@ -672,6 +669,11 @@ fn treasury_plan(reserve: &ReserveState, values: &[f64], flows: &[FlowTotals], o
     }
 }
 
+/// The sum of `per_asset` over the reserve's assets of `kind`.
+fn kind_sum(reserve: &ReserveState, per_asset: &[f64], kind: &str) -> f64 {
+    reserve.assets.iter().zip(per_asset).filter(|(a, _)| a.kind == kind).map(|(_, x)| x).sum()
+}
+
 /// One stablecoin in base units (6 decimals).
 const STABLE_UNITS_PER_COIN: f64 = 1e6;
 /// A hundred times the nominal stationary redemption count of a window.
@@ -690,14 +692,11 @@ fn evenly_spaced(count: usize) -> Vec<f64> {
 /// in bills, each kind's part shared among its assets as the QP shared it.
 /// None when the reserve has no cash or no bill asset.
 fn liquidity_split(reserve: &ReserveState, targets: &[f64], cash_share: f64) -> Option<Vec<f64>> {
-    let kind_total = |kind: &str| -> f64 {
-        reserve.assets.iter().zip(targets).filter(|(a, _)| a.kind == kind).map(|(_, w)| w).sum()
-    };
     let count = |kind: &str| reserve.assets.iter().filter(|a| a.kind == kind).count();
     if count("cash") == 0 || count("bill") == 0 {
         return None;
     }
-    let (cash, bills) = (kind_total("cash"), kind_total("bill"));
+    let (cash, bills) = (kind_sum(reserve, targets, "cash"), kind_sum(reserve, targets, "bill"));
     let tier = cash + bills;
     let split = reserve
         .assets
