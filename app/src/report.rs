@@ -40,4 +40,13 @@ pub fn print_status(step: &str, reserve: &ReserveStatus, symbols: &HashMap<Strin
         "  V = ${:.2}   S = {:.6}   CR = {}   r = {:.4}",
         reserve.value, reserve.supply, cr, reserve.redemption_rate
     );
+    let capital = &reserve.capital;
+    let shown = |ratio: Option<f64>| ratio.map(|r| format!("{r:.4}")).unwrap_or_else(|| "n/a".into());
+    println!(
+        "  MCR = {} (floor {:.2})   CCB = {} (floor {:.2})",
+        shown(capital.minimum_capital_ratio),
+        capital.min_capital_ratio,
+        shown(capital.countercyclical_buffer),
+        capital.min_countercyclical_buffer
+    );
 }

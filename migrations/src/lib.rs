@@ -87,6 +87,10 @@ pub struct PolicySpec {
     /// The least cash as a fraction of the supply that swaps leave and the
     /// oracles' split keeps.
     pub min_cash_ratio: f64,
+    /// Seed 003's floors on MCR = (tier 1 + 2 capital) / RWA and on
+    /// CCB = tier 1 capital / RWA, each in [0, 1]; 0 turns one off.
+    pub min_capital_ratio: f64,
+    pub min_countercyclical_buffer: f64,
 }
 
 impl Default for PolicySpec {
@@ -99,6 +103,8 @@ impl Default for PolicySpec {
             risk_limit: 0.5,
             breach_epsilon: 0.05,
             min_cash_ratio: 0.0,
+            min_capital_ratio: 0.0,
+            min_countercyclical_buffer: 0.0,
         }
     }
 }
@@ -113,6 +119,8 @@ impl PolicySpec {
             risk_limit: fixed(self.risk_limit),
             breach_epsilon: fixed(self.breach_epsilon),
             min_cash_ratio: fixed(self.min_cash_ratio),
+            min_capital_ratio: fixed(self.min_capital_ratio),
+            min_countercyclical_buffer: fixed(self.min_countercyclical_buffer),
         }
     }
 }

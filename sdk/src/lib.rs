@@ -23,7 +23,7 @@ pub use bank::BankChain;
 pub use chain::{Chain, ChainError};
 pub use faults::{Fault, FaultyChain};
 pub use rpc::RpcChain;
-pub use status::{AssetStatus, ReserveStatus};
+pub use status::{AssetStatus, CapitalStatus, ReserveStatus};
 
 /// The program crate, for its account types, errors and constants.
 pub use ballast as program;

@@ -32,11 +32,24 @@ pub struct ReserveStatus {
     pub collateral_ratio: Option<f64>,
     pub redemption_rate: f64,
     pub paused: u8,
+    /// Seed 003's capital ratios as the program counts them, and their
+    /// governed floors (0: none); `None` without risk-weighted assets.
+    pub capital: CapitalStatus,
     /// The same V and CR in the program's fixed point, for exact comparisons.
     #[serde(skip)]
     pub value_fixed: I80F48,
     #[serde(skip)]
     pub collateral_ratio_fixed: Option<I80F48>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CapitalStatus {
+    /// MCR = (tier 1 + tier 2 capital) / RWA.
+    pub minimum_capital_ratio: Option<f64>,
+    pub min_capital_ratio: f64,
+    /// CCB = tier 1 capital / RWA.
+    pub countercyclical_buffer: Option<f64>,
+    pub min_countercyclical_buffer: f64,
 }
 
 /// The value of an asset's vault at its lower conservative price, as the
@@ -57,6 +70,18 @@ pub fn summarise(protocol: &ProtocolView, assets: &[AssetView]) -> ReserveStatus
     let values: Vec<I80F48> = assets.iter().map(asset_value).collect();
     let total = values.iter().fold(I80F48::ZERO, |sum, v| sum.saturating_add(*v));
     let cr = math::collateral_ratio_floor(total, protocol.supply).ok().flatten();
+    let base = assets.iter().zip(&values).try_fold(math::CapitalBase::default(), |base, (asset, value)| {
+        asset.raw.move_capital(base, *value, true)
+    });
+    let base = base.ok();
+    let shown = |ratio: Option<I80F48>| ratio.map(|r| r.to_num());
+    let policy = protocol.raw.params.policy;
+    let capital = CapitalStatus {
+        minimum_capital_ratio: shown(base.and_then(|b| b.minimum_capital_ratio().ok().flatten())),
+        min_capital_ratio: policy.min_capital_ratio.get().to_num(),
+        countercyclical_buffer: shown(base.and_then(|b| b.countercyclical_buffer().ok().flatten())),
+        min_countercyclical_buffer: policy.min_countercyclical_buffer.get().to_num(),
+    };
     let statuses = assets
         .iter()
         .zip(&values)
@@ -79,6 +104,7 @@ pub fn summarise(protocol: &ProtocolView, assets: &[AssetView]) -> ReserveStatus
         collateral_ratio: cr.map(|c| c.to_num()),
         redemption_rate: protocol.redemption_rate,
         paused: protocol.paused,
+        capital,
         value_fixed: total,
         collateral_ratio_fixed: cr,
     }

@@ -407,13 +407,19 @@ fn quote_swap(
     }
     let value_out =
         math::token_value_ceil(amount_out, asset_out.decimals, price_out_low).map_err(large)?;
+    let capital = s.capital(Valuation::Lenient).ok_or(Never)?;
     if asset_out.kind == AssetKind::Cash && asset_in.kind != AssetKind::Cash {
-        let cash = s.cash_value(Valuation::Lenient).ok_or(Never)?;
         let supply = math::stable_value_ceil(protocol.supply).map_err(|_| Never)?;
         let floor = math::mul_ceil(supply, protocol.params.policy.min_cash_ratio.get()).map_err(|_| Never)?;
-        if math::sub(cash, value_out).map_err(large)? < floor {
+        if math::sub(capital.tier1, value_out).map_err(large)? < floor {
             return Err(TooLarge);
         }
+    }
+    let capital_after = asset_out
+        .move_capital(asset_in.move_capital(capital, value_in, true).map_err(large)?, value_out, false)
+        .map_err(large)?;
+    if math::check_capital_floors(&capital, &capital_after, &protocol.params.policy.capital_floors()).is_err() {
+        return Err(TooLarge);
     }
     let total_after =
         math::sub(math::add(total, value_in).map_err(large)?, value_out).map_err(large)?;

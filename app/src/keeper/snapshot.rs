@@ -3,8 +3,8 @@
 
 use ballast_sdk::accounts::{self, AssetView, ProtocolView};
 use ballast_sdk::program::instructions::reserve::Valuation;
-use ballast_sdk::program::math::I80F48;
-use ballast_sdk::program::state::{Asset, AssetKind};
+use ballast_sdk::program::math::{CapitalBase, I80F48};
+use ballast_sdk::program::state::Asset;
 use ballast_sdk::{pda, token, Chain, ChainError, Pubkey};
 
 /// The chain state one decision is made on.
@@ -78,10 +78,11 @@ impl Snapshot {
         })
     }
 
-    /// The cash assets' part of [`Self::reserve_value`].
-    pub fn cash_value(&self, valuation: Valuation) -> Option<I80F48> {
-        self.assets.iter().filter(|asset| asset.raw.kind == AssetKind::Cash).try_fold(I80F48::ZERO, |total, asset| {
-            total.checked_add(self.asset_value(&asset.raw, valuation)?)
+    /// The capital tiers and risk-weighted assets of [`Self::reserve_value`],
+    /// as the program's `value_reserve` sums them (tier 1 is the cash).
+    pub fn capital(&self, valuation: Valuation) -> Option<CapitalBase> {
+        self.assets.iter().try_fold(CapitalBase::default(), |base, asset| {
+            asset.raw.move_capital(base, self.asset_value(&asset.raw, valuation)?, true).ok()
         })
     }
 }

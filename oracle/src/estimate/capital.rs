@@ -69,9 +69,14 @@ impl TierWeights {
             Tier::Tier3 => self.tier3,
         }
     }
+
+    /// A holding of `value` in `tier`, weighted as its tier is.
+    pub fn holding(&self, value: f64, tier: Tier) -> Holding {
+        Holding { value, tier, risk_weight: self.weight(tier) }
+    }
 }
 
-/// Value held in one tier.
+/// Value held in one asset.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Holding {
@@ -79,10 +84,13 @@ pub struct Holding {
     pub value: f64,
     /// Its tier.
     pub tier: Tier,
+    /// rw_i: its tier's weight, or the asset's own where each asset
+    /// carries one (the program's `risk_weight`).
+    pub risk_weight: f64,
 }
 
 /// The capital ratios and the quantities they are built from.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CapitalRatios {
     /// Value in tier-1 assets.
     pub tier1_capital: f64,
@@ -104,16 +112,16 @@ pub struct CapitalRatios {
 /// the 120-hour redemption volume (see [`redemption_volume_120h`]).
 pub fn capital_ratios(
     holdings: &[Holding],
-    weights: &TierWeights,
     hedge_value: f64,
     redemption_volume_120h: f64,
 ) -> Result<CapitalRatios, EstimateError> {
-    let values = holdings.iter().map(|h| &h.value);
+    let values = holdings.iter().flat_map(|h| [&h.value, &h.risk_weight]);
     require_finite(
-        "holdings, hedges and redemption volume",
+        "holdings, risk weights, hedges and redemption volume",
         values.chain([&hedge_value, &redemption_volume_120h]),
     )?;
-    for (name, value) in holdings.iter().map(|h| ("holding value", h.value)).chain([
+    let holding_figures = holdings.iter().flat_map(|h| [("holding value", h.value), ("risk weight", h.risk_weight)]);
+    for (name, value) in holding_figures.chain([
         ("hedge value", hedge_value),
         ("redemption volume", redemption_volume_120h),
     ]) {
@@ -136,7 +144,7 @@ pub fn capital_ratios(
     let tier2_capital = in_tiers(&[Tier::Tier2_1, Tier::Tier2_2]);
     let risk_weighted_assets: f64 = holdings
         .iter()
-        .map(|h| weights.weight(h.tier) * h.value)
+        .map(|h| h.risk_weight * h.value)
         .sum();
     if risk_weighted_assets <= 0.0 {
         return Err(EstimateError::InvalidParameter {
@@ -185,43 +193,31 @@ mod tests {
 
     #[test]
     fn ratios_from_tiered_holdings() {
+        let weights = TierWeights::default();
         let holdings = [
-            Holding {
-                value: 600.0,
-                tier: Tier::Tier1,
-            },
-            Holding {
-                value: 200.0,
-                tier: Tier::Tier2_1,
-            },
-            Holding {
-                value: 100.0,
-                tier: Tier::Tier2_2,
-            },
-            Holding {
-                value: 100.0,
-                tier: Tier::Tier3,
-            },
+            weights.holding(600.0, Tier::Tier1),
+            weights.holding(200.0, Tier::Tier2_1),
+            weights.holding(100.0, Tier::Tier2_2),
+            weights.holding(100.0, Tier::Tier3),
         ];
-        let ratios = capital_ratios(&holdings, &TierWeights::default(), 50.0, 300.0).unwrap();
+        let ratios = capital_ratios(&holdings, 50.0, 300.0).unwrap();
         let rwa = 600.0 + 140.0 + 65.0 + 20.0;
         assert!((ratios.risk_weighted_assets - rwa).abs() < 1e-12);
         assert!((ratios.minimum_capital_ratio - 900.0 / rwa).abs() < 1e-12);
         assert!((ratios.countercyclical_buffer - 600.0 / rwa).abs() < 1e-12);
         assert_eq!(ratios.instant_liquidity_ratio, Some(2.0));
         assert!((ratios.hedge_ratio - 50.0 / rwa).abs() < 1e-12);
-        let no_redemptions = capital_ratios(&holdings, &TierWeights::default(), 0.0, 0.0).unwrap();
+        let no_redemptions = capital_ratios(&holdings, 0.0, 0.0).unwrap();
         assert_eq!(no_redemptions.instant_liquidity_ratio, None);
     }
 
     #[test]
     fn rejects_negative_values_and_empty_books() {
-        let negative = [Holding {
-            value: -1.0,
-            tier: Tier::Tier1,
-        }];
-        assert!(capital_ratios(&negative, &TierWeights::default(), 0.0, 1.0).is_err());
-        assert!(capital_ratios(&[], &TierWeights::default(), 0.0, 1.0).is_err());
+        let negative = [TierWeights::default().holding(-1.0, Tier::Tier1)];
+        assert!(capital_ratios(&negative, 0.0, 1.0).is_err());
+        let negative_weight = [Holding { value: 1.0, tier: Tier::Tier1, risk_weight: -0.5 }];
+        assert!(capital_ratios(&negative_weight, 0.0, 1.0).is_err());
+        assert!(capital_ratios(&[], 0.0, 1.0).is_err());
     }
 
     #[test]

@@ -195,6 +195,10 @@ ballast_errors! {
     RiskyMintHalted,
     #[msg("the swap would take the reserve's cash below min_cash_ratio of the supply")]
     CashBelowFloor,
+    #[msg("the mint or swap would lower the minimum capital ratio (tier 1 + 2 capital / RWA) below min_capital_ratio")]
+    CapitalRatioBelowFloor,
+    #[msg("the mint or swap would lower the countercyclical buffer (tier 1 capital / RWA) below min_countercyclical_buffer")]
+    CountercyclicalBufferBelowFloor,
 }
 
 #[cfg(test)]

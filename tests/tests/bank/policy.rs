@@ -200,3 +200,54 @@ fn swaps_leave_the_governed_cash_floor_and_stakers_set_it() {
     let result = h.vote(&voter, id, value(0.95));
     h.assert_refused(result, BallastError::ValueOutOfBounds, &before);
 }
+
+#[test]
+fn mints_and_swaps_keep_the_governed_capital_floors_and_stakers_set_them() {
+    // Every asset here is weighted 1 in RWA, so MCR is the liquidity
+    // tier's share of the reserve and CCB the cash's. Floors: 0.8 and 0.5.
+    let mut h = Harness::new_with(|args| {
+        args.params.policy.min_capital_ratio = fixed(0.8);
+        args.params.policy.min_countercyclical_buffer = fixed(0.5);
+    });
+    h.contribute(USDC, 50_000 * STABLECOIN);
+    let alice = h.holder(USDC, 100_000 * STABLECOIN);
+    h.mint(&alice, USDC, 100_000 * STABLECOIN).unwrap();
+    let bob = h.holder(WBTC, 100_000_000);
+    let carol = h.holder(TBILL, 300_000 * STABLECOIN);
+    let extra = [h.asset_account(&bob, WBTC), h.asset_account(&carol, TBILL)];
+
+    // 0.75 WBTC (45,000) against 150,000 of cash: MCR 150 / 195 = 0.77.
+    let before = h.snapshot(&extra);
+    let result = h.mint(&bob, WBTC, 75_000_000);
+    h.assert_refused(result, BallastError::CapitalRatioBelowFloor, &before);
+    h.mint(&bob, WBTC, 50_000_000).expect("0.5 WBTC keeps MCR at 0.83");
+    // 150,000 TBILL (147,656) would leave cash 150 / 327.7 = 0.46 of RWA.
+    let before = h.snapshot(&extra);
+    let result = h.mint(&carol, TBILL, 150_000 * STABLECOIN);
+    h.assert_refused(result, BallastError::CountercyclicalBufferBelowFloor, &before);
+    h.mint(&carol, TBILL, 70_000 * STABLECOIN).expect("70,000 TBILL keeps CCB at 0.60");
+    // Cash is always welcome: it raises CCB and keeps MCR above 0.8.
+    let dave = h.holder(USDC, 1_000 * STABLECOIN);
+    h.mint(&dave, USDC, 1_000 * STABLECOIN).unwrap();
+
+    // A keeper's WBTC for cash lowers both: 25,000 of it would take MCR to
+    // (220 - 25) / 250 = 0.78; 12,000 leaves 0.83 and CCB 0.55.
+    let keeper = h.holder(WBTC, 100_000_000);
+    let extra = [h.asset_account(&keeper, WBTC), h.asset_account(&keeper, USDC)];
+    let before = h.snapshot(&extra);
+    let result = h.swap(&keeper, WBTC, USDC, 41_666_667);
+    h.assert_refused(result, BallastError::CapitalRatioBelowFloor, &before);
+    h.swap(&keeper, WBTC, USDC, 20_000_000).expect("a swap that keeps both floors");
+
+    // Stakers govern the floors within [0, 1].
+    let mut h = Harness::with_governance();
+    let voter = h.staker(1_000 * STABLECOIN);
+    govern(&mut h, &voter, ParamKey::MinCapitalRatio, 0.009).unwrap();
+    govern(&mut h, &voter, ParamKey::MinCountercyclicalBuffer, 0.009).unwrap();
+    let policy = h.protocol().raw.params.policy;
+    assert_eq!((policy.min_capital_ratio, policy.min_countercyclical_buffer), (fixed(0.009), fixed(0.009)));
+    let id = h.propose(&voter, ProposalKind::Param(ParamKey::MinCapitalRatio)).unwrap();
+    let before = h.snapshot(&[]);
+    let result = h.vote(&voter, id, value(1.5));
+    h.assert_refused(result, BallastError::ValueOutOfBounds, &before);
+}

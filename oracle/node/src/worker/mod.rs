@@ -514,6 +514,8 @@ impl<S: MarketSource> Worker<S> {
                     risk_limit: f(policy.risk_limit),
                     breach_epsilon: f(policy.breach_epsilon),
                     min_cash_ratio: f(policy.min_cash_ratio),
+                    min_capital_ratio: f(policy.min_capital_ratio),
+                    min_countercyclical_buffer: f(policy.min_countercyclical_buffer),
                 }
             },
             assets: assets
@@ -526,6 +528,7 @@ impl<S: MarketSource> Worker<S> {
                     target_weight: asset.target_weight,
                     weight_cap: asset.weight_cap,
                     risk_score: asset.risk_score,
+                    risk_weight: asset.risk_weight,
                 })
                 .collect(),
         })

@@ -4,7 +4,10 @@
 
 use ballast_oracle::allocate::{solve_within_volatility, AllocationError, AllocationProblem, BoundedAllocation, CollateralModel};
 use ballast_oracle::data::{PriceHistory, DAYS_PER_YEAR};
-use ballast_oracle::estimate::{estimate_returns, portfolio_volatility, CovarianceMethod, DynamicLambda, EstimationConfig};
+use ballast_oracle::estimate::{
+    capital_ratios, estimate_returns, portfolio_volatility, CapitalRatios, CovarianceMethod, DynamicLambda, EstimationConfig,
+    Holding, Tier,
+};
 use ballast_oracle::montecarlo::{simulate_reserve, McConfig, ReserveModel, Shocks};
 use ballast_oracle::treasury::params::{ControllerOptions, ModelParams};
 use ballast_oracle::treasury::strategy::{Observation as TreasuryObservation, OptimalController, Policy, WindowEvents};
@@ -87,6 +90,9 @@ pub struct AssetState {
     pub weight_cap: f64,
     /// The static part of R_i it was listed with.
     pub risk_score: f64,
+    /// rw_i, its weight in seed 003's risk-weighted assets.
+    #[serde(default)]
+    pub risk_weight: f64,
 }
 
 /// The chain state a decision reads, in whole units.
@@ -132,6 +138,11 @@ pub struct GovernedPolicy {
     /// The least cash, as a fraction of the supply, the split keeps.
     #[serde(default)]
     pub min_cash_ratio: f64,
+    /// Seed 003's floors on MCR and CCB.
+    #[serde(default)]
+    pub min_capital_ratio: f64,
+    #[serde(default)]
+    pub min_countercyclical_buffer: f64,
 }
 
 impl Default for GovernedPolicy {
@@ -145,6 +156,8 @@ impl Default for GovernedPolicy {
             risk_limit: 0.5,
             breach_epsilon: 0.05,
             min_cash_ratio: 0.1,
+            min_capital_ratio: 1.0,
+            min_countercyclical_buffer: 0.2,
         }
     }
 }
@@ -257,6 +270,27 @@ pub struct Decision {
     pub allocation: Allocation,
     /// The treasury MPC's cash ↔ bills move, folded into the targets.
     pub treasury: TreasuryPlan,
+    /// Seed 003's capital ratios of the reserve and of the targets.
+    #[serde(default)]
+    pub capital: CapitalReport,
+}
+
+/// Seed 003's capital ratios this window (tiers by kind: cash 1, bills 2,
+/// the rest 3; rw_i each asset's on-chain `risk_weight`). The reserve holds
+/// no perpetual swaps, so its hedge ratio is 0.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapitalReport {
+    /// Of the chain's reserve, with ILR against the recorded redemptions
+    /// (None while the reserve is empty).
+    pub reserve: Option<CapitalRatios>,
+    /// Of the posted targets, weights taken as values.
+    pub targets: Option<CapitalRatios>,
+    /// How far toward all-cash the targets were moved to meet the floors
+    /// (0: not at all), before the turnover limit.
+    pub repair: f64,
+    /// Whether the posted targets keep both governed floors; when the
+    /// turnover limit stops the move short, the next windows go on.
+    pub floors_met: bool,
 }
 
 /// The treasury controller's decision (seed 004) for this window.
@@ -473,9 +507,14 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     if tier > 0.0 {
         treasury.cash_share = treasury.cash_share.max((policy.min_cash_ratio * reserve.supply / tier).min(1.0));
     }
-    let target_weights = match liquidity_split(reserve, &target_weights, treasury.cash_share) {
-        Some(split) => within_turnover(&targets, &split, reserve.turnover_budget).0,
-        None => target_weights,
+    let desired = liquidity_split(reserve, &target_weights, treasury.cash_share).unwrap_or(target_weights);
+    let (desired, repair) = meet_capital_floors(reserve, &desired);
+    let target_weights = within_turnover(&targets, &desired, reserve.turnover_budget).0;
+    let capital = CapitalReport {
+        reserve: capital_ratios(&holdings_of(reserve, &values), 0.0, recorded_redemptions_120h(&inputs.flows)).ok(),
+        targets: capital_ratios(&holdings_of(reserve, &target_weights), 0.0, 0.0).ok(),
+        repair,
+        floors_met: capital_slack(reserve, &target_weights).iter().all(|&slack| slack >= -FLOOR_TOLERANCE),
     };
     let fee = treasury.fee.clamp(reserve.fee_min, reserve.fee_max);
     Ok(Decision {
@@ -493,7 +532,89 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         risk,
         allocation,
         treasury,
+        capital,
     })
+}
+
+/// Windows are market days: 120 hours is five of them.
+const WINDOWS_PER_120_HOURS: f64 = 5.0;
+/// Slack within which a floor counts as met (weights are posted in fixed point).
+const FLOOR_TOLERANCE: f64 = 1e-9;
+
+fn holdings_of(reserve: &ReserveState, per_asset: &[f64]) -> Vec<Holding> {
+    reserve
+        .assets
+        .iter()
+        .zip(per_asset)
+        .map(|(asset, &value)| Holding {
+            value,
+            tier: match asset.kind.as_str() {
+                "cash" => Tier::Tier1,
+                "bill" => Tier::Tier2_1,
+                _ => Tier::Tier3,
+            },
+            risk_weight: asset.risk_weight,
+        })
+        .collect()
+}
+
+/// ILR's denominator: five times the mean redemption per window over the
+/// recorded flows, in whole stablecoins (zero without a record).
+fn recorded_redemptions_120h(flows: &[FlowTotals]) -> f64 {
+    let (Some(first), Some(last)) = (flows.first(), flows.last()) else { return 0.0 };
+    let windows = last.window.saturating_sub(first.window);
+    if windows == 0 {
+        return 0.0;
+    }
+    let redeemed = last.total_redeemed.saturating_sub(first.total_redeemed) as f64 / STABLE_UNITS_PER_COIN;
+    WINDOWS_PER_120_HOURS * redeemed / windows as f64
+}
+
+/// The floors as linear constraints on the weights, g(w) >= 0:
+/// MCR >= m is sum_{tier 1, 2} w_i - m sum_i rw_i w_i >= 0, and
+/// CCB >= c is sum_{tier 1} w_i - c sum_i rw_i w_i >= 0.
+fn capital_slack(reserve: &ReserveState, weights: &[f64]) -> [f64; 2] {
+    let policy = &reserve.policy;
+    let risk_weighted: f64 = reserve.assets.iter().zip(weights).map(|(a, w)| a.risk_weight * w).sum();
+    let tier1 = kind_sum(reserve, weights, "cash");
+    let tier2 = kind_sum(reserve, weights, "bill");
+    [
+        tier1 + tier2 - policy.min_capital_ratio * risk_weighted,
+        tier1 - policy.min_countercyclical_buffer * risk_weighted,
+    ]
+}
+
+/// `targets` moved along the line toward the all-cash portfolio (cash
+/// shared as the targets share it) just far enough that both floors hold,
+/// with the share of the way moved. With floors at most 1 and cash weighted
+/// at most 1, all-cash meets both, and both constraints are linear, so the
+/// least such move is the largest of the two crossing points. Without a
+/// cash asset the targets stay as they are.
+fn meet_capital_floors(reserve: &ReserveState, targets: &[f64]) -> (Vec<f64>, f64) {
+    let cash_total = kind_sum(reserve, targets, "cash");
+    let cash_count = reserve.assets.iter().filter(|a| a.kind == "cash").count();
+    if cash_count == 0 {
+        return (targets.to_vec(), 0.0);
+    }
+    let anchor: Vec<f64> = reserve
+        .assets
+        .iter()
+        .zip(targets)
+        .map(|(asset, &w)| match asset.kind.as_str() {
+            "cash" if cash_total > 0.0 => w / cash_total,
+            "cash" => 1.0 / cash_count as f64,
+            _ => 0.0,
+        })
+        .collect();
+    let (at_targets, at_anchor) = (capital_slack(reserve, targets), capital_slack(reserve, &anchor));
+    let step = at_targets
+        .iter()
+        .zip(&at_anchor)
+        .filter(|(&g, &a)| g < 0.0 && a > g)
+        .map(|(&g, &a)| (-g / (a - g) * (1.0 + 1e-6)).min(1.0))
+        .fold(0.0, f64::max);
+    let moved = targets.iter().zip(&anchor).map(|(w, a)| w + step * (a - w)).collect();
+    (moved, step)
 }
 
 /// Targets that pass the certificate, and how they were found.
@@ -802,6 +923,11 @@ mod tests {
             target_weight: target,
             weight_cap: cap,
             risk_score: score,
+            risk_weight: match kind {
+                "cash" => 1.0,
+                "bill" => 0.7,
+                _ => 0.2,
+            },
         };
         DecisionInputs {
             window: 59,
@@ -834,6 +960,39 @@ mod tests {
                 ..PipelineConfig::default()
             },
         }
+    }
+
+    #[test]
+    fn targets_that_would_break_a_capital_floor_move_toward_cash_until_they_keep_it() {
+        let mut strict = inputs(0);
+        strict.reserve.policy.min_countercyclical_buffer = 0.8;
+        let decision = decide(&strict).unwrap();
+        let targets = decision.capital.targets.unwrap();
+        assert!(decision.capital.repair > 0.0 && decision.capital.floors_met, "{:?}", decision.capital);
+        assert!(targets.countercyclical_buffer >= 0.8 - 1e-6, "{targets:?}");
+        // Just far enough: a floor that is met does not move the targets.
+        assert!(targets.countercyclical_buffer < 0.81, "{targets:?}");
+        let mut off = inputs(0);
+        off.reserve.policy.min_capital_ratio = 0.0;
+        off.reserve.policy.min_countercyclical_buffer = 0.0;
+        assert_eq!(decide(&off).unwrap().capital.repair, 0.0);
+        // The reserve's own ratios: cash 40,000, bills 30,000 at 1.0059,
+        // crypto 50,000 weighted 1 / 0.7 / 0.2.
+        let reserve = decision.capital.reserve.unwrap();
+        let bills = 30_000.0 * 1.0059;
+        let rwa = 40_000.0 + 0.7 * bills + 0.2 * 50_000.0;
+        assert!((reserve.minimum_capital_ratio - (40_000.0 + bills) / rwa).abs() < 1e-6, "{reserve:?}");
+        assert!((reserve.countercyclical_buffer - 40_000.0 / rwa).abs() < 1e-6, "{reserve:?}");
+        assert_eq!((reserve.hedge_ratio, reserve.instant_liquidity_ratio), (0.0, None));
+    }
+
+    #[test]
+    fn the_instant_liquidity_ratio_reads_the_recorded_redemptions() {
+        // 2,000 redeemed over 4 windows: 500 a window, 2,500 over 120 hours.
+        let mut inputs = inputs(0);
+        inputs.flows = flow_record(59, &[(0.0, 0.0), (500.0, 0.0), (500.0, 0.0), (500.0, 0.0), (500.0, 0.0)]);
+        let reserve = decide(&inputs).unwrap().capital.reserve.unwrap();
+        assert!((reserve.instant_liquidity_ratio.unwrap() - 40_000.0 / 2_500.0).abs() < 1e-9, "{reserve:?}");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::BallastError;
-use crate::math::{self, I80F48};
-use crate::state::{Asset, AssetKind, PriceSide, PriceUse, Protocol};
+use crate::math::{self, CapitalBase, I80F48};
+use crate::state::{Asset, PriceSide, PriceUse, Protocol};
 
 pub struct ReserveValuation {
     /// V, at lower conservative prices, rounded down; assets without a
@@ -15,8 +15,9 @@ pub struct ReserveValuation {
     /// The value of the assets a liquidation sells before that one
     /// (`Asset::liquidates_before`).
     pub sold_before: I80F48,
-    /// The value of the cash assets, as `total` counts it.
-    pub cash: I80F48,
+    /// Seed 003's capital tiers and risk-weighted assets, as `total`
+    /// counts the values; tier 1 is the cash.
+    pub capital: CapitalBase,
     /// How many assets a lenient valuation counted as worthless because
     /// their price was missing, stale or too uncertain.
     pub unpriced: u8,
@@ -73,13 +74,14 @@ pub fn value_reserve(
     let mut total = I80F48::ZERO;
     let mut asset_value = I80F48::ZERO;
     let mut sold_before = I80F48::ZERO;
-    let mut cash = I80F48::ZERO;
+    let mut capital = CapitalBase::default();
     for (info, address) in assets.iter().zip(expected) {
         require_keys_eq!(info.key(), *address, BallastError::IncompleteReserve);
-        let (value, kind) = match current.filter(|c| c.key() == info.key()) {
+        let value = match current.filter(|c| c.key() == info.key()) {
             Some(current) => {
                 asset_value = value_of(current)?;
-                (asset_value, current.kind)
+                capital = current.move_capital(capital, asset_value, true)?;
+                asset_value
             }
             None => {
                 let other = Asset::try_deserialize(&mut &info.try_borrow_data()?[..])?;
@@ -87,19 +89,17 @@ pub fn value_reserve(
                 if current.is_some_and(|current| other.liquidates_before(current)) {
                     sold_before = math::add(sold_before, value)?;
                 }
-                (value, other.kind)
+                capital = other.move_capital(capital, value, true)?;
+                value
             }
         };
         total = math::add(total, value)?;
-        if kind == AssetKind::Cash {
-            cash = math::add(cash, value)?;
-        }
     }
     Ok(ReserveValuation {
         total,
         asset_value,
         sold_before,
-        cash,
+        capital,
         unpriced,
     })
 }

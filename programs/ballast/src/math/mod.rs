@@ -7,6 +7,7 @@
 //! protocol: what the protocol pays out rounds down, what it charges rounds up.
 
 pub mod auction;
+pub mod capital;
 pub mod conversion;
 pub mod fixed_point;
 pub mod quote;
@@ -15,6 +16,7 @@ pub mod tally;
 pub mod wide;
 
 pub use auction::*;
+pub use capital::*;
 pub use conversion::*;
 pub use fixed_point::*;
 pub use quote::*;

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::bounds;
 use crate::errors::BallastError;
-use crate::math::{self, ratio, FixedBits, I80F48};
+use crate::math::{self, ratio, CapitalBase, CapitalTier, FixedBits, I80F48};
 
 /// What a reserve asset is; it sets defaults off-chain and its tier on-chain.
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +71,25 @@ pub struct AssetConfig {
     pub max_confidence: FixedBits,
 }
 
+impl AssetKind {
+    /// Seed 003's tier for capital: cash is core capital, bills tier 2,
+    /// loans and crypto count in RWA only (the seed leaves debt aside; a
+    /// stablecoin's reserve holds its crypto as the risky tier).
+    pub fn capital_tier(self) -> CapitalTier {
+        match self {
+            AssetKind::Cash => CapitalTier::One,
+            AssetKind::Bill => CapitalTier::Two,
+            AssetKind::Loan | AssetKind::Crypto => CapitalTier::Three,
+        }
+    }
+}
+
 impl Asset {
+    /// `base` with `value` of this asset added (or taken away).
+    pub fn move_capital(&self, base: CapitalBase, value: I80F48, add: bool) -> Result<CapitalBase> {
+        base.moved(self.kind.capital_tier(), value, self.config.risk_weight.get(), add)
+    }
+
     /// R_i: the oracles' posted score once there is one, else the listing's.
     pub fn risk_score(&self) -> I80F48 {
         match self.posted_risk_score.get() {

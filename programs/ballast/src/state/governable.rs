@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol};
 
-const PROTOCOL_PARAMS: usize = 36;
+const PROTOCOL_PARAMS: usize = 38;
 const ASSET_PARAMS: usize = 4;
 /// Entries in `Governance::last_change_epoch`.
 pub const PARAM_SLOTS: usize = PROTOCOL_PARAMS + ASSET_PARAMS * MAX_ASSETS;
@@ -54,8 +54,10 @@ pub enum ParamKey {
     AssetRiskWeight { index: u8 },
     AssetMaxStalenessSlots { index: u8 },
     AssetMaxConfidence { index: u8 },
-    /// Last, so that the variants before it keep their encoding.
+    /// Last, so that the variants before them keep their encoding.
     MinCashRatio,
+    MinCapitalRatio,
+    MinCountercyclicalBuffer,
 }
 
 fn whole(value: u64) -> I80F48 {
@@ -102,6 +104,8 @@ impl ParamKey {
             ParamKey::RiskLimit,
             ParamKey::BreachEpsilon,
             ParamKey::MinCashRatio,
+            ParamKey::MinCapitalRatio,
+            ParamKey::MinCountercyclicalBuffer,
             ParamKey::AssetWeightCap { index },
             ParamKey::AssetRiskWeight { index },
             ParamKey::AssetMaxStalenessSlots { index },
@@ -148,6 +152,8 @@ impl ParamKey {
             ParamKey::RiskLimit => "risk_limit",
             ParamKey::BreachEpsilon => "breach_epsilon",
             ParamKey::MinCashRatio => "min_cash_ratio",
+            ParamKey::MinCapitalRatio => "min_capital_ratio",
+            ParamKey::MinCountercyclicalBuffer => "min_countercyclical_buffer",
             ParamKey::AssetWeightCap { .. } => "weight_cap",
             ParamKey::AssetRiskWeight { .. } => "risk_weight",
             ParamKey::AssetMaxStalenessSlots { .. } => "max_staleness_slots",
@@ -205,6 +211,8 @@ impl ParamKey {
             ParamKey::RiskLimit => 33,
             ParamKey::BreachEpsilon => 34,
             ParamKey::MinCashRatio => 35,
+            ParamKey::MinCapitalRatio => 36,
+            ParamKey::MinCountercyclicalBuffer => 37,
             ParamKey::AssetWeightCap { index } => asset(index, 0),
             ParamKey::AssetRiskWeight { index } => asset(index, 1),
             ParamKey::AssetMaxStalenessSlots { index } => asset(index, 2),
@@ -278,6 +286,7 @@ impl ParamKey {
             ParamKey::RiskLimit => (math::EPSILON, whole(bounds::RISK_LIMIT_HIGHEST)),
             ParamKey::BreachEpsilon => (math::EPSILON, I80F48::ONE),
             ParamKey::MinCashRatio => (I80F48::ZERO, ratio(9, 10)),
+            ParamKey::MinCapitalRatio | ParamKey::MinCountercyclicalBuffer => (I80F48::ZERO, I80F48::ONE),
             ParamKey::AssetWeightCap { .. } => (math::EPSILON, I80F48::ONE),
             ParamKey::AssetRiskWeight { .. } => (I80F48::ZERO, I80F48::ONE),
             ParamKey::AssetMaxStalenessSlots { .. } => {
@@ -312,7 +321,10 @@ impl ParamKey {
             ParamKey::InsurancePremiumPerSlot => ratio(1, 10_000_000_000),
             ParamKey::AssetMaxConfidence { .. } | ParamKey::OutlierTolerance | ParamKey::BreachEpsilon => ratio(1, 1000),
             ParamKey::Lambda0 | ParamKey::LambdaEta | ParamKey::LambdaZeta | ParamKey::Psi => ratio(1, 10),
-            ParamKey::RiskLimit | ParamKey::MinCashRatio => ratio(1, 100),
+            ParamKey::RiskLimit
+            | ParamKey::MinCashRatio
+            | ParamKey::MinCapitalRatio
+            | ParamKey::MinCountercyclicalBuffer => ratio(1, 100),
             ParamKey::LimitWindowSlots
             | ParamKey::RoundSlots
             | ParamKey::PriceEmaSlots
@@ -383,6 +395,8 @@ impl ParamKey {
             ParamKey::RiskLimit => fixed(params.policy.risk_limit),
             ParamKey::BreachEpsilon => fixed(params.policy.breach_epsilon),
             ParamKey::MinCashRatio => fixed(params.policy.min_cash_ratio),
+            ParamKey::MinCapitalRatio => fixed(params.policy.min_capital_ratio),
+            ParamKey::MinCountercyclicalBuffer => fixed(params.policy.min_countercyclical_buffer),
             asset_key => {
                 let config = &self.asset_for(asset)?.config;
                 match asset_key {
@@ -437,6 +451,8 @@ impl ParamKey {
             ParamKey::RiskLimit => params.policy.risk_limit = value.into(),
             ParamKey::BreachEpsilon => params.policy.breach_epsilon = value.into(),
             ParamKey::MinCashRatio => params.policy.min_cash_ratio = value.into(),
+            ParamKey::MinCapitalRatio => params.policy.min_capital_ratio = value.into(),
+            ParamKey::MinCountercyclicalBuffer => params.policy.min_countercyclical_buffer = value.into(),
             asset_key => {
                 let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
                 require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);

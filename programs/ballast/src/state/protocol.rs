@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::{bounds, pause, MAX_ASSETS, MAX_ORACLES, PROTOCOL_SEED};
 use crate::errors::BallastError;
-use crate::math::{ratio, FixedBits, Thresholds, I80F48};
+use crate::math::{ratio, CapitalFloors, FixedBits, Thresholds, I80F48};
 
 /// The singleton that owns the reserve: parameters, fees, pause bits and the
 /// aggregate accounting of the stablecoin.
@@ -63,7 +63,7 @@ pub struct Protocol {
     /// Stablecoin units that running auctions may still raise.
     pub auctions_in_flight: u64,
     /// Room for fields added by later versions without a migration.
-    pub reserved: [u8; 240],
+    pub reserved: [u8; 208],
 }
 
 /// Governable parameters. Each has hard bounds in `constants::bounds`.
@@ -119,6 +119,13 @@ pub struct PolicyParams {
     /// seed 003's immediate liquidity floor. Rebalancing swaps may not take
     /// cash below it; the oracles' split of the liquidity tier keeps it.
     pub min_cash_ratio: FixedBits,
+    /// Seed 003's floors, at most 1 so an all-cash reserve always meets
+    /// them: no mint or swap may lower MCR = (tier 1 + 2 capital) / RWA
+    /// below `min_capital_ratio`, or CCB = tier 1 capital / RWA below
+    /// `min_countercyclical_buffer` (tiers from `AssetKind::capital_tier`,
+    /// RWA weighted by each asset's `risk_weight`). Zero turns one off.
+    pub min_capital_ratio: FixedBits,
+    pub min_countercyclical_buffer: FixedBits,
 }
 
 impl PolicyParams {
@@ -144,7 +151,19 @@ impl PolicyParams {
             self.min_cash_ratio.get() >= 0 && self.min_cash_ratio.get() < I80F48::ONE,
             BallastError::ParameterOutOfBounds
         );
+        let unit = |x: FixedBits| x.get() >= 0 && x.get() <= I80F48::ONE;
+        require!(
+            unit(self.min_capital_ratio) && unit(self.min_countercyclical_buffer),
+            BallastError::ParameterOutOfBounds
+        );
         Ok(())
+    }
+
+    pub fn capital_floors(&self) -> CapitalFloors {
+        CapitalFloors {
+            min_capital_ratio: self.min_capital_ratio.get(),
+            min_countercyclical_buffer: self.min_countercyclical_buffer.get(),
+        }
     }
 }
 

@@ -49,7 +49,8 @@ pub struct MintStable<'info> {
 /// Deposits `amount` base units of the asset and mints stablecoins for their
 /// value at the lower conservative price, less the mint fee. While the
 /// oracles' bound on P(CR < 1) is above epsilon, risky collateral (crypto,
-/// loans) is not taken.
+/// loans) is not taken, and no deposit may lower a capital ratio (MCR,
+/// CCB) below its governed floor.
 /// Remaining accounts: every `Asset` of the protocol in index order.
 pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
@@ -100,6 +101,8 @@ pub fn handle_mint<'info>(ctx: Context<'info, MintStable<'info>>, amount: u64) -
         weight_after <= accounts.asset.config.weight_cap.get(),
         BallastError::WeightCapExceeded
     );
+    let capital_after = accounts.asset.move_capital(reserve.capital, quote.deposit_value, true)?;
+    math::check_capital_floors(&reserve.capital, &capital_after, &accounts.protocol.params.policy.capital_floors())?;
 
     let protocol = &mut accounts.protocol;
     protocol.record_mint(slot, quote.minted)?;

@@ -57,7 +57,8 @@ pub struct RebalanceSwap<'info> {
 /// mint and redeem fees, see `Protocol::swap_incentive`). The deposit is valued
 /// at the lower conservative price, the withdrawal at the higher. It must
 /// bring both assets' weights toward their targets without crossing them,
-/// keep CR >= CR_min, and stay within u_max of supply per window.
+/// keep CR >= CR_min, and stay within u_max of supply per window; it may
+/// not take cash below its floor or lower MCR or CCB below theirs.
 ///
 /// A swap toward safety (a lower risk score in than out) is how a reserve
 /// in trouble sheds risk, so it is also accepted while the breaker pauses
@@ -101,9 +102,11 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
     // a swap that brings cash in is always welcome.
     if asset_out.kind == AssetKind::Cash && asset_in.kind != AssetKind::Cash {
         let floor = math::mul_ceil(math::stable_value_ceil(accounts.protocol.supply)?, accounts.protocol.params.policy.min_cash_ratio.get())?;
-        let cash_after = math::sub(reserve.cash, value_out)?;
+        let cash_after = math::sub(reserve.capital.tier1, value_out)?;
         require!(cash_after >= floor, BallastError::CashBelowFloor);
     }
+    let capital_after = asset_out.move_capital(asset_in.move_capital(reserve.capital, value_in, true)?, value_out, false)?;
+    math::check_capital_floors(&reserve.capital, &capital_after, &accounts.protocol.params.policy.capital_floors())?;
     let total_after = math::sub(math::add(total, value_in)?, value_out)?;
     let in_before = asset_in.collateral_value_floor(slot)?;
     let out_before = asset_out.collateral_value_floor(slot)?;
