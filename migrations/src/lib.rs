@@ -221,10 +221,11 @@ impl Deployment {
         if keys.is_empty() || keys.len() > MAX_ORACLES {
             bail!("protocol.oracles must list 1 to {MAX_ORACLES} keys, not {}", keys.len());
         }
-        let mut oracles = [Pubkey::default(); MAX_ORACLES];
-        for (position, key) in keys.iter().enumerate() {
-            oracles[position] = parse_key(Some(key), &format!("protocol.oracles[{position}]"))?;
-        }
+        let oracles = keys
+            .iter()
+            .enumerate()
+            .map(|(position, key)| parse_key(Some(key), &format!("protocol.oracles[{position}]")))
+            .collect::<Result<Vec<_>>>()?;
         Ok(InitializeArgs {
             params: Params {
                 cr_crit: fixed(p.cr_crit),
@@ -248,7 +249,6 @@ impl Deployment {
             fee_redeem: fixed(p.fee_redeem),
             guardian,
             oracles,
-            oracle_count: keys.len() as u8,
             oracle_quorum: p.oracle_quorum,
         })
     }

@@ -70,8 +70,7 @@ pub fn default_args() -> InitializeArgs {
         fee_mint: ratio(3, 1000).into(),
         fee_redeem: ratio(2, 1000).into(),
         guardian: Pubkey::new_unique(),
-        oracles: oracle_set(3),
-        oracle_count: 3,
+        oracles: oracle_set(3)[..3].to_vec(),
         oracle_quorum: 2,
     }
 }
@@ -147,7 +146,7 @@ impl Harness {
     /// `new()` with `count` oracles, of which `quorum` finalize a round.
     pub fn with_oracles(count: usize, quorum: u8) -> Self {
         Self::build(Self::empty_with_oracles(count), |args| {
-            args.oracle_count = count as u8;
+            args.oracles.resize_with(count, Pubkey::new_unique);
             args.oracle_quorum = quorum;
         })
     }
@@ -169,7 +168,7 @@ impl Harness {
     pub fn liquidity_tier() -> Self {
         let assets = [(6, AssetKind::Cash, 1.0, 0.01, 0.1, 0.05), (6, AssetKind::Bill, 1.0, 0.01, 0.9, 0.1)];
         let adjust = |args: &mut InitializeArgs| {
-            args.oracle_count = 1;
+            args.oracles.truncate(1);
             args.oracle_quorum = 1;
         };
         let mut h = Self::build_with(Self::empty_with_oracles(1), adjust, &assets);

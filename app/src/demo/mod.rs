@@ -726,7 +726,7 @@ fn story_of(action: &KeeperAction) -> Option<String> {
     match action {
         KeeperAction::TripBreaker { cause } => Some(format!("the keeper trips the circuit breaker ({cause:?}): minting, redeeming and rebalancing pause")),
         KeeperAction::ResetBreaker => Some("the keeper resets the breaker: volatility is back under sigma_reset".into()),
-        KeeperAction::AbsorbShortfall { shortfall } if *shortfall > 0 => Some(format!("the loss waterfall absorbs a {:.0} stablecoin shortfall", *shortfall as f64 / 1e6)),
+        KeeperAction::AbsorbShortfall { shortfall } if *shortfall > 0 => Some(format!("the loss waterfall absorbs a {:.2} stablecoin shortfall", *shortfall as f64 / 1e6)),
         _ => None,
     }
 }

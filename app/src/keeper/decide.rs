@@ -334,8 +334,9 @@ enum SwapMisfit {
     Never,
     /// Nothing would come out after rounding.
     TooSmall,
-    /// It would cross a target, drop CR below CR_min, exceed the window's
-    /// u_max, or ask for more than the keeper or the vault holds.
+    /// It would cross a target, drop CR below CR_min, take cash or a
+    /// capital ratio below its floor, exceed the window's u_max, or ask for
+    /// more than the keeper or the vault holds.
     TooLarge,
 }
 
@@ -883,6 +884,23 @@ mod tests {
             a[0].vault_amount = 60_000 * UNIT;
             a[1].vault_amount = 24_000 * UNIT;
             p.params.policy.min_cash_ratio = fixed(0.57);
+        });
+        s.keeper.assets[1] = Some(100_000 * UNIT);
+        let [KeeperAction::RebalanceSwap { amount_out, .. }] = plan(&s)[..] else {
+            panic!("{:?}", plan(&s));
+        };
+        assert!(amount_out <= 3_000 * UNIT && amount_out > 2_990 * UNIT, "{amount_out}");
+    }
+
+    #[test]
+    fn swaps_stop_at_the_countercyclical_buffer_floor() {
+        // As above, every asset weighted 1 in RWA: CCB is the cash share,
+        // 60,000 of 120,000; a floor of 0.475 lets 3,000 of cash leave.
+        let mut s = calm();
+        edit(&mut s, |p, a| {
+            a[0].vault_amount = 60_000 * UNIT;
+            a[1].vault_amount = 24_000 * UNIT;
+            p.params.policy.min_countercyclical_buffer = fixed(0.475);
         });
         s.keeper.assets[1] = Some(100_000 * UNIT);
         let [KeeperAction::RebalanceSwap { amount_out, .. }] = plan(&s)[..] else {

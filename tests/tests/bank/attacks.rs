@@ -499,7 +499,7 @@ fn parameters_outside_their_bounds_are_refused() {
         (|a| a.params.mint_limit_per_window = 0, BallastError::ParameterOutOfBounds),
         (|a| a.oracle_quorum = 4, BallastError::InvalidOracleSet),
         (|a| a.oracle_quorum = 0, BallastError::InvalidOracleSet),
-        (|a| a.oracle_count = 9, BallastError::InvalidOracleSet),
+        (|a| a.oracles = (0..9).map(|_| Pubkey::new_unique()).collect(), BallastError::InvalidOracleSet),
         (|a| a.oracles[1] = a.oracles[0], BallastError::InvalidOracleSet),
     ];
     for (change, expected) in cases {

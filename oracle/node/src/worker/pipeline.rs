@@ -1089,7 +1089,10 @@ mod tests {
             inputs.reserve.assets[0].amount = 10_000.0;
             inputs.reserve.assets[1].amount = 60_000.0 / (1.0 + 0.0001 * 59.0);
             inputs.flows = flow_record(inputs.window, volumes);
+            // The controller alone: no cash floor, no capital floors.
             inputs.reserve.policy.min_cash_ratio = 0.0;
+            inputs.reserve.policy.min_capital_ratio = 0.0;
+            inputs.reserve.policy.min_countercyclical_buffer = 0.0;
             decide(&inputs).unwrap()
         };
         let (calm, wave, false_alarm) = (plan(&calm), plan(&wave), plan(&false_alarm));

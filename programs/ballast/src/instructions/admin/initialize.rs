@@ -14,15 +14,15 @@ use crate::instructions::account_creation::{create_pda_account, is_uncreated};
 use crate::math::{FixedBits, I80F48};
 use crate::state::{validate_oracle_set, InsuranceTotals, LimitWindow, OracleRounds, Params, Protocol, RiskState};
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct InitializeArgs {
     pub params: Params,
     pub fee_mint: FixedBits,
     pub fee_redeem: FixedBits,
     pub guardian: Pubkey,
-    /// The first `oracle_count` entries are the oracle set.
-    pub oracles: [Pubkey; MAX_ORACLES],
-    pub oracle_count: u8,
+    /// The oracle set, at most `MAX_ORACLES` (a list, not a fixed array,
+    /// so that the transaction stays under the packet size).
+    pub oracles: Vec<Pubkey>,
     pub oracle_quorum: u8,
 }
 
@@ -60,8 +60,11 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
     args.params.validate()?;
     args.params.check_fee(args.fee_mint.get())?;
     args.params.check_fee(args.fee_redeem.get())?;
-    let oracles = args.oracles.get(..args.oracle_count as usize).ok_or(error!(BallastError::InvalidOracleSet))?;
+    require!(args.oracles.len() <= MAX_ORACLES, BallastError::InvalidOracleSet);
+    let oracles = &args.oracles[..];
     validate_oracle_set(oracles, args.oracle_quorum)?;
+    let mut oracle_set = [Pubkey::default(); MAX_ORACLES];
+    oracle_set[..oracles.len()].copy_from_slice(oracles);
 
     let payer = accounts.authority.to_account_info();
     let system = accounts.system_program.to_account_info();
@@ -114,8 +117,8 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
     let protocol = Box::new(Protocol {
         authority: accounts.authority.key(),
         guardian: args.guardian,
-        oracles: args.oracles,
-        oracle_count: args.oracle_count,
+        oracles: oracle_set,
+        oracle_count: oracles.len() as u8,
         oracle_quorum: args.oracle_quorum,
         last_oracle_round: 0,
         risk: RiskState::default(),
