@@ -64,6 +64,23 @@ pub struct CrashStudyArgs {
     pub out: PathBuf,
 }
 
+#[derive(Args)]
+pub struct DashboardArgs {
+    /// The deployment file whose asset symbols the page shows (assets
+    /// without a mint there are shown by address).
+    #[arg(long)]
+    pub deployment: Option<PathBuf>,
+    /// Where the page and the API listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// The dashboard's history file (SQLite), kept across restarts.
+    #[arg(long, default_value = "out/dashboard/history.sqlite")]
+    pub history: PathBuf,
+    /// Milliseconds between reads of the chain.
+    #[arg(long, default_value_t = 1000)]
+    pub poll_ms: u64,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Weeks of a reserve on an embedded bank through a crypto crash: oracle
@@ -79,6 +96,9 @@ pub enum Command {
     /// built in, checkpointed to a ledger directory (`solana-test-validator`
     /// for this project).
     Localnet(ballast_localnet::LocalnetArgs),
+    /// The transparency page and its JSON API (/api/v1/...) over the chain
+    /// at --url, keeping its own SQLite history; serves until ctrl-c.
+    Dashboard(DashboardArgs),
     /// Show the reserve: each asset's amount, value and weight, and V, S and CR.
     Status,
     /// Initialise a deployment from a TOML file (parameters, oracle set and
@@ -394,6 +414,30 @@ pub fn run_keeper(chain: &mut dyn Chain, keypair: Keypair, args: &KeeperRunArgs,
     outcome
 }
 
+/// `ballast dashboard`: prints the address it listens on, then serves.
+pub fn run_dashboard(chain: Box<dyn ballast_sdk::Chain + Send>, args: &DashboardArgs) -> Result<()> {
+    let symbols = match &args.deployment {
+        Some(path) => Deployment::from_file(path)?
+            .assets
+            .into_iter()
+            .filter_map(|asset| Some((asset.mint?.parse().ok()?, asset.symbol)))
+            .collect(),
+        None => Default::default(),
+    };
+    if let Some(dir) = args.history.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let options = ballast_dashboard::DashboardOptions {
+        addr: args.addr,
+        history: args.history.clone(),
+        poll: std::time::Duration::from_millis(args.poll_ms.max(100)),
+        symbols,
+    };
+    let running = ballast_dashboard::start(chain, options)?;
+    println!("dashboard listening on {}", running.url());
+    running.wait()
+}
+
 fn describe_deploy(report: &ballast_migrations::DeployReport) -> String {
     if !report.changed_anything() {
         return format!("nothing to do: the protocol, governance and {} assets already exist", report.assets_present.len());
@@ -432,10 +476,14 @@ pub fn run(cli: Cli) -> Result<()> {
         ballast_localnet::init_logging();
         return ballast_localnet::run(args);
     }
+    if let Command::Dashboard(args) = &cli.command {
+        let chain = RpcChain::new(&cluster_url(cli.url.as_deref().unwrap_or("localhost")));
+        return run_dashboard(Box::new(chain), args);
+    }
     let mut chain = RpcChain::new(&cluster_url(cli.url.as_deref().unwrap_or("localhost")));
     let chain = &mut chain;
     match cli.command {
-        Command::Demo(_) | Command::CrashStudy(_) | Command::Localnet(_) => unreachable!("handled above"),
+        Command::Demo(_) | Command::CrashStudy(_) | Command::Localnet(_) | Command::Dashboard(_) => unreachable!("handled above"),
         Command::Status => {
             let reserve = status::reserve_status(chain)?;
             print_status("status", &reserve, &Default::default(), json);
@@ -482,7 +530,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 Command::Keeper { command: KeeperCommand::Run(args) } => {
                     run_keeper(chain, signer, &args, json, &mut std::io::stdout())?
                 }
-                Command::Demo(_) | Command::CrashStudy(_) | Command::Localnet(_) | Command::Status | Command::Proposals => {
+                Command::Demo(_) | Command::CrashStudy(_) | Command::Localnet(_) | Command::Dashboard(_) | Command::Status | Command::Proposals => {
                     unreachable!("handled above")
                 }
             }

@@ -2,6 +2,7 @@
 //! the Solana runtime): commands, keeper and demo against an in-process
 //! bank, and the deployed shape (separate processes on a local node).
 
+mod dashboard;
 mod demo;
 mod e2e;
 mod governance_cli;

@@ -1,0 +1,145 @@
+//! `ballast dashboard` as its own process over a `ballast localnet` node
+//! (through a TCP proxy the test can cut): every API route's status and
+//! shape, its numbers against what the sdk reads from the same chain, bad
+//! requests, history kept across a restart, and a chain that stops
+//! answering shown as an error with the time of the last good read.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ballast_sdk::{instructions, status, token, Chain, Signer};
+use ballast_tests::cluster::{key_file, wait_until, Cluster};
+use ballast_tests::process::{Process, TcpProxy};
+use serde_json::Value;
+
+const BALLAST: &str = env!("CARGO_BIN_EXE_ballast");
+const UNIT: u64 = 1_000_000;
+
+fn start_dashboard(upstream: &str, deployment: &Path, history: &Path) -> (Process, String) {
+    let args = [
+        "dashboard", "--url", upstream, "--deployment", deployment.to_str().unwrap(), "--addr", "127.0.0.1:0",
+        "--history", history.to_str().unwrap(), "--poll-ms", "200",
+    ];
+    let mut process = Process::spawn("dashboard", Path::new(BALLAST), &args);
+    let line = process.wait_for_line("dashboard listening on", Duration::from_secs(60));
+    let url = line.split_whitespace().last().expect("the line ends with the URL").to_string();
+    (process, url)
+}
+
+fn get(url: &str) -> (u16, Value) {
+    let response = reqwest::blocking::Client::new().get(url).timeout(Duration::from_secs(10)).send().expect("the dashboard answers");
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+fn text(url: &str) -> (u16, String, String) {
+    let response = reqwest::blocking::get(url).expect("the dashboard answers");
+    let kind = response.headers()["content-type"].to_str().unwrap().to_string();
+    (response.status().as_u16(), kind, response.text().unwrap())
+}
+
+#[test]
+fn the_dashboard_serves_the_chain_keeps_its_history_and_shows_a_silent_chain_as_an_error() {
+    let mut cluster = Cluster::start(Path::new(BALLAST), 1, 1);
+    let url = cluster.url();
+    let dir = cluster.dir.path().to_path_buf();
+    let mut oracle = cluster.start_oracle(0, &url, None);
+    wait_until("the first oracle round", Duration::from_secs(120), || cluster.last_round() >= 1);
+    let deployer = cluster.deployer.insecure_clone();
+    let (alice, alice_file) = key_file(&dir, "alice");
+    cluster.chain.client().request_airdrop(&alice.pubkey(), 10 * 1_000_000_000).unwrap();
+    let usdc = cluster.mints[0];
+    let chain = &mut cluster.chain;
+    let treasury = token::associated_account(chain, &deployer, &deployer.pubkey(), &usdc).unwrap();
+    token::mint_to(chain, &deployer, &usdc, &deployer, &treasury, 20_000 * UNIT).unwrap();
+    chain.send(&[instructions::contribute(&deployer.pubkey(), &usdc, &treasury, 20_000 * UNIT)], &deployer, &[]).unwrap();
+    let alice_usdc = token::associated_account(chain, &deployer, &alice.pubkey(), &usdc).unwrap();
+    token::mint_to(chain, &deployer, &usdc, &deployer, &alice_usdc, 10_000 * UNIT).unwrap();
+    let deployment = cluster.deployment.clone();
+    let minted = cluster.cli(&alice_file, &["mint", "--asset", "USDC", "10000", "--deployment", deployment.to_str().unwrap()]);
+    assert!(minted["signature"].is_string(), "{minted}");
+
+    let upstream = url.trim_start_matches("http://").parse().unwrap();
+    let proxy = TcpProxy::start(upstream);
+    let history = dir.join("dashboard.sqlite");
+    let (mut dashboard, site) = start_dashboard(&proxy.url(), &deployment, &history);
+    oracle.terminate(Duration::from_secs(30));
+
+    // The numbers are the sdk's, read from the same chain.
+    let expected = status::reserve_status(&mut cluster.chain).unwrap();
+    wait_until("the dashboard's first read", Duration::from_secs(30), || get(&format!("{site}/api/v1/reserve")).0 == 200);
+    let (_, reserve) = get(&format!("{site}/api/v1/reserve"));
+    let data = &reserve["data"];
+    assert_eq!(reserve["chain"]["ok"], true, "{reserve}");
+    assert_eq!(data["supply"].as_f64().unwrap(), expected.supply, "{reserve}");
+    assert_eq!(data["collateral_ratio"].as_f64(), expected.collateral_ratio, "{reserve}");
+    assert_eq!(data["value"].as_f64().unwrap(), expected.value, "{reserve}");
+    let assets = data["assets"].as_array().unwrap();
+    assert_eq!(assets.len(), expected.assets.len());
+    for (shown, asset) in assets.iter().zip(&expected.assets) {
+        assert_eq!(shown["weight"].as_f64().unwrap(), asset.weight, "{shown}");
+        assert_eq!(shown["value"].as_f64().unwrap(), asset.value, "{shown}");
+        assert_eq!(shown["target_weight"].as_f64().unwrap(), asset.target_weight, "{shown}");
+    }
+    assert_eq!(assets[0]["symbol"], "USDC", "symbols come from the deployment file");
+    for key in ["cr_crit", "cr_min", "cr_target", "redemption_rate", "capital"] {
+        assert!(!data[key].is_null(), "reserve.{key} in {reserve}");
+    }
+
+    // Every route's status and shape.
+    let shapes: [(&str, &[&str]); 4] = [
+        ("safety", &["paused", "breaker_tripped", "insurance_pool", "backstop_stake", "minted_in_window"]),
+        ("oracle", &["last_round", "quorum", "sigma_p", "breach_probability", "breach_upper", "rounds"]),
+        ("governance", &["total_staked", "proposals"]),
+        ("snapshot", &["slot", "reserve", "safety", "oracle", "governance"]),
+    ];
+    for (route, keys) in shapes {
+        let (code, body) = get(&format!("{site}/api/v1/{route}"));
+        assert_eq!(code, 200, "{route}: {body}");
+        for key in keys {
+            assert!(body["data"].get(key).is_some(), "{route}.{key} in {body}");
+        }
+    }
+    let (_, oracle_state) = get(&format!("{site}/api/v1/oracle"));
+    let round = &oracle_state["data"]["rounds"][0];
+    assert_eq!(round["status"], "finalized", "{oracle_state}");
+    assert_eq!(round["submitted_by"][0], cluster.oracle_keys[0].pubkey().to_string(), "{oracle_state}");
+    let (code, body) = get(&format!("{site}/api/v1/health"));
+    assert_eq!((code, &body["ok"]), (200, &Value::Bool(true)), "{body}");
+    let (code, page_type, page) = text(&format!("{site}/"));
+    assert!(code == 200 && page_type.starts_with("text/html") && page.contains("Ballast reserve"), "{code} {page_type}");
+    assert_eq!(text(&format!("{site}/app.js")).0, 200);
+
+    // Bad requests say what was wrong.
+    let (code, body) = get(&format!("{site}/api/v1/nothing-here"));
+    assert_eq!(code, 404, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("/api/v1/nothing-here"), "{body}");
+    for (query, named) in [("limit=abc", "`limit`"), ("limit=0", "`limit`"), ("since=3", "`since`")] {
+        let (code, body) = get(&format!("{site}/api/v1/history?{query}"));
+        assert_eq!(code, 400, "{query}: {body}");
+        assert!(body["error"].as_str().unwrap().contains(named), "{query}: {body}");
+    }
+
+    // History survives a restart of the dashboard.
+    wait_until("two history points", Duration::from_secs(30), || {
+        get(&format!("{site}/api/v1/history")).1["data"].as_array().is_some_and(|points| points.len() >= 2)
+    });
+    let first_slot = get(&format!("{site}/api/v1/history?limit=10000")).1["data"][0]["slot"].as_u64().unwrap();
+    assert!(dashboard.terminate(Duration::from_secs(30)).success(), "{}", dashboard.output());
+    let (mut dashboard, site) = start_dashboard(&proxy.url(), &deployment, &history);
+    let (code, body) = get(&format!("{site}/api/v1/history?limit=10000"));
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["data"][0]["slot"].as_u64(), Some(first_slot), "the restarted dashboard keeps the series: {body}");
+
+    // The chain stops answering: the last good figures stay, flagged.
+    wait_until("a read after the restart", Duration::from_secs(30), || get(&format!("{site}/api/v1/health")).1["ok"] == true);
+    proxy.cut();
+    wait_until("the dashboard to notice", Duration::from_secs(30), || get(&format!("{site}/api/v1/health")).1["ok"] == false);
+    let (code, reserve) = get(&format!("{site}/api/v1/reserve"));
+    assert_eq!(code, 200, "{reserve}");
+    assert_eq!(reserve["chain"]["ok"], false, "{reserve}");
+    assert!(reserve["chain"]["error"].is_string() && reserve["chain"]["last_good_read"].is_u64(), "{reserve}");
+    assert_eq!(reserve["data"]["supply"].as_f64().unwrap(), expected.supply, "the last good figures: {reserve}");
+    assert_eq!(text(&format!("{site}/")).0, 200);
+    assert!(dashboard.terminate(Duration::from_secs(30)).success(), "{}", dashboard.output());
+}

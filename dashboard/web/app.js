@@ -1,0 +1,134 @@
+// Polls the dashboard's own API and fills the page; no library, no CDN.
+"use strict";
+
+const POLL_MS = 2000;
+let lastGoodRead = null;
+const $ = (id) => document.getElementById(id);
+const number = (x, digits = 2) => x === null || x === undefined ? "–" : x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const percent = (x) => x === null || x === undefined ? "–" : (x * 100).toFixed(1) + "%";
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function fillRows(body, rows) {
+  body.replaceChildren(...rows.map((cells) => {
+    const tr = document.createElement("tr");
+    tr.append(...cells);
+    return tr;
+  }));
+}
+
+function showChain(chain, readAt) {
+  const line = $("chain");
+  lastGoodRead = chain.last_good_read || lastGoodRead;
+  if (chain.ok) {
+    line.className = "";
+    line.textContent = `Live: slot ${chain.slot}, read ${new Date(readAt * 1000).toLocaleTimeString()}.`;
+  } else {
+    line.className = "error";
+    const last = lastGoodRead ? new Date(lastGoodRead * 1000).toLocaleString() : "never";
+    line.textContent = `The chain is not answering (${chain.error || "no read yet"}). Last good read: ${last}. Figures below are from then.`;
+  }
+}
+
+function showReserve(reserve) {
+  const cr = reserve.collateral_ratio;
+  $("cr").textContent = cr === null ? "no supply" : cr.toFixed(4);
+  $("cr").className = cr !== null && cr < reserve.cr_min ? "bad" : "";
+  $("supply").textContent = number(reserve.supply);
+  $("value").textContent = "$" + number(reserve.value);
+  $("rate").textContent = reserve.redemption_rate.toFixed(4);
+  $("thresholds").textContent = `Thresholds: CR_crit ${reserve.cr_crit.toFixed(2)}, CR_min ${reserve.cr_min.toFixed(2)}, CR_target ${reserve.cr_target.toFixed(2)}. Fees: mint ${percent(reserve.fee_mint)}, redeem ${percent(reserve.fee_redeem)}.`;
+  fillRows($("assets"), reserve.assets.map((a) => [
+    cell(a.symbol), cell(a.kind, "text"), cell(number(a.amount, 4)), cell("$" + number(a.conservative_price, 4)),
+    cell("$" + number(a.value)), cell(percent(a.weight)), cell(percent(a.target_weight)), cell(percent(a.weight_cap)),
+  ]));
+  const c = reserve.capital;
+  const ratio = (x) => x === null ? "n/a" : x.toFixed(3);
+  $("capital").textContent = `Capital ratios: MCR ${ratio(c.minimum_capital_ratio)} (floor ${c.min_capital_ratio.toFixed(2)}), CCB ${ratio(c.countercyclical_buffer)} (floor ${c.min_countercyclical_buffer.toFixed(2)}).`;
+}
+
+function showSafety(safety) {
+  $("breaker").textContent = safety.breaker_tripped ? "tripped" : "normal";
+  $("breaker").className = safety.breaker_tripped ? "bad" : "good";
+  $("paused").textContent = safety.paused.length ? safety.paused.join(", ") : "nothing";
+  $("paused").className = safety.paused.length ? "bad" : "";
+  $("insurance").textContent = number(safety.insurance_pool);
+  $("backstop").textContent = number(safety.backstop_stake);
+}
+
+function showOracle(oracle) {
+  const short = (key) => key.slice(0, 6) + "…";
+  $("risk").textContent = `Last round ${oracle.last_round} (${oracle.quorum} of ${oracle.oracles} oracles finalize). sigma_p ${oracle.sigma_p.toFixed(3)}; P(CR < 1) ${percent(oracle.breach_probability)}, upper bound ${percent(oracle.breach_upper)} against epsilon ${percent(oracle.breach_epsilon)}${oracle.certified ? "" : " (allocation not certified)"}.`;
+  fillRows($("rounds"), oracle.rounds.slice(0, 10).map((r) => [
+    cell(String(r.round)), cell(r.status, r.status === "lapsed" ? "text bad" : "text"),
+    cell(r.submitted_by.map(short).join(", ") || "–", "text"), cell(r.outliers.map(short).join(", ") || "none", "text"),
+    cell(percent(Math.max(0, ...r.price_spreads))),
+  ]));
+}
+
+function showGovernance(governance) {
+  fillRows($("proposals"), governance.proposals.slice(0, 10).map((p) => [
+    cell(String(p.id)), cell(p.what, "text"), cell(p.status, "text"),
+    cell(p.mean !== null ? p.mean.toFixed(4) : p.yes_share !== null ? percent(p.yes_share) + " yes" : "–"),
+    cell(`${percent(p.turnout)} / ${percent(p.quorum)}`), cell(String(p.timelock_slots_left)),
+  ]));
+}
+
+function drawChart(points, reserve) {
+  const svg = $("cr-chart");
+  const title = svg.querySelector("title");
+  const series = points.filter((p) => p.collateral_ratio !== null);
+  svg.replaceChildren(title);
+  if (series.length < 2) {
+    $("cr-chart-caption").textContent = "Not enough history yet.";
+    return;
+  }
+  const [w, h, pad] = [600, 220, 36];
+  const levels = [reserve.cr_crit, reserve.cr_min, reserve.cr_target];
+  const ys = series.map((p) => p.collateral_ratio).concat(levels);
+  const [low, high] = [Math.min(...ys) * 0.98, Math.max(...ys) * 1.02];
+  const [first, last] = [series[0].slot, series[series.length - 1].slot];
+  const x = (slot) => pad + (w - 2 * pad) * (slot - first) / Math.max(1, last - first);
+  const y = (v) => h - pad + (2 * pad - h) * (v - low) / (high - low);
+  const make = (tag, attributes, text) => {
+    const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, v);
+    if (text) node.textContent = text;
+    svg.append(node);
+  };
+  ["CR_crit", "CR_min", "CR_target"].forEach((name, i) => {
+    const colour = ["#a4161a", "#b35c00", "#1d6b35"][i];
+    make("line", { x1: pad, x2: w - pad, y1: y(levels[i]), y2: y(levels[i]), stroke: colour, class: "threshold" });
+    make("text", { x: w - pad + 2, y: y(levels[i]) + 4 }, name);
+  });
+  make("polyline", { class: "line", points: series.map((p) => `${x(p.slot)},${y(p.collateral_ratio)}`).join(" ") });
+  make("text", { x: 2, y: y(high) + 10 }, high.toFixed(2));
+  make("text", { x: 2, y: y(low) }, low.toFixed(2));
+  $("cr-chart-caption").textContent = `${series.length} reads from slot ${first} to ${last}; latest CR ${series[series.length - 1].collateral_ratio.toFixed(4)}.`;
+}
+
+async function refresh() {
+  try {
+    const [snapshot, history] = await Promise.all([fetch("/api/v1/snapshot"), fetch("/api/v1/history?limit=500")]);
+    const body = await snapshot.json();
+    showChain(body.chain, body.read_at);
+    if (body.data) {
+      showReserve(body.data.reserve);
+      showSafety(body.data.safety);
+      showOracle(body.data.oracle);
+      showGovernance(body.data.governance);
+      if (history.ok) drawChart((await history.json()).data, body.data.reserve);
+    }
+  } catch (error) {
+    showChain({ ok: false, error: "the dashboard itself is not answering", last_good_read: null });
+  } finally {
+    setTimeout(refresh, POLL_MS);
+  }
+}
+
+refresh();
