@@ -42,7 +42,7 @@ function showReserve(reserve) {
   $("supply").textContent = number(reserve.supply);
   $("value").textContent = "$" + number(reserve.value);
   $("rate").textContent = reserve.redemption_rate.toFixed(4);
-  $("thresholds").textContent = `Thresholds: CR_crit ${reserve.cr_crit.toFixed(2)}, CR_min ${reserve.cr_min.toFixed(2)}, CR_target ${reserve.cr_target.toFixed(2)}. Fees: mint ${percent(reserve.fee_mint)}, redeem ${percent(reserve.fee_redeem)}.`;
+  $("thresholds").textContent = `Thresholds: CR_crit ${reserve.cr_crit.toFixed(2)}, CR_min ${reserve.cr_min.toFixed(2)}, CR_target ${reserve.cr_target.toFixed(2)}. Fees: mint ${(reserve.fee_mint * 100).toFixed(2)}%, redeem ${(reserve.fee_redeem * 100).toFixed(2)}%.`;
   fillRows($("assets"), reserve.assets.map((a) => [
     cell(a.symbol), cell(a.kind, "text"), cell(number(a.amount, 4)), cell("$" + number(a.conservative_price, 4)),
     cell("$" + number(a.value)), cell(percent(a.weight)), cell(percent(a.target_weight)), cell(percent(a.weight_cap)),
@@ -104,7 +104,7 @@ function drawChart(points, reserve) {
   ["CR_crit", "CR_min", "CR_target"].forEach((name, i) => {
     const colour = ["#a4161a", "#b35c00", "#1d6b35"][i];
     make("line", { x1: pad, x2: w - pad, y1: y(levels[i]), y2: y(levels[i]), stroke: colour, class: "threshold" });
-    make("text", { x: w - pad + 2, y: y(levels[i]) + 4 }, name);
+    make("text", { x: pad + 4 + i * 110, y: y(levels[i]) - 4 }, name);
   });
   make("polyline", { class: "line", points: series.map((p) => `${x(p.slot)},${y(p.collateral_ratio)}`).join(" ") });
   make("text", { x: 2, y: y(high) + 10 }, high.toFixed(2));
