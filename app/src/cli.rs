@@ -46,6 +46,11 @@ pub struct DemoArgs {
     /// Where the report, the plots and the oracle's audit log go.
     #[arg(long, default_value = "out/demo")]
     pub out: PathBuf,
+    /// Serve the dashboard at this address while and after the story runs:
+    /// the demo then runs on an in-process local node (ledger in OUT/ledger)
+    /// that the dashboard reads over JSON-RPC; ctrl-c ends both.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 #[derive(Args)]
@@ -417,11 +422,7 @@ pub fn run_keeper(chain: &mut dyn Chain, keypair: Keypair, args: &KeeperRunArgs,
 /// `ballast dashboard`: prints the address it listens on, then serves.
 pub fn run_dashboard(chain: Box<dyn ballast_sdk::Chain + Send>, args: &DashboardArgs) -> Result<()> {
     let symbols = match &args.deployment {
-        Some(path) => Deployment::from_file(path)?
-            .assets
-            .into_iter()
-            .filter_map(|asset| Some((asset.mint?.parse().ok()?, asset.symbol)))
-            .collect(),
+        Some(path) => crate::demo::symbols_by_mint(&Deployment::from_file(path)?),
         None => Default::default(),
     };
     if let Some(dir) = args.history.parent().filter(|dir| !dir.as_os_str().is_empty()) {
@@ -431,7 +432,7 @@ pub fn run_dashboard(chain: Box<dyn ballast_sdk::Chain + Send>, args: &Dashboard
         addr: args.addr,
         history: args.history.clone(),
         poll: std::time::Duration::from_millis(args.poll_ms.max(100)),
-        symbols,
+        symbols: std::sync::Arc::new(std::sync::RwLock::new(symbols)),
     };
     let running = ballast_dashboard::start(chain, options)?;
     println!("dashboard listening on {}", running.url());
@@ -454,7 +455,10 @@ fn describe_deploy(report: &ballast_migrations::DeployReport) -> String {
 pub fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     if let Command::Demo(args) = &cli.command {
-        let options = crate::demo::DemoOptions { days: args.days, seed: args.seed, out: args.out.clone(), json };
+        let options = crate::demo::DemoOptions { days: args.days, seed: args.seed, out: args.out.clone(), json, symbols: None };
+        if let Some(address) = args.serve {
+            return crate::demo::run_served(options, address);
+        }
         return match &cli.url {
             None => crate::demo::run(&options),
             Some(url) => {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
@@ -35,9 +35,14 @@ pub struct DashboardOptions {
     /// The SQLite file the history is kept in (created if missing).
     pub history: PathBuf,
     pub poll: Duration,
-    /// Asset symbols by mint, where known (from the deployment file).
-    pub symbols: HashMap<Pubkey, String>,
+    /// Asset symbols by mint, where known: from the deployment file, or
+    /// filled in later by whoever deploys (the demo).
+    pub symbols: Symbols,
 }
+
+/// Asset symbols by mint, shared with the watcher so they can be learnt
+/// after it starts.
+pub type Symbols = Arc<RwLock<HashMap<Pubkey, String>>>;
 
 /// What the watcher last saw.
 #[derive(Default)]
@@ -102,7 +107,8 @@ pub fn start(mut chain: Box<dyn Chain + Send>, options: DashboardOptions) -> Res
     let (poll, symbols) = (options.poll, options.symbols);
     let watcher = std::thread::spawn(move || {
         while !stopping.load(Ordering::SeqCst) {
-            let outcome = read::read(chain.as_mut(), &symbols, unix_now());
+            let known = symbols.read().expect("symbols lock").clone();
+            let outcome = read::read(chain.as_mut(), &known, unix_now());
             let mut watch = watched.watch.lock().expect("watch lock");
             match outcome {
                 Ok(snapshot) => {

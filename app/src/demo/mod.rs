@@ -26,7 +26,7 @@ use ballast_oracle_node::WorkerConfig;
 use ballast_sdk::program::math::I80F48;
 use ballast_sdk::program::state::{AssetKind, Ballot, ParamKey, ProposalKind};
 use ballast_sdk::{
-    accounts, fixed, instructions, pda, status, token, BankChain, Chain, Keypair, Pubkey, Signer,
+    accounts, fixed, instructions, pda, status, token, BankChain, Chain, Keypair, Pubkey, RpcChain, Signer,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
@@ -59,6 +59,9 @@ pub struct DemoOptions {
     pub seed: u64,
     pub out: PathBuf,
     pub json: bool,
+    /// Where to publish the assets' symbols once their mints exist (the
+    /// dashboard of `--serve`).
+    pub symbols: Option<ballast_dashboard::Symbols>,
 }
 
 impl Default for DemoOptions {
@@ -68,6 +71,7 @@ impl Default for DemoOptions {
             seed: 7,
             out: PathBuf::from("out/demo"),
             json: false,
+            symbols: None,
         }
     }
 }
@@ -100,6 +104,48 @@ pub fn run(options: &DemoOptions) -> Result<()> {
     let chain = BankChain::new()?;
     let operator = chain.payer();
     run_on(chain, &operator, options, Some(quiet))
+}
+
+/// The demo on an in-process local node with the dashboard at `address`
+/// reading it over JSON-RPC, while the story runs and after, until ctrl-c.
+pub fn run_served(mut options: DemoOptions, address: std::net::SocketAddr) -> Result<()> {
+    // The node's bank runs in this process: its program logs stay quiet.
+    let quiet = quiet::QuietStdout::new().context("cannot silence the bank's program logs")?;
+    let localnet = ballast_localnet::start(&ballast_localnet::LocalnetArgs {
+        rpc_addr: "127.0.0.1:0".parse().expect("a literal address"),
+        ledger: options.out.join("ledger"),
+        reset: true,
+        slot_ms: 100,
+        checkpoint_secs: 60,
+        deployer: None,
+    })?;
+    std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
+    let symbols = ballast_dashboard::Symbols::default();
+    options.symbols = Some(symbols.clone());
+    let dashboard = ballast_dashboard::start(
+        Box::new(RpcChain::new(&localnet.url)),
+        ballast_dashboard::DashboardOptions {
+            addr: address,
+            history: options.out.join("dashboard.sqlite"),
+            poll: std::time::Duration::from_millis(500),
+            symbols,
+        },
+    )?;
+    eprintln!("dashboard: {} (the demo runs on a local node at {})", dashboard.url(), localnet.url);
+    run_on(RpcChain::new(&localnet.url), &localnet.deployer.insecure_clone(), &options, Some(quiet))?;
+    eprintln!("the dashboard stays up at {}; ctrl-c ends it", dashboard.url());
+    let served = dashboard.wait();
+    localnet.stop()?;
+    served
+}
+
+/// The assets of `deployment` that name their mint, by mint.
+pub fn symbols_by_mint(deployment: &Deployment) -> std::collections::HashMap<Pubkey, String> {
+    deployment
+        .assets
+        .iter()
+        .filter_map(|asset| Some((asset.mint.as_ref()?.parse().ok()?, asset.symbol.clone())))
+        .collect()
 }
 
 /// The demo on `chain`, whose clock it must be able to warp (the embedded
@@ -146,6 +192,9 @@ pub fn simulate<C: Chain>(
 ) -> Result<(DemoReport, Deployment)> {
     let operator = operator.insecure_clone();
     let (deployment, oracles) = deploy_reserve(&mut chain, &operator)?;
+    if let Some(symbols) = &options.symbols {
+        *symbols.write().expect("symbols lock") = symbols_by_mint(&deployment);
+    }
     let crash = Crash {
         day: LOOKBACK as u64 - 1 + options.days / 2,
         depth: 0.45,

@@ -143,3 +143,25 @@ fn the_dashboard_serves_the_chain_keeps_its_history_and_shows_a_silent_chain_as_
     assert_eq!(text(&format!("{site}/")).0, 200);
     assert!(dashboard.terminate(Duration::from_secs(30)).success(), "{}", dashboard.output());
 }
+
+#[test]
+fn demo_serve_keeps_the_dashboard_up_over_the_demos_chain_while_and_after_the_story_runs() {
+    let out = tempfile::tempdir().unwrap();
+    let args = ["demo", "--serve", "127.0.0.1:0", "--days", "4", "--out", out.path().to_str().unwrap()];
+    let mut demo = Process::spawn("demo --serve", Path::new(BALLAST), &args);
+    let line = demo.wait_for_line("dashboard: http://", Duration::from_secs(120));
+    let site = line.split_whitespace().nth(1).expect("dashboard: URL ...").to_string();
+    wait_until("the demo's first mints on the page", Duration::from_secs(120), || {
+        get(&format!("{site}/api/v1/reserve")).1["data"]["supply"].as_f64().is_some_and(|supply| supply > 0.0)
+    });
+    demo.wait_for_line("the dashboard stays up", Duration::from_secs(600));
+    let (code, reserve) = get(&format!("{site}/api/v1/reserve"));
+    assert_eq!(code, 200, "{reserve}");
+    let symbols: Vec<&str> = reserve["data"]["assets"].as_array().unwrap().iter().map(|a| a["symbol"].as_str().unwrap()).collect();
+    assert_eq!(symbols, ["USDC", "TBILL", "WBTC"], "the demo names its assets: {reserve}");
+    let (_, oracle) = get(&format!("{site}/api/v1/oracle"));
+    assert!(oracle["data"]["last_round"].as_u64().unwrap() >= 4, "a round a day: {oracle}");
+    assert!(get(&format!("{site}/api/v1/history")).1["data"].as_array().unwrap().len() >= 2);
+    assert!(out.path().join("report.json").exists(), "the demo's report is written as without --serve");
+    assert!(demo.terminate(Duration::from_secs(60)).success(), "{}", demo.output());
+}
