@@ -3,6 +3,7 @@
 //! reference arithmetic to check the program against.
 
 pub mod chain_behaviour;
+pub mod browser;
 pub mod cluster;
 pub mod process;
 

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use ballast_sdk::{instructions, status, token, Chain, Signer};
+use ballast_sdk::{accounts, instructions, status, token, Chain, Signer};
 use ballast_tests::cluster::{key_file, wait_until, Cluster};
 use ballast_tests::process::{Process, TcpProxy};
 use serde_json::Value;
@@ -164,4 +164,122 @@ fn demo_serve_keeps_the_dashboard_up_over_the_demos_chain_while_and_after_the_st
     assert!(get(&format!("{site}/api/v1/history")).1["data"].as_array().unwrap().len() >= 2);
     assert!(out.path().join("report.json").exists(), "the demo's report is written as without --serve");
     assert!(demo.terminate(Duration::from_secs(60)).success(), "{}", demo.output());
+}
+
+/// A price file for one oracle node: calm for `calm` windows (small moves,
+/// so the estimates are well posed), then WBTC down 49% (the program takes
+/// no price that moves more than max_price_jump, 50%, in one round).
+fn crash_prices(path: &Path, calm: usize, windows: usize) {
+    let mut text = String::from("date,asset,price\n");
+    for day in 0..windows {
+        let wiggle = 1.0 + 0.002 * ((day as f64) * 1.7).sin();
+        let btc = if day < calm { 60_000.0 * wiggle } else { 30_600.0 * wiggle };
+        let date = format!("2026-{:02}-{:02}", 1 + day / 28, 1 + day % 28);
+        text += &format!("{date},USDC,{}\n{date},TBILL,{}\n{date},WBTC,{btc}\n", 1.0 + 0.0001 * wiggle, 1.02 * wiggle.sqrt());
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The dashboard's figures as the page formats them (en-US, fixed digits).
+fn shown(value: f64, digits: usize) -> String {
+    let fixed = format!("{value:.digits$}");
+    let (whole, fraction) = fixed.split_once('.').unwrap_or((&fixed, ""));
+    let grouped: Vec<String> = whole.as_bytes().rchunks(3).rev().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    if fraction.is_empty() { grouped.join(",") } else { format!("{}.{fraction}", grouped.join(",")) }
+}
+
+#[test]
+fn the_page_in_headless_chromium_shows_the_chain_passes_axe_and_shows_a_tripped_breaker_without_a_reload() {
+    use ballast_tests::browser::Browser;
+    let mut cluster = Cluster::start(Path::new(BALLAST), 1, 1);
+    let url = cluster.url();
+    let dir = cluster.dir.path().to_path_buf();
+    let prices = dir.join("prices.csv");
+    crash_prices(&prices, 72, 120);
+    let source = format!("csv:{}", prices.display());
+    let mut oracle = cluster.start_oracle(0, &url, Some(&source));
+    wait_until("the first oracle round", Duration::from_secs(120), || cluster.last_round() >= 1);
+
+    // Alice holds cash, bills and bitcoin (MCR stays over its floor of 1).
+    let deployer = cluster.deployer.insecure_clone();
+    let (alice, alice_file) = key_file(&dir, "alice");
+    cluster.chain.client().request_airdrop(&alice.pubkey(), 10 * 1_000_000_000).unwrap();
+    let chain = &mut cluster.chain;
+    let treasury = token::associated_account(chain, &deployer, &deployer.pubkey(), &cluster.mints[0]).unwrap();
+    token::mint_to(chain, &deployer, &cluster.mints[0], &deployer, &treasury, 20_000 * UNIT).unwrap();
+    chain.send(&[instructions::contribute(&deployer.pubkey(), &cluster.mints[0], &treasury, 20_000 * UNIT)], &deployer, &[]).unwrap();
+    for (mint, amount) in cluster.mints.iter().zip([10_000 * UNIT, 20_000 * UNIT, 25_000_000]) {
+        let account = token::associated_account(chain, &deployer, &alice.pubkey(), mint).unwrap();
+        token::mint_to(chain, &deployer, mint, &deployer, &account, amount).unwrap();
+    }
+    let deployment = cluster.deployment.clone();
+    for (symbol, amount) in [("USDC", "10000"), ("TBILL", "20000"), ("WBTC", "0.25")] {
+        let minted = cluster.cli(&alice_file, &["mint", "--asset", symbol, amount, "--deployment", deployment.to_str().unwrap()]);
+        assert!(minted["signature"].is_string(), "{symbol}: {minted}");
+    }
+    // The chain holds still while the page is compared with it.
+    oracle.terminate(Duration::from_secs(30));
+    let (mut dashboard, site) = start_dashboard(&url, &deployment, &dir.join("dashboard.sqlite"));
+    let expected = status::reserve_status(&mut cluster.chain).unwrap();
+
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut browser = Browser::start(1280, 900);
+    browser.open(&site);
+    let cr = expected.collateral_ratio.unwrap();
+    browser.wait_for_text("cr", Duration::from_secs(30), |text| text == format!("{cr:.4}"));
+    assert_eq!(browser.text("supply"), shown(expected.supply, 2));
+    let rows = browser.run(
+        "return [...document.querySelectorAll('#assets tr')].map(r => [...r.cells].map(c => c.textContent));",
+        Value::Null,
+    );
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), expected.assets.len(), "{rows:?}");
+    for ((row, asset), symbol) in rows.iter().zip(&expected.assets).zip(["USDC", "TBILL", "WBTC"]) {
+        assert_eq!(row[0], symbol, "{row}");
+        assert_eq!(row[5], format!("{:.1}%", asset.weight * 100.0), "{symbol}'s weight: {row}");
+    }
+    browser.wait_for_text("breaker", Duration::from_secs(10), |text| text == "normal");
+    browser.screenshot(&shots.join("laptop.png"));
+
+    // Accessibility (axe-core, WCAG 2 A and AA) at laptop and phone widths,
+    // and nothing wider than a 360 px phone but the tables' own scrollers.
+    let axe = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../dashboard/tests/axe-core/axe.min.js")).unwrap();
+    let audit = |browser: &Browser| {
+        browser.run(&axe, Value::Null);
+        let violations = browser.run(
+            "return axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }).then(r => r.violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })));",
+            Value::Null,
+        );
+        let serious: Vec<&Value> = violations.as_array().unwrap().iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
+        assert!(serious.is_empty(), "axe: {violations}");
+    };
+    audit(&browser);
+    browser.resize(360, 800);
+    std::thread::sleep(Duration::from_millis(500));
+    let width = browser.run("return document.documentElement.scrollWidth;", Value::Null);
+    assert!(width.as_u64().unwrap() <= 360, "the page is {width} px wide at 360");
+    audit(&browser);
+    browser.screenshot(&shots.join("phone.png"));
+    browser.resize(1280, 900);
+
+    // Bitcoin, 23% of the reserve, falls 49%: once the oracle posts it, V
+    // is down 11% (the drawdown limit is 10%) and the breaker trips; the
+    // open page says so without a reload.
+    let mut oracle = cluster.start_oracle(0, &url, Some(&source));
+    let protocol = accounts::protocol(&mut cluster.chain).unwrap();
+    wait_until("the crash on chain", Duration::from_secs(180), || {
+        accounts::assets(&mut cluster.chain, &protocol).unwrap()[2].price < 40_000.0
+    });
+    assert_eq!(accounts::protocol(&mut cluster.chain).unwrap().raw.breaker_tripped_slot, 0, "nothing tripped it before");
+    wait_until("the breaker to trip on the crash", Duration::from_secs(60), || {
+        cluster.chain.send(&[instructions::trip_breaker(&protocol.assets)], &deployer, &[]).is_ok()
+    });
+    browser.wait_for_text("breaker", Duration::from_secs(30), |text| text == "tripped");
+    assert!(browser.text("paused").contains("mint"), "{}", browser.text("paused"));
+    browser.run("document.getElementById('safety-heading').scrollIntoView();", Value::Null);
+    browser.screenshot(&shots.join("tripped.png"));
+    drop(browser);
+    oracle.terminate(Duration::from_secs(30));
+    assert!(dashboard.terminate(Duration::from_secs(30)).success(), "{}", dashboard.output());
 }
