@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
+use crate::events::Event;
 use crate::read::Snapshot;
 
 /// One point of the history series.
@@ -19,6 +20,15 @@ pub struct Point {
     pub insurance_pool: f64,
     pub sigma_p: f64,
     pub breaker_tripped: bool,
+}
+
+/// An event as the history file keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredEvent {
+    pub slot: u64,
+    pub read_at: u64,
+    pub kind: String,
+    pub what: String,
 }
 
 pub struct History {
@@ -35,6 +45,13 @@ CREATE TABLE IF NOT EXISTS points (
     insurance_pool   REAL NOT NULL,
     sigma_p          REAL NOT NULL,
     breaker_tripped  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    slot    INTEGER NOT NULL,
+    read_at INTEGER NOT NULL,
+    kind    TEXT NOT NULL,
+    what    TEXT NOT NULL
 );";
 
 impl History {
@@ -61,6 +78,30 @@ impl History {
             ],
         )?;
         Ok(())
+    }
+
+    pub fn record_events(&self, events: &[Event]) -> rusqlite::Result<()> {
+        for event in events {
+            self.connection.execute(
+                "INSERT INTO events (slot, read_at, kind, what) VALUES (?1, ?2, ?3, ?4)",
+                params![event.slot as i64, event.read_at as i64, event.kind, event.what],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The newest `limit` events, newest first.
+    pub fn latest_events(&self, limit: usize) -> rusqlite::Result<Vec<StoredEvent>> {
+        let mut statement = self.connection.prepare("SELECT slot, read_at, kind, what FROM events ORDER BY id DESC LIMIT ?1")?;
+        let rows = statement.query_map([limit as i64], |row| {
+            Ok(StoredEvent {
+                slot: row.get::<_, i64>(0)? as u64,
+                read_at: row.get::<_, i64>(1)? as u64,
+                kind: row.get(2)?,
+                what: row.get(3)?,
+            })
+        })?;
+        rows.collect()
     }
 
     /// The newest `limit` points, oldest first.

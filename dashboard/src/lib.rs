@@ -5,6 +5,7 @@
 //! error with the time of the last good read, never as a blank page.
 //! Every asset the page needs is in the binary (`web/`), so it works offline.
 
+pub mod events;
 pub mod history;
 pub mod read;
 
@@ -106,18 +107,24 @@ pub fn start(mut chain: Box<dyn Chain + Send>, options: DashboardOptions) -> Res
     let (watched, stopping) = (shared.clone(), stop.clone());
     let (poll, symbols) = (options.poll, options.symbols);
     let watcher = std::thread::spawn(move || {
+        let mut previous: Option<Arc<Snapshot>> = None;
         while !stopping.load(Ordering::SeqCst) {
             let known = symbols.read().expect("symbols lock").clone();
             let outcome = read::read(chain.as_mut(), &known, unix_now());
             let mut watch = watched.watch.lock().expect("watch lock");
             match outcome {
                 Ok(snapshot) => {
-                    if let Err(error) = watched.history.lock().expect("history lock").record(&snapshot) {
+                    let seen = previous.as_deref().map(|before| events::between(before, &snapshot)).unwrap_or_default();
+                    let history = watched.history.lock().expect("history lock");
+                    if let Err(error) = history.record(&snapshot).and_then(|()| history.record_events(&seen)) {
                         tracing::warn!(%error, "history not recorded");
                     }
+                    drop(history);
+                    let snapshot = Arc::new(snapshot);
                     watch.last_good_read = Some(snapshot.read_at);
-                    watch.latest = Some(Arc::new(snapshot));
+                    watch.latest = Some(snapshot.clone());
                     watch.error = None;
+                    previous = Some(snapshot);
                 }
                 Err(error) => {
                     tracing::warn!(%error, "chain read failed");
@@ -168,6 +175,7 @@ fn router(shared: Shared) -> Router {
         .route("/api/v1/oracle", get(|State(shared): State<Shared>| async move { part(&shared, |s| json!(s.oracle)) }))
         .route("/api/v1/governance", get(|State(shared): State<Shared>| async move { part(&shared, |s| json!(s.governance)) }))
         .route("/api/v1/history", get(history_points))
+        .route("/api/v1/events", get(recent_events))
         .fallback(not_found)
         .with_state(shared)
 }
@@ -202,25 +210,40 @@ fn part(shared: &Shared, pick: impl Fn(&Snapshot) -> Value) -> Response {
     }
 }
 
-async fn history_points(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+/// The `limit` query parameter of `route` (the only one it takes), or a
+/// 400 that names what was wrong.
+fn limit_param(query: &HashMap<String, String>, route: &str, default: usize) -> Result<usize, Response> {
     let bad = |message: String| (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response();
     if let Some(unknown) = query.keys().find(|k| k.as_str() != "limit") {
-        return bad(format!("unknown query parameter `{unknown}`: /api/v1/history takes only `limit`"));
+        return Err(bad(format!("unknown query parameter `{unknown}`: {route} takes only `limit`")));
     }
-    let limit = match query.get("limit").map(|text| text.parse::<usize>()) {
-        None => 1_000,
-        Some(Ok(limit)) if (1..=MAX_HISTORY_POINTS).contains(&limit) => limit,
-        Some(_) => {
-            return bad(format!(
-                "query parameter `limit`: `{}` is not a whole number from 1 to {MAX_HISTORY_POINTS}",
-                query["limit"]
-            ))
-        }
-    };
+    match query.get("limit").map(|text| (text, text.parse::<usize>())) {
+        None => Ok(default),
+        Some((_, Ok(limit))) if (1..=MAX_HISTORY_POINTS).contains(&limit) => Ok(limit),
+        Some((text, _)) => Err(bad(format!("query parameter `limit`: `{text}` is not a whole number from 1 to {MAX_HISTORY_POINTS}"))),
+    }
+}
+
+/// `{"chain": ..., "data": ...}` with what `load` reads from the history file.
+fn from_history<T: serde::Serialize>(shared: &Shared, load: impl FnOnce(&History) -> rusqlite::Result<T>) -> Response {
     let chain = chain_state(&shared.watch.lock().expect("watch lock"));
-    match shared.history.lock().expect("history lock").latest(limit) {
-        Ok(points) => Json(json!({ "chain": chain, "data": points })).into_response(),
+    match load(&shared.history.lock().expect("history lock")) {
+        Ok(data) => Json(json!({ "chain": chain, "data": data })).into_response(),
         Err(error) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "chain": chain, "error": format!("history: {error}") }))).into_response(),
+    }
+}
+
+async fn history_points(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    match limit_param(&query, "/api/v1/history", 1_000) {
+        Ok(limit) => from_history(&shared, |history| history.latest(limit)),
+        Err(bad) => bad,
+    }
+}
+
+async fn recent_events(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    match limit_param(&query, "/api/v1/events", 100) {
+        Ok(limit) => from_history(&shared, |history| history.latest_events(limit)),
+        Err(bad) => bad,
     }
 }
 

@@ -79,19 +79,21 @@ function showGovernance(governance) {
   ]));
 }
 
-function drawChart(points, reserve) {
-  const svg = $("cr-chart");
+// Draws `series` ({slot, value} points) into the svg `id`, with dashed
+// `levels` ({name, value, colour}) and a caption that `describe` ends.
+function drawChart(id, series, levels, describe) {
+  const svg = $(id);
   const title = svg.querySelector("title");
-  const series = points.filter((p) => p.collateral_ratio !== null);
   svg.replaceChildren(title);
   if (series.length < 2) {
-    $("cr-chart-caption").textContent = "Not enough history yet.";
+    $(id + "-caption").textContent = "Not enough history yet.";
     return;
   }
   const [w, h, pad] = [600, 220, 36];
-  const levels = [reserve.cr_crit, reserve.cr_min, reserve.cr_target];
-  const ys = series.map((p) => p.collateral_ratio).concat(levels);
-  const [low, high] = [Math.min(...ys) * 0.98, Math.max(...ys) * 1.02];
+  const ys = series.map((p) => p.value).concat(levels.map((l) => l.value));
+  let [low, high] = [Math.min(...ys), Math.max(...ys)];
+  const margin = Math.max((high - low) * 0.05, Math.abs(high) * 0.01, 1e-9);
+  [low, high] = [low - margin, high + margin];
   const [first, last] = [series[0].slot, series[series.length - 1].slot];
   const x = (slot) => pad + (w - 2 * pad) * (slot - first) / Math.max(1, last - first);
   const y = (v) => h - pad + (2 * pad - h) * (v - low) / (high - low);
@@ -101,20 +103,40 @@ function drawChart(points, reserve) {
     if (text) node.textContent = text;
     svg.append(node);
   };
-  ["CR_crit", "CR_min", "CR_target"].forEach((name, i) => {
-    const colour = ["#a4161a", "#b35c00", "#1d6b35"][i];
-    make("line", { x1: pad, x2: w - pad, y1: y(levels[i]), y2: y(levels[i]), stroke: colour, class: "threshold" });
-    make("text", { x: pad + 4 + i * 110, y: y(levels[i]) - 4 }, name);
+  levels.forEach((level, i) => {
+    make("line", { x1: pad, x2: w - pad, y1: y(level.value), y2: y(level.value), stroke: level.colour, class: "threshold" });
+    make("text", { x: pad + 4 + i * 110, y: y(level.value) - 4 }, level.name);
   });
-  make("polyline", { class: "line", points: series.map((p) => `${x(p.slot)},${y(p.collateral_ratio)}`).join(" ") });
-  make("text", { x: 2, y: y(high) + 10 }, high.toFixed(2));
-  make("text", { x: 2, y: y(low) }, low.toFixed(2));
-  $("cr-chart-caption").textContent = `${series.length} reads from slot ${first} to ${last}; latest CR ${series[series.length - 1].collateral_ratio.toFixed(4)}.`;
+  make("polyline", { class: "line", points: series.map((p) => `${x(p.slot)},${y(p.value)}`).join(" ") });
+  make("text", { x: 2, y: y(high) + 10 }, number(high, 2));
+  make("text", { x: 2, y: y(low) }, number(low, 2));
+  $(id + "-caption").textContent = `${series.length} reads from slot ${first} to ${last}; ${describe(series[series.length - 1].value)}.`;
+}
+
+function drawCharts(points, reserve) {
+  const of = (field) => points.filter((p) => p[field] !== null).map((p) => ({ slot: p.slot, value: p[field] }));
+  const thresholds = [
+    { name: "CR_crit", value: reserve.cr_crit, colour: "#a4161a" },
+    { name: "CR_min", value: reserve.cr_min, colour: "#b35c00" },
+    { name: "CR_target", value: reserve.cr_target, colour: "#1d6b35" },
+  ];
+  drawChart("cr-chart", of("collateral_ratio"), thresholds, (v) => `latest CR ${v.toFixed(4)}`);
+  drawChart("supply-chart", of("supply"), [], (v) => `supply ${number(v)}`);
+  drawChart("insurance-chart", of("insurance_pool"), [], (v) => `insurance pool ${number(v)}`);
+}
+
+function showEvents(events) {
+  $("events").replaceChildren(...events.slice(0, 15).map((e) => {
+    const item = document.createElement("li");
+    item.textContent = `slot ${e.slot}: ${e.what}`;
+    return item;
+  }));
+  if (!events.length) $("events").replaceChildren(Object.assign(document.createElement("li"), { textContent: "None seen yet." }));
 }
 
 async function refresh() {
   try {
-    const [snapshot, history] = await Promise.all([fetch("/api/v1/snapshot"), fetch("/api/v1/history?limit=500")]);
+    const [snapshot, history, events] = await Promise.all([fetch("/api/v1/snapshot"), fetch("/api/v1/history?limit=500"), fetch("/api/v1/events")]);
     const body = await snapshot.json();
     showChain(body.chain, body.read_at);
     if (body.data) {
@@ -122,7 +144,8 @@ async function refresh() {
       showSafety(body.data.safety);
       showOracle(body.data.oracle);
       showGovernance(body.data.governance);
-      if (history.ok) drawChart((await history.json()).data, body.data.reserve);
+      if (history.ok) drawCharts((await history.json()).data, body.data.reserve);
+      if (events.ok) showEvents((await events.json()).data);
     }
   } catch (error) {
     showChain({ ok: false, error: "the dashboard itself is not answering", last_good_read: null });

@@ -114,10 +114,14 @@ fn the_dashboard_serves_the_chain_keeps_its_history_and_shows_a_silent_chain_as_
     let (code, body) = get(&format!("{site}/api/v1/nothing-here"));
     assert_eq!(code, 404, "{body}");
     assert!(body["error"].as_str().unwrap().contains("/api/v1/nothing-here"), "{body}");
-    for (query, named) in [("limit=abc", "`limit`"), ("limit=0", "`limit`"), ("since=3", "`since`")] {
-        let (code, body) = get(&format!("{site}/api/v1/history?{query}"));
-        assert_eq!(code, 400, "{query}: {body}");
-        assert!(body["error"].as_str().unwrap().contains(named), "{query}: {body}");
+    for route in ["history", "events"] {
+        for (query, named) in [("limit=abc", "`limit`"), ("limit=0", "`limit`"), ("since=3", "`since`")] {
+            let (code, body) = get(&format!("{site}/api/v1/{route}?{query}"));
+            assert_eq!(code, 400, "{route}?{query}: {body}");
+            assert!(body["error"].as_str().unwrap().contains(named), "{route}?{query}: {body}");
+        }
+        let (code, body) = get(&format!("{site}/api/v1/{route}?limit=5"));
+        assert!(code == 200 && body["data"].is_array(), "{route}: {body}");
     }
 
     // History survives a restart of the dashboard.
@@ -276,6 +280,7 @@ fn the_page_in_headless_chromium_shows_the_chain_passes_axe_and_shows_a_tripped_
         cluster.chain.send(&[instructions::trip_breaker(&protocol.assets)], &deployer, &[]).is_ok()
     });
     browser.wait_for_text("breaker", Duration::from_secs(30), |text| text == "tripped");
+    browser.wait_for_text("events", Duration::from_secs(30), |text| text.contains("the circuit breaker tripped"));
     assert!(browser.text("paused").contains("mint"), "{}", browser.text("paused"));
     browser.run("document.getElementById('safety-heading').scrollIntoView();", Value::Null);
     browser.screenshot(&shots.join("tripped.png"));
