@@ -84,6 +84,10 @@ pub struct DashboardArgs {
     /// Milliseconds between reads of the chain.
     #[arg(long, default_value_t = 1000)]
     pub poll_ms: u64,
+    /// An oracle node's audit log (SQLite) to show its latest decisions;
+    /// repeat for each node.
+    #[arg(long = "audit", value_name = "FILE")]
+    pub audits: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -433,6 +437,7 @@ pub fn run_dashboard(chain: Box<dyn ballast_sdk::Chain + Send>, args: &Dashboard
         history: args.history.clone(),
         poll: std::time::Duration::from_millis(args.poll_ms.max(100)),
         symbols: std::sync::Arc::new(std::sync::RwLock::new(symbols)),
+        audits: args.audits.clone(),
     };
     let running = ballast_dashboard::start(chain, options)?;
     println!("dashboard listening on {}", running.url());

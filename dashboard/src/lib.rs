@@ -7,6 +7,7 @@
 
 pub mod events;
 pub mod history;
+pub mod nodes;
 pub mod read;
 
 use std::collections::HashMap;
@@ -39,6 +40,8 @@ pub struct DashboardOptions {
     /// Asset symbols by mint, where known: from the deployment file, or
     /// filled in later by whoever deploys (the demo).
     pub symbols: Symbols,
+    /// Oracle nodes' audit files to show (`/api/v1/nodes`).
+    pub audits: Vec<PathBuf>,
 }
 
 /// Asset symbols by mint, shared with the watcher so they can be learnt
@@ -59,6 +62,7 @@ struct Watch {
 struct Shared {
     watch: Arc<Mutex<Watch>>,
     history: Arc<Mutex<History>>,
+    audits: Arc<Vec<PathBuf>>,
 }
 
 /// A running dashboard: its address, until [`Running::stop`].
@@ -98,7 +102,7 @@ fn unix_now() -> u64 {
 /// Starts the watcher over `chain` and the server on `options.addr`.
 pub fn start(mut chain: Box<dyn Chain + Send>, options: DashboardOptions) -> Result<Running> {
     let history = History::open(&options.history).with_context(|| format!("history file {}", options.history.display()))?;
-    let shared = Shared { watch: Arc::default(), history: Arc::new(Mutex::new(history)) };
+    let shared = Shared { watch: Arc::default(), history: Arc::new(Mutex::new(history)), audits: Arc::new(options.audits) };
     let listener = std::net::TcpListener::bind(options.addr).with_context(|| format!("binding {}", options.addr))?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
@@ -176,6 +180,11 @@ fn router(shared: Shared) -> Router {
         .route("/api/v1/governance", get(|State(shared): State<Shared>| async move { part(&shared, |s| json!(s.governance)) }))
         .route("/api/v1/history", get(history_points))
         .route("/api/v1/events", get(recent_events))
+        .route("/api/v1/nodes", get(|State(shared): State<Shared>| async move {
+            let nodes = nodes::read(&shared.audits);
+            let chain = chain_state(&shared.watch.lock().expect("watch lock"));
+            Json(json!({ "chain": chain, "data": nodes }))
+        }))
         .fallback(not_found)
         .with_state(shared)
 }

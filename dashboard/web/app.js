@@ -125,6 +125,20 @@ function drawCharts(points, reserve) {
   drawChart("insurance-chart", of("insurance_pool"), [], (v) => `insurance pool ${number(v)}`);
 }
 
+function showNodes(nodes) {
+  $("nodes-section").hidden = nodes.length === 0;
+  fillRows($("nodes"), nodes.map((node) => {
+    const name = node.audit.split("/").pop();
+    const w = node.windows[0];
+    if (!w) return [cell(name), cell("–"), cell(node.error || "no window yet", "text bad"), cell("–"), cell("–"), cell("–"), cell("–", "text")];
+    return [
+      cell(name), cell(String(w.window)), cell(w.status + (w.error ? `: ${w.error}` : ""), "text"),
+      cell(w.sigma_p === null ? "–" : w.sigma_p.toFixed(3)), cell(w.breach_upper === null ? "–" : percent(w.breach_upper)),
+      cell(w.cash_share === null ? "–" : percent(w.cash_share)), cell(w.input_hash ? w.input_hash.slice(0, 12) + "…" : "–", "text"),
+    ];
+  }));
+}
+
 function showEvents(events) {
   $("events").replaceChildren(...events.slice(0, 15).map((e) => {
     const item = document.createElement("li");
@@ -136,7 +150,8 @@ function showEvents(events) {
 
 async function refresh() {
   try {
-    const [snapshot, history, events] = await Promise.all([fetch("/api/v1/snapshot"), fetch("/api/v1/history?limit=500"), fetch("/api/v1/events")]);
+    const [snapshot, history, events, nodes] = await Promise.all(
+      ["/api/v1/snapshot", "/api/v1/history?limit=500", "/api/v1/events", "/api/v1/nodes"].map((path) => fetch(path)));
     const body = await snapshot.json();
     showChain(body.chain, body.read_at);
     if (body.data) {
@@ -146,6 +161,7 @@ async function refresh() {
       showGovernance(body.data.governance);
       if (history.ok) drawCharts((await history.json()).data, body.data.reserve);
       if (events.ok) showEvents((await events.json()).data);
+      if (nodes.ok) showNodes((await nodes.json()).data);
     }
   } catch (error) {
     showChain({ ok: false, error: "the dashboard itself is not answering", last_good_read: null });

@@ -129,6 +129,7 @@ pub fn run_served(mut options: DemoOptions, address: std::net::SocketAddr) -> Re
             history: options.out.join("dashboard.sqlite"),
             poll: std::time::Duration::from_millis(500),
             symbols,
+            audits: (0..3).map(|i| options.out.join(format!("oracle-{i}.sqlite"))).collect(),
         },
     )?;
     eprintln!("dashboard: {} (the demo runs on a local node at {})", dashboard.url(), localnet.url);

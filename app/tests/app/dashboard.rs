@@ -15,11 +15,16 @@ use serde_json::Value;
 const BALLAST: &str = env!("CARGO_BIN_EXE_ballast");
 const UNIT: u64 = 1_000_000;
 
-fn start_dashboard(upstream: &str, deployment: &Path, history: &Path) -> (Process, String) {
-    let args = [
+fn start_dashboard(upstream: &str, deployment: &Path, history: &Path, audits: &[&Path]) -> (Process, String) {
+    let mut args: Vec<String> = [
         "dashboard", "--url", upstream, "--deployment", deployment.to_str().unwrap(), "--addr", "127.0.0.1:0",
         "--history", history.to_str().unwrap(), "--poll-ms", "200",
-    ];
+    ]
+    .map(String::from)
+    .to_vec();
+    for audit in audits {
+        args.extend(["--audit".to_string(), audit.display().to_string()]);
+    }
     let mut process = Process::spawn("dashboard", Path::new(BALLAST), &args);
     let line = process.wait_for_line("dashboard listening on", Duration::from_secs(60));
     let url = line.split_whitespace().last().expect("the line ends with the URL").to_string();
@@ -62,7 +67,9 @@ fn the_dashboard_serves_the_chain_keeps_its_history_and_shows_a_silent_chain_as_
     let upstream = url.trim_start_matches("http://").parse().unwrap();
     let proxy = TcpProxy::start(upstream);
     let history = dir.join("dashboard.sqlite");
-    let (mut dashboard, site) = start_dashboard(&proxy.url(), &deployment, &history);
+    let audit = cluster.audit_path(0);
+    let missing = dir.join("no-such-audit.sqlite");
+    let (mut dashboard, site) = start_dashboard(&proxy.url(), &deployment, &history, &[&audit, &missing]);
     oracle.terminate(Duration::from_secs(30));
 
     // The numbers are the sdk's, read from the same chain.
@@ -104,6 +111,13 @@ fn the_dashboard_serves_the_chain_keeps_its_history_and_shows_a_silent_chain_as_
     let round = &oracle_state["data"]["rounds"][0];
     assert_eq!(round["status"], "finalized", "{oracle_state}");
     assert_eq!(round["submitted_by"][0], cluster.oracle_keys[0].pubkey().to_string(), "{oracle_state}");
+    // The node's own record, and a missing audit file named as such.
+    let (code, nodes) = get(&format!("{site}/api/v1/nodes"));
+    assert_eq!(code, 200, "{nodes}");
+    let latest = &nodes["data"][0]["windows"][0];
+    assert_eq!(latest["status"], "confirmed", "{nodes}");
+    assert!(latest["input_hash"].as_str().is_some_and(|h| h.len() == 64) && latest["sigma_p"].is_f64(), "{nodes}");
+    assert_eq!(nodes["data"][1]["error"], "no such file", "{nodes}");
     let (code, body) = get(&format!("{site}/api/v1/health"));
     assert_eq!((code, &body["ok"]), (200, &Value::Bool(true)), "{body}");
     let (code, page_type, page) = text(&format!("{site}/"));
@@ -130,7 +144,7 @@ fn the_dashboard_serves_the_chain_keeps_its_history_and_shows_a_silent_chain_as_
     });
     let first_slot = get(&format!("{site}/api/v1/history?limit=10000")).1["data"][0]["slot"].as_u64().unwrap();
     assert!(dashboard.terminate(Duration::from_secs(30)).success(), "{}", dashboard.output());
-    let (mut dashboard, site) = start_dashboard(&proxy.url(), &deployment, &history);
+    let (mut dashboard, site) = start_dashboard(&proxy.url(), &deployment, &history, &[]);
     let (code, body) = get(&format!("{site}/api/v1/history?limit=10000"));
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["data"][0]["slot"].as_u64(), Some(first_slot), "the restarted dashboard keeps the series: {body}");
@@ -166,6 +180,10 @@ fn demo_serve_keeps_the_dashboard_up_over_the_demos_chain_while_and_after_the_st
     let (_, oracle) = get(&format!("{site}/api/v1/oracle"));
     assert!(oracle["data"]["last_round"].as_u64().unwrap() >= 4, "a round a day: {oracle}");
     assert!(get(&format!("{site}/api/v1/history")).1["data"].as_array().unwrap().len() >= 2);
+    let (_, nodes) = get(&format!("{site}/api/v1/nodes"));
+    let nodes = nodes["data"].as_array().unwrap().clone();
+    assert_eq!(nodes.len(), 3, "the demo's three oracle nodes: {nodes:?}");
+    assert!(nodes.iter().all(|node| node["windows"].as_array().is_some_and(|w| !w.is_empty())), "{nodes:?}");
     assert!(out.path().join("report.json").exists(), "the demo's report is written as without --serve");
     assert!(demo.terminate(Duration::from_secs(60)).success(), "{}", demo.output());
 }
@@ -223,7 +241,7 @@ fn the_page_in_headless_chromium_shows_the_chain_passes_axe_and_shows_a_tripped_
     }
     // The chain holds still while the page is compared with it.
     oracle.terminate(Duration::from_secs(30));
-    let (mut dashboard, site) = start_dashboard(&url, &deployment, &dir.join("dashboard.sqlite"));
+    let (mut dashboard, site) = start_dashboard(&url, &deployment, &dir.join("dashboard.sqlite"), &[]);
     let expected = status::reserve_status(&mut cluster.chain).unwrap();
 
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");

@@ -248,6 +248,11 @@ impl AuditLog {
         self.query("", params![])
     }
 
+    /// The last `count` windows recorded, in order.
+    pub fn latest(&self, count: usize) -> Result<Vec<WindowRecord>, AuditError> {
+        self.query("WHERE window > (SELECT MAX(window) FROM windows) - ?1", params![count as i64])
+    }
+
     /// Every signature sent for `window`, oldest first, with its outcome.
     pub fn submissions(&self, window: u64) -> Result<Vec<(String, String)>, AuditError> {
         let mut statement = self
