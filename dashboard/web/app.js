@@ -93,7 +93,8 @@ function drawChart(id, series, levels, describe) {
   const ys = series.map((p) => p.value).concat(levels.map((l) => l.value));
   let [low, high] = [Math.min(...ys), Math.max(...ys)];
   const margin = Math.max((high - low) * 0.05, Math.abs(high) * 0.01, 1e-9);
-  [low, high] = [low - margin, high + margin];
+  // Amounts that cannot go negative keep their axis at or above zero.
+  [low, high] = [low >= 0 ? Math.max(0, low - margin) : low - margin, high + margin];
   const [first, last] = [series[0].slot, series[series.length - 1].slot];
   const x = (slot) => pad + (w - 2 * pad) * (slot - first) / Math.max(1, last - first);
   const y = (v) => h - pad + (2 * pad - h) * (v - low) / (high - low);
@@ -121,8 +122,8 @@ function drawCharts(points, reserve) {
     { name: "CR_target", value: reserve.cr_target, colour: "#1d6b35" },
   ];
   drawChart("cr-chart", of("collateral_ratio"), thresholds, (v) => `latest CR ${v.toFixed(4)}`);
-  drawChart("supply-chart", of("supply"), [], (v) => `supply ${number(v)}`);
-  drawChart("insurance-chart", of("insurance_pool"), [], (v) => `insurance pool ${number(v)}`);
+  drawChart("supply-chart", of("supply"), [], (v) => `supply now ${number(v)}`);
+  drawChart("insurance-chart", of("insurance_pool"), [], (v) => `insurance pool now ${number(v)}`);
 }
 
 function showNodes(nodes) {
