@@ -86,8 +86,10 @@ mod tests {
                 breaker_tripped: false,
                 insurance_pool: 0.0,
                 backstop_stake: 0.0,
-                minted_in_window: 0.0,
-                redeemed_in_window: 0.0,
+                mint_limit_used: 0.0,
+                mint_limit: 1.0,
+                redeem_limit_used: 0.0,
+                redeem_limit: 1.0,
             },
             oracle: Oracle {
                 last_round: 1,

@@ -115,15 +115,16 @@ pub fn start(mut chain: Box<dyn Chain + Send>, options: DashboardOptions) -> Res
         while !stopping.load(Ordering::SeqCst) {
             let known = symbols.read().expect("symbols lock").clone();
             let outcome = read::read(chain.as_mut(), &known, unix_now());
+            if let Ok(snapshot) = &outcome {
+                let seen = previous.as_deref().map(|before| events::between(before, snapshot)).unwrap_or_default();
+                let history = watched.history.lock().expect("history lock");
+                if let Err(error) = history.record(snapshot).and_then(|()| history.record_events(&seen)) {
+                    tracing::warn!(%error, "history not recorded");
+                }
+            }
             let mut watch = watched.watch.lock().expect("watch lock");
             match outcome {
                 Ok(snapshot) => {
-                    let seen = previous.as_deref().map(|before| events::between(before, &snapshot)).unwrap_or_default();
-                    let history = watched.history.lock().expect("history lock");
-                    if let Err(error) = history.record(&snapshot).and_then(|()| history.record_events(&seen)) {
-                        tracing::warn!(%error, "history not recorded");
-                    }
-                    drop(history);
                     let snapshot = Arc::new(snapshot);
                     watch.last_good_read = Some(snapshot.read_at);
                     watch.latest = Some(snapshot.clone());

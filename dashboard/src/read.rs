@@ -69,9 +69,12 @@ pub struct Safety {
     pub insurance_pool: f64,
     /// The stake that a bail-in burns first, in stablecoins.
     pub backstop_stake: f64,
-    /// Minted and redeemed in the current limit window, in stablecoins.
-    pub minted_in_window: f64,
-    pub redeemed_in_window: f64,
+    /// The rolling limits: what counts against them now (this window's
+    /// volume plus what carries over) and the limits, in stablecoins.
+    pub mint_limit_used: f64,
+    pub mint_limit: f64,
+    pub redeem_limit_used: f64,
+    pub redeem_limit: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -167,6 +170,10 @@ pub fn read(chain: &mut dyn Chain, symbols: &HashMap<Pubkey, String>, now: u64) 
         capital: summary.capital,
     };
     let paused_mask = raw.paused_at(slot);
+    let (minted, redeemed) = raw.limits_used_at(slot).map_err(|error| ChainError::Decode {
+        address: protocol.address,
+        reason: format!("rolling limits: {error}"),
+    })?;
     let governance_view = accounts::governance(chain).ok();
     let safety = Safety {
         paused: [(pause::MINT, "mint"), (pause::REDEEM, "redeem"), (pause::REBALANCE, "rebalance"), (pause::LIQUIDATE, "liquidate")]
@@ -177,8 +184,10 @@ pub fn read(chain: &mut dyn Chain, symbols: &HashMap<Pubkey, String>, now: u64) 
         breaker_tripped: raw.breaker_paused_at(slot) != 0,
         insurance_pool: token::balance(chain, &raw.insurance_vault)? as f64 / UNITS,
         backstop_stake: governance_view.as_ref().map_or(0.0, |g| g.total_staked as f64 / UNITS),
-        minted_in_window: raw.window.minted as f64 / UNITS,
-        redeemed_in_window: raw.window.redeemed as f64 / UNITS,
+        mint_limit_used: minted as f64 / UNITS,
+        mint_limit: raw.params.mint_limit_per_window as f64 / UNITS,
+        redeem_limit_used: redeemed as f64 / UNITS,
+        redeem_limit: raw.params.redeem_limit_per_window as f64 / UNITS,
     };
     let oracles = &raw.oracles[..raw.oracle_count as usize];
     let name = |mask: u8| -> Vec<String> {

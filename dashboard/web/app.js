@@ -59,6 +59,8 @@ function showSafety(safety) {
   $("paused").className = safety.paused.length ? "bad" : "";
   $("insurance").textContent = number(safety.insurance_pool);
   $("backstop").textContent = number(safety.backstop_stake);
+  $("mint-limit").textContent = `${number(safety.mint_limit_used, 0)} of ${number(safety.mint_limit, 0)}`;
+  $("redeem-limit").textContent = `${number(safety.redeem_limit_used, 0)} of ${number(safety.redeem_limit, 0)}`;
 }
 
 function showOracle(oracle) {

@@ -95,7 +95,7 @@ fn the_dashboard_serves_the_chain_keeps_its_history_and_shows_a_silent_chain_as_
 
     // Every route's status and shape.
     let shapes: [(&str, &[&str]); 4] = [
-        ("safety", &["paused", "breaker_tripped", "insurance_pool", "backstop_stake", "minted_in_window"]),
+        ("safety", &["paused", "breaker_tripped", "insurance_pool", "backstop_stake", "mint_limit_used", "redeem_limit"]),
         ("oracle", &["last_round", "quorum", "sigma_p", "breach_probability", "breach_upper", "rounds"]),
         ("governance", &["total_staked", "proposals"]),
         ("snapshot", &["slot", "reserve", "safety", "oracle", "governance"]),
@@ -111,6 +111,12 @@ fn the_dashboard_serves_the_chain_keeps_its_history_and_shows_a_silent_chain_as_
     let round = &oracle_state["data"]["rounds"][0];
     assert_eq!(round["status"], "finalized", "{oracle_state}");
     assert_eq!(round["submitted_by"][0], cluster.oracle_keys[0].pubkey().to_string(), "{oracle_state}");
+    // Alice's mint counts against the rolling mint limit.
+    let (_, safety) = get(&format!("{site}/api/v1/safety"));
+    let used = safety["data"]["mint_limit_used"].as_f64().unwrap();
+    assert!(used > 9_900.0 && used <= 10_000.0, "{safety}");
+    assert_eq!(safety["data"]["redeem_limit_used"].as_f64(), Some(0.0), "{safety}");
+
     // The node's own record, and a missing audit file named as such.
     let (code, nodes) = get(&format!("{site}/api/v1/nodes"));
     assert_eq!(code, 200, "{nodes}");

@@ -457,6 +457,18 @@ impl Protocol {
         u64::try_from(carried).map_err(|_| crate::math::overflow())
     }
 
+    /// Mint and redeem volume counted against the limits at `slot`: the
+    /// window's own plus what still carries over from the one before.
+    pub fn limits_used_at(&self, slot: u64) -> Result<(u64, u64)> {
+        let mut rolled = self.clone();
+        rolled.roll_window(slot);
+        let window = rolled.window;
+        let used = |own: u64, previous: u64| -> Result<u64> {
+            own.checked_add(rolled.carried_over(previous, slot)?).ok_or_else(crate::math::overflow)
+        };
+        Ok((used(window.minted, window.previous_minted)?, used(window.redeemed, window.previous_redeemed)?))
+    }
+
     /// Counts `amount` minted against the rolling mint limit.
     pub fn record_mint(&mut self, slot: u64, amount: u64) -> Result<()> {
         self.roll_window(slot);
