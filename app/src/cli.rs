@@ -519,7 +519,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 Command::Propose { proposal } => {
                     let kind = proposal_kind(proposal)?;
                     let id = governance::propose(chain, &signer, kind)?;
-                    print(json, &serde_json::json!({ "id": id }), |_| format!("opened proposal #{id}: {}", governance::describe(&kind)));
+                    print(json, &serde_json::json!({ "id": id }), |_| format!("opened proposal #{id}: {}", ballast_sdk::names::describe_proposal(&kind)));
                 }
                 Command::Vote(args) => {
                     let signature = governance::vote(chain, &signer, args.id, ballot(&args)?)?;

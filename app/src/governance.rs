@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::amount::format_amount;
 
-use ballast_sdk::program::constants::pause;
+use ballast_sdk::names::{describe_proposal, PAUSE_OPERATIONS};
 
 const STABLE_DECIMALS: u8 = ballast_sdk::program::constants::STABLE_DECIMALS;
 
@@ -32,33 +32,6 @@ pub fn param_key(name: &str, asset: Option<u8>) -> Result<ParamKey> {
     }
 }
 
-pub fn describe(kind: &ProposalKind) -> String {
-    match kind {
-        ProposalKind::Param(key) => match key.asset_index() {
-            Some(index) => format!("set {} of asset {index}", key.name()),
-            None => format!("set {}", key.name()),
-        },
-        ProposalKind::Action(Action::AddAsset { mint, kind, .. }) => format!("add {kind:?} asset {mint}"),
-        ProposalKind::Action(Action::SetAssetEnabled { index, enabled }) => {
-            format!("{} asset {index}", if *enabled { "enable" } else { "disable" })
-        }
-        ProposalKind::Action(Action::SetOracles { count, quorum, .. }) => format!("set a {quorum}-of-{count} oracle set"),
-        ProposalKind::Action(Action::SetGuardian { guardian }) => format!("set the guardian to {guardian}"),
-        ProposalKind::Action(Action::SetPause { paused }) => match pause_names(*paused).as_slice() {
-            [] => "unpause every operation".to_string(),
-            names => format!("pause {}", names.join(", ")),
-        },
-    }
-}
-
-/// The pause bits and the operations they stop, as the CLI names them.
-const PAUSE_OPERATIONS: [(&str, u8); 4] = [
-    ("mint", pause::MINT),
-    ("redeem", pause::REDEEM),
-    ("rebalance", pause::REBALANCE),
-    ("liquidate", pause::LIQUIDATE),
-];
-
 /// The pause mask for the named operations.
 pub fn pause_mask(operations: &[String]) -> Result<u8> {
     operations.iter().try_fold(0u8, |mask, name| {
@@ -68,10 +41,6 @@ pub fn pause_mask(operations: &[String]) -> Result<u8> {
             .with_context(|| format!("unknown operation `{name}`; the operations are mint, redeem, rebalance, liquidate"))?;
         Ok(mask | bit)
     })
-}
-
-fn pause_names(mask: u8) -> Vec<&'static str> {
-    PAUSE_OPERATIONS.iter().filter(|(_, bit)| mask & bit != 0).map(|(name, _)| *name).collect()
 }
 
 /// A decimal vote value, exactly as the program stores it.
@@ -209,7 +178,7 @@ fn summarise(p: &ProposalView, slot: u64, governance: &accounts::GovernanceView)
     let cast = p.yes_weight + p.no_weight;
     ProposalSummary {
         id: p.id,
-        proposal: describe(&p.kind),
+        proposal: describe_proposal(&p.kind),
         status: p.status(slot, governance),
         voting_end_slot: p.voting_end_slot,
         executable_from_slot: executable_from,

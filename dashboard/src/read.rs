@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 
 use ballast_sdk::accounts::{self, ProposalStatus};
-use ballast_sdk::program::constants::pause;
 use ballast_sdk::program::state::{round_status, ProposalKind};
-use ballast_sdk::{status, to_f64, token, Chain, ChainError, Pubkey};
+use ballast_sdk::{names, status, to_f64, token, Chain, ChainError, Pubkey};
 use serde::Serialize;
 
 /// Stablecoin base units per coin.
@@ -176,11 +175,7 @@ pub fn read(chain: &mut dyn Chain, symbols: &HashMap<Pubkey, String>, now: u64) 
     })?;
     let governance_view = accounts::governance(chain).ok();
     let safety = Safety {
-        paused: [(pause::MINT, "mint"), (pause::REDEEM, "redeem"), (pause::REBALANCE, "rebalance"), (pause::LIQUIDATE, "liquidate")]
-            .into_iter()
-            .filter(|(bit, _)| paused_mask & bit != 0)
-            .map(|(_, name)| name)
-            .collect(),
+        paused: names::pause_names(paused_mask),
         breaker_tripped: raw.breaker_paused_at(slot) != 0,
         insurance_pool: token::balance(chain, &raw.insurance_vault)? as f64 / UNITS,
         backstop_stake: governance_view.as_ref().map_or(0.0, |g| g.total_staked as f64 / UNITS),
@@ -234,10 +229,7 @@ pub fn read(chain: &mut dyn Chain, symbols: &HashMap<Pubkey, String>, now: u64) 
                     let voted = p.total_weight as f64;
                     Proposal {
                         id: p.id,
-                        what: match p.kind {
-                            ProposalKind::Param(key) => format!("set {}", key.name()),
-                            ProposalKind::Action(action) => format!("{action:?}"),
-                        },
+                        what: names::describe_proposal(&p.kind),
                         status: status_name(status),
                         mean: p.mean,
                         yes_share: matches!(p.kind, ProposalKind::Action(_))

@@ -12,6 +12,7 @@ pub mod chain;
 pub mod faults;
 pub mod instructions;
 pub mod keypair;
+pub mod names;
 pub mod native_logs;
 pub mod pda;
 pub mod rpc;
