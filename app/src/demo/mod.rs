@@ -129,7 +129,7 @@ pub fn run_served(mut options: DemoOptions, address: std::net::SocketAddr) -> Re
             history: options.out.join("dashboard.sqlite"),
             poll: std::time::Duration::from_millis(500),
             symbols,
-            audits: (0..3).map(|i| options.out.join(format!("oracle-{i}.sqlite"))).collect(),
+            audits: (0..ORACLE_NODES).map(|i| oracles::audit_path(&options.out, i)).collect(),
         },
     )?;
     eprintln!("dashboard: {} (the demo runs on a local node at {})", dashboard.url(), localnet.url);
@@ -306,12 +306,15 @@ pub fn simulate<C: Chain>(
     Ok((report, deployment))
 }
 
+/// The demo's oracle nodes (the embedded deployment's quorum is two).
+const ORACLE_NODES: usize = 3;
+
 /// Creates a mint per asset and deploys the embedded deployment, with a
 /// fresh guardian and a fresh 2-of-3 oracle set.
 fn deploy_reserve(chain: &mut dyn Chain, operator: &Keypair) -> Result<(Deployment, Vec<Keypair>)> {
     let mut deployment = Deployment::embedded_default();
     deployment.protocol.guardian = Some(Keypair::new().pubkey().to_string());
-    let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let oracles: Vec<Keypair> = (0..ORACLE_NODES).map(|_| Keypair::new()).collect();
     deployment.protocol.oracles = Some(oracles.iter().map(|k| k.pubkey().to_string()).collect());
     // Each node pays for its own observations.
     let funding: Vec<_> = oracles

@@ -32,6 +32,11 @@ pub struct RoundReport {
     pub problems: Vec<String>,
 }
 
+/// Node `index`'s audit log in the demo's output folder.
+pub fn audit_path(out: &Path, index: usize) -> std::path::PathBuf {
+    out.join(format!("oracle-{index}.sqlite"))
+}
+
 impl OracleNetwork {
     /// One node per key in `oracles`, on its own copy of `market`, with a
     /// fresh audit log `oracle-<i>.sqlite` in `out`.
@@ -44,7 +49,7 @@ impl OracleNetwork {
     ) -> Result<Self> {
         let mut nodes = Vec::new();
         for (index, oracle) in oracles.iter().enumerate() {
-            let audit_path = out.join(format!("oracle-{index}.sqlite"));
+            let audit_path = audit_path(out, index);
             if audit_path.exists() {
                 std::fs::remove_file(&audit_path).with_context(|| format!("cannot replace {}", audit_path.display()))?;
             }

@@ -7,9 +7,9 @@
 use ballast_sdk::program::constants::pause;
 use ballast_sdk::program::instructions::reserve::Valuation;
 use ballast_sdk::program::instructions::breaker_condition as program_breaker_condition;
-use ballast_sdk::program::instructions::{auction_price, retrip_allowed};
+use ballast_sdk::program::instructions::{auction_price, check_swap_floors, retrip_allowed};
 use ballast_sdk::program::math::{self, FixedBits, I80F48};
-use ballast_sdk::program::state::{AssetKind, PriceSide, PriceUse};
+use ballast_sdk::program::state::{PriceSide, PriceUse};
 use ballast_sdk::Pubkey;
 
 use super::snapshot::Snapshot;
@@ -409,19 +409,7 @@ fn quote_swap(
     let value_out =
         math::token_value_ceil(amount_out, asset_out.decimals, price_out_low).map_err(large)?;
     let capital = s.capital(Valuation::Lenient).ok_or(Never)?;
-    if asset_out.kind == AssetKind::Cash && asset_in.kind != AssetKind::Cash {
-        let supply = math::stable_value_ceil(protocol.supply).map_err(|_| Never)?;
-        let floor = math::mul_ceil(supply, protocol.params.policy.min_cash_ratio.get()).map_err(|_| Never)?;
-        if math::sub(capital.tier1, value_out).map_err(large)? < floor {
-            return Err(TooLarge);
-        }
-    }
-    let capital_after = asset_out
-        .move_capital(asset_in.move_capital(capital, value_in, true).map_err(large)?, value_out, false)
-        .map_err(large)?;
-    if math::check_capital_floors(&capital, &capital_after, &protocol.params.policy.capital_floors()).is_err() {
-        return Err(TooLarge);
-    }
+    check_swap_floors(protocol, &capital, asset_in, value_in, asset_out, value_out).map_err(large)?;
     let total_after =
         math::sub(math::add(total, value_in).map_err(large)?, value_out).map_err(large)?;
     let in_after = weight(math::add(in_before, value_in).map_err(large)?, total_after)?;

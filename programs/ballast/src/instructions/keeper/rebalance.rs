@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::instructions::vault::{deposit_to_vault, pay_from_vault};
 use crate::events::RebalanceSwapped;
 use crate::instructions::reserve::{value_reserve, Valuation};
-use crate::math::{self, I80F48};
+use crate::math::{self, CapitalBase, I80F48};
 use crate::state::{Asset, AssetKind, PriceSide, Protocol};
 
 #[derive(Accounts)]
@@ -65,6 +65,27 @@ pub struct RebalanceSwap<'info> {
 /// rebalancing and below CR_min (spec section 3: "rebalance toward
 /// safety"); the guardian's and governance's pauses still stop it.
 /// Remaining accounts: every `Asset`, in index order.
+/// The floors a swap of `value_in` of `asset_in` for `value_out` of
+/// `asset_out` must keep, on a reserve whose capital is `capital`: cash may
+/// not leave below `min_cash_ratio` of the supply (seed 003's immediate
+/// liquidity; a swap that brings cash in is always welcome), and MCR and
+/// CCB may not fall below theirs. The keeper sizes its swaps by it.
+pub fn check_swap_floors(
+    protocol: &Protocol,
+    capital: &CapitalBase,
+    asset_in: &Asset,
+    value_in: I80F48,
+    asset_out: &Asset,
+    value_out: I80F48,
+) -> Result<()> {
+    if asset_out.kind == AssetKind::Cash && asset_in.kind != AssetKind::Cash {
+        let floor = math::mul_ceil(math::stable_value_ceil(protocol.supply)?, protocol.params.policy.min_cash_ratio.get())?;
+        require!(math::sub(capital.tier1, value_out)? >= floor, BallastError::CashBelowFloor);
+    }
+    let after = asset_out.move_capital(asset_in.move_capital(*capital, value_in, true)?, value_out, false)?;
+    math::check_capital_floors(capital, &after, &protocol.params.policy.capital_floors())
+}
+
 pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, amount_in: u64) -> Result<()> {
     require!(amount_in > 0, BallastError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
@@ -98,15 +119,7 @@ pub fn handle_rebalance_swap<'info>(ctx: Context<'info, RebalanceSwap<'info>>, a
     let reserve = value_reserve(&accounts.protocol, None, ctx.remaining_accounts, slot, Valuation::Lenient)?;
     let total = reserve.total;
     let value_out = math::token_value_ceil(amount_out, asset_out.decimals, price_out_low)?;
-    // Cash may not leave below its floor (seed 003's immediate liquidity);
-    // a swap that brings cash in is always welcome.
-    if asset_out.kind == AssetKind::Cash && asset_in.kind != AssetKind::Cash {
-        let floor = math::mul_ceil(math::stable_value_ceil(accounts.protocol.supply)?, accounts.protocol.params.policy.min_cash_ratio.get())?;
-        let cash_after = math::sub(reserve.capital.tier1, value_out)?;
-        require!(cash_after >= floor, BallastError::CashBelowFloor);
-    }
-    let capital_after = asset_out.move_capital(asset_in.move_capital(reserve.capital, value_in, true)?, value_out, false)?;
-    math::check_capital_floors(&reserve.capital, &capital_after, &accounts.protocol.params.policy.capital_floors())?;
+    check_swap_floors(&accounts.protocol, &reserve.capital, asset_in, value_in, asset_out, value_out)?;
     let total_after = math::sub(math::add(total, value_in)?, value_out)?;
     let in_before = asset_in.collateral_value_floor(slot)?;
     let out_before = asset_out.collateral_value_floor(slot)?;
