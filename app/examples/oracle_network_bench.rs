@@ -142,8 +142,8 @@ fn measure(binary: &Path, oracles: usize, quorum: u8, rounds: u64) -> Network {
             let windows = audit.windows().expect("windows");
             windows
                 .iter()
-                .filter(|w| w.round.is_some_and(|r| (first..=last).contains(&r)))
-                .map(|w| audit.submissions(w.window).expect("submissions").len())
+                .filter(|w| (first..=last).contains(&w.round))
+                .map(|w| audit.submissions(w.window, w.round).expect("submissions").len())
                 .sum::<usize>()
         })
         .sum();

@@ -41,7 +41,8 @@ pub fn between(before: &Snapshot, after: &Snapshot) -> Vec<Event> {
             0 => String::new(),
             n => format!(", {n} kept out as outliers"),
         };
-        push("oracle", format!("round {} {} with {} observations{detail}", round.round, round.status, round.submitted_by.len()));
+        let early = round.trigger.map(|why| format!(", opened early: {why}")).unwrap_or_default();
+        push("oracle", format!("round {} {} with {} observations{detail}{early}", round.round, round.status, round.submitted_by.len()));
     }
     for proposal in after.governance.proposals.iter().rev() {
         match before.governance.proposals.iter().find(|p| p.id == proposal.id) {
@@ -113,6 +114,7 @@ mod tests {
             status: "finalized",
             opened_slot: 0,
             closed_slot: 0,
+            trigger: None,
             submitted_by: vec!["a".into(), "b".into()],
             outliers: Vec::new(),
             price_spreads: Vec::new(),

@@ -22,7 +22,7 @@ pub struct NodeRecord {
 #[derive(Clone, Debug, Serialize)]
 pub struct NodeWindow {
     pub window: u64,
-    pub round: Option<u64>,
+    pub round: u64,
     /// planned, submitted, confirmed, update_rejected, data_rejected or decision_failed.
     pub status: &'static str,
     pub error: Option<String>,
@@ -47,7 +47,7 @@ pub fn read(audits: &[PathBuf]) -> Vec<NodeRecord> {
 fn read_one(path: &Path) -> NodeRecord {
     let audit = path.display().to_string();
     let windows = if path.exists() {
-        AuditLog::open(path).and_then(|log| log.latest(WINDOWS_SHOWN)).map_err(|e| e.to_string())
+        AuditLog::open_read_only(path).and_then(|log| log.latest(WINDOWS_SHOWN)).map_err(|e| e.to_string())
     } else {
         Err("no such file".to_string())
     };

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use ballast_sdk::accounts::{self, ProposalStatus};
-use ballast_sdk::program::state::{round_status, ProposalKind};
+use ballast_sdk::program::state::{round_status, ProposalKind, RebalanceTrigger};
 use ballast_sdk::{names, status, to_f64, token, Chain, ChainError, Pubkey};
 use serde::Serialize;
 
@@ -100,6 +100,9 @@ pub struct Round {
     pub status: &'static str,
     pub opened_slot: u64,
     pub closed_slot: u64,
+    /// Why it opened before its predecessor's time was up (seed 000's
+    /// trigger), or null for a scheduled round.
+    pub trigger: Option<&'static str>,
     /// The oracles whose observations were in the round.
     pub submitted_by: Vec<String>,
     /// Those kept out as outliers.
@@ -211,6 +214,7 @@ pub fn read(chain: &mut dyn Chain, symbols: &HashMap<Pubkey, String>, now: u64) 
                 },
                 opened_slot: summary.opened_slot,
                 closed_slot: summary.closed_slot,
+                trigger: RebalanceTrigger::from_code(summary.trigger).map(RebalanceTrigger::describe),
                 submitted_by: name(summary.submitted_mask),
                 outliers: name(summary.outlier_mask),
                 price_spreads: summary.spreads[..summary.asset_count as usize].iter().map(|s| s.get().to_num()).collect(),

@@ -68,6 +68,7 @@ function showOracle(oracle) {
   $("risk").textContent = `Last round ${oracle.last_round} (${oracle.quorum} of ${oracle.oracles} oracles finalize). sigma_p ${oracle.sigma_p.toFixed(3)}; P(CR < 1) ${percent(oracle.breach_probability)}, upper bound ${percent(oracle.breach_upper)} against epsilon ${percent(oracle.breach_epsilon)}${oracle.certified ? "" : " (allocation not certified)"}.`;
   fillRows($("rounds"), oracle.rounds.slice(0, 10).map((r) => [
     cell(String(r.round)), cell(r.status, r.status === "lapsed" ? "text bad" : "text"),
+    cell(r.trigger ? `early: ${r.trigger}` : "scheduled", "text"),
     cell(r.submitted_by.map(short).join(", ") || "–", "text"), cell(r.outliers.map(short).join(", ") || "none", "text"),
     cell(percent(Math.max(0, ...r.price_spreads))),
   ]));

@@ -39,6 +39,7 @@ use holders::{Flow, FlowModel, Flows};
 use market::{Crash, CrashMarket};
 pub use crisis::CrisisSummary;
 use oracles::{OracleNetwork, RoundReport};
+use ballast_sdk::program::state::RebalanceTrigger;
 use timeline::{Timeline, WindowRecord};
 
 /// Slots between settlement windows, so that the deployment's 9,000-slot
@@ -83,8 +84,10 @@ pub struct DemoReport {
     pub seed: u64,
     pub crash: Crash,
     pub flows: FlowModel,
-    /// Oracle rounds finalized (one a day, and the first).
+    /// Oracle rounds finalized (one a day, the first, and the early ones).
     pub oracle_rounds: usize,
+    /// Rounds among them that opened early on seed 000's trigger.
+    pub early_rounds: usize,
     pub keeper_actions: usize,
     pub lowest_collateral_ratio: f64,
     pub final_collateral_ratio: f64,
@@ -231,6 +234,7 @@ pub fn simulate<C: Chain>(
     let mut rng = stream(options.seed, u64::MAX);
     let mut vote: Option<u64> = None;
     let mut oracle_rounds = 1;
+    let (mut early_rounds, mut early_streak) = (0, 0);
     let mut breaker_lapse_told = false;
     let mut wave_told = false;
     for day in 1..=options.days {
@@ -243,7 +247,7 @@ pub fn simulate<C: Chain>(
         if let Some(story) = network.treasury().and_then(|plan| treasury_story(plan, &mut wave_told)) {
             timeline.event(day, story);
         }
-        if network.window(report.round) == crash.day {
+        if report.window == crash.day {
             timeline.event(
                 day,
                 format!("crash: crypto prices fall {:.0}%", crash.depth * 100.0),
@@ -271,7 +275,28 @@ pub fn simulate<C: Chain>(
             vote,
             &mut timeline,
         )?;
-        let actions = keeper_window(chain, &mut keeper, &people, day, &mut timeline)?;
+        let mut actions = keeper_window(chain, &mut keeper, &people, day, &mut timeline)?;
+        match triggered_round(chain, &mut network)? {
+            Some((early, trigger)) => {
+                if early.finalized {
+                    oracle_rounds += 1;
+                    early_rounds += 1;
+                }
+                if early_streak == 0 {
+                    timeline.event(day, early_round_story(chain, &people, &early, trigger)?);
+                }
+                early_streak += 1;
+                actions.extend(keeper_window(chain, &mut keeper, &people, day, &mut timeline)?);
+            }
+            None if early_streak > 0 => {
+                timeline.event(
+                    day,
+                    format!("seed 000's trigger no longer holds: no early round today, after {early_streak} days with one"),
+                );
+                early_streak = 0;
+            }
+            None => {}
+        }
         let below_par = cash_sold_below_par(chain, &people, &actions)?;
         let mut window = record(chain, day, trades, &actions, sigma_p, paused_for_holders)?;
         window.cash_sold_below_par = below_par;
@@ -280,6 +305,12 @@ pub fn simulate<C: Chain>(
         progress.inc(1);
     }
     let crisis = CrisisSummary::of(&timeline.windows);
+    if early_streak > 0 {
+        timeline.event(
+            options.days,
+            format!("the story ends with the trigger still holding: an early round on each of the last {early_streak} days"),
+        );
+    }
     if let Some(days) = crisis.redeem_paused_at_end_days {
         timeline.event(
             options.days,
@@ -292,6 +323,7 @@ pub fn simulate<C: Chain>(
         crash,
         flows: FlowModel::default(),
         oracle_rounds,
+        early_rounds,
         keeper_actions: timeline
             .windows
             .iter()
@@ -518,6 +550,35 @@ fn keeper_window(
         timeline.event(day, format!("weights after liquidation, w': {}", weights.join(", ")));
     }
     Ok(actions)
+}
+
+/// Gives the nodes a second look after the keeper's window: on seed 000's
+/// trigger (CR < CR_crit or sigma_p > sigma_threshold) they open the next
+/// round early with a new decision on the same day's market, which the
+/// keeper then works toward. The report of that round, if one opened.
+fn triggered_round(chain: &mut dyn Chain, network: &mut OracleNetwork) -> Result<Option<(RoundReport, RebalanceTrigger)>> {
+    let before = accounts::oracle_rounds(chain)?.round;
+    let report = network.round(chain)?;
+    Ok(report.trigger.filter(|_| report.round > before).map(|trigger| (report, trigger)))
+}
+
+fn early_round_story(chain: &mut dyn Chain, people: &Setup, report: &RoundReport, trigger: RebalanceTrigger) -> Result<String> {
+    let reserve = status::reserve_status(chain)?;
+    let targets: Vec<String> = people
+        .deployment
+        .assets
+        .iter()
+        .zip(&reserve.assets)
+        .map(|(spec, asset)| format!("{} {:.0}%", spec.symbol, 100.0 * asset.target_weight))
+        .collect();
+    Ok(format!(
+        "{}: oracle round {} opens early and re-decides the day on the reserve the keeper left ({}); targets now {}. \
+         While the trigger holds, a round opens early every day",
+        trigger.describe(),
+        report.round,
+        round_text(report),
+        targets.join(", ")
+    ))
 }
 
 /// Stablecoins' worth of cash the window's auction takes gave away below
@@ -867,8 +928,8 @@ fn print_report(report: &DemoReport, path: &Path) {
         println!("  day {:>2}  {}", event.day, event.what);
     }
     println!(
-        "\n{} oracle rounds finalized (any 2 of 3 nodes), {} keeper transactions; CR lowest {:.4}, final {:.4}",
-        report.oracle_rounds, report.keeper_actions, report.lowest_collateral_ratio, report.final_collateral_ratio
+        "\n{} oracle rounds finalized (any 2 of 3 nodes; {} opened early on the trigger), {} keeper transactions; CR lowest {:.4}, final {:.4}",
+        report.oracle_rounds, report.early_rounds, report.keeper_actions, report.lowest_collateral_ratio, report.final_collateral_ratio
     );
     println!("report: {}", path.display());
     for plot in &report.plots {

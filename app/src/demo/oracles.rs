@@ -13,6 +13,7 @@ use ballast_oracle_node::worker::metrics::Metrics;
 use ballast_oracle_node::worker::pipeline::TreasuryPlan;
 use ballast_oracle_node::worker::source::NodeView;
 use ballast_oracle_node::{RoundOutcome, Worker, WorkerConfig};
+use ballast_sdk::program::state::RebalanceTrigger;
 use ballast_sdk::{accounts, Chain, Keypair};
 
 use super::market::CrashMarket;
@@ -25,6 +26,10 @@ pub struct OracleNetwork {
 /// What one round came to on the chain.
 pub struct RoundReport {
     pub round: u64,
+    /// The market window it describes.
+    pub window: u64,
+    /// Seed 000's trigger, when it opened before its predecessor's time was up.
+    pub trigger: Option<RebalanceTrigger>,
     pub finalized: bool,
     /// Nodes whose observation is in the round.
     pub submitted: usize,
@@ -88,15 +93,12 @@ impl OracleNetwork {
         let rounds = accounts::oracle_rounds(chain)?;
         Ok(RoundReport {
             round: rounds.round,
+            window: self.nodes[0].window_of(&rounds),
+            trigger: RebalanceTrigger::from_code(rounds.trigger),
             finalized: protocol.raw.last_oracle_round == rounds.round,
             submitted: rounds.submitted(),
             problems,
         })
-    }
-
-    /// The market window the last round described.
-    pub fn window(&self, round: u64) -> u64 {
-        self.nodes[0].window_of(round)
     }
 
     pub fn nodes(&self) -> usize {

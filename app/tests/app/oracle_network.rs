@@ -124,7 +124,7 @@ fn a_lying_node_is_kept_out_and_counted() {
             let observed: Vec<f64> = honest
                 .iter()
                 .flat_map(|log| log.windows().unwrap())
-                .filter(|w| w.round == Some(summary.round) && w.status == WindowStatus::Confirmed)
+                .filter(|w| w.round == summary.round && w.status == WindowStatus::Confirmed)
                 .map(|w| {
                     let decision: serde_json::Value = serde_json::from_str(w.outputs_json.as_ref().unwrap()).unwrap();
                     decision["prices"][asset].as_f64().unwrap()

@@ -66,9 +66,9 @@ fn two_independent_nodes_finalize_every_round_through_faults() {
     // Each lost confirmation was settled from the chain, never by a second send.
     let windows = a.audit().windows().expect("records");
     assert!(windows.iter().all(|w| w.status == WindowStatus::Confirmed), "{windows:?}");
-    let rounds_sent: Vec<u64> = windows.iter().map(|w| w.round.unwrap()).collect();
+    let rounds_sent: Vec<u64> = windows.iter().map(|w| w.round).collect();
     assert_eq!(rounds_sent, (start + 1..=start + rounds).collect::<Vec<_>>());
-    let sends: Vec<usize> = windows.iter().map(|w| a.audit().submissions(w.window).unwrap().len()).collect();
+    let sends: Vec<usize> = windows.iter().map(|w| a.audit().submissions(w.window, w.round).unwrap().len()).collect();
     assert_eq!(sends, [2, 1, 1, 1, 1]);
     assert_eq!(audit::verify(a.audit()).expect("replay verifies"), rounds as usize);
     let last = a.last_decision().expect("a decision").clone();
@@ -113,7 +113,7 @@ fn a_crash_after_a_lost_confirmation_neither_skips_nor_repeats_an_observation() 
     let mut second = node(&mut h, 0, node_view(0, days), &db, metrics());
     let settled = second.step(&mut h.chain).expect("settles");
     assert!(matches!(settled, RoundOutcome::Submitted { signature: None, .. }), "{settled:?}");
-    assert_eq!(second.audit().submissions(window.window).unwrap().len(), 1, "not sent again");
+    assert_eq!(second.audit().submissions(window.window, window.round).unwrap().len(), 1, "not sent again");
     b.step(&mut h.chain).expect("node b completes the round");
     assert_eq!(last_round(&mut h), start + 1);
 

@@ -199,6 +199,10 @@ ballast_errors! {
     CapitalRatioBelowFloor,
     #[msg("the mint or swap would lower the countercyclical buffer (tier 1 capital / RWA) below min_countercyclical_buffer")]
     CountercyclicalBufferBelowFloor,
+    #[msg("a triggered round may follow only a finalized scheduled round, a quarter of round_slots after it opened")]
+    EarlyRoundTooSoon,
+    #[msg("a round may open before the current one's time is up only while CR < CR_crit or sigma_p > sigma_threshold")]
+    EarlyRoundNotTriggered,
 }
 
 #[cfg(test)]

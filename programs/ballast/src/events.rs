@@ -244,6 +244,18 @@ pub struct RoundFinalized {
     pub slot: u64,
 }
 
+/// A round opened before its predecessor's time was up, on seed 000's
+/// trigger: it re-describes the same market window with a new target.
+#[event]
+pub struct RoundTriggered {
+    pub round: u64,
+    /// The `RebalanceTrigger` code.
+    pub trigger: u8,
+    pub value_bits: i128,
+    pub sigma_p_bits: i128,
+    pub slot: u64,
+}
+
 /// A round's time ran out before a quorum of inliers was in.
 #[event]
 pub struct RoundLapsed {

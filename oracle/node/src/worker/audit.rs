@@ -1,13 +1,13 @@
-//! The audit log: one SQLite row per market window with the hash and
-//! canonical JSON of the decision's inputs, its outputs, the oracle round it
-//! was submitted to and the transaction signatures, so that any decision
-//! can be replayed and any observation traced. It is also the node's memory
-//! across restarts.
+//! The audit log: one SQLite row per market window and the oracle round it
+//! went to (a triggered round re-describes its scheduled round's window),
+//! with the hash and canonical JSON of the decision's inputs, its outputs
+//! and the transaction signatures, so that any decision can be replayed and
+//! any observation traced. It is also the node's memory across restarts.
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags};
 
 use super::pipeline::{decide, sha256_hex, DecisionInputs};
 
@@ -25,6 +25,8 @@ pub enum AuditError {
     },
     #[error("audit log: window {window}: {what}")]
     Mismatch { window: u64, what: String },
+    #[error("{path}: an audit log of schema version {found}; this node writes version {expected}: move it aside and start a new one")]
+    OldSchema { path: String, found: i64, expected: i64 },
 }
 
 /// Where a window stands.
@@ -70,13 +72,13 @@ impl WindowStatus {
     }
 }
 
-/// One window as recorded.
+/// One window as recorded for one round.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowRecord {
     pub window: u64,
     pub status: WindowStatus,
     /// The oracle round the window's observation went to.
-    pub round: Option<u64>,
+    pub round: u64,
     /// The slot until which that round took observations.
     pub deadline_slot: Option<u64>,
     pub input_hash: Option<String>,
@@ -91,11 +93,14 @@ pub struct AuditLog {
     connection: Connection,
 }
 
+/// `PRAGMA user_version` of the layout below; 0 is a new file.
+const SCHEMA_VERSION: i64 = 2;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS windows (
-    window       INTEGER PRIMARY KEY,
+    window       INTEGER NOT NULL,
+    round        INTEGER NOT NULL,
     status       TEXT NOT NULL,
-    round        INTEGER,
     deadline_slot INTEGER,
     input_hash   TEXT,
     inputs_json  TEXT,
@@ -103,15 +108,17 @@ CREATE TABLE IF NOT EXISTS windows (
     signature    TEXT,
     error        TEXT,
     planned_at   INTEGER NOT NULL,
-    updated_at   INTEGER NOT NULL
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (window, round)
 );
 CREATE TABLE IF NOT EXISTS submissions (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
-    window    INTEGER NOT NULL REFERENCES windows(window),
+    window    INTEGER NOT NULL,
     round     INTEGER NOT NULL,
     signature TEXT NOT NULL,
     outcome   TEXT NOT NULL,
-    at        INTEGER NOT NULL
+    at        INTEGER NOT NULL,
+    FOREIGN KEY (window, round) REFERENCES windows(window, round)
 );";
 
 fn now() -> i64 {
@@ -128,8 +135,36 @@ impl AuditLog {
         // lose at most the step in flight, which the restart reconciles.
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
-        connection.execute_batch(SCHEMA)?;
-        Ok(Self { connection })
+        let log = Self { connection };
+        match log.schema_version()? {
+            0 => {
+                log.connection.execute_batch(SCHEMA)?;
+                log.connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
+            SCHEMA_VERSION => {}
+            found => return Err(old_schema(path, found)),
+        }
+        Ok(log)
+    }
+
+    /// Opens an existing log without writing to it, for readers such as the
+    /// dashboard that must not touch another process's file.
+    pub fn open_read_only(path: &Path) -> Result<Self, AuditError> {
+        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let log = Self { connection };
+        match log.schema_version()? {
+            SCHEMA_VERSION => Ok(log),
+            found => Err(old_schema(path, found)),
+        }
+    }
+
+    fn schema_version(&self) -> Result<i64, AuditError> {
+        let version: i64 = self.connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let tables: i64 = self
+            .connection
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'windows'", [], |row| row.get(0))?;
+        // Version 1 logs (one row per window) predate the version number.
+        Ok(if version == 0 && tables > 0 { 1 } else { version })
     }
 
     /// Records a decided window about to be submitted to `round`, which
@@ -165,15 +200,17 @@ impl AuditLog {
     pub fn record_skipped(
         &self,
         window: u64,
+        round: u64,
         status: WindowStatus,
         error: &str,
         inputs_json: Option<&str>,
     ) -> Result<(), AuditError> {
         self.connection.execute(
-            "INSERT OR REPLACE INTO windows (window, status, input_hash, inputs_json, error, planned_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            "INSERT OR REPLACE INTO windows (window, round, status, input_hash, inputs_json, error, planned_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
             params![
                 window as i64,
+                round as i64,
                 status.as_str(),
                 inputs_json.map(sha256_hex),
                 inputs_json,
@@ -192,8 +229,8 @@ impl AuditLog {
             params![window as i64, round as i64, signature, now()],
         )?;
         tx.execute(
-            "UPDATE windows SET status = ?2, signature = ?3, updated_at = ?4 WHERE window = ?1",
-            params![window as i64, WindowStatus::Submitted.as_str(), signature, now()],
+            "UPDATE windows SET status = ?3, signature = ?4, updated_at = ?5 WHERE window = ?1 AND round = ?2",
+            params![window as i64, round as i64, WindowStatus::Submitted.as_str(), signature, now()],
         )?;
         tx.commit()?;
         Ok(())
@@ -208,26 +245,22 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Closes a planned window with its final status.
-    pub fn finish(&self, window: u64, status: WindowStatus, error: Option<&str>) -> Result<(), AuditError> {
+    /// Closes a planned window's round with its final status.
+    pub fn finish(&self, window: u64, round: u64, status: WindowStatus, error: Option<&str>) -> Result<(), AuditError> {
         self.connection.execute(
-            "UPDATE windows SET status = ?2, error = ?3, updated_at = ?4 WHERE window = ?1",
-            params![window as i64, status.as_str(), error, now()],
+            "UPDATE windows SET status = ?3, error = ?4, updated_at = ?5 WHERE window = ?1 AND round = ?2",
+            params![window as i64, round as i64, status.as_str(), error, now()],
         )?;
         Ok(())
     }
 
     /// The window planned or sent but not finished, if a run stopped mid-cycle.
     pub fn unfinished(&self) -> Result<Option<WindowRecord>, AuditError> {
-        let window: Option<i64> = self
-            .connection
-            .query_row(
-                "SELECT window FROM windows WHERE status IN (?1, ?2) ORDER BY window LIMIT 1",
-                params![WindowStatus::Planned.as_str(), WindowStatus::Submitted.as_str()],
-                |row| row.get(0),
-            )
-            .optional()?;
-        window.map(|w| self.window(w as u64)).transpose().map(Option::flatten)
+        let mut records = self.query(
+            "WHERE status IN (?1, ?2) ORDER BY round LIMIT 1",
+            params![WindowStatus::Planned.as_str(), WindowStatus::Submitted.as_str()],
+        )?;
+        Ok(records.pop())
     }
 
     /// The window after the last one recorded, if any is.
@@ -238,41 +271,50 @@ impl AuditLog {
         Ok(last.map(|w| w as u64 + 1))
     }
 
-    pub fn window(&self, window: u64) -> Result<Option<WindowRecord>, AuditError> {
-        let mut records = self.query("WHERE window = ?1", params![window as i64])?;
+    /// The record of `window` in `round`, if there is one.
+    pub fn entry(&self, window: u64, round: u64) -> Result<Option<WindowRecord>, AuditError> {
+        let mut records = self.query("WHERE window = ?1 AND round = ?2", params![window as i64, round as i64])?;
         Ok(records.pop())
     }
 
-    /// Every recorded window, in order.
+    /// The last record of `window` (its triggered round's, if it had one).
+    pub fn window(&self, window: u64) -> Result<Option<WindowRecord>, AuditError> {
+        let mut records = self.query("WHERE window = ?1 ORDER BY round", params![window as i64])?;
+        Ok(records.pop())
+    }
+
+    /// Every record, in round order.
     pub fn windows(&self) -> Result<Vec<WindowRecord>, AuditError> {
-        self.query("", params![])
+        self.query("ORDER BY round, window", params![])
     }
 
-    /// The last `count` windows recorded, in order.
+    /// The last `count` records, in round order.
     pub fn latest(&self, count: usize) -> Result<Vec<WindowRecord>, AuditError> {
-        self.query("WHERE window > (SELECT MAX(window) FROM windows) - ?1", params![count as i64])
+        let mut records = self.query("ORDER BY round DESC, window DESC LIMIT ?1", params![count as i64])?;
+        records.reverse();
+        Ok(records)
     }
 
-    /// Every signature sent for `window`, oldest first, with its outcome.
-    pub fn submissions(&self, window: u64) -> Result<Vec<(String, String)>, AuditError> {
+    /// Every signature sent for `window` in `round`, oldest first, with its outcome.
+    pub fn submissions(&self, window: u64, round: u64) -> Result<Vec<(String, String)>, AuditError> {
         let mut statement = self
             .connection
-            .prepare("SELECT signature, outcome FROM submissions WHERE window = ?1 ORDER BY id")?;
-        let rows = statement.query_map(params![window as i64], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            .prepare("SELECT signature, outcome FROM submissions WHERE window = ?1 AND round = ?2 ORDER BY id")?;
+        let rows = statement.query_map(params![window as i64, round as i64], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn query(&self, filter: &str, parameters: impl rusqlite::Params) -> Result<Vec<WindowRecord>, AuditError> {
         let sql = format!(
             "SELECT window, status, round, deadline_slot, input_hash, inputs_json, outputs_json, signature, error
-             FROM windows {filter} ORDER BY window"
+             FROM windows {filter}"
         );
         let mut statement = self.connection.prepare(&sql)?;
         let rows = statement.query_map(parameters, |row| {
             Ok((
                 row.get::<_, i64>(0)? as u64,
                 row.get::<_, String>(1)?,
-                row.get::<_, Option<i64>>(2)?.map(|n| n as u64),
+                row.get::<_, i64>(2)? as u64,
                 row.get::<_, Option<i64>>(3)?.map(|n| n as u64),
                 row.get(4)?,
                 row.get(5)?,
@@ -301,6 +343,14 @@ impl AuditLog {
             });
         }
         Ok(records)
+    }
+}
+
+fn old_schema(path: &Path, found: i64) -> AuditError {
+    AuditError::OldSchema {
+        path: path.display().to_string(),
+        found,
+        expected: SCHEMA_VERSION,
     }
 }
 

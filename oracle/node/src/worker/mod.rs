@@ -9,6 +9,12 @@
 //! `last_round` in the round's stats), and an unlanded one goes again with
 //! the same content while its round is open. The program refuses a second
 //! observation from the same oracle in any case.
+//!
+//! Rounds follow the schedule (one per `round_slots`, each describing the
+//! next market window), and on seed 000's trigger (CR < CR_crit or sigma_p >
+//! sigma_threshold) a node opens one round early, a quarter of the way
+//! through, with a new decision on the same window: the reserve it reads
+//! has changed (auctions, the waterfall, swaps), and so has the target.
 
 pub mod audit;
 pub mod metrics;
@@ -21,8 +27,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ballast_sdk::program::errors::BallastError;
-use ballast_sdk::program::state::{round_status, OracleRounds};
-use ballast_sdk::{accounts, instructions, Chain, ChainError, Keypair, Pubkey, Signature, Signer, Transaction};
+use ballast_sdk::program::state::{round_status, OracleRounds, RebalanceTrigger};
+use ballast_sdk::{accounts, instructions, status, Chain, ChainError, Keypair, Pubkey, Signature, Signer, Transaction};
 
 use audit::{AuditError, AuditLog, WindowRecord, WindowStatus};
 use metrics::Metrics;
@@ -34,8 +40,12 @@ pub struct WorkerConfig {
     /// Reserve asset symbols in reserve order, as the market source names them.
     pub symbols: Vec<String>,
     pub pipeline: PipelineConfig,
-    /// The market window round 1 describes; round r describes `first_window + r - 1`.
+    /// The market window round 1 describes; the n-th scheduled round
+    /// describes `first_window + n - 1`, and a triggered round the same
+    /// window as the scheduled round before it.
     pub first_window: u64,
+    /// Whether to open a round early on seed 000's trigger.
+    pub triggered_rounds: bool,
     /// Tries per chain request before a step gives up (the window stays
     /// unfinished and is settled by the next step or run).
     pub max_attempts: u32,
@@ -49,6 +59,7 @@ impl WorkerConfig {
         Self {
             symbols,
             first_window: pipeline.lookback as u64 - 1,
+            triggered_rounds: true,
             pipeline,
             max_attempts: 6,
             initial_backoff: Duration::from_millis(200),
@@ -118,6 +129,8 @@ struct RoundView {
     slot: u64,
     /// This node's index in the set, if it is in it.
     index: Option<usize>,
+    /// Seed 000's trigger, when a round may open early now and it holds.
+    trigger: Option<RebalanceTrigger>,
 }
 
 impl RoundView {
@@ -127,6 +140,20 @@ impl RoundView {
 
     fn over(&self) -> bool {
         self.rounds.round == 0 || self.slot >= self.deadline()
+    }
+
+    /// The round this node should observe now, and whether it opens early
+    /// on a trigger; `None` while there is nothing to do.
+    fn next_round(&self) -> Option<(u64, bool)> {
+        if self.over() {
+            return Some((self.rounds.round + 1, false));
+        }
+        let open = self.rounds.status == round_status::OPEN;
+        let mine = self.index.is_some_and(|i| self.rounds.submitted_mask & (1 << i) != 0);
+        if open && !mine {
+            return Some((self.rounds.round, false));
+        }
+        self.trigger.is_some().then_some((self.rounds.round + 1, true))
     }
 
     /// Whether `oracle`'s observation for `round` is on the chain.
@@ -199,9 +226,14 @@ impl<S: MarketSource> Worker<S> {
         self.last_decision.as_ref()
     }
 
-    /// The market window that round `round` describes.
-    pub fn window_of(&self, round: u64) -> u64 {
-        self.config.first_window + round.saturating_sub(1)
+    /// The market window the current round of `rounds` describes.
+    pub fn window_of(&self, rounds: &OracleRounds) -> u64 {
+        self.scheduled_window(rounds.scheduled_rounds())
+    }
+
+    /// The market window the `n`-th scheduled round describes.
+    fn scheduled_window(&self, n: u64) -> u64 {
+        self.config.first_window + n.saturating_sub(1)
     }
 
     /// Steps until `rounds` steps have done something other than wait,
@@ -237,22 +269,19 @@ impl<S: MarketSource> Worker<S> {
             return self.submit(chain, &planned);
         }
         let view = self.read_view(chain)?;
-        let target = if !view.over() {
-            let open = view.rounds.status == round_status::OPEN;
-            let mine = view.index.is_some_and(|i| view.rounds.submitted_mask & (1 << i) != 0);
-            (open && !mine).then_some(view.rounds.round)
-        } else {
-            Some(view.rounds.round + 1)
-        };
         let waiting = RoundOutcome::Waiting {
             until_slot: view.deadline(),
         };
-        let Some(round) = target else {
+        let Some((round, early)) = view.next_round() else {
             return Ok(waiting);
         };
-        let window = self.window_of(round);
-        if self.audit.window(window)?.is_some() {
+        let scheduled = view.rounds.scheduled_rounds() + u64::from(round > view.rounds.round && !early);
+        let window = self.scheduled_window(scheduled);
+        if self.audit.entry(window, round)?.is_some() {
             return Ok(waiting);
+        }
+        if let Some(trigger) = view.trigger.filter(|_| early) {
+            tracing::info!(round, window, trigger = trigger.describe(), "opening a round early on the trigger");
         }
         let deadline = if round == view.rounds.round { view.deadline() } else { view.slot + view.round_slots };
         let outcome = match self.plan(chain, window, round, deadline)? {
@@ -265,16 +294,28 @@ impl<S: MarketSource> Worker<S> {
 
     fn read_view(&mut self, chain: &mut dyn Chain) -> Result<RoundView, WorkerError> {
         let key = self.oracle.pubkey();
+        let triggered_rounds = self.config.triggered_rounds;
         self.retrying(chain, |chain| {
             let protocol = accounts::protocol(chain)?;
             let rounds = accounts::oracle_rounds(chain)?;
             let slot = chain.slot()?;
+            let round_slots = protocol.raw.params.round_slots;
             let registered = &protocol.raw.oracles[..protocol.raw.oracle_count as usize];
+            let early_due = rounds.early_round_from(round_slots).is_some_and(|from| slot >= from);
+            // Valued without the staleness check, so at least as high as the
+            // program's valuation: a trigger seen here holds there too.
+            let trigger = if triggered_rounds && early_due {
+                let value = status::summarise(&protocol, &accounts::assets(chain, &protocol)?).value_fixed;
+                protocol.raw.rebalance_trigger(value).ok().flatten()
+            } else {
+                None
+            };
             Ok(RoundView {
                 index: registered.iter().position(|k| *k == key),
                 rounds,
-                round_slots: protocol.raw.params.round_slots,
+                round_slots,
                 slot,
+                trigger,
             })
         })
     }
@@ -297,7 +338,7 @@ impl<S: MarketSource> Worker<S> {
                 // The last good history and decision stay as they were.
                 let error = error.to_string();
                 tracing::warn!(%error, "market data refused: no observation this round");
-                self.audit.record_skipped(window, WindowStatus::DataRejected, &error, None)?;
+                self.audit.record_skipped(window, round, WindowStatus::DataRejected, &error, None)?;
                 self.metrics.data_rejected.inc();
                 self.metrics.windows_processed.inc();
                 return Ok(Err(RoundOutcome::DataRejected { round, window, error }));
@@ -327,7 +368,7 @@ impl<S: MarketSource> Worker<S> {
                 let error = error.to_string();
                 tracing::warn!(%error, "no decision this window");
                 self.audit
-                    .record_skipped(window, WindowStatus::DecisionFailed, &error, Some(&inputs_json))?;
+                    .record_skipped(window, round, WindowStatus::DecisionFailed, &error, Some(&inputs_json))?;
                 self.metrics.windows_processed.inc();
                 return Ok(Err(RoundOutcome::DecisionFailed { round, window, error }));
             }
@@ -386,6 +427,11 @@ impl<S: MarketSource> Worker<S> {
             if view.rounds.round == round && view.rounds.status != round_status::OPEN {
                 return self.missed(planned, "the round finalized without this observation");
             }
+            if view.rounds.round == round && self.window_of(&view.rounds) != window {
+                // Opened early on a trigger (or on schedule) as this node planned the other.
+                let reason = format!("the round describes window {}", self.window_of(&view.rounds));
+                return self.missed(planned, &reason);
+            }
             match self.send(chain, planned) {
                 Ok(signature) => {
                     self.audit.record_attempt_outcome(&signature.to_string(), "confirmed")?;
@@ -395,12 +441,19 @@ impl<S: MarketSource> Worker<S> {
                     if self.read_view(chain)?.landed(&key, round) {
                         return self.accepted(planned, None);
                     }
-                    if [BallastError::RoundAlreadyFinalized, BallastError::RoundLate].iter().any(|e| error.is(*e)) {
+                    // Lost a race: the round closed, or a trigger the node saw no longer holds.
+                    let raced = [
+                        BallastError::RoundAlreadyFinalized,
+                        BallastError::RoundLate,
+                        BallastError::EarlyRoundTooSoon,
+                        BallastError::EarlyRoundNotTriggered,
+                    ];
+                    if raced.iter().any(|e| error.is(*e)) {
                         return self.missed(planned, &error.to_string());
                     }
                     let error = error.to_string();
                     tracing::warn!(window, round, %error, "the program refused the observation");
-                    self.audit.finish(window, WindowStatus::UpdateRejected, Some(&error))?;
+                    self.audit.finish(window, round, WindowStatus::UpdateRejected, Some(&error))?;
                     self.metrics.observations_refused.inc();
                     self.metrics.windows_processed.inc();
                     return Ok(RoundOutcome::Refused { round, window, error });
@@ -422,7 +475,7 @@ impl<S: MarketSource> Worker<S> {
     }
 
     fn accepted(&mut self, planned: &PlannedObservation, signature: Option<Signature>) -> Result<RoundOutcome, WorkerError> {
-        self.audit.finish(planned.window, WindowStatus::Confirmed, None)?;
+        self.audit.finish(planned.window, planned.round, WindowStatus::Confirmed, None)?;
         self.metrics.observations_landed.inc();
         self.metrics.windows_processed.inc();
         self.metrics.last_round.set(i64::try_from(planned.round).unwrap_or(i64::MAX));
@@ -436,7 +489,7 @@ impl<S: MarketSource> Worker<S> {
     }
 
     fn missed(&mut self, planned: &PlannedObservation, reason: &str) -> Result<RoundOutcome, WorkerError> {
-        self.audit.finish(planned.window, WindowStatus::UpdateRejected, Some(reason))?;
+        self.audit.finish(planned.window, planned.round, WindowStatus::UpdateRejected, Some(reason))?;
         self.metrics.rounds_missed.inc();
         self.metrics.windows_processed.inc();
         tracing::info!(window = planned.window, round = planned.round, reason, "round missed");
@@ -601,7 +654,7 @@ fn planned_from(record: &WindowRecord) -> Result<PlannedObservation, WorkerError
     })?;
     Ok(PlannedObservation {
         window,
-        round: record.round.ok_or_else(|| missing("a round"))?,
+        round: record.round,
         deadline_slot: record.deadline_slot.ok_or_else(|| missing("a deadline"))?,
         decision,
     })

@@ -11,6 +11,11 @@ use crate::math::{FixedBits, I80F48};
 /// Finalized and lapsed rounds kept for readers (dashboards, governance).
 pub const ROUND_HISTORY: usize = 12;
 
+/// A triggered round may open once this share of `round_slots` has passed
+/// since the scheduled round before it opened (1 / 4): the frequency bound
+/// on out-of-window updates, with at most one per scheduled round.
+pub const EARLY_ROUND_GAP_PARTS: u64 = 4;
+
 /// An I80F48 stored as 16 little-endian bytes, so that zero-copy layouts
 /// have no padding and read the same on SBF and on a host.
 #[zero_copy]
@@ -90,7 +95,10 @@ pub struct RoundSummary {
     pub submitted_mask: u8,
     pub outlier_mask: u8,
     pub asset_count: u8,
-    pub _padding: [u8; 4],
+    /// Why the round opened before its predecessor's time was up (a
+    /// `RebalanceTrigger` code), or 0 for a scheduled round.
+    pub trigger: u8,
+    pub _padding: [u8; 3],
     /// The finalized median prices (zero for a lapsed round).
     pub prices: [PodFixed; MAX_ASSETS],
     /// Per asset, (highest − lowest) / median over every submission.
@@ -121,6 +129,10 @@ pub struct OracleRounds {
     pub history: [RoundSummary; ROUND_HISTORY],
     /// Rounds recorded in `history` so far (the next goes at this modulo).
     pub history_count: u64,
+    /// Rounds opened early on a trigger so far: each re-describes the market
+    /// window of the scheduled round before it, so round r describes the
+    /// window `r - 1 - early_rounds` scheduled rounds after the first.
+    pub early_rounds: u64,
     pub stats: [OracleStats; MAX_ORACLES],
     /// A set chosen by governance, taking over when the next round opens.
     pub pending_oracles: [Pubkey; MAX_ORACLES],
@@ -129,12 +141,28 @@ pub struct OracleRounds {
     pub pending_count: u8,
     pub pending_quorum: u8,
     pub bump: u8,
-    pub _padding: [u8; 3],
+    /// The current round's trigger code, 0 when it is a scheduled round.
+    pub trigger: u8,
+    pub _padding: [u8; 2],
 }
 
 impl OracleRounds {
     pub fn submitted(&self) -> usize {
         self.submitted_mask.count_ones() as usize
+    }
+
+    /// The first slot at which a triggered round may follow the current
+    /// one: once it has finalized, is itself a scheduled round, and
+    /// `round_slots / EARLY_ROUND_GAP_PARTS` have passed since it opened.
+    pub fn early_round_from(&self, round_slots: u64) -> Option<u64> {
+        (self.round > 0 && self.status == round_status::FINALIZED && self.trigger == 0)
+            .then(|| self.opened_slot.saturating_add(round_slots / EARLY_ROUND_GAP_PARTS))
+    }
+
+    /// Scheduled rounds opened so far: the current round describes the
+    /// market window this many rounds after the one before round 1.
+    pub fn scheduled_rounds(&self) -> u64 {
+        self.round - self.early_rounds
     }
 
     /// The last recorded round, if any.

@@ -284,6 +284,30 @@ pub struct RiskState {
     pub allocation_certified: bool,
 }
 
+/// Why a round opened before its predecessor's time was up; stored as
+/// its code in `RoundSummary::trigger` (0: a scheduled round).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RebalanceTrigger {
+    /// CR < CR_crit.
+    BelowCrCrit = 1,
+    /// sigma_p > sigma_threshold.
+    Volatile = 2,
+}
+
+impl RebalanceTrigger {
+    pub fn from_code(code: u8) -> Option<Self> {
+        [Self::BelowCrCrit, Self::Volatile].into_iter().find(|t| *t as u8 == code)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::BelowCrCrit => "CR below CR_crit",
+            Self::Volatile => "sigma_p above sigma_threshold",
+        }
+    }
+}
+
 /// Mint and redeem volume in the current settlement window and the one
 /// before it. The limits roll: the previous window's volume still counts,
 /// fading linearly to nothing over the current window, so no burst across a
@@ -388,6 +412,21 @@ impl Protocol {
     pub fn swap_incentive(&self) -> Result<I80F48> {
         let fees = crate::math::add(self.fee_mint.get(), self.fee_redeem.get())?;
         Ok(self.params.risk.swap_incentive.get().min(fees))
+    }
+
+    /// Seed 000's trigger for a new target: "rebalance if CR < CR_crit or
+    /// sigma_p > sigma_threshold", for a reserve worth `value` and the
+    /// posted sigma_p. Either lets the oracles post a new target before the
+    /// next scheduled round.
+    pub fn rebalance_trigger(&self, value: I80F48) -> Result<Option<RebalanceTrigger>> {
+        let cr = crate::math::collateral_ratio_floor(value, self.supply)?;
+        Ok(if cr.is_some_and(|cr| cr < self.params.cr_crit.get()) {
+            Some(RebalanceTrigger::BelowCrCrit)
+        } else if self.risk.sigma_p.get() > self.params.risk.sigma_threshold.get() {
+            Some(RebalanceTrigger::Volatile)
+        } else {
+            None
+        })
     }
 
     /// Whether the oracles' upper bound on P(CR < 1) is above epsilon.

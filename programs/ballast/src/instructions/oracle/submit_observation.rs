@@ -5,9 +5,13 @@ use crate::constants::{bounds, MAX_ASSETS, ORACLE_ROUNDS_SEED, PROTOCOL_SEED};
 use crate::errors::BallastError;
 use crate::events::{
     log_event, ObservationSubmitted, OracleOutlier, OracleSetActivated, PriceSet, RoundFinalized, RoundLapsed,
+    RoundTriggered,
 };
+use crate::instructions::reserve::{value_reserve, Valuation};
 use crate::math::{self, ratio, FixedBits, I80F48};
-use crate::state::{round_status, Asset, OracleRounds, PodFixed, Protocol, RiskState, RoundSummary, Submission};
+use crate::state::{
+    round_status, Asset, OracleRounds, PodFixed, Protocol, RebalanceTrigger, RiskState, RoundSummary, Submission,
+};
 
 use super::aggregate::{aggregate, outliers, spreads, step_toward, Aggregate};
 
@@ -68,7 +72,10 @@ pub struct SubmitObservation<'info> {
 /// and counted against their oracles. A round is open for `round_slots`;
 /// the first observation after that opens the next one, and a round that
 /// had no quorum by then lapses. No one waits on anyone: any quorum of live
-/// oracles finalizes.
+/// oracles finalizes. Seed 000's trigger (CR < CR_crit or sigma_p >
+/// sigma_threshold) lets the next round open early, once per scheduled
+/// round and not before a quarter of its time, for a new target on the same
+/// market window.
 ///
 /// Remaining accounts: every `Asset` (writable), in index order.
 pub fn handle_submit_observation<'info>(
@@ -89,7 +96,7 @@ pub fn handle_submit_observation<'info>(
     }
     let slot = Clock::get()?.slot;
     let mut rounds = ctx.accounts.rounds.load_mut()?;
-    open_round(&mut rounds, protocol, observation.round, slot)?;
+    open_round(&mut rounds, protocol, observation.round, slot, ctx.remaining_accounts)?;
 
     let oracle = ctx.accounts.oracle.key();
     let registered = &protocol.oracles[..protocol.oracle_count as usize];
@@ -221,15 +228,23 @@ fn submission(observation: &Observation, slot: u64) -> Submission {
 /// the next one: the current round takes observations until `round_slots`
 /// after it opened; after that the next one opens with its first
 /// observation, the old one lapsing if it never finalized, and a set of
-/// oracles that governance chose takes over.
-fn open_round(rounds: &mut OracleRounds, protocol: &mut Protocol, round: u64, slot: u64) -> Result<()> {
+/// oracles that governance chose takes over. Before that, the next round
+/// opens only on a trigger (`early_trigger`).
+fn open_round<'info>(
+    rounds: &mut OracleRounds,
+    protocol: &mut Protocol,
+    round: u64,
+    slot: u64,
+    assets: &'info [AccountInfo<'info>],
+) -> Result<()> {
     let current = rounds.round;
     let over = current == 0 || slot >= rounds.opened_slot.saturating_add(protocol.params.round_slots);
     if round == current && !over {
         return Ok(());
     }
     require!(round > current, BallastError::RoundLate);
-    require!(round == current + 1 && over, BallastError::RoundNotOpen);
+    require!(round == current + 1, BallastError::RoundNotOpen);
+    let trigger = if over { None } else { Some(early_trigger(rounds, protocol, slot, assets)?) };
     if current > 0 && rounds.status == round_status::OPEN {
         let summary = RoundSummary {
             round: current,
@@ -238,6 +253,7 @@ fn open_round(rounds: &mut OracleRounds, protocol: &mut Protocol, round: u64, sl
             status: round_status::LAPSED,
             submitted_mask: rounds.submitted_mask,
             asset_count: protocol.asset_count,
+            trigger: rounds.trigger,
             ..RoundSummary::default()
         };
         rounds.record(summary);
@@ -263,9 +279,41 @@ fn open_round(rounds: &mut OracleRounds, protocol: &mut Protocol, round: u64, sl
     rounds.opened_slot = slot;
     rounds.status = round_status::OPEN;
     rounds.submitted_mask = 0;
+    rounds.trigger = trigger.map_or(0, |t| t as u8);
+    if trigger.is_some() {
+        rounds.early_rounds += 1;
+    }
     // Zeroed in place: a fresh array would be kilobytes on the SBF stack.
     bytemuck::bytes_of_mut(&mut rounds.submissions).fill(0);
     Ok(())
+}
+
+/// Why the next round may open while the current one still has time: the
+/// current round finalized, is itself scheduled (at most one triggered round
+/// follows each), a quarter of `round_slots` has passed since it opened
+/// (`EarlyRoundTooSoon` otherwise; `RoundNotOpen` while it still takes
+/// observations), and seed 000's trigger holds on the reserve valued now,
+/// with assets whose price cannot be used counted as worthless
+/// (`EarlyRoundNotTriggered` otherwise).
+fn early_trigger<'info>(
+    rounds: &OracleRounds,
+    protocol: &Protocol,
+    slot: u64,
+    assets: &'info [AccountInfo<'info>],
+) -> Result<RebalanceTrigger> {
+    require!(rounds.status != round_status::OPEN, BallastError::RoundNotOpen);
+    let from = rounds.early_round_from(protocol.params.round_slots);
+    require!(from.is_some_and(|from| slot >= from), BallastError::EarlyRoundTooSoon);
+    let value = value_reserve(protocol, None, assets, slot, Valuation::Lenient)?.total;
+    let trigger = protocol.rebalance_trigger(value)?.ok_or(error!(BallastError::EarlyRoundNotTriggered))?;
+    log_event(&RoundTriggered {
+        round: rounds.round + 1,
+        trigger: trigger as u8,
+        value_bits: value.to_bits(),
+        sigma_p_bits: protocol.risk.sigma_p.bits,
+        slot,
+    });
+    Ok(trigger)
 }
 
 /// Finalizes the round if a quorum of its observations are inliers.
@@ -315,6 +363,7 @@ fn finalize_if_agreed<'info>(
         submitted_mask: submitted,
         outlier_mask: kept_out,
         asset_count: protocol.asset_count,
+        trigger: rounds.trigger,
         ..RoundSummary::default()
     };
     for asset in 0..asset_count {
