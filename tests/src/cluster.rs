@@ -68,6 +68,11 @@ impl Cluster {
     /// periods of seconds, deployed with `ballast deploy`; every oracle
     /// key funded to pay for its own observations.
     pub fn start(binary: &Path, oracles: usize, quorum: u8) -> Self {
+        Self::start_with(binary, oracles, quorum, |text| text)
+    }
+
+    /// [`Cluster::start`] with the deployment file's text edited first.
+    pub fn start_with(binary: &Path, oracles: usize, quorum: u8, edit: impl FnOnce(String) -> String) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ledger = dir.path().join("ledger");
         let localnet = LocalnetProcess::start(binary, &localnet_args(&ledger, "127.0.0.1:0"), &ledger);
@@ -84,7 +89,7 @@ impl Cluster {
             chain.client().request_airdrop(&key.pubkey(), 100 * 1_000_000_000).unwrap();
         }
         let deployment = dir.path().join("deployment.toml");
-        std::fs::write(&deployment, deployment_text(&mints, &oracle_keys, quorum)).unwrap();
+        std::fs::write(&deployment, edit(deployment_text(&mints, &oracle_keys, quorum))).unwrap();
         let report = ballast(binary, &localnet.url, &ledger.join("deployer.json"), &["deploy", deployment.to_str().unwrap()]);
         assert_eq!(report["initialized"], true, "{report}");
         Self {

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use ballast_oracle_node::worker::audit::{AuditLog, WindowStatus};
-use ballast_sdk::program::state::{round_status, OracleRounds, RoundSummary, ROUND_HISTORY};
+use ballast_sdk::program::state::{round_status, OracleRounds, RebalanceTrigger, RoundSummary, ROUND_HISTORY};
 use ballast_sdk::{accounts, Signer};
 use ballast_tests::process::{Process, TcpProxy};
 
@@ -41,6 +41,48 @@ fn stop(processes: &mut [Process]) {
     for process in processes {
         process.terminate(Duration::from_secs(30));
     }
+}
+
+/// Seed 000's trigger over RPC: with sigma_threshold below any sigma_p the
+/// nodes post, each scheduled round is followed by one opened early, which
+/// every node records on the scheduled round's market window.
+#[test]
+fn on_the_trigger_node_processes_open_a_round_early_after_each_scheduled_one() {
+    let mut cluster = Cluster::start_with(std::path::Path::new(env!("CARGO_BIN_EXE_ballast")), NODES, QUORUM, |text| {
+        text.replace("sigma_threshold = 0.8", "sigma_threshold = 0.0001")
+            .replace("sigma_reset = 0.5", "sigma_reset = 0.00005")
+    });
+    let url = cluster.url();
+    let mut nodes: Vec<Process> = (0..NODES).map(|i| cluster.start_oracle(i, &url, None)).collect();
+    cluster.wait_rounds(6, TIMEOUT);
+    stop(&mut nodes);
+    let recorded = history(&rounds(&mut cluster));
+    let triggers: Vec<(u64, u8)> = recorded.iter().map(|r| (r.round, r.trigger)).collect();
+    let early: Vec<&RoundSummary> = recorded.iter().filter(|r| r.trigger == RebalanceTrigger::Volatile as u8).collect();
+    assert!(early.len() >= 2, "rounds and triggers: {triggers:?}");
+    for pair in recorded.windows(2) {
+        assert!(!(pair[0].trigger != 0 && pair[1].trigger != 0), "two early rounds in a row: {triggers:?}");
+    }
+    let round_slots = ballast_tests::cluster::ROUND_SLOTS;
+    for round in &early {
+        let before = recorded.iter().find(|r| r.round + 1 == round.round).expect("its scheduled round is kept");
+        assert!(round.opened_slot >= before.opened_slot + round_slots / 4, "{round:?} after {before:?}");
+        assert!(round.opened_slot < before.opened_slot + round_slots, "opened before the scheduled time");
+    }
+    // Each node re-described the scheduled round's window in the early round.
+    let mut compared = 0;
+    for node in 0..NODES {
+        let records = AuditLog::open(&cluster.audit_path(node)).unwrap().windows().unwrap();
+        for round in &early {
+            let window_of = |r: u64| records.iter().find(|w| w.round == r && w.status == WindowStatus::Confirmed).map(|w| w.window);
+            if let (Some(early_window), Some(scheduled_window)) = (window_of(round.round), window_of(round.round - 1)) {
+                assert_eq!(early_window, scheduled_window, "node {node}, round {}", round.round);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= early.len(), "too few nodes were in both rounds: {compared}");
+    assert_no_window_lost_or_sent_twice(&mut cluster, NODES);
 }
 
 #[test]

@@ -15,7 +15,8 @@ use ballast_oracle_node::worker::source::{CsvReplay, MarketSource, SourceError};
 use ballast_oracle_node::RoundOutcome;
 use ballast_sdk::bank::Genesis;
 use ballast_sdk::{Account, BankChain, Chain, Fault, FaultyChain, Keypair, Pubkey, Signer};
-use common::{next_round, node, node_view, reserve, LOOKBACK};
+use ballast_sdk::program::state::RebalanceTrigger;
+use common::{next_round, node, node_view, reserve, reserve_with, LOOKBACK};
 
 fn scrape(address: std::net::SocketAddr) -> String {
     let mut stream = TcpStream::connect(address).expect("connect to metrics");
@@ -84,6 +85,58 @@ fn two_independent_nodes_finalize_every_round_through_faults() {
     ] {
         assert!(text.contains(&line), "{line} missing from\n{text}");
     }
+}
+
+/// Seed 000's trigger between scheduled rounds: with sigma_threshold set
+/// below any sigma_p the pipeline posts, the nodes open one round early a
+/// quarter of the way through, on the same market window, and the next
+/// scheduled round describes the next window.
+#[test]
+fn on_the_trigger_nodes_open_one_round_early_on_the_same_window() {
+    const SLOTS: u64 = 400;
+    let mut h = reserve_with(|args| {
+        args.params.round_slots = SLOTS;
+        args.params.risk.sigma_reset = ballast_sdk::fixed(0.000_05);
+        args.params.risk.sigma_threshold = ballast_sdk::fixed(0.000_1);
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let days = LOOKBACK + 4;
+    let mut a = node(&mut h, 0, node_view(0, days), &dir.path().join("a.db"), Arc::new(Metrics::default()));
+    let mut b = node(&mut h, 1, node_view(1, days), &dir.path().join("b.db"), Arc::new(Metrics::default()));
+    let submitted = |outcome: RoundOutcome| match outcome {
+        RoundOutcome::Submitted { round, window, .. } => (round, window),
+        other => panic!("expected a submission, got {other:?}"),
+    };
+
+    next_round(&mut h.chain);
+    let (scheduled, window) = submitted(a.step(&mut h.chain).unwrap());
+    assert_eq!(submitted(b.step(&mut h.chain).unwrap()), (scheduled, window));
+    assert!(h.protocol().raw.risk.sigma_p.get() > 0.000_1, "the pipeline's sigma_p sets the trigger off");
+    // Not before a quarter of the round's time.
+    assert!(a.step(&mut h.chain).unwrap().is_waiting());
+    let opened = ballast_sdk::accounts::oracle_rounds(&mut h.chain).unwrap().opened_slot;
+    h.chain.warp_to_slot(opened + SLOTS / 4).unwrap();
+    assert_eq!(submitted(a.step(&mut h.chain).unwrap()), (scheduled + 1, window), "early, on the same window");
+    assert_eq!(submitted(b.step(&mut h.chain).unwrap()), (scheduled + 1, window));
+    let rounds = ballast_sdk::accounts::oracle_rounds(&mut h.chain).unwrap();
+    assert_eq!((rounds.trigger, last_round(&mut h)), (RebalanceTrigger::Volatile as u8, scheduled + 1));
+
+    // One early round per scheduled round; then the schedule goes on.
+    h.warp_slots(SLOTS / 4);
+    assert!(a.step(&mut h.chain).unwrap().is_waiting());
+    next_round(&mut h.chain);
+    assert_eq!(submitted(a.step(&mut h.chain).unwrap()), (scheduled + 2, window + 1));
+    let records: Vec<(u64, u64, WindowStatus)> =
+        a.audit().windows().unwrap().iter().map(|r| (r.window, r.round, r.status)).collect();
+    assert_eq!(
+        records,
+        [
+            (window, scheduled, WindowStatus::Confirmed),
+            (window, scheduled + 1, WindowStatus::Confirmed),
+            (window + 1, scheduled + 2, WindowStatus::Confirmed)
+        ]
+    );
+    assert_eq!(audit::verify(a.audit()).expect("every decision replays"), 3);
 }
 
 #[test]
@@ -320,4 +373,26 @@ fn price_accounts_in_the_pyth_layout_are_read_and_refused_when_stale_or_unsure()
         max_confidence: 0.02,
     };
     assert!(foreign.window(9, &mut chain).unwrap_err().to_string().contains("no such account"));
+}
+
+#[test]
+fn an_audit_log_of_an_older_layout_is_refused_by_name_and_readers_never_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.db");
+    // Version 1 kept one row per window, before triggered rounds.
+    let connection = rusqlite::Connection::open(&old).unwrap();
+    connection.execute_batch("CREATE TABLE windows (window INTEGER PRIMARY KEY, status TEXT NOT NULL)").unwrap();
+    drop(connection);
+    for error in [AuditLog::open(&old).err(), AuditLog::open_read_only(&old).err()] {
+        let error = error.expect("refused").to_string();
+        assert!(error.contains("old.db") && error.contains("schema version 1"), "{error}");
+    }
+
+    let missing = dir.path().join("missing.db");
+    assert!(AuditLog::open_read_only(&missing).is_err());
+    assert!(!missing.exists(), "a reader creates nothing");
+    let fresh = dir.path().join("fresh.db");
+    AuditLog::open(&fresh).unwrap().record_skipped(7, 1, WindowStatus::DataRejected, "no data", None).unwrap();
+    let records = AuditLog::open_read_only(&fresh).unwrap().windows().unwrap();
+    assert_eq!((records[0].window, records[0].round, records[0].status), (7, 1, WindowStatus::DataRejected));
 }

@@ -5,7 +5,7 @@
 
 use ballast::errors::BallastError;
 use ballast::instructions::Observation;
-use ballast::state::{round_status, Action};
+use ballast::state::{round_status, Action, RebalanceTrigger};
 use ballast_sdk::{accounts, fixed, Chain, Keypair, Pubkey, Signer};
 use ballast_tests::*;
 
@@ -290,4 +290,71 @@ fn an_oracle_set_change_takes_effect_at_a_round_boundary() {
     assert_eq!(h.protocol().raw.last_oracle_round, next.round);
     let state = rounds(&mut h);
     assert!(state.stats.iter().any(|s| s.oracle == newcomer.pubkey() && s.included == 1));
+}
+
+/// Seed 000: "rebalance if CR < CR_crit or sigma_p > sigma_threshold". The
+/// round after a finalized scheduled round may open a quarter of its time
+/// in while either holds, once per scheduled round; it records its trigger
+/// and counts toward the windows' mapping.
+#[test]
+fn seed_000s_trigger_opens_the_next_round_early_once_per_scheduled_round() {
+    const SLOTS: u64 = 400;
+    let mut h = Harness::new_with(|args| args.params.round_slots = SLOTS);
+    // An observation for the round after the last finalized one.
+    let observe_early = |h: &mut Harness, oracle: usize| {
+        let mut observation = h.oracle_update(&prices());
+        observation.round = h.protocol().raw.last_oracle_round + 1;
+        let signer = h.oracles[oracle].insecure_clone();
+        h.submit_observation(&signer, observation)
+    };
+    let watched = [ballast_sdk::pda::oracle_rounds()];
+
+    // Calm (sigma_p 0.02, nothing minted): a quarter in, the trigger does not hold.
+    h.post_wbtc(WBTC_PRICE, 0.02, 0.0);
+    let opened = rounds(&mut h).opened_slot;
+    h.chain.warp_to_slot(opened + SLOTS / 4).unwrap();
+    let before = h.snapshot(&watched);
+    let result = observe_early(&mut h, 0);
+    h.assert_refused(result, BallastError::EarlyRoundNotTriggered, &before);
+
+    // sigma_p 0.9 > sigma_threshold 0.8: not before a quarter of the round's time.
+    h.post_wbtc(WBTC_PRICE, 0.9, 0.0);
+    let scheduled = rounds(&mut h);
+    h.chain.warp_to_slot(scheduled.opened_slot + SLOTS / 4 - 1).unwrap();
+    let before = h.snapshot(&watched);
+    let result = observe_early(&mut h, 0);
+    h.assert_refused(result, BallastError::EarlyRoundTooSoon, &before);
+    h.warp_slots(1);
+    observe_early(&mut h, 0).expect("the trigger opens the round early");
+    observe_early(&mut h, 1).expect("the quorum finalizes it");
+    let state = rounds(&mut h);
+    assert_eq!((state.round, state.early_rounds, state.status), (scheduled.round + 1, scheduled.early_rounds + 1, round_status::FINALIZED));
+    assert_eq!(state.scheduled_rounds(), scheduled.scheduled_rounds(), "it re-describes the same window");
+    let summary = state.last_summary().unwrap();
+    assert_eq!((summary.round, summary.trigger), (state.round, RebalanceTrigger::Volatile as u8));
+    assert_eq!(h.protocol().raw.last_oracle_round, state.round);
+
+    // At most one early round per scheduled round.
+    h.warp_slots(SLOTS / 4);
+    let before = h.snapshot(&watched);
+    let result = observe_early(&mut h, 0);
+    h.assert_refused(result, BallastError::EarlyRoundTooSoon, &before);
+    // The next scheduled round opens at the early round's end, as any does.
+    let next = next_observation(&mut h, &prices());
+    h.submit_observation(&oracle(&h, 0), next).unwrap();
+    let state = rounds(&mut h);
+    assert_eq!((state.trigger, state.scheduled_rounds()), (0, scheduled.scheduled_rounds() + 1));
+}
+
+#[test]
+fn cr_below_cr_crit_triggers_an_early_round() {
+    let (mut h, _) = Harness::in_liquidation_range(|args| args.params.round_slots = 400);
+    let state = rounds(&mut h);
+    h.chain.warp_to_slot(state.opened_slot + 100).unwrap();
+    // CR about 1.026 < CR_crit 1.05 at sigma_p 0.1, under the threshold.
+    let mut observation = h.wbtc_update(14_000.0, 0.1, 0.0);
+    observation.round = state.round + 1;
+    h.submit_observation(&oracle(&h, 0), observation).expect("CR below CR_crit opens it");
+    let state = rounds(&mut h);
+    assert_eq!((state.trigger, state.early_rounds), (RebalanceTrigger::BelowCrCrit as u8, 1));
 }

@@ -11,6 +11,7 @@ use ballast_oracle_node::worker::audit::AuditLog;
 use ballast_oracle_node::worker::metrics::Metrics;
 use ballast_oracle_node::worker::source::{MarketSource, NodeView, Synthetic, SyntheticSpec};
 use ballast_oracle_node::{Worker, WorkerConfig};
+use ballast_sdk::program::instructions::InitializeArgs;
 use ballast_sdk::program::state::AssetKind;
 use ballast_sdk::Chain;
 use ballast_tests::{Harness, TBILL_PRICE, USDC, WBTC, WBTC_PRICE};
@@ -21,8 +22,13 @@ pub const LOOKBACK: usize = 8;
 /// The harness reserve (USDC, TBILL, WBTC; 2-of-3 oracles) with 50,000 USDC
 /// of capital, 100,000 stablecoins minted against USDC and 0.5 WBTC.
 pub fn reserve() -> Harness {
+    reserve_with(|_| {})
+}
+
+/// [`reserve`] with its initial parameters adjusted first.
+pub fn reserve_with(adjust: impl FnOnce(&mut InitializeArgs)) -> Harness {
     std::env::set_var("RUST_LOG", "error");
-    let mut h = Harness::new();
+    let mut h = Harness::new_with(adjust);
     h.contribute(USDC, 50_000_000_000);
     let alice = h.holder(USDC, 100_000_000_000);
     h.mint(&alice, USDC, 100_000_000_000).expect("mint with USDC");
