@@ -206,6 +206,9 @@ fn observation_transaction(assets: usize, lookup_table: bool) -> Vec<u8> {
         risk_scores: vec![fixed(0.5); assets],
         stable: true,
         allocation_certified: true,
+        loan_delta: fixed(1.0),
+        loan_gamma: fixed(-2.0),
+        loan_theta: fixed(0.05),
     };
     let reserve: Vec<Pubkey> = (0..assets).map(|_| Pubkey::new_unique()).collect();
     let instruction = instructions::submit_observation(&oracle.pubkey(), observation, &reserve);

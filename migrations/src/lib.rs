@@ -91,6 +91,10 @@ pub struct PolicySpec {
     /// CCB = tier 1 capital / RWA, each in [0, 1]; 0 turns one off.
     pub min_capital_ratio: f64,
     pub min_countercyclical_buffer: f64,
+    /// Seed 001's bounds on the loan book's |gamma| and |theta| per unit of
+    /// its value, beyond which the oracles post a new target early; 0: none.
+    pub max_loan_gamma: f64,
+    pub max_loan_theta: f64,
 }
 
 impl Default for PolicySpec {
@@ -105,6 +109,8 @@ impl Default for PolicySpec {
             min_cash_ratio: 0.0,
             min_capital_ratio: 0.0,
             min_countercyclical_buffer: 0.0,
+            max_loan_gamma: 0.0,
+            max_loan_theta: 0.0,
         }
     }
 }
@@ -121,6 +127,8 @@ impl PolicySpec {
             min_cash_ratio: fixed(self.min_cash_ratio),
             min_capital_ratio: fixed(self.min_capital_ratio),
             min_countercyclical_buffer: fixed(self.min_countercyclical_buffer),
+            max_loan_gamma: fixed(self.max_loan_gamma),
+            max_loan_theta: fixed(self.max_loan_theta),
         }
     }
 }

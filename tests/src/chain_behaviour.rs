@@ -130,6 +130,9 @@ impl Deployed {
             risk_scores: self.deployment.assets.iter().map(|a| fixed(a.risk_score)).collect(),
             stable: true,
             allocation_certified: true,
+            loan_delta: fixed(0.0),
+            loan_gamma: fixed(0.0),
+            loan_theta: fixed(0.0),
         };
         for oracle in &self.oracles[..2] {
             let ix = instructions::submit_observation(&oracle.pubkey(), observation.clone(), &protocol.assets);

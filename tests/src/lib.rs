@@ -305,6 +305,9 @@ impl Harness {
             risk_scores,
             stable: true,
             allocation_certified: true,
+            loan_delta: FixedBits::ZERO,
+            loan_gamma: FixedBits::ZERO,
+            loan_theta: FixedBits::ZERO,
         }
     }
 

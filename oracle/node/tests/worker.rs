@@ -396,3 +396,81 @@ fn an_audit_log_of_an_older_layout_is_refused_by_name_and_readers_never_write() 
     let records = AuditLog::open_read_only(&fresh).unwrap().windows().unwrap();
     assert_eq!((records[0].window, records[0].round, records[0].status), (7, 1, WindowStatus::DataRejected));
 }
+
+/// Seed 001's loop on the bank: with a loan asset in the reserve each node
+/// values the loan book (debt with its face at the loan's forward value, so
+/// well short of gamma), posts its Greeks, the program keeps their median,
+/// and past the governed gamma bound the next round opens early on the same
+/// window.
+#[test]
+fn the_loan_books_greeks_past_their_bound_open_a_round_early() {
+    use ballast_oracle_node::worker::loans::LoanTerms;
+    use ballast_oracle_node::worker::source::{Synthetic, SyntheticSpec};
+    use ballast_oracle_node::Worker;
+    use ballast_sdk::program::state::AssetKind;
+
+    const SLOTS: u64 = 400;
+    const GAMMA_BOUND: f64 = 0.5;
+    let mut h = reserve_with(|args| {
+        args.params.round_slots = SLOTS;
+        args.params.policy.max_loan_gamma = ballast_sdk::fixed(GAMMA_BOUND);
+    });
+    let loan = h.add_asset(6, AssetKind::Loan, ballast_tests::asset_config(0.3, 0.01));
+    let mut listing = h.oracle_update(&[1.0, ballast_tests::TBILL_PRICE, ballast_tests::WBTC_PRICE, 1.0]);
+    listing.target_weights = [0.35, 0.25, 0.2, 0.2].map(ballast_sdk::fixed).to_vec();
+    h.submit_update(listing).unwrap();
+    let carol = h.holder(loan, 20_000_000_000);
+    h.mint(&carol, loan, 20_000_000_000).expect("mint with 20,000 loan tokens");
+
+    let days = LOOKBACK + 4;
+    let mut specs = common::ASSETS.to_vec();
+    specs.push(SyntheticSpec { symbol: "LOAN", kind: AssetKind::Loan, price: 1.0 });
+    let mut config = common::config();
+    config.symbols.push("LOAN".into());
+    config.pipeline.loans = vec![LoanTerms {
+        symbol: "LOAN".into(),
+        base_interest_rate_pct: 8.0,
+        duration_days: 180.0,
+        compounding_periods: 0,
+        face: Some(1.04),
+        discount_rate: 0.04,
+    }];
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<_> = (0..2)
+        .map(|i| {
+            let view = ballast_oracle_node::worker::source::NodeView {
+                inner: Synthetic::for_reserve(11, days, &specs).unwrap(),
+                seed: 100 + i as u64,
+                noise: 0.0005,
+                bias: 0.0,
+            };
+            let audit = AuditLog::open(&dir.path().join(format!("{i}.db"))).unwrap();
+            let oracle = h.oracles[i].insecure_clone();
+            Worker::new(&mut h.chain, view, audit, oracle, config.clone(), Arc::new(Metrics::default())).expect("node")
+        })
+        .collect();
+
+    next_round(&mut h.chain);
+    let mut gammas = Vec::new();
+    for node in &mut nodes {
+        let outcome = node.step(&mut h.chain).unwrap();
+        assert!(matches!(outcome, RoundOutcome::Submitted { .. }), "{outcome:?}");
+        let book = node.last_decision().unwrap().loan_book.clone().expect("a loan book");
+        assert_eq!(book.loans.len(), 1);
+        assert!((book.loans[0].weight - 1.0).abs() < 1e-12 && (book.value - 20_000.0).abs() < 1_000.0, "{book:?}");
+        gammas.push(book.gamma);
+    }
+    let risk = h.protocol().raw.risk;
+    let mean = (gammas[0] + gammas[1]) / 2.0;
+    assert!((risk.loan_gamma.get().to_num::<f64>() - mean).abs() < 1e-6, "the chain keeps the median of {gammas:?}");
+    assert!(mean < -GAMMA_BOUND, "debt at its forward value is short gamma: {mean}");
+
+    let rounds = ballast_sdk::accounts::oracle_rounds(&mut h.chain).unwrap();
+    h.chain.warp_to_slot(rounds.opened_slot + SLOTS / 4).unwrap();
+    for node in &mut nodes {
+        let outcome = node.step(&mut h.chain).unwrap();
+        assert!(matches!(outcome, RoundOutcome::Submitted { round, .. } if round == rounds.round + 1), "{outcome:?}");
+    }
+    let early = ballast_sdk::accounts::oracle_rounds(&mut h.chain).unwrap();
+    assert_eq!((early.trigger, early.scheduled_rounds()), (RebalanceTrigger::LoanGreeks as u8, rounds.scheduled_rounds()));
+}

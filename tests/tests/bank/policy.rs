@@ -251,3 +251,17 @@ fn mints_and_swaps_keep_the_governed_capital_floors_and_stakers_set_them() {
     let result = h.vote(&voter, id, value(1.5));
     h.assert_refused(result, BallastError::ValueOutOfBounds, &before);
 }
+
+#[test]
+fn stakers_set_the_loan_books_greek_bounds_and_no_bound_goes_negative() {
+    let mut h = Harness::with_governance();
+    let voter = h.staker(1_000 * STABLECOIN);
+    govern(&mut h, &voter, ParamKey::MaxLoanGamma, 0.009).unwrap();
+    govern(&mut h, &voter, ParamKey::MaxLoanTheta, 0.009).unwrap();
+    let policy = h.protocol().raw.params.policy;
+    assert_eq!((policy.max_loan_gamma, policy.max_loan_theta), (fixed(0.009), fixed(0.009)));
+    let id = h.propose(&voter, ProposalKind::Param(ParamKey::MaxLoanGamma)).unwrap();
+    let before = h.snapshot(&[]);
+    let result = h.vote(&voter, id, value(-1.0));
+    h.assert_refused(result, BallastError::ValueOutOfBounds, &before);
+}

@@ -17,6 +17,7 @@
 //! has changed (auctions, the waterfall, swaps), and so has the target.
 
 pub mod audit;
+pub mod loans;
 pub mod metrics;
 pub mod pipeline;
 pub mod pyth;

@@ -18,6 +18,7 @@ use ballast_sdk::{fixed, to_f64};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::loans::{value_loan_book, HeldLoan, LoanBook, LoanBookError, LoanTerms};
 use super::source::MarketWindow;
 
 /// The oracle's modelling choices; recorded with every decision.
@@ -53,6 +54,10 @@ pub struct PipelineConfig {
     /// Transaction cost per unit of weight moved.
     pub trade_cost: f64,
     pub treasury: ControllerOptions,
+    /// Seed 001: the term sheets of the reserve's loan assets (`[[loans]]`).
+    pub loans: Vec<LoanTerms>,
+    /// Monte Carlo paths for the loan book's value and Greeks.
+    pub loan_monte_carlo_paths: u64,
 }
 
 impl Default for PipelineConfig {
@@ -74,6 +79,8 @@ impl Default for PipelineConfig {
                 fees_enabled: true,
                 ..ControllerOptions::default()
             },
+            loans: Vec::new(),
+            loan_monte_carlo_paths: 20_000,
         }
     }
 }
@@ -273,6 +280,9 @@ pub struct Decision {
     /// Seed 003's capital ratios of the reserve and of the targets.
     #[serde(default)]
     pub capital: CapitalReport,
+    /// Seed 001's loan book, when the reserve holds loans.
+    #[serde(default)]
+    pub loan_book: Option<LoanBook>,
 }
 
 /// Seed 003's capital ratios this window (tiers by kind: cash 1, bills 2,
@@ -323,6 +333,8 @@ pub enum DecisionError {
     Estimate(#[from] ballast_oracle::estimate::EstimateError),
     #[error("Monte Carlo: {0}")]
     MonteCarlo(#[from] ballast_oracle::montecarlo::McError),
+    #[error("loan book: {0}")]
+    LoanBook(#[from] LoanBookError),
 }
 
 /// Decides one window from its inputs; the same inputs give the same decision.
@@ -356,6 +368,14 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
     let mean_log_return = median_log_returns(&returns);
 
     let prices = inputs.history[inputs.history.len() - 1].prices.clone();
+    let loans: Vec<HeldLoan> = reserve
+        .assets
+        .iter()
+        .zip(prices.iter().zip(&estimates.volatility))
+        .filter(|(asset, _)| asset.kind == "loan")
+        .map(|(asset, (&spot, &volatility))| HeldLoan { symbol: &asset.symbol, amount: asset.amount, spot, volatility })
+        .collect();
+    let loan_book = value_loan_book(&loans, &config.loans, config.loan_monte_carlo_paths, inputs.window)?;
     let values: Vec<f64> = reserve.assets.iter().zip(&prices).map(|(a, p)| a.amount * p).collect();
     let value: f64 = values.iter().sum();
     let targets = normalised(reserve.assets.iter().map(|a| a.target_weight).collect());
@@ -533,6 +553,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         allocation,
         treasury,
         capital,
+        loan_book,
     })
 }
 
@@ -880,6 +901,9 @@ impl Decision {
             },
             fee_mint: fixed(self.fee_mint),
             fee_redeem: fixed(self.fee_redeem),
+            loan_delta: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.delta)),
+            loan_gamma: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.gamma)),
+            loan_theta: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.theta)),
         }
     }
 }

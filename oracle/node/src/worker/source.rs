@@ -204,6 +204,7 @@ pub struct Synthetic {
 }
 
 /// How a reserve asset behaves in the synthetic market.
+#[derive(Clone, Copy, Debug)]
 pub struct SyntheticSpec<'a> {
     pub symbol: &'a str,
     pub kind: ballast_sdk::program::state::AssetKind,

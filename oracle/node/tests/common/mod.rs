@@ -47,26 +47,28 @@ pub fn config() -> WorkerConfig {
     config
 }
 
+/// The harness's assets: symbol, kind and starting price.
+pub const ASSETS: [SyntheticSpec<'static>; 3] = [
+    SyntheticSpec {
+        symbol: "USDC",
+        kind: AssetKind::Cash,
+        price: 1.0,
+    },
+    SyntheticSpec {
+        symbol: "TBILL",
+        kind: AssetKind::Bill,
+        price: TBILL_PRICE,
+    },
+    SyntheticSpec {
+        symbol: "WBTC",
+        kind: AssetKind::Crypto,
+        price: WBTC_PRICE,
+    },
+];
+
 /// The synthetic market of the harness's assets, starting at its prices.
 pub fn synthetic(days: usize) -> Synthetic {
-    let specs = [
-        SyntheticSpec {
-            symbol: "USDC",
-            kind: AssetKind::Cash,
-            price: 1.0,
-        },
-        SyntheticSpec {
-            symbol: "TBILL",
-            kind: AssetKind::Bill,
-            price: TBILL_PRICE,
-        },
-        SyntheticSpec {
-            symbol: "WBTC",
-            kind: AssetKind::Crypto,
-            price: WBTC_PRICE,
-        },
-    ];
-    Synthetic::for_reserve(11, days, &specs).expect("synthetic market")
+    Synthetic::for_reserve(11, days, &ASSETS).expect("synthetic market")
 }
 
 /// The synthetic market as node `index` sees it: its own noise (0.05%).

@@ -7,7 +7,7 @@ use crate::errors::BallastError;
 use crate::math::{self, ratio, FixedBits, I80F48};
 use crate::state::{Asset, Protocol};
 
-const PROTOCOL_PARAMS: usize = 38;
+const PROTOCOL_PARAMS: usize = 40;
 const ASSET_PARAMS: usize = 4;
 /// Entries in `Governance::last_change_epoch`.
 pub const PARAM_SLOTS: usize = PROTOCOL_PARAMS + ASSET_PARAMS * MAX_ASSETS;
@@ -58,6 +58,8 @@ pub enum ParamKey {
     MinCashRatio,
     MinCapitalRatio,
     MinCountercyclicalBuffer,
+    MaxLoanGamma,
+    MaxLoanTheta,
 }
 
 fn whole(value: u64) -> I80F48 {
@@ -106,6 +108,8 @@ impl ParamKey {
             ParamKey::MinCashRatio,
             ParamKey::MinCapitalRatio,
             ParamKey::MinCountercyclicalBuffer,
+            ParamKey::MaxLoanGamma,
+            ParamKey::MaxLoanTheta,
             ParamKey::AssetWeightCap { index },
             ParamKey::AssetRiskWeight { index },
             ParamKey::AssetMaxStalenessSlots { index },
@@ -154,6 +158,8 @@ impl ParamKey {
             ParamKey::MinCashRatio => "min_cash_ratio",
             ParamKey::MinCapitalRatio => "min_capital_ratio",
             ParamKey::MinCountercyclicalBuffer => "min_countercyclical_buffer",
+            ParamKey::MaxLoanGamma => "max_loan_gamma",
+            ParamKey::MaxLoanTheta => "max_loan_theta",
             ParamKey::AssetWeightCap { .. } => "weight_cap",
             ParamKey::AssetRiskWeight { .. } => "risk_weight",
             ParamKey::AssetMaxStalenessSlots { .. } => "max_staleness_slots",
@@ -213,6 +219,8 @@ impl ParamKey {
             ParamKey::MinCashRatio => 35,
             ParamKey::MinCapitalRatio => 36,
             ParamKey::MinCountercyclicalBuffer => 37,
+            ParamKey::MaxLoanGamma => 38,
+            ParamKey::MaxLoanTheta => 39,
             ParamKey::AssetWeightCap { index } => asset(index, 0),
             ParamKey::AssetRiskWeight { index } => asset(index, 1),
             ParamKey::AssetMaxStalenessSlots { index } => asset(index, 2),
@@ -276,7 +284,7 @@ impl ParamKey {
             | ParamKey::SwapIncentive => (I80F48::ZERO, ratio(bounds::INCENTIVE_HIGHEST.0, bounds::INCENTIVE_HIGHEST.1)),
             ParamKey::RoundSlots => (I80F48::ONE, whole(bounds::ROUND_SLOTS_HIGHEST)),
             ParamKey::OutlierTolerance => (math::EPSILON, I80F48::ONE),
-            ParamKey::Lambda0 | ParamKey::LambdaEta | ParamKey::Psi => {
+            ParamKey::Lambda0 | ParamKey::LambdaEta | ParamKey::Psi | ParamKey::MaxLoanGamma | ParamKey::MaxLoanTheta => {
                 (I80F48::ZERO, whole(bounds::POLICY_COEFFICIENT_HIGHEST))
             }
             ParamKey::LambdaZeta => (
@@ -324,7 +332,9 @@ impl ParamKey {
             ParamKey::RiskLimit
             | ParamKey::MinCashRatio
             | ParamKey::MinCapitalRatio
-            | ParamKey::MinCountercyclicalBuffer => ratio(1, 100),
+            | ParamKey::MinCountercyclicalBuffer
+            | ParamKey::MaxLoanGamma
+            | ParamKey::MaxLoanTheta => ratio(1, 100),
             ParamKey::LimitWindowSlots
             | ParamKey::RoundSlots
             | ParamKey::PriceEmaSlots
@@ -397,6 +407,8 @@ impl ParamKey {
             ParamKey::MinCashRatio => fixed(params.policy.min_cash_ratio),
             ParamKey::MinCapitalRatio => fixed(params.policy.min_capital_ratio),
             ParamKey::MinCountercyclicalBuffer => fixed(params.policy.min_countercyclical_buffer),
+            ParamKey::MaxLoanGamma => fixed(params.policy.max_loan_gamma),
+            ParamKey::MaxLoanTheta => fixed(params.policy.max_loan_theta),
             asset_key => {
                 let config = &self.asset_for(asset)?.config;
                 match asset_key {
@@ -453,6 +465,8 @@ impl ParamKey {
             ParamKey::MinCashRatio => params.policy.min_cash_ratio = value.into(),
             ParamKey::MinCapitalRatio => params.policy.min_capital_ratio = value.into(),
             ParamKey::MinCountercyclicalBuffer => params.policy.min_countercyclical_buffer = value.into(),
+            ParamKey::MaxLoanGamma => params.policy.max_loan_gamma = value.into(),
+            ParamKey::MaxLoanTheta => params.policy.max_loan_theta = value.into(),
             asset_key => {
                 let asset = asset.ok_or(error!(BallastError::InvalidAssetAccount))?;
                 require!(Some(asset.index) == self.asset_index(), BallastError::InvalidAssetAccount);

@@ -75,6 +75,10 @@ pub struct Submission {
     pub fee_redeem: PodFixed,
     /// R_i per asset, from the oracle's own data.
     pub risk_scores: [PodFixed; MAX_ASSETS],
+    /// The loan book's Greeks per unit of its value.
+    pub loan_delta: PodFixed,
+    pub loan_gamma: PodFixed,
+    pub loan_theta: PodFixed,
     pub slot: u64,
     /// 1 when the oracle found the stability condition met, 0 when not.
     pub stable: u8,
@@ -202,7 +206,7 @@ mod tests {
     #[test]
     fn the_layout_is_pinned() {
         // A field added without care would move every later one: fix it here.
-        assert_eq!(std::mem::size_of::<Submission>(), 32 * 16 + 8 * 16 + 8 + 8);
+        assert_eq!(std::mem::size_of::<Submission>(), 32 * 16 + 11 * 16 + 8 + 8);
         assert_eq!(std::mem::size_of::<RoundSummary>(), 32 + 2 * MAX_ASSETS * 16);
         assert_eq!(std::mem::size_of::<OracleStats>(), 32 + 4 * 8);
         assert_eq!(std::mem::align_of::<OracleRounds>(), 8);

@@ -63,7 +63,7 @@ pub struct Protocol {
     /// Stablecoin units that running auctions may still raise.
     pub auctions_in_flight: u64,
     /// Room for fields added by later versions without a migration.
-    pub reserved: [u8; 208],
+    pub reserved: [u8; 128],
 }
 
 /// Governable parameters. Each has hard bounds in `constants::bounds`.
@@ -126,6 +126,11 @@ pub struct PolicyParams {
     /// RWA weighted by each asset's `risk_weight`). Zero turns one off.
     pub min_capital_ratio: FixedBits,
     pub min_countercyclical_buffer: FixedBits,
+    /// Seed 001's bounds on the loan book's Greeks (per unit of book value,
+    /// as the oracles post them): |gamma| or |theta| beyond its bound is a
+    /// trigger for a new target. Zero: no bound.
+    pub max_loan_gamma: FixedBits,
+    pub max_loan_theta: FixedBits,
 }
 
 impl PolicyParams {
@@ -136,7 +141,9 @@ impl PolicyParams {
             within(self.lambda0, I80F48::ZERO)
                 && within(self.lambda_eta, I80F48::ZERO)
                 && within(self.lambda_zeta, -coefficient)
-                && within(self.psi, I80F48::ZERO),
+                && within(self.psi, I80F48::ZERO)
+                && within(self.max_loan_gamma, I80F48::ZERO)
+                && within(self.max_loan_theta, I80F48::ZERO),
             BallastError::ParameterOutOfBounds
         );
         require!(
@@ -282,6 +289,13 @@ pub struct RiskState {
     /// Whether most inliers' allocation passed the certificate: P(CR < 1)
     /// of the targets under epsilon. A flagged round posted its safest one.
     pub allocation_certified: bool,
+    /// Seed 001's loan book (the reserve's loan assets as one portfolio),
+    /// per unit of its value: delta = sum q_i S_i dV_i/dS_i, gamma = sum
+    /// q_i S_i^2 d2V_i/dS_i^2, theta = sum q_i dV_i/dt (per year), each over
+    /// the book's Monte Carlo value; zero without loans.
+    pub loan_delta: FixedBits,
+    pub loan_gamma: FixedBits,
+    pub loan_theta: FixedBits,
 }
 
 /// Why a round opened before its predecessor's time was up; stored as
@@ -293,17 +307,20 @@ pub enum RebalanceTrigger {
     BelowCrCrit = 1,
     /// sigma_p > sigma_threshold.
     Volatile = 2,
+    /// The loan book's gamma or theta beyond its governed bound (seed 001).
+    LoanGreeks = 3,
 }
 
 impl RebalanceTrigger {
     pub fn from_code(code: u8) -> Option<Self> {
-        [Self::BelowCrCrit, Self::Volatile].into_iter().find(|t| *t as u8 == code)
+        [Self::BelowCrCrit, Self::Volatile, Self::LoanGreeks].into_iter().find(|t| *t as u8 == code)
     }
 
     pub fn describe(self) -> &'static str {
         match self {
             Self::BelowCrCrit => "CR below CR_crit",
             Self::Volatile => "sigma_p above sigma_threshold",
+            Self::LoanGreeks => "the loan book's gamma or theta beyond its bound",
         }
     }
 }
@@ -416,17 +433,28 @@ impl Protocol {
 
     /// Seed 000's trigger for a new target: "rebalance if CR < CR_crit or
     /// sigma_p > sigma_threshold", for a reserve worth `value` and the
-    /// posted sigma_p. Either lets the oracles post a new target before the
-    /// next scheduled round.
+    /// posted sigma_p, and seed 001's: the posted loan book's gamma or theta
+    /// beyond its governed bound. Each lets the oracles post a new target
+    /// before the next scheduled round.
     pub fn rebalance_trigger(&self, value: I80F48) -> Result<Option<RebalanceTrigger>> {
         let cr = crate::math::collateral_ratio_floor(value, self.supply)?;
         Ok(if cr.is_some_and(|cr| cr < self.params.cr_crit.get()) {
             Some(RebalanceTrigger::BelowCrCrit)
         } else if self.risk.sigma_p.get() > self.params.risk.sigma_threshold.get() {
             Some(RebalanceTrigger::Volatile)
+        } else if self.loan_greeks_beyond_bounds() {
+            Some(RebalanceTrigger::LoanGreeks)
         } else {
             None
         })
+    }
+
+    /// Whether the posted loan book's |gamma| or |theta| is above its
+    /// governed bound (a bound of zero is none).
+    pub fn loan_greeks_beyond_bounds(&self) -> bool {
+        let beyond = |figure: FixedBits, bound: FixedBits| bound.get() > 0 && figure.get().abs() > bound.get();
+        let policy = &self.params.policy;
+        beyond(self.risk.loan_gamma, policy.max_loan_gamma) || beyond(self.risk.loan_theta, policy.max_loan_theta)
     }
 
     /// Whether the oracles' upper bound on P(CR < 1) is above epsilon.

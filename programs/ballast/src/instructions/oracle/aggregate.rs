@@ -108,6 +108,9 @@ pub struct Aggregate {
     pub reference_value: I80F48,
     pub fee_mint: I80F48,
     pub fee_redeem: I80F48,
+    pub loan_delta: I80F48,
+    pub loan_gamma: I80F48,
+    pub loan_theta: I80F48,
     /// The flags most inliers set.
     pub stable: bool,
     pub allocation_certified: bool,
@@ -132,6 +135,9 @@ pub fn aggregate(submissions: &[Submission; MAX_ORACLES], inliers: u8, caps: &[I
         reference_value: median_of(submissions, inliers, |s| s.reference_value.get())?,
         fee_mint: median_of(submissions, inliers, |s| s.fee_mint.get())?,
         fee_redeem: median_of(submissions, inliers, |s| s.fee_redeem.get())?,
+        loan_delta: median_of(submissions, inliers, |s| s.loan_delta.get())?,
+        loan_gamma: median_of(submissions, inliers, |s| s.loan_gamma.get())?,
+        loan_theta: median_of(submissions, inliers, |s| s.loan_theta.get())?,
     };
     for asset in 0..assets {
         let price = median_of(submissions, inliers, |s| s.prices[asset].get())?;

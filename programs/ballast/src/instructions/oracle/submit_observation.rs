@@ -49,6 +49,10 @@ pub struct Observation {
     /// Whether the posted targets passed the certificate (P(CR < 1) of the
     /// allocation under epsilon); false when they are the safest it found.
     pub allocation_certified: bool,
+    /// Seed 001's loan book Greeks per unit of its value (zero without loans).
+    pub loan_delta: FixedBits,
+    pub loan_gamma: FixedBits,
+    pub loan_theta: FixedBits,
 }
 
 #[derive(Accounts)]
@@ -213,6 +217,9 @@ fn submission(observation: &Observation, slot: u64) -> Submission {
         slot,
         stable: observation.stable.into(),
         allocation_certified: observation.allocation_certified.into(),
+        loan_delta: observation.loan_delta.into(),
+        loan_gamma: observation.loan_gamma.into(),
+        loan_theta: observation.loan_theta.into(),
         ..Submission::default()
     };
     for (i, input) in observation.prices.iter().enumerate() {
@@ -440,6 +447,9 @@ fn apply<'info>(
         breach_upper: agreed.breach_upper.into(),
         stable: agreed.stable,
         allocation_certified: agreed.allocation_certified,
+        loan_delta: agreed.loan_delta.into(),
+        loan_gamma: agreed.loan_gamma.into(),
+        loan_theta: agreed.loan_theta.into(),
     };
     Ok(())
 }
