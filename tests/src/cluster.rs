@@ -68,20 +68,29 @@ impl Cluster {
     /// periods of seconds, deployed with `ballast deploy`; every oracle
     /// key funded to pay for its own observations.
     pub fn start(binary: &Path, oracles: usize, quorum: u8) -> Self {
-        Self::start_with(binary, oracles, quorum, |text| text)
+        Self::start_with(binary, oracles, quorum, &[], |text| text)
     }
 
-    /// [`Cluster::start`] with the deployment file's text edited first.
-    pub fn start_with(binary: &Path, oracles: usize, quorum: u8, edit: impl FnOnce(String) -> String) -> Self {
+    /// [`Cluster::start`] with the deployment file's text edited first; a
+    /// mint is made for each of `extra_assets` (symbol, decimals), whose
+    /// `[[assets]]` entries `edit` adds.
+    pub fn start_with(
+        binary: &Path,
+        oracles: usize,
+        quorum: u8,
+        extra_assets: &[(&str, u8)],
+        edit: impl FnOnce(String) -> String,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ledger = dir.path().join("ledger");
         let localnet = LocalnetProcess::start(binary, &localnet_args(&ledger, "127.0.0.1:0"), &ledger);
         let mut chain = RpcChain::new(&localnet.url);
         let deployer = localnet.deployer();
         let mut mints = Vec::new();
-        for decimals in [6, 6, 8] {
+        let assets: Vec<(&str, u8)> = [("USDC", 6), ("TBILL", 6), ("WBTC", 8)].into_iter().chain(extra_assets.iter().copied()).collect();
+        for (_, decimals) in &assets {
             let mint = Keypair::new();
-            token::create_mint(&mut chain, &deployer, &mint, &deployer.pubkey(), decimals).unwrap();
+            token::create_mint(&mut chain, &deployer, &mint, &deployer.pubkey(), *decimals).unwrap();
             mints.push(mint.pubkey());
         }
         let oracle_keys: Vec<Keypair> = (0..oracles).map(|i| key_file(dir.path(), &format!("oracle{i}")).0).collect();
@@ -89,7 +98,8 @@ impl Cluster {
             chain.client().request_airdrop(&key.pubkey(), 100 * 1_000_000_000).unwrap();
         }
         let deployment = dir.path().join("deployment.toml");
-        std::fs::write(&deployment, edit(deployment_text(&mints, &oracle_keys, quorum))).unwrap();
+        let symbols: Vec<&str> = assets.iter().map(|(symbol, _)| *symbol).collect();
+        std::fs::write(&deployment, deployment_text(&symbols, &mints, &oracle_keys, quorum, edit)).unwrap();
         let report = ballast(binary, &localnet.url, &ledger.join("deployer.json"), &["deploy", deployment.to_str().unwrap()]);
         assert_eq!(report["initialized"], true, "{report}");
         Self {
@@ -131,6 +141,11 @@ impl Cluster {
     /// Oracle node `index` on `url`: its own key, `source` (by default its
     /// own view of the synthetic market) and its own audit log.
     pub fn start_oracle(&self, index: usize, url: &str, source: Option<&str>) -> Process {
+        self.start_oracle_with(index, url, source, &[])
+    }
+
+    /// [`Cluster::start_oracle`] with more arguments (`--config FILE`).
+    pub fn start_oracle_with(&self, index: usize, url: &str, source: Option<&str>, more: &[&str]) -> Process {
         let key = self.dir.path().join(format!("oracle{index}.json"));
         let audit = self.audit_path(index);
         let source = source.map_or_else(|| format!("synthetic:seed={index},noise=0.0005"), str::to_string);
@@ -149,6 +164,7 @@ impl Cluster {
             "--poll-ms",
             "100",
         ];
+        let args: Vec<&str> = args.iter().chain(more).copied().collect();
         Process::spawn_with_env(&format!("oracle node {index}"), &self.oracle_binary(), &args, &[("RUST_LOG", "info")])
     }
 
@@ -175,12 +191,19 @@ fn localnet_args(ledger: &Path, address: &str) -> Vec<String> {
         .collect()
 }
 
-/// The embedded deployment with these mints and oracles, a fresh guardian,
-/// 2 s oracle rounds and governance periods short enough for a test.
-fn deployment_text(mints: &[Pubkey], oracles: &[Keypair], quorum: u8) -> String {
+/// The embedded deployment as `edit` leaves it, with these mints (of
+/// `symbols`) and oracles, a fresh guardian, 2 s oracle rounds and
+/// governance periods short enough for a test.
+fn deployment_text(
+    symbols: &[&str],
+    mints: &[Pubkey],
+    oracles: &[Keypair],
+    quorum: u8,
+    edit: impl FnOnce(String) -> String,
+) -> String {
     let oracle_list: Vec<String> = oracles.iter().map(|k| format!("\"{}\"", k.pubkey())).collect();
     let guardian = Keypair::new().pubkey();
-    let mut text = DEFAULT_DEPLOYMENT
+    let mut text = edit(DEFAULT_DEPLOYMENT.to_string())
         .replace(
             "oracle_quorum = 2",
             &format!("oracle_quorum = {quorum}\nguardian = \"{guardian}\"\noracles = [{}]", oracle_list.join(", ")),
@@ -188,7 +211,7 @@ fn deployment_text(mints: &[Pubkey], oracles: &[Keypair], quorum: u8) -> String 
         .replace("voting_slots = 1000", "voting_slots = 40")
         .replace("timelock_slots = 500", "timelock_slots = 20")
         .replace("round_slots = 150", &format!("round_slots = {ROUND_SLOTS}"));
-    for (symbol, mint) in ["USDC", "TBILL", "WBTC"].iter().zip(mints) {
+    for (symbol, mint) in symbols.iter().zip(mints) {
         text = text.replace(&format!("symbol = \"{symbol}\""), &format!("symbol = \"{symbol}\"\nmint = \"{mint}\""));
     }
     text

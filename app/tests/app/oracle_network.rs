@@ -48,7 +48,7 @@ fn stop(processes: &mut [Process]) {
 /// every node records on the scheduled round's market window.
 #[test]
 fn on_the_trigger_node_processes_open_a_round_early_after_each_scheduled_one() {
-    let mut cluster = Cluster::start_with(std::path::Path::new(env!("CARGO_BIN_EXE_ballast")), NODES, QUORUM, |text| {
+    let mut cluster = Cluster::start_with(std::path::Path::new(env!("CARGO_BIN_EXE_ballast")), NODES, QUORUM, &[], |text| {
         text.replace("sigma_threshold = 0.8", "sigma_threshold = 0.0001")
             .replace("sigma_reset = 0.5", "sigma_reset = 0.00005")
     });
@@ -83,6 +83,77 @@ fn on_the_trigger_node_processes_open_a_round_early_after_each_scheduled_one() {
     }
     assert!(compared >= early.len(), "too few nodes were in both rounds: {compared}");
     assert_no_window_lost_or_sent_twice(&mut cluster, NODES);
+}
+
+/// Seed 001 over RPC: a deployment with a loan asset, node processes given
+/// its term sheet (`--config`), and a loan book whose gamma is past the
+/// governed bound: the nodes post the book's Greeks, the chain keeps their
+/// median, and rounds open early on it.
+#[test]
+fn node_processes_value_the_loan_book_and_its_gamma_past_the_bound_opens_rounds_early() {
+    use ballast_sdk::{instructions, token, Chain};
+    use ballast_tests::cluster::key_file;
+
+    const LOAN: &str = "
+[[assets]]
+symbol = \"LOAN\"
+kind = \"loan\"
+decimals = 6
+risk_weight = 0.2
+risk_score = 0.3
+target_weight = 0.1
+weight_cap = 0.2
+max_staleness_slots = 300
+max_confidence = 0.01
+price = 1.0
+";
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_ballast"));
+    let mut cluster = Cluster::start_with(binary, 3, 2, &[("LOAN", 6)], |text| {
+        text.replace("max_loan_gamma = 5.0", "max_loan_gamma = 0.5") + LOAN
+    });
+    // Senior debt with its face at about the loan's forward value: short gamma.
+    let config = cluster.dir.path().join("pipeline.toml");
+    let terms = "[[loans]]\nsymbol = \"LOAN\"\nbase_interest_rate_pct = 8.0\nduration_days = 180.0\nface = 1.04\ndiscount_rate = 0.04\n";
+    std::fs::write(&config, terms).unwrap();
+
+    // Cash and bills first, so the loans keep MCR over its floor of 1.
+    const UNIT: u64 = 1_000_000;
+    let deployer = cluster.deployer.insecure_clone();
+    let (alice, alice_file) = key_file(cluster.dir.path(), "alice");
+    cluster.chain.client().request_airdrop(&alice.pubkey(), 10 * 1_000_000_000).unwrap();
+    let chain = &mut cluster.chain;
+    let treasury = token::associated_account(chain, &deployer, &deployer.pubkey(), &cluster.mints[0]).unwrap();
+    token::mint_to(chain, &deployer, &cluster.mints[0], &deployer, &treasury, 20_000 * UNIT).unwrap();
+    chain.send(&[instructions::contribute(&deployer.pubkey(), &cluster.mints[0], &treasury, 20_000 * UNIT)], &deployer, &[]).unwrap();
+    for (mint, amount) in [(0, 10_000 * UNIT), (1, 20_000 * UNIT), (3, 5_000 * UNIT)] {
+        let account = token::associated_account(chain, &deployer, &alice.pubkey(), &cluster.mints[mint]).unwrap();
+        token::mint_to(chain, &deployer, &cluster.mints[mint], &deployer, &account, amount).unwrap();
+    }
+    let url = cluster.url();
+    let config_arg = ["--config", config.to_str().unwrap()];
+    let mut nodes: Vec<Process> = (0..3).map(|i| cluster.start_oracle_with(i, &url, None, &config_arg)).collect();
+    cluster.wait_rounds(1, TIMEOUT);
+    let deployment = cluster.deployment.clone();
+    for (symbol, amount) in [("USDC", "10000"), ("TBILL", "20000"), ("LOAN", "5000")] {
+        let minted = cluster.cli(&alice_file, &["mint", "--asset", symbol, amount, "--deployment", deployment.to_str().unwrap()]);
+        assert!(minted["signature"].is_string(), "{symbol}: {minted}");
+    }
+    let early = |cluster: &mut Cluster| history(&rounds(cluster)).iter().any(|r| r.trigger == RebalanceTrigger::LoanGreeks as u8);
+    wait_until("a round opened early on the loan book's gamma", TIMEOUT, || early(&mut cluster));
+    stop(&mut nodes);
+
+    let risk = accounts::protocol(&mut cluster.chain).unwrap().raw.risk;
+    let gamma = risk.loan_gamma.get().to_num::<f64>();
+    assert!(gamma < -0.5 && risk.loan_delta.get() > 0, "gamma {gamma}");
+    let records = AuditLog::open(&cluster.audit_path(0)).unwrap().windows().unwrap();
+    let book = records
+        .iter()
+        .rev()
+        .filter_map(|r| serde_json::from_str::<serde_json::Value>(r.outputs_json.as_deref()?).ok())
+        .find_map(|d| d["loan_book"]["loans"][0].as_object().cloned())
+        .expect("node 0 recorded a loan book");
+    assert_eq!(book["symbol"], "LOAN");
+    assert!((book["amount"].as_f64().unwrap() - 5_000.0).abs() < 1e-6, "{book:?}");
 }
 
 #[test]
