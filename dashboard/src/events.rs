@@ -57,7 +57,7 @@ pub fn between(before: &Snapshot, after: &Snapshot) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::{Governance, Oracle, Proposal, Reserve, Round, Safety};
+    use crate::read::{Governance, LoanGreeks, Oracle, Proposal, Reserve, Round, Safety};
     use ballast_sdk::CapitalStatus;
 
     fn snapshot(slot: u64, cr: f64) -> Snapshot {
@@ -102,6 +102,7 @@ mod tests {
                 breach_epsilon: 0.05,
                 certified: true,
                 stable: true,
+                loan_book: LoanGreeks { delta: 0.0, gamma: 0.0, theta: 0.0, max_gamma: 5.0, max_theta: 0.5 },
                 rounds: vec![round(1)],
             },
             governance: Governance { total_staked: Some(0.0), proposals: Vec::new() },

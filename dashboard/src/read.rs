@@ -90,8 +90,20 @@ pub struct Oracle {
     /// Whether most of the round's nodes found their allocation certified.
     pub certified: bool,
     pub stable: bool,
+    /// Seed 001's loan book Greeks per unit of its value (zero without
+    /// loans) and their governed bounds (zero: none).
+    pub loan_book: LoanGreeks,
     /// The latest closed rounds, newest first.
     pub rounds: Vec<Round>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LoanGreeks {
+    pub delta: f64,
+    pub gamma: f64,
+    pub theta: f64,
+    pub max_gamma: f64,
+    pub max_theta: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -203,6 +215,13 @@ pub fn read(chain: &mut dyn Chain, symbols: &HashMap<Pubkey, String>, now: u64) 
         breach_epsilon: to_f64(raw.params.policy.breach_epsilon),
         certified: raw.risk.allocation_certified,
         stable: raw.risk.stable,
+        loan_book: LoanGreeks {
+            delta: to_f64(raw.risk.loan_delta),
+            gamma: to_f64(raw.risk.loan_gamma),
+            theta: to_f64(raw.risk.loan_theta),
+            max_gamma: to_f64(raw.params.policy.max_loan_gamma),
+            max_theta: to_f64(raw.params.policy.max_loan_theta),
+        },
         rounds: (1..=count)
             .map(|back| &rounds.history[(newest - back) % rounds.history.len()])
             .map(|summary| Round {

@@ -63,9 +63,16 @@ function showSafety(safety) {
   $("redeem-limit").textContent = `${number(safety.redeem_limit_used, 0)} of ${number(safety.redeem_limit, 0)}`;
 }
 
+// Seed 001's loan book, when the reserve holds loans.
+function loanBook(book) {
+  if (book.delta === 0 && book.gamma === 0 && book.theta === 0) return "";
+  const bound = (value) => (value > 0 ? value.toFixed(2) : "none");
+  return ` Loan book per unit of its value: delta ${book.delta.toFixed(3)}, gamma ${book.gamma.toFixed(3)} (bound ${bound(book.max_gamma)}), theta ${book.theta.toFixed(3)} a year (bound ${bound(book.max_theta)}).`;
+}
+
 function showOracle(oracle) {
   const short = (key) => key.slice(0, 6) + "…";
-  $("risk").textContent = `Last round ${oracle.last_round} (${oracle.quorum} of ${oracle.oracles} oracles finalize). sigma_p ${oracle.sigma_p.toFixed(3)}; P(CR < 1) ${percent(oracle.breach_probability)}, upper bound ${percent(oracle.breach_upper)} against epsilon ${percent(oracle.breach_epsilon)}${oracle.certified ? "" : " (allocation not certified)"}.`;
+  $("risk").textContent = `Last round ${oracle.last_round} (${oracle.quorum} of ${oracle.oracles} oracles finalize). sigma_p ${oracle.sigma_p.toFixed(3)}; P(CR < 1) ${percent(oracle.breach_probability)}, upper bound ${percent(oracle.breach_upper)} against epsilon ${percent(oracle.breach_epsilon)}${oracle.certified ? "" : " (allocation not certified)"}.${loanBook(oracle.loan_book)}`;
   fillRows($("rounds"), oracle.rounds.slice(0, 10).map((r) => [
     cell(String(r.round)), cell(r.status, r.status === "lapsed" ? "text bad" : "text"),
     cell(r.trigger ? `early: ${r.trigger}` : "scheduled", "text"),
