@@ -324,6 +324,8 @@ impl AssetSpec {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeployReport {
     pub initialized: bool,
+    /// Whether this run registered the oracle set.
+    pub oracles_registered: bool,
     pub governance_initialized: bool,
     /// Symbols of the assets added by this run.
     pub assets_added: Vec<String>,
@@ -333,7 +335,7 @@ pub struct DeployReport {
 
 impl DeployReport {
     pub fn changed_anything(&self) -> bool {
-        self.initialized || self.governance_initialized || !self.assets_added.is_empty()
+        self.initialized || self.oracles_registered || self.governance_initialized || !self.assets_added.is_empty()
     }
 }
 
@@ -341,10 +343,29 @@ impl DeployReport {
 /// skipping what already exists, so that running it twice changes nothing.
 pub fn deploy(chain: &mut dyn Chain, authority: &Keypair, deployment: &Deployment) -> Result<DeployReport> {
     let mut report = DeployReport::default();
+    let args = deployment.initialize_args()?;
     if chain.account(&pda::protocol())?.is_none() {
-        let initialize = instructions::initialize(&authority.pubkey(), deployment.initialize_args()?);
+        // Up to eight oracle keys would take `initialize` past the packet
+        // size: it starts with the first, and the set is registered next.
+        let mut first = args.clone();
+        first.oracles.truncate(1);
+        first.oracle_quorum = 1;
+        let initialize = instructions::initialize(&authority.pubkey(), first);
         chain.send(&[initialize], authority, &[]).context("initialize")?;
         report.initialized = true;
+    }
+    let protocol = accounts::protocol(chain)?;
+    let registered = &protocol.raw.oracles[..protocol.raw.oracle_count as usize];
+    if registered != args.oracles.as_slice() || protocol.raw.oracle_quorum != args.oracle_quorum {
+        if accounts::oracle_rounds(chain)?.round > 0 {
+            bail!(
+                "the chain's oracle set differs from protocol.oracles and its rounds have started: \
+                 change it through governance (SetOracles)"
+            );
+        }
+        let register = instructions::register_oracles(&authority.pubkey(), args.oracles.clone(), args.oracle_quorum);
+        chain.send(&[register], authority, &[]).context("register_oracles")?;
+        report.oracles_registered = true;
     }
     if let Some(governance) = &deployment.governance {
         if chain.account(&pda::governance())?.is_none() {

@@ -32,7 +32,7 @@ fn a_second_deploy_of_the_same_file_changes_nothing() {
     let symbols: Vec<String> = deployment.assets.iter().map(|a| a.symbol.clone()).collect();
 
     let first = deploy(&mut chain, &operator, &deployment).unwrap();
-    assert!(first.initialized && first.governance_initialized);
+    assert!(first.initialized && first.oracles_registered && first.governance_initialized);
     assert_eq!(first.assets_added, symbols);
 
     let mut watched = vec![pda::protocol(), pda::governance(), operator.pubkey()];
@@ -65,3 +65,4 @@ fn an_asset_added_to_the_file_is_the_only_thing_a_rerun_creates() {
     assert_eq!(rerun.assets_added, vec![full.assets[2].symbol.clone()]);
     assert_eq!(rerun.assets_present.len(), 2);
 }
+

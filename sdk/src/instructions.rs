@@ -67,6 +67,19 @@ fn authority_only(authority: &Pubkey) -> ballast::accounts::AuthorityOnly {
     }
 }
 
+/// Names a new deployment's oracle set, before its first round.
+pub fn register_oracles(authority: &Pubkey, oracles: Vec<Pubkey>, quorum: u8) -> Instruction {
+    build(
+        ballast::accounts::RegisterOracles {
+            authority: *authority,
+            protocol: pda::protocol(),
+            rounds: pda::oracle_rounds(),
+        },
+        ballast::instruction::RegisterOracles { oracles, quorum },
+        vec![],
+    )
+}
+
 pub fn set_pause(authority: &Pubkey, paused: u8) -> Instruction {
     build(authority_only(authority), ballast::instruction::SetPause { paused }, vec![])
 }

@@ -64,7 +64,28 @@ pub fn missing_and_foreign_accounts_are_named(chain: &mut dyn Chain, payer: &Key
     assert!(error.contains("not the Ballast program"), "{error}");
 }
 
-/// A deployment with fresh mints, guardian and a 2-of-3 oracle set.
+/// Eight oracle keys, the program's limit, would take `initialize` past the
+/// 1,232-byte packet: `deploy` registers the set in a transaction of its
+/// own, before any round. Once a round has opened, a file whose set differs
+/// is refused with the way to change it.
+pub fn eight_oracles_deploy_and_the_set_is_fixed_once_rounds_run(chain: &mut dyn Chain, payer: &Keypair) {
+    let mut deployed = deploy_fresh_with(chain, payer, 8, 5);
+    let protocol = accounts::protocol(chain).unwrap();
+    let registered = &protocol.raw.oracles[..protocol.raw.oracle_count as usize];
+    let keys: Vec<Pubkey> = deployed.oracles.iter().map(|k| k.pubkey()).collect();
+    assert_eq!((registered, protocol.raw.oracle_quorum), (keys.as_slice(), 5));
+    let stats = accounts::oracle_rounds(chain).unwrap().stats;
+    assert!(stats.iter().zip(&keys).all(|(s, k)| s.oracle == *k), "the stats follow the set");
+
+    // One observation opens round 1 (five are needed to finalize it).
+    deployed.observe(chain, payer, 1);
+    assert_eq!(accounts::oracle_rounds(chain).unwrap().round, 1);
+    deployed.deployment.protocol.oracle_quorum = 4;
+    let error = deploy(chain, payer, &deployed.deployment).unwrap_err().to_string();
+    assert!(error.contains("through governance (SetOracles)"), "{error}");
+}
+
+/// A deployment with fresh mints, guardian and an oracle set.
 pub struct Deployed {
     pub deployment: Deployment,
     pub oracles: Vec<Keypair>,
@@ -74,8 +95,14 @@ pub struct Deployed {
 /// Deploys the embedded default deployment with new mints (of which
 /// `operator` is the mint authority) and new oracle and guardian keys.
 pub fn deploy_fresh(chain: &mut dyn Chain, operator: &Keypair) -> Deployed {
+    deploy_fresh_with(chain, operator, 3, 2)
+}
+
+/// [`deploy_fresh`] with `oracles` keys of which `quorum` finalize a round.
+pub fn deploy_fresh_with(chain: &mut dyn Chain, operator: &Keypair, oracles: usize, quorum: u8) -> Deployed {
     let mut deployment = Deployment::embedded_default();
-    let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    deployment.protocol.oracle_quorum = quorum;
+    let oracles: Vec<Keypair> = (0..oracles).map(|_| Keypair::new()).collect();
     deployment.protocol.guardian = Some(Keypair::new().pubkey().to_string());
     deployment.protocol.oracles = Some(oracles.iter().map(|k| k.pubkey().to_string()).collect());
     let mut mints = Vec::new();
@@ -97,6 +124,13 @@ impl Deployed {
     /// Posts every asset's deployment price as the next round, which two
     /// of the oracles submit (each its own transaction) and so finalize.
     pub fn post_prices(&self, chain: &mut dyn Chain, payer: &Keypair) {
+        let round = self.observe(chain, payer, 2);
+        assert_eq!(accounts::protocol(chain).unwrap().raw.last_oracle_round, round, "the round finalized");
+    }
+
+    /// The first `count` oracles submit the deployment's prices to the next
+    /// round, each in its own transaction; returns the round.
+    pub fn observe(&self, chain: &mut dyn Chain, payer: &Keypair, count: usize) -> u64 {
         let protocol = accounts::protocol(chain).unwrap();
         let rounds = accounts::oracle_rounds(chain).unwrap();
         let opens = rounds.opened_slot + protocol.raw.params.round_slots;
@@ -134,11 +168,11 @@ impl Deployed {
             loan_gamma: fixed(0.0),
             loan_theta: fixed(0.0),
         };
-        for oracle in &self.oracles[..2] {
+        for oracle in &self.oracles[..count] {
             let ix = instructions::submit_observation(&oracle.pubkey(), observation.clone(), &protocol.assets);
             chain.send(&[ix], payer, &[oracle]).expect("an observation");
         }
-        assert_eq!(accounts::protocol(chain).unwrap().raw.last_oracle_round, rounds.round + 1, "the round finalized");
+        rounds.round + 1
     }
 }
 

@@ -178,15 +178,24 @@ impl Harness {
     }
 
     fn build(h: Self, adjust: impl FnOnce(&mut InitializeArgs)) -> Self {
+        let mut h = Self::before_the_first_round(h, adjust);
+        h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).expect("set prices");
+        h
+    }
+
+    /// The default reserve listed, before any oracle round.
+    pub fn unpriced_with(adjust: impl FnOnce(&mut InitializeArgs)) -> Self {
+        Self::before_the_first_round(Self::empty(), adjust)
+    }
+
+    fn before_the_first_round(h: Self, adjust: impl FnOnce(&mut InitializeArgs)) -> Self {
         // Risk scores rank the assets for liquidation: WBTC first, cash never.
         let assets = [
             (6, AssetKind::Cash, 1.0, 0.01, 0.4, 0.05),
             (6, AssetKind::Bill, 0.7, 0.01, 0.3, 0.1),
             (8, AssetKind::Crypto, 0.35, 0.02, 0.3, 0.6),
         ];
-        let mut h = Self::build_with(h, adjust, &assets);
-        h.set_prices(&[USDC_PRICE, TBILL_PRICE, WBTC_PRICE]).expect("set prices");
-        h
+        Self::build_with(h, adjust, &assets)
     }
 
     /// Initialises and lists `assets`: (decimals, kind, weight cap, max

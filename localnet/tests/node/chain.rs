@@ -40,6 +40,11 @@ fn a_holder_mints_and_redeems() {
 }
 
 #[test]
+fn eight_oracles_deploy_and_the_set_is_fixed_once_rounds_run() {
+    over_rpc(chain_behaviour::eight_oracles_deploy_and_the_set_is_fixed_once_rounds_run);
+}
+
+#[test]
 fn slots_advance_in_real_time_and_warp_on_request() {
     over_rpc(|chain, _| {
         let first = chain.slot().unwrap();

@@ -203,6 +203,8 @@ ballast_errors! {
     EarlyRoundTooSoon,
     #[msg("a round may open before the current one's time is up only while CR < CR_crit or sigma_p > sigma_threshold")]
     EarlyRoundNotTriggered,
+    #[msg("the first oracle round has opened: the oracle set now changes only through governance (SetOracles)")]
+    OracleRoundsStarted,
 }
 
 #[cfg(test)]

@@ -30,6 +30,10 @@ pub mod ballast {
         handle_initialize(ctx, args)
     }
 
+    pub fn register_oracles(ctx: Context<RegisterOracles>, oracles: Vec<Pubkey>, quorum: u8) -> Result<()> {
+        handle_register_oracles(ctx, oracles, quorum)
+    }
+
     pub fn add_asset(ctx: Context<AddAsset>, kind: AssetKind, config: AssetConfig) -> Result<()> {
         handle_add_asset(ctx, kind, config)
     }

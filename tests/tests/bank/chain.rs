@@ -42,6 +42,12 @@ fn a_holder_mints_and_redeems() {
 }
 
 #[test]
+fn eight_oracles_deploy_and_the_set_is_fixed_once_rounds_run() {
+    let (mut chain, payer) = bank();
+    chain_behaviour::eight_oracles_deploy_and_the_set_is_fixed_once_rounds_run(&mut chain, &payer);
+}
+
+#[test]
 fn the_bank_warps_forward_only() {
     let (mut chain, _) = bank();
     let slot = chain.slot().unwrap();

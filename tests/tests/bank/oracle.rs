@@ -402,3 +402,31 @@ fn loan_greeks_are_kept_as_medians_and_past_their_bounds_trigger_an_early_round(
     observe_early(&mut h).expect("theta past its bound opens the round early");
     assert_eq!(rounds(&mut h).trigger, RebalanceTrigger::LoanGreeks as u8);
 }
+
+/// `register_oracles`: the authority names the set before the first round;
+/// a stranger, a bad set and a set after round 1 are refused by name.
+#[test]
+fn the_authority_registers_the_oracle_set_only_before_the_first_round() {
+    let mut h = Harness::unpriced_with(|args| {
+        args.oracles.truncate(1);
+        args.oracle_quorum = 1;
+    });
+    let keys: Vec<Pubkey> = h.oracles.iter().map(|k| k.pubkey()).collect();
+    let watched = [ballast_sdk::pda::oracle_rounds()];
+    let stranger = Keypair::new();
+    let before = h.snapshot(&watched);
+    let register = |authority: &Pubkey, oracles: Vec<Pubkey>, quorum| ballast_sdk::instructions::register_oracles(authority, oracles, quorum);
+    let result = h.send_as(&stranger, register(&stranger.pubkey(), keys.clone(), 2));
+    h.assert_refused(result, BallastError::Unauthorized, &before);
+    let admin = h.admin.pubkey();
+    let result = h.send_admin(register(&admin, keys.clone(), 4));
+    h.assert_refused(result, BallastError::InvalidOracleSet, &before);
+
+    h.send_admin(register(&admin, keys.clone(), 2)).expect("before the first round");
+    let protocol = h.protocol();
+    assert_eq!((&protocol.raw.oracles[..3], protocol.raw.oracle_quorum), (keys.as_slice(), 2));
+    h.set_prices(&prices()).expect("two of the three finalize round 1");
+    let before = h.snapshot(&watched);
+    let result = h.send_admin(register(&admin, keys[..2].to_vec(), 2));
+    h.assert_refused(result, BallastError::OracleRoundsStarted, &before);
+}
