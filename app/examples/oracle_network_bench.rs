@@ -197,7 +197,6 @@ fn observation_transaction(assets: usize, lookup_table: bool) -> Vec<u8> {
         target_weights: vec![fixed(1.0 / assets as f64); assets],
         sigma_p: fixed(0.02),
         breach_probability: fixed(0.01),
-        breach_lower: fixed(0.005),
         breach_upper: fixed(0.02),
         lambda: fixed(2.0),
         reference_value: fixed(1.0e6),
@@ -206,7 +205,6 @@ fn observation_transaction(assets: usize, lookup_table: bool) -> Vec<u8> {
         risk_scores: vec![fixed(0.5); assets],
         stable: true,
         allocation_certified: true,
-        loan_delta: fixed(1.0),
         loan_gamma: fixed(-2.0),
         loan_theta: fixed(0.05),
     };

@@ -90,8 +90,8 @@ pub struct Oracle {
     /// Whether most of the round's nodes found their allocation certified.
     pub certified: bool,
     pub stable: bool,
-    /// Seed 001's loan book Greeks per unit of its value (zero without
-    /// loans) and their governed bounds (zero: none).
+    /// Seed 001's loan book gamma and theta per unit of its value (zero
+    /// without loans) and their governed bounds (zero: none).
     pub loan_book: LoanGreeks,
     /// The latest closed rounds, newest first.
     pub rounds: Vec<Round>,
@@ -99,7 +99,6 @@ pub struct Oracle {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LoanGreeks {
-    pub delta: f64,
     pub gamma: f64,
     pub theta: f64,
     pub max_gamma: f64,
@@ -216,7 +215,6 @@ pub fn read(chain: &mut dyn Chain, symbols: &HashMap<Pubkey, String>, now: u64) 
         certified: raw.risk.allocation_certified,
         stable: raw.risk.stable,
         loan_book: LoanGreeks {
-            delta: to_f64(raw.risk.loan_delta),
             gamma: to_f64(raw.risk.loan_gamma),
             theta: to_f64(raw.risk.loan_theta),
             max_gamma: to_f64(raw.params.policy.max_loan_gamma),

@@ -65,9 +65,9 @@ function showSafety(safety) {
 
 // Seed 001's loan book, when the reserve holds loans.
 function loanBook(book) {
-  if (book.delta === 0 && book.gamma === 0 && book.theta === 0) return "";
+  if (book.gamma === 0 && book.theta === 0) return "";
   const bound = (value) => (value > 0 ? value.toFixed(2) : "none");
-  return ` Loan book per unit of its value: delta ${book.delta.toFixed(3)}, gamma ${book.gamma.toFixed(3)} (bound ${bound(book.max_gamma)}), theta ${book.theta.toFixed(3)} a year (bound ${bound(book.max_theta)}).`;
+  return ` Loan book per unit of its value: gamma ${book.gamma.toFixed(3)} (bound ${bound(book.max_gamma)}), theta ${book.theta.toFixed(3)} a year (bound ${bound(book.max_theta)}).`;
 }
 
 function showOracle(oracle) {

@@ -155,7 +155,6 @@ impl Deployed {
             target_weights: self.deployment.assets.iter().map(|a| fixed(a.target_weight)).collect(),
             sigma_p: fixed(0.05),
             breach_probability: fixed(0.0),
-            breach_lower: fixed(0.0),
             breach_upper: fixed(0.0),
             lambda: fixed(2.0),
             reference_value: fixed(0.0),
@@ -164,7 +163,6 @@ impl Deployed {
             risk_scores: self.deployment.assets.iter().map(|a| fixed(a.risk_score)).collect(),
             stable: true,
             allocation_certified: true,
-            loan_delta: fixed(0.0),
             loan_gamma: fixed(0.0),
             loan_theta: fixed(0.0),
         };

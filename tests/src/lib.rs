@@ -304,7 +304,6 @@ impl Harness {
             target_weights,
             sigma_p: fixed(0.02),
             breach_probability: FixedBits::ZERO,
-            breach_lower: FixedBits::ZERO,
             breach_upper: FixedBits::ZERO,
             lambda: fixed(2.0),
             // No reference value: the drawdown trigger stays quiet unless a test sets one.
@@ -314,7 +313,6 @@ impl Harness {
             risk_scores,
             stable: true,
             allocation_certified: true,
-            loan_delta: FixedBits::ZERO,
             loan_gamma: FixedBits::ZERO,
             loan_theta: FixedBits::ZERO,
         }

@@ -369,12 +369,12 @@ fn loan_greeks_are_kept_as_medians_and_past_their_bounds_trigger_an_early_round(
         args.params.policy.max_loan_gamma = fixed(2.0);
         args.params.policy.max_loan_theta = fixed(0.3);
     });
-    let post = |h: &mut Harness, greeks: [(f64, f64, f64); 2]| {
+    let post = |h: &mut Harness, greeks: [(f64, f64); 2]| {
         let round = h.next_round();
-        for (index, (delta, gamma, theta)) in greeks.into_iter().enumerate() {
+        for (index, (gamma, theta)) in greeks.into_iter().enumerate() {
             let mut observation = h.oracle_update(&prices());
             observation.round = round;
-            (observation.loan_delta, observation.loan_gamma, observation.loan_theta) = (fixed(delta), fixed(gamma), fixed(theta));
+            (observation.loan_gamma, observation.loan_theta) = (fixed(gamma), fixed(theta));
             h.submit_observation(&oracle(h, index), observation).unwrap();
         }
     };
@@ -386,9 +386,9 @@ fn loan_greeks_are_kept_as_medians_and_past_their_bounds_trigger_an_early_round(
     let watched = [ballast_sdk::pda::oracle_rounds()];
 
     // Within both bounds: gamma -1.25 and theta -0.25 (the medians of two).
-    post(&mut h, [(0.9, -1.0, -0.2), (1.0, -1.5, -0.3)]);
+    post(&mut h, [(-1.0, -0.2), (-1.5, -0.3)]);
     let risk = h.protocol().raw.risk;
-    assert_eq!((risk.loan_delta, risk.loan_gamma, risk.loan_theta), (fixed(0.95), fixed(-1.25), fixed(-0.25)));
+    assert_eq!((risk.loan_gamma, risk.loan_theta), (fixed(-1.25), fixed(-0.25)));
     let opened = rounds(&mut h).opened_slot;
     h.chain.warp_to_slot(opened + SLOTS / 4).unwrap();
     let before = h.snapshot(&watched);
@@ -396,7 +396,7 @@ fn loan_greeks_are_kept_as_medians_and_past_their_bounds_trigger_an_early_round(
     h.assert_refused(result, BallastError::EarlyRoundNotTriggered, &before);
 
     // Theta beyond its bound (a book losing 35% of its value a year).
-    post(&mut h, [(1.0, -1.0, -0.3), (1.0, -1.0, -0.4)]);
+    post(&mut h, [(-1.0, -0.3), (-1.0, -0.4)]);
     let opened = rounds(&mut h).opened_slot;
     h.chain.warp_to_slot(opened + SLOTS / 4).unwrap();
     observe_early(&mut h).expect("theta past its bound opens the round early");

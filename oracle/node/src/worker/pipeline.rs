@@ -869,12 +869,12 @@ impl Decision {
             // It fails only for weights summing to zero, which the test excludes.
             fit_to_caps(&mut weights, caps).expect("weights with a positive sum fit");
         }
-        let (probability, (lower, upper)) = match &self.risk {
-            Some(risk) => (risk.breach_probability, risk.breach_interval),
-            None => (0.0, (0.0, 0.0)),
+        let (probability, upper) = match &self.risk {
+            Some(risk) => (risk.breach_probability, risk.breach_interval.1),
+            None => (0.0, 0.0),
         };
-        // Rounded so that lower <= p <= upper survives the conversion.
-        let (lower, probability, upper) = (fixed(lower.min(probability)), fixed(probability), fixed(upper.max(probability)));
+        // Rounded so that p <= upper survives the conversion.
+        let (probability, upper) = (fixed(probability), fixed(upper.max(probability)));
         Observation {
             round,
             prices: self
@@ -889,7 +889,6 @@ impl Decision {
             target_weights: weights.into_iter().map(Into::into).collect(),
             sigma_p: fixed(self.sigma_p),
             breach_probability: probability,
-            breach_lower: lower,
             breach_upper: upper,
             lambda: fixed(self.lambda),
             reference_value: fixed(self.reference_value),
@@ -901,7 +900,6 @@ impl Decision {
             },
             fee_mint: fixed(self.fee_mint),
             fee_redeem: fixed(self.fee_redeem),
-            loan_delta: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.delta)),
             loan_gamma: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.gamma)),
             loan_theta: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.theta)),
         }

@@ -65,9 +65,8 @@ pub struct Submission {
     pub confidences: [PodFixed; MAX_ASSETS],
     pub target_weights: [PodFixed; MAX_ASSETS],
     pub sigma_p: PodFixed,
-    /// P(CR < 1) over the horizon, with its confidence interval.
+    /// P(CR < 1) over the horizon, and the upper end of its interval.
     pub breach_probability: PodFixed,
-    pub breach_lower: PodFixed,
     pub breach_upper: PodFixed,
     pub lambda: PodFixed,
     pub reference_value: PodFixed,
@@ -75,8 +74,7 @@ pub struct Submission {
     pub fee_redeem: PodFixed,
     /// R_i per asset, from the oracle's own data.
     pub risk_scores: [PodFixed; MAX_ASSETS],
-    /// The loan book's Greeks per unit of its value.
-    pub loan_delta: PodFixed,
+    /// The loan book's gamma and theta per unit of its value.
     pub loan_gamma: PodFixed,
     pub loan_theta: PodFixed,
     pub slot: u64,
@@ -206,7 +204,7 @@ mod tests {
     #[test]
     fn the_layout_is_pinned() {
         // A field added without care would move every later one: fix it here.
-        assert_eq!(std::mem::size_of::<Submission>(), 32 * 16 + 11 * 16 + 8 + 8);
+        assert_eq!(std::mem::size_of::<Submission>(), 32 * 16 + 9 * 16 + 8 + 8);
         assert_eq!(std::mem::size_of::<RoundSummary>(), 32 + 2 * MAX_ASSETS * 16);
         assert_eq!(std::mem::size_of::<OracleStats>(), 32 + 4 * 8);
         assert_eq!(std::mem::align_of::<OracleRounds>(), 8);

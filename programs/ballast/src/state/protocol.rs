@@ -63,7 +63,7 @@ pub struct Protocol {
     /// Stablecoin units that running auctions may still raise.
     pub auctions_in_flight: u64,
     /// Room for fields added by later versions without a migration.
-    pub reserved: [u8; 128],
+    pub reserved: [u8; 144],
 }
 
 /// Governable parameters. Each has hard bounds in `constants::bounds`.
@@ -290,10 +290,9 @@ pub struct RiskState {
     /// of the targets under epsilon. A flagged round posted its safest one.
     pub allocation_certified: bool,
     /// Seed 001's loan book (the reserve's loan assets as one portfolio),
-    /// per unit of its value: delta = sum q_i S_i dV_i/dS_i, gamma = sum
-    /// q_i S_i^2 d2V_i/dS_i^2, theta = sum q_i dV_i/dt (per year), each over
-    /// the book's Monte Carlo value; zero without loans.
-    pub loan_delta: FixedBits,
+    /// per unit of its value: gamma = sum q_i S_i^2 d2V_i/dS_i^2 and theta =
+    /// sum q_i dV_i/dt (per year), each over the book's Monte Carlo value;
+    /// zero without loans.
     pub loan_gamma: FixedBits,
     pub loan_theta: FixedBits,
 }

@@ -151,7 +151,7 @@ pub fn handle_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Resu
         premium_accrued_slot: slot,
         insurance: InsuranceTotals::default(),
         auctions_in_flight: 0,
-        reserved: [0; 128],
+        reserved: [0; 144],
     });
     protocol.try_serialize(&mut &mut accounts.protocol.try_borrow_mut_data()?[..])?;
 

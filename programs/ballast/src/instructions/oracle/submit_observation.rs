@@ -32,9 +32,10 @@ pub struct Observation {
     pub prices: Vec<PriceInput>,
     pub target_weights: Vec<FixedBits>,
     pub sigma_p: FixedBits,
-    /// P(CR < 1) over the horizon, and its confidence interval.
+    /// P(CR < 1) over the horizon, and the upper end of its confidence
+    /// interval (the certificate's bound; the program keeps no lower end,
+    /// so none is sent: bytes count, eight assets must fit one packet).
     pub breach_probability: FixedBits,
-    pub breach_lower: FixedBits,
     pub breach_upper: FixedBits,
     pub lambda: FixedBits,
     pub reference_value: FixedBits,
@@ -49,8 +50,8 @@ pub struct Observation {
     /// Whether the posted targets passed the certificate (P(CR < 1) of the
     /// allocation under epsilon); false when they are the safest it found.
     pub allocation_certified: bool,
-    /// Seed 001's loan book Greeks per unit of its value (zero without loans).
-    pub loan_delta: FixedBits,
+    /// Seed 001's loan book gamma and theta per unit of its value (zero
+    /// without loans), which its governed bounds are checked against.
     pub loan_gamma: FixedBits,
     pub loan_theta: FixedBits,
 }
@@ -192,13 +193,9 @@ fn check_observation(protocol: &Protocol, observation: &Observation) -> Result<(
         observation.sigma_p.get() >= 0 && observation.lambda.get() >= 0 && observation.reference_value.get() >= 0,
         BallastError::InvalidRiskFigures
     );
-    let (low, p, high) = (
-        observation.breach_lower.get(),
-        observation.breach_probability.get(),
-        observation.breach_upper.get(),
-    );
+    let (p, high) = (observation.breach_probability.get(), observation.breach_upper.get());
     require!(
-        I80F48::ZERO <= low && low <= p && p <= high && high <= I80F48::ONE,
+        I80F48::ZERO <= p && p <= high && high <= I80F48::ONE,
         BallastError::InvalidObservation
     );
     Ok(())
@@ -208,7 +205,6 @@ fn submission(observation: &Observation, slot: u64) -> Submission {
     let mut submission = Submission {
         sigma_p: observation.sigma_p.into(),
         breach_probability: observation.breach_probability.into(),
-        breach_lower: observation.breach_lower.into(),
         breach_upper: observation.breach_upper.into(),
         lambda: observation.lambda.into(),
         reference_value: observation.reference_value.into(),
@@ -217,7 +213,6 @@ fn submission(observation: &Observation, slot: u64) -> Submission {
         slot,
         stable: observation.stable.into(),
         allocation_certified: observation.allocation_certified.into(),
-        loan_delta: observation.loan_delta.into(),
         loan_gamma: observation.loan_gamma.into(),
         loan_theta: observation.loan_theta.into(),
         ..Submission::default()
@@ -447,7 +442,6 @@ fn apply<'info>(
         breach_upper: agreed.breach_upper.into(),
         stable: agreed.stable,
         allocation_certified: agreed.allocation_certified,
-        loan_delta: agreed.loan_delta.into(),
         loan_gamma: agreed.loan_gamma.into(),
         loan_theta: agreed.loan_theta.into(),
     };
