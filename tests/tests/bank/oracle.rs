@@ -430,3 +430,25 @@ fn the_authority_registers_the_oracle_set_only_before_the_first_round() {
     let result = h.send_admin(register(&admin, keys[..2].to_vec(), 2));
     h.assert_refused(result, BallastError::OracleRoundsStarted, &before);
 }
+
+/// Every node sends its observation as one legacy transaction: at the
+/// program's limit of assets it must fit the 1,232-byte packet. Each field
+/// added to an observation costs every asset count its bytes; this test is
+/// where that shows.
+#[test]
+fn an_observation_of_the_largest_reserve_fits_one_packet() {
+    use ballast::constants::MAX_ASSETS;
+    let mut h = Harness::new();
+    let mut observation = h.oracle_update(&prices());
+    observation.round = u64::MAX;
+    observation.prices.resize(MAX_ASSETS, Harness::price_input(60_000.0, 60.0));
+    observation.target_weights.resize(MAX_ASSETS, fixed(0.125));
+    observation.risk_scores.resize(MAX_ASSETS, fixed(0.5));
+    let oracle = Keypair::new();
+    let assets: Vec<Pubkey> = (0..MAX_ASSETS).map(|_| Pubkey::new_unique()).collect();
+    let ix = ballast_sdk::instructions::submit_observation(&oracle.pubkey(), observation, &assets);
+    let transaction = ballast_sdk::Transaction::new_signed_with_payer(&[ix], Some(&oracle.pubkey()), &[&oracle], Default::default());
+    // A short-vec count of one, the signature, the message.
+    let bytes = 1 + 64 + transaction.message.serialize().len();
+    assert!(bytes <= 1_232, "{bytes} bytes at {MAX_ASSETS} assets");
+}
