@@ -86,7 +86,7 @@ pub struct DemoReport {
     pub flows: FlowModel,
     /// Oracle rounds finalized (one a day, the first, and the early ones).
     pub oracle_rounds: usize,
-    /// Rounds among them that opened early on seed 000's trigger.
+    /// Rounds among them that opened early on a trigger (seed 000's, here).
     pub early_rounds: usize,
     pub keeper_actions: usize,
     pub lowest_collateral_ratio: f64,

@@ -201,7 +201,7 @@ ballast_errors! {
     CountercyclicalBufferBelowFloor,
     #[msg("a triggered round may follow only a finalized scheduled round, a quarter of round_slots after it opened")]
     EarlyRoundTooSoon,
-    #[msg("a round may open before the current one's time is up only while CR < CR_crit or sigma_p > sigma_threshold")]
+    #[msg("a round may open before the current one's time is up only while CR < CR_crit, sigma_p > sigma_threshold or the loan book's gamma or theta is past its bound")]
     EarlyRoundNotTriggered,
     #[msg("the first oracle round has opened: the oracle set now changes only through governance (SetOracles)")]
     OracleRoundsStarted,

@@ -11,8 +11,9 @@
 //! observation from the same oracle in any case.
 //!
 //! Rounds follow the schedule (one per `round_slots`, each describing the
-//! next market window), and on seed 000's trigger (CR < CR_crit or sigma_p >
-//! sigma_threshold) a node opens one round early, a quarter of the way
+//! next market window), and on a trigger for a new target (seed 000: CR <
+//! CR_crit or sigma_p > sigma_threshold; seed 001: the loan book's gamma or
+//! theta past its bound) a node opens one round early, a quarter of the way
 //! through, with a new decision on the same window: the reserve it reads
 //! has changed (auctions, the waterfall, swaps), and so has the target.
 
@@ -45,8 +46,6 @@ pub struct WorkerConfig {
     /// describes `first_window + n - 1`, and a triggered round the same
     /// window as the scheduled round before it.
     pub first_window: u64,
-    /// Whether to open a round early on seed 000's trigger.
-    pub triggered_rounds: bool,
     /// Tries per chain request before a step gives up (the window stays
     /// unfinished and is settled by the next step or run).
     pub max_attempts: u32,
@@ -60,7 +59,6 @@ impl WorkerConfig {
         Self {
             symbols,
             first_window: pipeline.lookback as u64 - 1,
-            triggered_rounds: true,
             pipeline,
             max_attempts: 6,
             initial_backoff: Duration::from_millis(200),
@@ -130,7 +128,7 @@ struct RoundView {
     slot: u64,
     /// This node's index in the set, if it is in it.
     index: Option<usize>,
-    /// Seed 000's trigger, when a round may open early now and it holds.
+    /// The trigger for a new target, when a round may open early now and it holds.
     trigger: Option<RebalanceTrigger>,
 }
 
@@ -295,7 +293,6 @@ impl<S: MarketSource> Worker<S> {
 
     fn read_view(&mut self, chain: &mut dyn Chain) -> Result<RoundView, WorkerError> {
         let key = self.oracle.pubkey();
-        let triggered_rounds = self.config.triggered_rounds;
         self.retrying(chain, |chain| {
             let protocol = accounts::protocol(chain)?;
             let rounds = accounts::oracle_rounds(chain)?;
@@ -305,7 +302,7 @@ impl<S: MarketSource> Worker<S> {
             let early_due = rounds.early_round_from(round_slots).is_some_and(|from| slot >= from);
             // Valued without the staleness check, so at least as high as the
             // program's valuation: a trigger seen here holds there too.
-            let trigger = if triggered_rounds && early_due {
+            let trigger = if early_due {
                 let value = status::summarise(&protocol, &accounts::assets(chain, &protocol)?).value_fixed;
                 protocol.raw.rebalance_trigger(value).ok().flatten()
             } else {

@@ -77,9 +77,10 @@ pub struct SubmitObservation<'info> {
 /// and counted against their oracles. A round is open for `round_slots`;
 /// the first observation after that opens the next one, and a round that
 /// had no quorum by then lapses. No one waits on anyone: any quorum of live
-/// oracles finalizes. Seed 000's trigger (CR < CR_crit or sigma_p >
-/// sigma_threshold) lets the next round open early, once per scheduled
-/// round and not before a quarter of its time, for a new target on the same
+/// oracles finalizes. A trigger for a new target (seed 000: CR < CR_crit
+/// or sigma_p > sigma_threshold; seed 001: the loan book's gamma or theta
+/// past its bound) lets the next round open early, once per scheduled round
+/// and not before a quarter of its time, for a new target on the same
 /// market window.
 ///
 /// Remaining accounts: every `Asset` (writable), in index order.
@@ -294,9 +295,9 @@ fn open_round<'info>(
 /// current round finalized, is itself scheduled (at most one triggered round
 /// follows each), a quarter of `round_slots` has passed since it opened
 /// (`EarlyRoundTooSoon` otherwise; `RoundNotOpen` while it still takes
-/// observations), and seed 000's trigger holds on the reserve valued now,
-/// with assets whose price cannot be used counted as worthless
-/// (`EarlyRoundNotTriggered` otherwise).
+/// observations), and a trigger holds (`Protocol::rebalance_trigger`) on the
+/// reserve valued now, with assets whose price cannot be used counted as
+/// worthless (`EarlyRoundNotTriggered` otherwise).
 fn early_trigger<'info>(
     rounds: &OracleRounds,
     protocol: &Protocol,
