@@ -627,3 +627,15 @@ pub fn validate_oracle_set(oracles: &[Pubkey], quorum: u8) -> Result<()> {
 pub fn is_valid_pause_mask(mask: u8) -> bool {
     mask & !pause::ALL == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_protocol_account_size_is_pinned() {
+        // A field added without shrinking `reserved` by as much fails here:
+        // deployed accounts keep their size.
+        assert_eq!(Protocol::INIT_SPACE, 1_731);
+    }
+}
