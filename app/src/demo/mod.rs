@@ -24,9 +24,10 @@ use ballast_oracle_node::worker::source::{Synthetic, SyntheticSpec};
 use ballast_oracle_node::worker::pipeline::TreasuryPlan;
 use ballast_oracle_node::WorkerConfig;
 use ballast_sdk::program::math::I80F48;
-use ballast_sdk::program::state::{AssetKind, Ballot, ParamKey, ProposalKind};
+use ballast_sdk::program::state::{AssetKind, Ballot, ParamKey, ProposalKind, RebalanceTrigger};
 use ballast_sdk::{
-    accounts, fixed, instructions, pda, status, token, BankChain, Chain, Keypair, Pubkey, RpcChain, Signer,
+    accounts, fixed, instructions, pda, status, token, AssetStatus, BankChain, Chain, Keypair, Pubkey, ReserveStatus,
+    RpcChain, Signer,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
@@ -39,7 +40,6 @@ use holders::{Flow, FlowModel, Flows};
 use market::{Crash, CrashMarket};
 pub use crisis::CrisisSummary;
 use oracles::{OracleNetwork, RoundReport};
-use ballast_sdk::program::state::RebalanceTrigger;
 use timeline::{Timeline, WindowRecord};
 
 /// Slots between settlement windows, so that the deployment's 9,000-slot
@@ -540,16 +540,22 @@ fn keeper_window(
     if auctioned {
         // Seed 000's post-liquidation weights w_i' = w_i (V_i − V_liq,i) / (V − V_liq).
         let reserve = status::reserve_status(chain)?;
-        let weights: Vec<String> = people
-            .deployment
-            .assets
-            .iter()
-            .zip(&reserve.assets)
-            .map(|(spec, asset)| format!("{} {:.0}%", spec.symbol, 100.0 * asset.weight))
-            .collect();
-        timeline.event(day, format!("weights after liquidation, w': {}", weights.join(", ")));
+        let weights = shares_text(people, &reserve, |asset| asset.weight);
+        timeline.event(day, format!("weights after liquidation, w': {weights}"));
     }
     Ok(actions)
+}
+
+/// "USDC 12%, TBILL 64%, ...": each asset's `share` of the reserve.
+fn shares_text(people: &Setup, reserve: &ReserveStatus, share: impl Fn(&AssetStatus) -> f64) -> String {
+    let shares: Vec<String> = people
+        .deployment
+        .assets
+        .iter()
+        .zip(&reserve.assets)
+        .map(|(spec, asset)| format!("{} {:.0}%", spec.symbol, 100.0 * share(asset)))
+        .collect();
+    shares.join(", ")
 }
 
 /// Gives the nodes a second look after the keeper's window: on seed 000's
@@ -563,21 +569,14 @@ fn triggered_round(chain: &mut dyn Chain, network: &mut OracleNetwork) -> Result
 }
 
 fn early_round_story(chain: &mut dyn Chain, people: &Setup, report: &RoundReport, trigger: RebalanceTrigger) -> Result<String> {
-    let reserve = status::reserve_status(chain)?;
-    let targets: Vec<String> = people
-        .deployment
-        .assets
-        .iter()
-        .zip(&reserve.assets)
-        .map(|(spec, asset)| format!("{} {:.0}%", spec.symbol, 100.0 * asset.target_weight))
-        .collect();
+    let targets = shares_text(people, &status::reserve_status(chain)?, |asset| asset.target_weight);
     Ok(format!(
         "{}: oracle round {} opens early and re-decides the day on the reserve the keeper left ({}); targets now {}. \
          While the trigger holds, a round opens early every day",
         trigger.describe(),
         report.round,
         round_text(report),
-        targets.join(", ")
+        targets
     ))
 }
 
