@@ -101,7 +101,8 @@ fn on_the_trigger_nodes_open_one_round_early_on_the_same_window() {
     });
     let dir = tempfile::tempdir().expect("temp dir");
     let days = LOOKBACK + 4;
-    let mut a = node(&mut h, 0, node_view(0, days), &dir.path().join("a.db"), Arc::new(Metrics::default()));
+    let metrics = Arc::new(Metrics::default());
+    let mut a = node(&mut h, 0, node_view(0, days), &dir.path().join("a.db"), metrics.clone());
     let mut b = node(&mut h, 1, node_view(1, days), &dir.path().join("b.db"), Arc::new(Metrics::default()));
     let submitted = |outcome: RoundOutcome| match outcome {
         RoundOutcome::Submitted { round, window, .. } => (round, window),
@@ -137,6 +138,7 @@ fn on_the_trigger_nodes_open_one_round_early_on_the_same_window() {
         ]
     );
     assert_eq!(audit::verify(a.audit()).expect("every decision replays"), 3);
+    assert!(metrics.render().contains("ballast_oracle_early_rounds_total 1\n"), "{}", metrics.render());
 }
 
 #[test]

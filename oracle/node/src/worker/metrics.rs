@@ -22,6 +22,7 @@ pub struct Metrics {
     pub submit_retries: Counter,
     pub data_rejected: Counter,
     pub rounds_missed: Counter,
+    pub early_rounds: Counter,
     pub last_round: Gauge,
     pub collateral_ratio: Gauge<f64, AtomicU64>,
     pub breach_probability: Gauge<f64, AtomicU64>,
@@ -38,6 +39,7 @@ impl Default for Metrics {
             submit_retries: Counter::default(),
             data_rejected: Counter::default(),
             rounds_missed: Counter::default(),
+            early_rounds: Counter::default(),
             last_round: Gauge::default(),
             collateral_ratio: Gauge::default(),
             breach_probability: Gauge::default(),
@@ -52,6 +54,11 @@ impl Default for Metrics {
             "rounds_missed",
             "Rounds that closed before this node's observation landed",
             metrics.rounds_missed.clone(),
+        );
+        registry.register(
+            "early_rounds",
+            "Observations this node planned for a round it opened early on a trigger",
+            metrics.early_rounds.clone(),
         );
         registry.register(
             "submit_retries",

@@ -281,6 +281,7 @@ impl<S: MarketSource> Worker<S> {
         }
         if let Some(trigger) = view.trigger.filter(|_| early) {
             tracing::info!(round, window, trigger = trigger.describe(), "opening a round early on the trigger");
+            self.metrics.early_rounds.inc();
         }
         let deadline = if round == view.rounds.round { view.deadline() } else { view.slot + view.round_slots };
         let outcome = match self.plan(chain, window, round, deadline)? {
