@@ -186,13 +186,70 @@ pub fn run_on<C: Chain>(
     Ok(())
 }
 
+/// Agents that act in the demo's world each window beside its holders,
+/// keeper and oracle nodes: the agent simulation's market, for one.
+pub trait WindowAgents {
+    /// Once the reserve is open, before the first window.
+    fn open(&mut self, chain: &mut dyn Chain, world: &World) -> Result<()>;
+    /// In window `day`, after the holders' mints and redemptions.
+    fn window(&mut self, chain: &mut dyn Chain, world: &World, day: u64) -> Result<()>;
+}
+
+/// No agents: the demo as it is.
+struct NoAgents;
+
+impl WindowAgents for NoAgents {
+    fn open(&mut self, _: &mut dyn Chain, _: &World) -> Result<()> {
+        Ok(())
+    }
+
+    fn window(&mut self, _: &mut dyn Chain, _: &World, _: u64) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// What agents may use of the demo's world.
+pub struct World<'a> {
+    setup: &'a Setup<'a>,
+    /// The day the crash comes.
+    pub crash_day: u64,
+}
+
+impl World<'_> {
+    pub fn deployment(&self) -> &Deployment {
+        self.setup.deployment
+    }
+
+    /// A new account with SOL for fees and `tokens` (whole units) of the
+    /// deployment's assets, minted by the operator.
+    pub fn fund(&self, chain: &mut dyn Chain, tokens: &[(&str, f64)]) -> Result<Keypair> {
+        Ok(self.setup.participant(chain, tokens)?.keypair)
+    }
+
+    /// Mints `tokens` (whole units) to `owner`'s associated accounts.
+    pub fn give(&self, chain: &mut dyn Chain, owner: &Pubkey, tokens: &[(&str, f64)]) -> Result<()> {
+        self.setup.give(chain, owner, tokens)
+    }
+}
+
 /// Runs the demo's days on `chain` and returns its report (without plots)
 /// and the deployment it made; oracle audit logs go to `options.out`.
 pub fn simulate<C: Chain>(
+    chain: C,
+    operator: &Keypair,
+    options: &DemoOptions,
+    progress: &ProgressBar,
+) -> Result<(DemoReport, Deployment)> {
+    simulate_with(chain, operator, options, progress, &mut NoAgents)
+}
+
+/// [`simulate`] with `agents` acting in every window.
+pub fn simulate_with<C: Chain>(
     mut chain: C,
     operator: &Keypair,
     options: &DemoOptions,
     progress: &ProgressBar,
+    agents: &mut dyn WindowAgents,
 ) -> Result<(DemoReport, Deployment)> {
     let operator = operator.insecure_clone();
     let (deployment, oracles) = deploy_reserve(&mut chain, &operator)?;
@@ -227,6 +284,12 @@ pub fn simulate<C: Chain>(
     let day_zero = chain.slot()?;
     let holders = open_reserve(&mut chain, &people, &mut timeline)?;
     let mut keeper = hire_keeper(&mut chain, &people)?;
+    // The market's crash window, as a demo day.
+    let world = World {
+        setup: &people,
+        crash_day: crash.day + 1 - LOOKBACK as u64,
+    };
+    agents.open(&mut chain, &world)?;
     // Day 0 takes its window too, so day d is the market's window d.
     chain.warp_to_slot(day_zero + SLOTS_PER_WINDOW)?;
 
@@ -266,6 +329,7 @@ pub fn simulate<C: Chain>(
         }
         breaker_lapse_told = protocol.raw.breaker_lapsed_at(window_start);
         let trades = holders_trade(chain, &people, &holders, &mut flows, &mut rng)?;
+        agents.window(chain, &world, day)?;
         vote = governance_step(
             chain,
             day,
@@ -656,12 +720,17 @@ impl Setup<'_> {
     }
 
     fn account(&self, chain: &mut dyn Chain, who: &Participant, symbol: &str) -> Result<Pubkey> {
-        Ok(token::associated_account(
-            chain,
-            self.operator,
-            &who.keypair.pubkey(),
-            &self.mint(symbol),
-        )?)
+        Ok(token::associated_account(chain, self.operator, &who.keypair.pubkey(), &self.mint(symbol))?)
+    }
+
+    /// Mints `tokens` (whole units) to `owner`'s associated accounts.
+    fn give(&self, chain: &mut dyn Chain, owner: &Pubkey, tokens: &[(&str, f64)]) -> Result<()> {
+        for &(symbol, whole) in tokens {
+            let account = token::associated_account(chain, self.operator, owner, &self.mint(symbol))?;
+            let units = (whole * 10f64.powi(self.spec(symbol).decimals as i32)) as u64;
+            token::mint_to(chain, self.operator, &self.mint(symbol), self.operator, &account, units)?;
+        }
+        Ok(())
     }
 
     /// A new participant with SOL for fees and rent, and `tokens` (whole units).
@@ -675,18 +744,7 @@ impl Setup<'_> {
             10_000_000_000,
         );
         chain.send(&[sol], self.operator, &[])?;
-        for &(symbol, whole) in tokens {
-            let account = self.account(chain, &who, symbol)?;
-            let units = (whole * 10f64.powi(self.spec(symbol).decimals as i32)) as u64;
-            token::mint_to(
-                chain,
-                self.operator,
-                &self.mint(symbol),
-                self.operator,
-                &account,
-                units,
-            )?;
-        }
+        self.give(chain, &who.keypair.pubkey(), tokens)?;
         Ok(who)
     }
 }

@@ -49,7 +49,7 @@ pub struct StudySummary {
 }
 
 /// Summarises `values`; `low_is_worse` picks which end is the worst.
-fn spread(mut values: Vec<f64>, low_is_worse: bool) -> Spread {
+pub fn spread(mut values: Vec<f64>, low_is_worse: bool) -> Spread {
     values.sort_by(f64::total_cmp);
     let at = |p: f64| values[((values.len() - 1) as f64 * p).round() as usize];
     let (p90, worst) = if low_is_worse { (at(0.1), values[0]) } else { (at(0.9), values[values.len() - 1]) };

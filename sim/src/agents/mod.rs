@@ -1,0 +1,214 @@
+//! The agents around the reserve, acting each window in the demo's world
+//! (its holders, keeper, oracle nodes and crash) through the real program:
+//! noise traders and a panic on the secondary market, and an arbitrageur
+//! who mints and redeems against it whenever the gap beats the fees.
+
+pub mod arbitrageur;
+pub mod noise;
+
+use anyhow::{Context, Result};
+use ballast_app::demo::{WindowAgents, World};
+use ballast_sdk::program::constants::STABLE_DECIMALS;
+use ballast_sdk::{pda, token, Chain, Keypair, Pubkey, Signer};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde::Serialize;
+
+use crate::pool::{Pool, Trade};
+use arbitrageur::{Arbitrage, Arbitrageur, Band};
+use noise::NoiseTraders;
+
+/// The agent mix and the market's shape.
+#[derive(Clone, Debug, Serialize)]
+pub struct MarketConfig {
+    pub seed: u64,
+    /// Stablecoins (and as many dollars) the liquidity provider puts in the pool.
+    pub pool_depth: f64,
+    pub pool_fee: f64,
+    /// Noise trades per window, and their mean size in stablecoins.
+    pub noise_trades: usize,
+    pub noise_size: f64,
+    /// The share of the pool's stablecoins dumped on it on the crash day: a
+    /// run on the secondary market.
+    pub panic_sell: f64,
+    /// The arbitrageur's dollars (USDC).
+    pub arbitrage_capital: f64,
+}
+
+impl Default for MarketConfig {
+    fn default() -> Self {
+        Self {
+            seed: 7,
+            pool_depth: 50_000.0,
+            pool_fee: 0.003,
+            noise_trades: 12,
+            // 0.2% of the pool's depth: about 1.4% of price noise a window.
+            noise_size: 100.0,
+            panic_sell: 0.2,
+            arbitrage_capital: 200_000.0,
+        }
+    }
+}
+
+/// One window of the secondary market.
+#[derive(Clone, Debug, Serialize)]
+pub struct MarketWindow {
+    pub day: u64,
+    /// The pool's price after the noise (and the panic), before arbitrage.
+    pub price_before_arbitrage: f64,
+    /// ...and after it: the window's peg.
+    pub price: f64,
+    /// The no-arbitrage band the arbitrageur read.
+    pub band: Band,
+    pub arbitrage: Arbitrage,
+}
+
+/// The pool's token accounts on chain, owned by its liquidity provider.
+struct PoolAccounts {
+    owner: Keypair,
+    stable: Pubkey,
+    usd: Pubkey,
+    fee: f64,
+}
+
+impl PoolAccounts {
+    fn read(&self, chain: &mut dyn Chain) -> Result<Pool> {
+        Ok(Pool {
+            stable: whole(token::balance(chain, &self.stable)?),
+            usd: whole(token::balance(chain, &self.usd)?),
+            fee: self.fee,
+        })
+    }
+
+    /// Trades with the pool for `trader`: the input moves in, the pool's
+    /// price for it moves out, in one transaction. Returns what came out.
+    fn trade(&self, chain: &mut dyn Chain, usdc: &Pubkey, trader: &Keypair, trade: Trade) -> Result<f64> {
+        let pool = self.read(chain)?;
+        let (_, out) = pool.after(trade);
+        let stable_mint = pda::stable_mint();
+        let trader_stable = token::associated_account(chain, trader, &trader.pubkey(), &stable_mint)?;
+        let trader_usd = token::associated_account(chain, trader, &trader.pubkey(), usdc)?;
+        let (amount_in, source, into, from, destination) = match trade {
+            Trade::SellStable(stable) => (stable, trader_stable, self.stable, self.usd, trader_usd),
+            Trade::BuyStable(usd) => (usd, trader_usd, self.usd, self.stable, trader_stable),
+        };
+        let (amount_in, amount_out) = (units(amount_in), units(out));
+        if amount_in == 0 || amount_out == 0 {
+            return Ok(0.0);
+        }
+        let instructions = [
+            token::transfer_instruction(&source, &into, &trader.pubkey(), amount_in),
+            token::transfer_instruction(&from, &destination, &self.owner.pubkey(), amount_out),
+        ];
+        chain.send(&instructions, trader, &[&self.owner]).context("a trade with the pool")?;
+        Ok(whole(amount_out))
+    }
+}
+
+/// The secondary market and its agents, as `WindowAgents` for the demo.
+pub struct Market {
+    config: MarketConfig,
+    rng: StdRng,
+    pool: Option<PoolAccounts>,
+    noise: Option<NoiseTraders>,
+    arbitrageur: Option<Arbitrageur>,
+    usdc: Pubkey,
+    crash_day: u64,
+    pub windows: Vec<MarketWindow>,
+}
+
+impl Market {
+    pub fn new(config: MarketConfig) -> Self {
+        Self {
+            rng: StdRng::seed_from_u64(config.seed),
+            config,
+            pool: None,
+            noise: None,
+            arbitrageur: None,
+            usdc: Pubkey::default(),
+            crash_day: 0,
+            windows: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &MarketConfig {
+        &self.config
+    }
+
+    /// The demo day of the crash (and the panic), once the market is open.
+    pub fn crash_day(&self) -> u64 {
+        self.crash_day
+    }
+
+    fn parts(&mut self) -> (&PoolAccounts, &mut NoiseTraders, &mut Arbitrageur, &mut StdRng) {
+        let pool = self.pool.as_ref().expect("the market is open");
+        let noise = self.noise.as_mut().expect("the market is open");
+        let arbitrageur = self.arbitrageur.as_mut().expect("the market is open");
+        (pool, noise, arbitrageur, &mut self.rng)
+    }
+}
+
+impl WindowAgents for Market {
+    /// The liquidity provider mints `pool_depth` stablecoins with USDC and
+    /// pairs them with as many dollars; the traders get their stakes.
+    fn open(&mut self, chain: &mut dyn Chain, world: &World) -> Result<()> {
+        self.usdc = usdc_mint(world)?;
+        self.crash_day = world.crash_day;
+        let depth = self.config.pool_depth;
+        let provider = world.fund(chain, &[("USDC", depth)])?;
+        let minted = mint_stable(chain, world, &provider, depth)?;
+        // As many dollars as stablecoins: the pool opens at par.
+        world.give(chain, &provider.pubkey(), &[("USDC", minted)])?;
+        let stable = token::associated_address(&provider.pubkey(), &pda::stable_mint());
+        let usd = token::associated_address(&provider.pubkey(), &self.usdc);
+        self.pool = Some(PoolAccounts {
+            owner: provider,
+            stable,
+            usd,
+            fee: self.config.pool_fee,
+        });
+        self.noise = Some(NoiseTraders::open(chain, world, &self.config)?);
+        self.arbitrageur = Some(Arbitrageur::open(chain, world, self.config.arbitrage_capital)?);
+        Ok(())
+    }
+
+    fn window(&mut self, chain: &mut dyn Chain, world: &World, day: u64) -> Result<()> {
+        let usdc = self.usdc;
+        let panic = (day == world.crash_day).then_some(self.config.panic_sell);
+        let (pool, noise, arbitrageur, rng) = self.parts();
+        noise.trade(chain, pool, &usdc, rng, panic)?;
+        let price_before_arbitrage = pool.read(chain)?.price();
+        let band = Band::read(chain, pool.fee)?;
+        let arbitrage = arbitrageur.act(chain, world, pool, &usdc, band)?;
+        let price = pool.read(chain)?.price();
+        self.windows.push(MarketWindow {
+            day,
+            price_before_arbitrage,
+            price,
+            band,
+            arbitrage,
+        });
+        Ok(())
+    }
+}
+
+fn usdc_mint(world: &World) -> Result<Pubkey> {
+    let spec = world.deployment().assets.iter().find(|a| a.symbol == "USDC").context("the deployment has no USDC")?;
+    spec.mint.as_deref().context("USDC has no mint yet")?.parse().context("USDC's mint address")
+}
+
+/// Mints stablecoins with `usd` of USDC through the program; returns how
+/// many it got.
+fn mint_stable(chain: &mut dyn Chain, world: &World, who: &Keypair, usd: f64) -> Result<f64> {
+    let receipt = ballast_app::holder::mint(chain, who, &world.deployment().assets, "USDC", &format!("{usd:.6}"))?;
+    receipt.minted.parse().context("the minted amount")
+}
+
+fn whole(units: u64) -> f64 {
+    units as f64 / 10f64.powi(i32::from(STABLE_DECIMALS))
+}
+
+/// Whole tokens (stablecoins or USDC, both 6 decimals) in base units, rounded down.
+fn units(whole: f64) -> u64 {
+    (whole.max(0.0) * 10f64.powi(i32::from(STABLE_DECIMALS))).floor() as u64
+}
