@@ -77,15 +77,24 @@ fn print_summary(summary: &Summary, out: &std::path::Path) {
     let row = |name: &str, s: &ballast_app::demo::study::Spread| {
         println!("{name:<44} {:>10.4} {:>10.4} {:>10.4} {:>10.4}", s.mean, s.median, s.p90, s.worst);
     };
-    row("peg deviation after arbitrage, median", &summary.peg_deviation_p50);
-    row("peg deviation after arbitrage, p99", &summary.peg_deviation_p99);
-    row("peg deviation after arbitrage, max", &summary.peg_deviation_max);
-    row("peg deviation before arbitrage, max", &summary.shock_deviation_max);
+    let peg = &summary.peg_deviation;
+    println!(
+        "|price - 1| after arbitrage, every window: p50 {:.4}, p99 {:.4}, max {:.4}",
+        peg.p50, peg.p99, peg.max
+    );
+    row("largest |price - 1| after arbitrage", &summary.peg_deviation_max);
+    row("largest |price - 1| before arbitrage", &summary.shock_deviation_max);
     if let Some(windows) = &summary.windows_to_restore {
         row(&format!("windows to within {PEG_TOLERANCE} of par"), windows);
     }
     println!("runs whose pool never came back: {} of {}", summary.runs_never_restored, summary.runs);
     row("windows with arbitrage refused", &summary.arbitrage_refused);
     row("lowest CR", &summary.lowest_collateral_ratio);
-    println!("wrote {}/runs.csv, windows.csv, summary.json", out.display());
+    println!(
+        "{:.0} s in all: {:.0} agent-days a second ({} agents a run)",
+        summary.seconds,
+        summary.agent_days_per_second,
+        ballast_sim::run::AGENTS_PER_RUN
+    );
+    println!("wrote {}/runs.csv, windows.csv, summary.json, peg.svg", out.display());
 }

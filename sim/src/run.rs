@@ -10,6 +10,7 @@ use ballast_app::demo::quiet::QuietStdout;
 use ballast_app::demo::study::{spread, Spread};
 use ballast_app::demo::{simulate_with, DemoOptions};
 use ballast_sdk::BankChain;
+use ballast_oracle::plot::{line_chart, Labels, Series};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -17,6 +18,11 @@ use crate::agents::{Market, MarketConfig, MarketWindow};
 
 /// Within this of one dollar the pool counts as at the peg.
 pub const PEG_TOLERANCE: f64 = 0.01;
+
+/// Agents acting in each window of a run: the demo's four holders, its
+/// keeper and three oracle nodes, and the market's liquidity provider,
+/// noise traders and arbitrageur.
+pub const AGENTS_PER_RUN: u64 = 11;
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -56,7 +62,7 @@ impl RunReport {
     fn new(seed: u64, crash_day: u64, windows: Vec<MarketWindow>, lowest: f64, last: f64) -> Self {
         let mut deviations: Vec<f64> = windows.iter().map(|w| (w.price - 1.0).abs()).collect();
         deviations.sort_by(f64::total_cmp);
-        let at = |p: f64| deviations.get(((deviations.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0);
+        let at = |p: f64| percentile(&deviations, p);
         let windows_to_restore = windows
             .iter()
             .filter(|w| w.day >= crash_day)
@@ -87,8 +93,9 @@ pub struct Summary {
     pub first_seed: u64,
     pub days: u64,
     pub market: MarketConfig,
-    pub peg_deviation_p50: Spread,
-    pub peg_deviation_p99: Spread,
+    /// |price - 1| after arbitrage over every window of every run.
+    pub peg_deviation: Pooled,
+    /// Each run's largest, after arbitrage and before it.
     pub peg_deviation_max: Spread,
     pub shock_deviation_max: Spread,
     /// Over the runs in which the pool came back.
@@ -96,6 +103,21 @@ pub struct Summary {
     pub runs_never_restored: usize,
     pub arbitrage_refused: Spread,
     pub lowest_collateral_ratio: Spread,
+    /// Wall-clock time of all runs, and agents × days simulated per second.
+    pub seconds: f64,
+    pub agent_days_per_second: f64,
+}
+
+/// Percentiles over all windows of all runs.
+#[derive(Debug, Serialize)]
+pub struct Pooled {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0)
 }
 
 /// One run of the demo's world with the market's agents.
@@ -135,6 +157,7 @@ pub fn run(options: &RunOptions) -> Result<(Vec<RunReport>, Summary)> {
             .progress_chars("=> "),
     );
     let quiet = QuietStdout::new().context("cannot silence the bank's program logs")?;
+    let started = std::time::Instant::now();
     let mut runs = Vec::new();
     for seed in options.first_seed..options.first_seed + options.runs {
         runs.push(run_one(seed, options.days, &options.market, &scratch)?);
@@ -143,28 +166,64 @@ pub fn run(options: &RunOptions) -> Result<(Vec<RunReport>, Summary)> {
     progress.finish_and_clear();
     drop(quiet);
     std::fs::remove_dir_all(&scratch).with_context(|| format!("cannot remove {}", scratch.display()))?;
-    let summary = summarise(options, &runs);
+    let summary = summarise(options, &runs, started.elapsed().as_secs_f64());
     write_outputs(&options.out, &runs, &summary)?;
+    plot_peg(&options.out.join("peg.svg"), &runs)?;
     Ok((runs, summary))
 }
 
-fn summarise(options: &RunOptions, runs: &[RunReport]) -> Summary {
+fn summarise(options: &RunOptions, runs: &[RunReport], seconds: f64) -> Summary {
     let metric = |f: fn(&RunReport) -> f64| runs.iter().map(f).collect::<Vec<f64>>();
     let restored: Vec<f64> = runs.iter().filter_map(|r| r.windows_to_restore).map(|w| w as f64).collect();
+    let mut pooled: Vec<f64> = runs.iter().flat_map(|r| r.windows.iter().map(|w| (w.price - 1.0).abs())).collect();
+    pooled.sort_by(f64::total_cmp);
     Summary {
         runs: runs.len(),
         first_seed: options.first_seed,
         days: options.days,
         market: options.market.clone(),
-        peg_deviation_p50: spread(metric(|r| r.peg_deviation_p50), false),
-        peg_deviation_p99: spread(metric(|r| r.peg_deviation_p99), false),
+        peg_deviation: Pooled {
+            p50: percentile(&pooled, 0.5),
+            p99: percentile(&pooled, 0.99),
+            max: percentile(&pooled, 1.0),
+        },
         peg_deviation_max: spread(metric(|r| r.peg_deviation_max), false),
         shock_deviation_max: spread(metric(|r| r.shock_deviation_max), false),
         runs_never_restored: runs.len() - restored.len(),
         windows_to_restore: (!restored.is_empty()).then(|| spread(restored, false)),
         arbitrage_refused: spread(metric(|r| r.arbitrage_refused as f64), false),
         lowest_collateral_ratio: spread(metric(|r| r.lowest_collateral_ratio), true),
+        seconds,
+        agent_days_per_second: (AGENTS_PER_RUN * options.days * runs.len() as u64) as f64 / seconds,
     }
+}
+
+/// The pool's price by day: the median over the runs with its 5-95% band,
+/// after arbitrage and before it.
+fn plot_peg(path: &Path, runs: &[RunReport]) -> Result<()> {
+    let days = runs.iter().map(|r| r.windows.len()).min().unwrap_or(0);
+    let band = |price: fn(&MarketWindow) -> f64| -> Vec<(f64, f64, f64, f64)> {
+        (0..days)
+            .map(|i| {
+                let mut prices: Vec<f64> = runs.iter().map(|r| price(&r.windows[i])).collect();
+                prices.sort_by(f64::total_cmp);
+                let day = runs[0].windows[i].day as f64;
+                (day, percentile(&prices, 0.5), percentile(&prices, 0.05), percentile(&prices, 0.95))
+            })
+            .collect()
+    };
+    let series = |name: &str, points: Vec<(f64, f64, f64, f64)>| {
+        Series::line(name, points.iter().map(|p| (p.0, p.1)).collect()).with_band(points.iter().map(|p| (p.0, p.2, p.3)).collect())
+    };
+    let after = series("after arbitrage (median, 5-95%)", band(|w| w.price));
+    let before = series("before arbitrage", band(|w| w.price_before_arbitrage));
+    let labels = Labels {
+        title: "The coin on the secondary market",
+        x: "day",
+        y: "pool price ($)",
+    };
+    line_chart(path, labels, &[after, before])?;
+    Ok(())
 }
 
 fn write_outputs(out: &Path, runs: &[RunReport], summary: &Summary) -> Result<()> {
