@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use ballast_sim::agents::MarketConfig;
+use ballast_sim::agents::{MakerConfig, MarketConfig};
 use ballast_sim::run::{run, RunOptions, Summary, PEG_TOLERANCE};
 use clap::Parser;
 
@@ -29,11 +29,30 @@ struct Args {
     /// The arbitrageur's dollars.
     #[arg(long, default_value_t = 200_000.0)]
     arbitrage_capital: f64,
+    /// The market maker's spread: `adaptive`, `fixed:SPREAD` (0.006 is
+    /// 0.6% wide) or `none`.
+    #[arg(long, default_value = "adaptive", value_parser = parse_maker)]
+    maker: Maker,
     #[arg(long, default_value = "out/sim")]
     out: PathBuf,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Maker(Option<MakerConfig>);
+
+fn parse_maker(text: &str) -> Result<Maker, String> {
+    match text.split_once(':') {
+        None if text == "adaptive" => Ok(Maker(Some(MakerConfig::adaptive()))),
+        None if text == "none" => Ok(Maker(None)),
+        Some(("fixed", spread)) => match spread.parse::<f64>() {
+            Ok(spread) if (0.0..1.0).contains(&spread) => Ok(Maker(Some(MakerConfig::fixed(spread)))),
+            _ => Err(format!("`{spread}`: a fixed spread is a fraction in [0, 1), for example fixed:0.006")),
+        },
+        _ => Err(format!("`{text}`: expected adaptive, fixed:SPREAD or none")),
+    }
 }
 
 fn main() -> Result<()> {
@@ -50,6 +69,7 @@ fn main() -> Result<()> {
             pool_depth: args.pool_depth,
             panic_sell: args.panic_sell,
             arbitrage_capital: args.arbitrage_capital,
+            maker: args.maker.0,
             ..MarketConfig::default()
         },
         out: args.out.clone(),
@@ -90,6 +110,10 @@ fn print_summary(summary: &Summary, out: &std::path::Path) {
     println!("runs whose pool never came back: {} of {}", summary.runs_never_restored, summary.runs);
     row("windows with arbitrage refused", &summary.arbitrage_refused);
     row("lowest CR", &summary.lowest_collateral_ratio);
+    if let (Some(profit), Some(risk)) = (&summary.maker_profit, &summary.maker_inventory_risk) {
+        row("market maker's profit ($)", profit);
+        row("market maker's inventory risk (stablecoins)", risk);
+    }
     println!(
         "{:.0} s in all: {:.0} agent-days a second ({} agents a run)",
         summary.seconds,

@@ -14,6 +14,7 @@ use ballast_oracle::plot::{line_chart, Labels, Series};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::agents::market_maker::MakerBook;
 use crate::agents::{Market, MarketConfig, MarketWindow};
 
 /// Within this of one dollar the pool counts as at the peg.
@@ -55,11 +56,13 @@ pub struct RunReport {
     pub bought_and_redeemed: f64,
     pub lowest_collateral_ratio: f64,
     pub final_collateral_ratio: f64,
+    /// The market maker's fills, profit and inventory risk, if there was one.
+    pub maker: Option<MakerBook>,
     pub windows: Vec<MarketWindow>,
 }
 
 impl RunReport {
-    fn new(seed: u64, crash_day: u64, windows: Vec<MarketWindow>, lowest: f64, last: f64) -> Self {
+    fn new(seed: u64, crash_day: u64, windows: Vec<MarketWindow>, maker: Option<MakerBook>, lowest: f64, last: f64) -> Self {
         let mut deviations: Vec<f64> = windows.iter().map(|w| (w.price - 1.0).abs()).collect();
         deviations.sort_by(f64::total_cmp);
         let at = |p: f64| percentile(&deviations, p);
@@ -81,6 +84,7 @@ impl RunReport {
             bought_and_redeemed: windows.iter().map(|w| w.arbitrage.bought_and_redeemed).sum(),
             lowest_collateral_ratio: lowest,
             final_collateral_ratio: last,
+            maker,
             windows,
         }
     }
@@ -103,6 +107,10 @@ pub struct Summary {
     pub runs_never_restored: usize,
     pub arbitrage_refused: Spread,
     pub lowest_collateral_ratio: Spread,
+    /// The market maker's profit and the standard deviation of its
+    /// stablecoin inventory, per run, if there was one.
+    pub maker_profit: Option<Spread>,
+    pub maker_inventory_risk: Option<Spread>,
     /// Wall-clock time of all runs, and agents × days simulated per second.
     pub seconds: f64,
     pub agent_days_per_second: f64,
@@ -139,7 +147,8 @@ pub fn run_one(seed: u64, days: u64, market: &MarketConfig, scratch: &Path) -> R
     Ok(RunReport::new(
         seed,
         agents.crash_day(),
-        agents.windows,
+        agents.windows.clone(),
+        agents.maker_book().cloned(),
         crisis.lowest_collateral_ratio,
         crisis.final_collateral_ratio,
     ))
@@ -193,9 +202,16 @@ fn summarise(options: &RunOptions, runs: &[RunReport], seconds: f64) -> Summary 
         windows_to_restore: (!restored.is_empty()).then(|| spread(restored, false)),
         arbitrage_refused: spread(metric(|r| r.arbitrage_refused as f64), false),
         lowest_collateral_ratio: spread(metric(|r| r.lowest_collateral_ratio), true),
+        maker_profit: maker_metric(runs, |book| book.profit, true),
+        maker_inventory_risk: maker_metric(runs, |book| book.inventory_risk, false),
         seconds,
         agent_days_per_second: (AGENTS_PER_RUN * options.days * runs.len() as u64) as f64 / seconds,
     }
+}
+
+fn maker_metric(runs: &[RunReport], value: fn(&MakerBook) -> f64, low_is_worse: bool) -> Option<Spread> {
+    let values: Vec<f64> = runs.iter().filter_map(|r| r.maker.as_ref().map(value)).collect();
+    (!values.is_empty()).then(|| spread(values, low_is_worse))
 }
 
 /// The pool's price by day: the median over the runs with its 5-95% band,
@@ -228,12 +244,12 @@ fn plot_peg(path: &Path, runs: &[RunReport]) -> Result<()> {
 
 fn write_outputs(out: &Path, runs: &[RunReport], summary: &Summary) -> Result<()> {
     let mut csv = String::from(
-        "seed,peg_deviation_p50,peg_deviation_p99,peg_deviation_max,shock_deviation_max,windows_to_restore,arbitrage_refused,minted_and_sold,bought_and_redeemed,lowest_collateral_ratio,final_collateral_ratio\n",
+        "seed,peg_deviation_p50,peg_deviation_p99,peg_deviation_max,shock_deviation_max,windows_to_restore,arbitrage_refused,minted_and_sold,bought_and_redeemed,lowest_collateral_ratio,final_collateral_ratio,maker_fills,maker_profit,maker_inventory_risk\n",
     );
     let mut windows = String::from("seed,day,price_before_arbitrage,price,minted_and_sold,bought_and_redeemed,refused\n");
     for run in runs {
         csv.push_str(&format!(
-            "{},{:.6},{:.6},{:.6},{:.6},{},{},{:.2},{:.2},{:.6},{:.6}\n",
+            "{},{:.6},{:.6},{:.6},{:.6},{},{},{:.2},{:.2},{:.6},{:.6},{}\n",
             run.seed,
             run.peg_deviation_p50,
             run.peg_deviation_p99,
@@ -245,6 +261,10 @@ fn write_outputs(out: &Path, runs: &[RunReport], summary: &Summary) -> Result<()
             run.bought_and_redeemed,
             run.lowest_collateral_ratio,
             run.final_collateral_ratio,
+            run.maker
+                .as_ref()
+                .map(|m| format!("{},{:.2},{:.2}", m.fills, m.profit, m.inventory_risk))
+                .unwrap_or_else(|| ",,".into()),
         ));
         for w in &run.windows {
             let refused = w.arbitrage.refused.as_deref().unwrap_or("").replace([',', '\n'], ";");

@@ -52,3 +52,26 @@ fn arbitrage_holds_the_band_until_the_breaker_and_the_cr_crit_halt_each_switch_o
         .collect();
     assert!(!halted.is_empty() && halted.iter().all(|w| w.price > w.band.ceiling), "{halted:?}");
 }
+
+/// Seed 002's question: does a spread that widens with volatility and
+/// thinning depth earn more than a fixed one, at no more inventory risk?
+/// The same seeds, the same flows, one market maker each way.
+#[test]
+fn the_adaptive_spread_earns_more_than_a_fixed_one_at_no_more_inventory_risk() {
+    use ballast_sim::agents::MakerConfig;
+    std::env::set_var("RUST_LOG", "error");
+    let scratch = tempfile::tempdir().unwrap();
+    let mut gains = Vec::new();
+    for seed in [7, 8, 9] {
+        let run = |maker: MakerConfig| {
+            let config = MarketConfig { maker: Some(maker), ..MarketConfig::default() };
+            run_one(seed, 42, &config, scratch.path()).unwrap().maker.unwrap()
+        };
+        let (adaptive, fixed) = (run(MakerConfig::adaptive()), run(MakerConfig::fixed(0.006)));
+        assert!(adaptive.fills > 0 && fixed.fills > 0, "seed {seed}: {adaptive:?} {fixed:?}");
+        gains.push((adaptive.profit - fixed.profit, adaptive.inventory_risk / fixed.inventory_risk));
+    }
+    let profit_gain: f64 = gains.iter().map(|g| g.0).sum();
+    assert!(profit_gain > 0.0, "adaptive minus fixed profit by seed, and their inventory risk ratio: {gains:?}");
+    assert!(gains.iter().all(|g| g.1 <= 1.1), "{gains:?}");
+}

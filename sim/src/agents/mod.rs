@@ -4,6 +4,7 @@
 //! who mints and redeems against it whenever the gap beats the fees.
 
 pub mod arbitrageur;
+pub mod market_maker;
 pub mod noise;
 
 use anyhow::{Context, Result};
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 use crate::pool::{Pool, Trade};
 use arbitrageur::{Arbitrage, Arbitrageur, Band};
+use market_maker::{MakerBook, MarketMaker, SpreadPolicy};
 use noise::NoiseTraders;
 
 /// The agent mix and the market's shape.
@@ -33,6 +35,40 @@ pub struct MarketConfig {
     pub panic_sell: f64,
     /// The arbitrageur's dollars (USDC).
     pub arbitrage_capital: f64,
+    /// A market maker quoting around the TWAP, if there is one.
+    pub maker: Option<MakerConfig>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct MakerConfig {
+    pub policy: SpreadPolicy,
+    /// Its dollars, half of them minted into stablecoins at the start.
+    pub capital: f64,
+    /// The most stablecoins it fills in one trade.
+    pub quote_size: f64,
+}
+
+impl MakerConfig {
+    /// 0.4% plus twice the recent volatility plus half the pool's thinning.
+    pub fn adaptive() -> Self {
+        Self {
+            policy: SpreadPolicy::Adaptive {
+                base: 0.004,
+                per_volatility: 2.0,
+                per_thinness: 0.5,
+            },
+            capital: 40_000.0,
+            quote_size: 500.0,
+        }
+    }
+
+    /// The same maker with a fixed spread.
+    pub fn fixed(spread: f64) -> Self {
+        Self {
+            policy: SpreadPolicy::Fixed { spread },
+            ..Self::adaptive()
+        }
+    }
 }
 
 impl Default for MarketConfig {
@@ -46,6 +82,7 @@ impl Default for MarketConfig {
             noise_size: 100.0,
             panic_sell: 0.2,
             arbitrage_capital: 200_000.0,
+            maker: Some(MakerConfig::adaptive()),
         }
     }
 }
@@ -112,6 +149,7 @@ pub struct Market {
     pool: Option<PoolAccounts>,
     noise: Option<NoiseTraders>,
     arbitrageur: Option<Arbitrageur>,
+    maker: Option<MarketMaker>,
     usdc: Pubkey,
     crash_day: u64,
     pub windows: Vec<MarketWindow>,
@@ -125,6 +163,7 @@ impl Market {
             pool: None,
             noise: None,
             arbitrageur: None,
+            maker: None,
             usdc: Pubkey::default(),
             crash_day: 0,
             windows: Vec::new(),
@@ -140,11 +179,9 @@ impl Market {
         self.crash_day
     }
 
-    fn parts(&mut self) -> (&PoolAccounts, &mut NoiseTraders, &mut Arbitrageur, &mut StdRng) {
-        let pool = self.pool.as_ref().expect("the market is open");
-        let noise = self.noise.as_mut().expect("the market is open");
-        let arbitrageur = self.arbitrageur.as_mut().expect("the market is open");
-        (pool, noise, arbitrageur, &mut self.rng)
+    /// The market maker's book, if there is one.
+    pub fn maker_book(&self) -> Option<&MakerBook> {
+        self.maker.as_ref().map(|maker| &maker.book)
     }
 }
 
@@ -169,18 +206,27 @@ impl WindowAgents for Market {
         });
         self.noise = Some(NoiseTraders::open(chain, world, &self.config)?);
         self.arbitrageur = Some(Arbitrageur::open(chain, world, self.config.arbitrage_capital)?);
+        if let Some(maker) = self.config.maker {
+            self.maker =
+                Some(MarketMaker::open(chain, world, maker.policy, maker.capital, maker.quote_size, self.config.pool_depth)?);
+        }
         Ok(())
     }
 
     fn window(&mut self, chain: &mut dyn Chain, world: &World, day: u64) -> Result<()> {
         let usdc = self.usdc;
         let panic = (day == world.crash_day).then_some(self.config.panic_sell);
-        let (pool, noise, arbitrageur, rng) = self.parts();
-        noise.trade(chain, pool, &usdc, rng, panic)?;
+        let pool = self.pool.as_ref().expect("the market is open");
+        let noise = self.noise.as_mut().expect("the market is open");
+        let arbitrageur = self.arbitrageur.as_mut().expect("the market is open");
+        noise.trade(chain, pool, &usdc, &mut self.rng, self.maker.as_mut(), panic)?;
         let price_before_arbitrage = pool.read(chain)?.price();
         let band = Band::read(chain, pool.fee)?;
         let arbitrage = arbitrageur.act(chain, world, pool, &usdc, band)?;
         let price = pool.read(chain)?.price();
+        if let Some(maker) = self.maker.as_mut() {
+            maker.close_window(chain, &usdc, price)?;
+        }
         self.windows.push(MarketWindow {
             day,
             price_before_arbitrage,

@@ -9,6 +9,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
 
+use super::market_maker::MarketMaker;
 use super::{mint_stable, MarketConfig, PoolAccounts};
 use crate::pool::Trade;
 
@@ -31,14 +32,16 @@ impl NoiseTraders {
         })
     }
 
-    /// The window's trades; `panic` is the share of the pool's stablecoins
-    /// dumped on it after them.
+    /// The window's trades, each with the market maker when its quote is
+    /// better and else with the pool; `panic` is the share of the pool's
+    /// stablecoins dumped on the pool after them.
     pub(super) fn trade(
         &mut self,
         chain: &mut dyn Chain,
         pool: &PoolAccounts,
         usdc: &Pubkey,
         rng: &mut StdRng,
+        mut maker: Option<&mut MarketMaker>,
         panic: Option<f64>,
     ) -> Result<()> {
         let sizes = Exp::new(1.0 / self.mean_size).expect("a positive mean size");
@@ -49,7 +52,13 @@ impl NoiseTraders {
             } else {
                 Trade::BuyStable(size * pool.read(chain)?.price())
             };
-            pool.trade(chain, usdc, &self.key, trade)?;
+            let filled = match maker.as_deref_mut() {
+                Some(maker) => maker.try_fill(chain, pool, usdc, &self.key, trade)?,
+                None => false,
+            };
+            if !filled {
+                pool.trade(chain, usdc, &self.key, trade)?;
+            }
         }
         if let Some(share) = panic {
             let dump = share * pool.read(chain)?.stable;
