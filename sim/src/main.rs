@@ -26,9 +26,10 @@ struct Args {
     /// The share of the pool's stablecoins dumped on it on the crash day.
     #[arg(long, default_value_t = 0.2)]
     panic_sell: f64,
-    /// The arbitrageur's dollars.
-    #[arg(long, default_value_t = 200_000.0)]
-    arbitrage_capital: f64,
+    /// The arbitrageur's dollars; several, comma-separated, run the same
+    /// seeds once for each and write sensitivity.csv.
+    #[arg(long, default_value = "200000", value_delimiter = ',')]
+    arbitrage_capital: Vec<f64>,
     /// The market maker's spread: `adaptive`, `fixed:SPREAD` (0.006 is
     /// 0.6% wide) or `none`.
     #[arg(long, default_value = "adaptive", value_parser = parse_maker)]
@@ -61,25 +62,59 @@ fn main() -> Result<()> {
         std::env::set_var("RUST_LOG", "error");
     }
     let args = Args::parse();
-    let options = RunOptions {
-        runs: args.runs,
-        first_seed: args.first_seed,
-        days: args.days,
-        market: MarketConfig {
-            pool_depth: args.pool_depth,
-            panic_sell: args.panic_sell,
-            arbitrage_capital: args.arbitrage_capital,
-            maker: args.maker.0,
-            ..MarketConfig::default()
-        },
-        out: args.out.clone(),
-        progress: !args.json,
-    };
-    let (_, summary) = run(&options)?;
+    let sweep = args.arbitrage_capital.len() > 1;
+    let mut summaries = Vec::new();
+    for &capital in &args.arbitrage_capital {
+        anyhow::ensure!(capital >= 0.0, "--arbitrage-capital {capital}: an amount of dollars cannot be negative");
+        let options = RunOptions {
+            runs: args.runs,
+            first_seed: args.first_seed,
+            days: args.days,
+            market: MarketConfig {
+                pool_depth: args.pool_depth,
+                panic_sell: args.panic_sell,
+                arbitrage_capital: capital,
+                maker: args.maker.0,
+                ..MarketConfig::default()
+            },
+            out: if sweep { args.out.join(format!("capital-{capital:.0}")) } else { args.out.clone() },
+            progress: !args.json,
+        };
+        let (_, summary) = run(&options)?;
+        if !args.json {
+            print_summary(&summary, &options.out);
+        }
+        summaries.push(summary);
+    }
+    if sweep {
+        write_sensitivity(&args.out, &summaries, !args.json)?;
+    }
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
-    } else {
-        print_summary(&summary, &args.out);
+        let json = if sweep { serde_json::to_string(&summaries)? } else { serde_json::to_string(&summaries[0])? };
+        println!("{json}");
+    }
+    Ok(())
+}
+
+/// How the peg moves with the arbitrageur's capital: one row per level.
+fn write_sensitivity(out: &std::path::Path, summaries: &[Summary], print: bool) -> Result<()> {
+    let mut csv = String::from("arbitrage_capital,deviation_p50,deviation_p99,deviation_max,restore_windows_worst,runs_never_restored,refused_mean\n");
+    for s in summaries {
+        csv.push_str(&format!(
+            "{:.0},{:.6},{:.6},{:.6},{},{},{:.2}\n",
+            s.market.arbitrage_capital,
+            s.peg_deviation.p50,
+            s.peg_deviation.p99,
+            s.peg_deviation.max,
+            s.windows_to_restore.as_ref().map(|w| format!("{:.0}", w.worst)).unwrap_or_default(),
+            s.runs_never_restored,
+            s.arbitrage_refused.mean,
+        ));
+    }
+    let path = out.join("sensitivity.csv");
+    std::fs::write(&path, &csv).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    if print {
+        println!("\nsensitivity to the arbitrageur's capital ({}):\n{}", path.display(), csv.replace(',', "\t"));
     }
     Ok(())
 }
