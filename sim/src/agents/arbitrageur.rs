@@ -58,10 +58,6 @@ impl Arbitrageur {
         })
     }
 
-    pub fn key(&self) -> Pubkey {
-        self.key.pubkey()
-    }
-
     pub(super) fn act(
         &mut self,
         chain: &mut dyn Chain,

@@ -170,10 +170,6 @@ impl Market {
         }
     }
 
-    pub fn config(&self) -> &MarketConfig {
-        &self.config
-    }
-
     /// The demo day of the crash (and the panic), once the market is open.
     pub fn crash_day(&self) -> u64 {
         self.crash_day
