@@ -142,16 +142,21 @@ impl PoolAccounts {
     }
 }
 
+/// The market's agents once it is open.
+struct Agents {
+    usdc: Pubkey,
+    pool: PoolAccounts,
+    noise: NoiseTraders,
+    arbitrageur: Arbitrageur,
+    maker: Option<MarketMaker>,
+}
+
 /// The secondary market and its agents, as `WindowAgents` for the demo.
 pub struct Market {
     config: MarketConfig,
     rng: StdRng,
-    pool: Option<PoolAccounts>,
-    noise: Option<NoiseTraders>,
-    arbitrageur: Option<Arbitrageur>,
-    maker: Option<MarketMaker>,
-    usdc: Pubkey,
     crash_day: u64,
+    agents: Option<Agents>,
     pub windows: Vec<MarketWindow>,
 }
 
@@ -160,12 +165,8 @@ impl Market {
         Self {
             rng: StdRng::seed_from_u64(config.seed),
             config,
-            pool: None,
-            noise: None,
-            arbitrageur: None,
-            maker: None,
-            usdc: Pubkey::default(),
             crash_day: 0,
+            agents: None,
             windows: Vec::new(),
         }
     }
@@ -177,7 +178,7 @@ impl Market {
 
     /// The market maker's book, if there is one.
     pub fn maker_book(&self) -> Option<&MakerBook> {
-        self.maker.as_ref().map(|maker| &maker.book)
+        self.agents.as_ref()?.maker.as_ref().map(|maker| &maker.book)
     }
 }
 
@@ -185,43 +186,47 @@ impl WindowAgents for Market {
     /// The liquidity provider mints `pool_depth` stablecoins with USDC and
     /// pairs them with as many dollars; the traders get their stakes.
     fn open(&mut self, chain: &mut dyn Chain, world: &World) -> Result<()> {
-        self.usdc = usdc_mint(world)?;
+        let config = &self.config;
+        let usdc = usdc_mint(world)?;
         self.crash_day = world.crash_day;
-        let depth = self.config.pool_depth;
-        let provider = world.fund(chain, &[("USDC", depth)])?;
-        let minted = mint_stable(chain, world, &provider, depth)?;
+        let provider = world.fund(chain, &[("USDC", config.pool_depth)])?;
+        let minted = mint_stable(chain, world, &provider, config.pool_depth)?;
         // As many dollars as stablecoins: the pool opens at par.
         world.give(chain, &provider.pubkey(), &[("USDC", minted)])?;
-        let stable = token::associated_address(&provider.pubkey(), &pda::stable_mint());
-        let usd = token::associated_address(&provider.pubkey(), &self.usdc);
-        self.pool = Some(PoolAccounts {
+        let pool = PoolAccounts {
+            stable: token::associated_address(&provider.pubkey(), &pda::stable_mint()),
+            usd: token::associated_address(&provider.pubkey(), &usdc),
             owner: provider,
-            stable,
-            usd,
-            fee: self.config.pool_fee,
-        });
-        self.noise = Some(NoiseTraders::open(chain, world, &self.config)?);
-        self.arbitrageur = Some(Arbitrageur::open(chain, world, self.config.arbitrage_capital)?);
-        if let Some(maker) = self.config.maker {
-            self.maker =
-                Some(MarketMaker::open(chain, world, maker.policy, maker.capital, maker.quote_size, self.config.pool_depth)?);
-        }
+            fee: config.pool_fee,
+        };
+        let noise = NoiseTraders::open(chain, world, config)?;
+        let arbitrageur = Arbitrageur::open(chain, world, config.arbitrage_capital)?;
+        let maker = match config.maker {
+            Some(maker) => Some(MarketMaker::open(
+                chain,
+                world,
+                maker.policy,
+                maker.capital,
+                maker.quote_size,
+                config.pool_depth,
+            )?),
+            None => None,
+        };
+        self.agents = Some(Agents { usdc, pool, noise, arbitrageur, maker });
         Ok(())
     }
 
     fn window(&mut self, chain: &mut dyn Chain, world: &World, day: u64) -> Result<()> {
-        let usdc = self.usdc;
         let panic = (day == world.crash_day).then_some(self.config.panic_sell);
-        let pool = self.pool.as_ref().expect("the market is open");
-        let noise = self.noise.as_mut().expect("the market is open");
-        let arbitrageur = self.arbitrageur.as_mut().expect("the market is open");
-        noise.trade(chain, pool, &usdc, &mut self.rng, self.maker.as_mut(), panic)?;
+        let Agents { usdc, pool, noise, arbitrageur, maker } =
+            self.agents.as_mut().context("a market window before the market opened")?;
+        noise.trade(chain, pool, usdc, &mut self.rng, maker.as_mut(), panic)?;
         let price_before_arbitrage = pool.read(chain)?.price();
         let band = Band::read(chain, pool.fee)?;
-        let arbitrage = arbitrageur.act(chain, world, pool, &usdc, band)?;
+        let arbitrage = arbitrageur.act(chain, world, pool, usdc, band)?;
         let price = pool.read(chain)?.price();
-        if let Some(maker) = self.maker.as_mut() {
-            maker.close_window(chain, &usdc, price)?;
+        if let Some(maker) = maker {
+            maker.close_window(chain, usdc, price)?;
         }
         self.windows.push(MarketWindow {
             day,
