@@ -34,6 +34,10 @@ struct Args {
     /// 0.6% wide) or `none`.
     #[arg(long, default_value = "adaptive", value_parser = parse_maker)]
     maker: Maker,
+    /// Add an adversary who buys this many dollars of stablecoins at each
+    /// window's close to drag the market maker's TWAP up, and sells to it.
+    #[arg(long)]
+    manipulator_push: Option<f64>,
     #[arg(long, default_value = "out/sim")]
     out: PathBuf,
     /// Print the summary as JSON.
@@ -75,6 +79,7 @@ fn main() -> Result<()> {
                 panic_sell: args.panic_sell,
                 arbitrage_capital: capital,
                 maker: args.maker.0,
+                manipulator_push: args.manipulator_push,
                 ..MarketConfig::default()
             },
             out: if sweep { args.out.join(format!("capital-{capital:.0}")) } else { args.out.clone() },
@@ -148,6 +153,9 @@ fn print_summary(summary: &Summary, out: &std::path::Path) {
     if let (Some(profit), Some(risk)) = (&summary.maker_profit, &summary.maker_inventory_risk) {
         row("market maker's profit ($)", profit);
         row("market maker's inventory risk (stablecoins)", risk);
+    }
+    if let Some(profit) = &summary.manipulator_profit {
+        row("TWAP manipulator's profit ($)", profit);
     }
     println!(
         "{:.0} s in all: {:.0} agent-days a second ({} agents a run)",

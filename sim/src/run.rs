@@ -14,6 +14,7 @@ use ballast_oracle::plot::{line_chart, Labels, Series};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::agents::manipulator::ManipulatorBook;
 use crate::agents::market_maker::MakerBook;
 use crate::agents::{Market, MarketConfig, MarketWindow};
 
@@ -58,11 +59,14 @@ pub struct RunReport {
     pub final_collateral_ratio: f64,
     /// The market maker's fills, profit and inventory risk, if there was one.
     pub maker: Option<MakerBook>,
+    /// The TWAP manipulator's sales to the maker and profit, if there was one.
+    pub manipulator: Option<ManipulatorBook>,
     pub windows: Vec<MarketWindow>,
 }
 
 impl RunReport {
-    fn new(seed: u64, crash_day: u64, windows: Vec<MarketWindow>, maker: Option<MakerBook>, lowest: f64, last: f64) -> Self {
+    fn new(market: &Market, seed: u64, lowest: f64, last: f64) -> Self {
+        let (crash_day, windows) = (market.crash_day(), market.windows.clone());
         let mut deviations: Vec<f64> = windows.iter().map(|w| (w.price - 1.0).abs()).collect();
         deviations.sort_by(f64::total_cmp);
         let at = |p: f64| percentile(&deviations, p);
@@ -84,7 +88,8 @@ impl RunReport {
             bought_and_redeemed: windows.iter().map(|w| w.arbitrage.bought_and_redeemed).sum(),
             lowest_collateral_ratio: lowest,
             final_collateral_ratio: last,
-            maker,
+            maker: market.maker_book().cloned(),
+            manipulator: market.manipulator_book().cloned(),
             windows,
         }
     }
@@ -111,6 +116,7 @@ pub struct Summary {
     /// stablecoin inventory, per run, if there was one.
     pub maker_profit: Option<Spread>,
     pub maker_inventory_risk: Option<Spread>,
+    pub manipulator_profit: Option<Spread>,
     /// Wall-clock time of all runs, and agents × days simulated per second.
     pub seconds: f64,
     pub agent_days_per_second: f64,
@@ -144,14 +150,7 @@ pub fn run_one(seed: u64, days: u64, market: &MarketConfig, scratch: &Path) -> R
     let (report, _) = simulate_with(chain, &operator, &demo, &ProgressBar::hidden(), &mut agents)
         .with_context(|| format!("seed {seed}"))?;
     let crisis = report.crisis;
-    Ok(RunReport::new(
-        seed,
-        agents.crash_day(),
-        agents.windows.clone(),
-        agents.maker_book().cloned(),
-        crisis.lowest_collateral_ratio,
-        crisis.final_collateral_ratio,
-    ))
+    Ok(RunReport::new(&agents, seed, crisis.lowest_collateral_ratio, crisis.final_collateral_ratio))
 }
 
 /// Every run, then `runs.csv`, `windows.csv` and `summary.json` in `out`.
@@ -204,6 +203,10 @@ fn summarise(options: &RunOptions, runs: &[RunReport], seconds: f64) -> Summary 
         lowest_collateral_ratio: spread(metric(|r| r.lowest_collateral_ratio), true),
         maker_profit: maker_metric(runs, |book| book.profit, true),
         maker_inventory_risk: maker_metric(runs, |book| book.inventory_risk, false),
+        manipulator_profit: {
+            let profits: Vec<f64> = runs.iter().filter_map(|r| r.manipulator.as_ref().map(|m| m.profit)).collect();
+            (!profits.is_empty()).then(|| spread(profits, true))
+        },
         seconds,
         agent_days_per_second: (AGENTS_PER_RUN * options.days * runs.len() as u64) as f64 / seconds,
     }
@@ -244,12 +247,12 @@ fn plot_peg(path: &Path, runs: &[RunReport]) -> Result<()> {
 
 fn write_outputs(out: &Path, runs: &[RunReport], summary: &Summary) -> Result<()> {
     let mut csv = String::from(
-        "seed,peg_deviation_p50,peg_deviation_p99,peg_deviation_max,shock_deviation_max,windows_to_restore,arbitrage_refused,minted_and_sold,bought_and_redeemed,lowest_collateral_ratio,final_collateral_ratio,maker_fills,maker_profit,maker_inventory_risk\n",
+        "seed,peg_deviation_p50,peg_deviation_p99,peg_deviation_max,shock_deviation_max,windows_to_restore,arbitrage_refused,minted_and_sold,bought_and_redeemed,lowest_collateral_ratio,final_collateral_ratio,maker_fills,maker_profit,maker_inventory_risk,manipulator_profit\n",
     );
     let mut windows = String::from("seed,day,price_before_arbitrage,price,minted_and_sold,bought_and_redeemed,refused\n");
     for run in runs {
         csv.push_str(&format!(
-            "{},{:.6},{:.6},{:.6},{:.6},{},{},{:.2},{:.2},{:.6},{:.6},{}\n",
+            "{},{:.6},{:.6},{:.6},{:.6},{},{},{:.2},{:.2},{:.6},{:.6},{},{}\n",
             run.seed,
             run.peg_deviation_p50,
             run.peg_deviation_p99,
@@ -265,6 +268,7 @@ fn write_outputs(out: &Path, runs: &[RunReport], summary: &Summary) -> Result<()
                 .as_ref()
                 .map(|m| format!("{},{:.2},{:.2}", m.fills, m.profit, m.inventory_risk))
                 .unwrap_or_else(|| ",,".into()),
+            run.manipulator.as_ref().map(|m| format!("{:.2}", m.profit)).unwrap_or_default(),
         ));
         for w in &run.windows {
             let refused = w.arbitrage.refused.as_deref().unwrap_or("").replace([',', '\n'], ";");

@@ -55,25 +55,40 @@ fn arbitrage_holds_the_band_until_the_breaker_and_the_cr_crit_halt_each_switch_o
     assert!(!halted.is_empty() && halted.iter().all(|w| w.price > w.band.ceiling), "{halted:?}");
 }
 
-/// Seed 002's question: does a spread that widens with volatility and
-/// thinning depth earn more than a fixed one, at no more inventory risk?
-/// The same seeds, the same flows, one market maker each way.
+/// Seed 002's questions about the market maker, on the same seeds and
+/// flows, one maker each way:
+/// - does a spread that widens with volatility and thinning depth earn more
+///   than a fixed one, at no more inventory risk?
+/// - what does an adversary who drags its TWAP (buying $2,000 at every
+///   close, selling to the maker at the inflated bid) do to each?
 #[test]
-fn the_adaptive_spread_earns_more_than_a_fixed_one_at_no_more_inventory_risk() {
+fn the_adaptive_spread_earns_more_and_makes_dragging_the_twap_unprofitable_though_the_maker_still_pays() {
     use ballast_sim::agents::MakerConfig;
     std::env::set_var("RUST_LOG", "error");
     let scratch = tempfile::tempdir().unwrap();
-    let mut gains = Vec::new();
+    let (mut gains, mut manipulator, mut maker_losses) = (Vec::new(), [0.0; 2], Vec::new());
     for seed in [7, 8, 9] {
-        let run = |maker: MakerConfig| {
-            let config = MarketConfig { maker: Some(maker), ..MarketConfig::default() };
-            run_one(seed, 42, &config, scratch.path()).unwrap().maker.unwrap()
+        let run = |maker: MakerConfig, push: Option<f64>| {
+            let config = MarketConfig { maker: Some(maker), manipulator_push: push, ..MarketConfig::default() };
+            run_one(seed, 42, &config, scratch.path()).unwrap()
         };
-        let (adaptive, fixed) = (run(MakerConfig::adaptive()), run(MakerConfig::fixed(0.006)));
+        let (adaptive, fixed) = (run(MakerConfig::adaptive(), None).maker.unwrap(), run(MakerConfig::fixed(0.006), None).maker.unwrap());
         assert!(adaptive.fills > 0 && fixed.fills > 0, "seed {seed}: {adaptive:?} {fixed:?}");
         gains.push((adaptive.profit - fixed.profit, adaptive.inventory_risk / fixed.inventory_risk));
+        for (index, (maker, calm)) in [(MakerConfig::adaptive(), &adaptive), (MakerConfig::fixed(0.006), &fixed)].into_iter().enumerate() {
+            let dragged = run(maker, Some(2_000.0));
+            manipulator[index] += dragged.manipulator.unwrap().profit;
+            maker_losses.push(calm.profit - dragged.maker.unwrap().profit);
+        }
     }
     let profit_gain: f64 = gains.iter().map(|g| g.0).sum();
     assert!(profit_gain > 0.0, "adaptive minus fixed profit by seed, and their inventory risk ratio: {gains:?}");
     assert!(gains.iter().all(|g| g.1 <= 1.1), "{gains:?}");
+    // Against the fixed spread dragging the TWAP pays; against the adaptive
+    // one, which widens with the volatility the pushes make, far less.
+    let [against_adaptive, against_fixed] = manipulator;
+    assert!(against_fixed > 0.0 && against_adaptive < against_fixed / 2.0, "{manipulator:?}");
+    // Either way the maker, quoting off a dragged average, loses to every
+    // seller: it needs a price it cannot be pushed off.
+    assert!(maker_losses.iter().all(|loss| *loss > 0.0), "{maker_losses:?}");
 }

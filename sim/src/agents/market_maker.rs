@@ -75,6 +75,11 @@ impl MarketMaker {
         })
     }
 
+    /// The most stablecoins it fills in one trade.
+    pub fn quote_size(&self) -> f64 {
+        self.quote_size
+    }
+
     /// The time-weighted average of the last windows' prices (par before any).
     fn twap(&self) -> f64 {
         if self.prices.is_empty() {
@@ -153,10 +158,11 @@ impl MarketMaker {
         Ok(true)
     }
 
-    /// Closes the window at the pool's `price`: the TWAP moves on, the
-    /// inventory and the profit at that price are recorded.
-    pub(super) fn close_window(&mut self, chain: &mut dyn Chain, usdc: &Pubkey, price: f64) -> Result<()> {
-        self.prices.push_back(price);
+    /// Closes the window: the TWAP takes the pool's `close`, and the
+    /// inventory and the profit at `price` (the window's price, which a
+    /// push at the close may have left behind) are recorded.
+    pub(super) fn close_window(&mut self, chain: &mut dyn Chain, usdc: &Pubkey, close: f64, price: f64) -> Result<()> {
+        self.prices.push_back(close);
         while self.prices.len() > TWAP_WINDOWS {
             self.prices.pop_front();
         }

@@ -4,6 +4,7 @@
 //! who mints and redeems against it whenever the gap beats the fees.
 
 pub mod arbitrageur;
+pub mod manipulator;
 pub mod market_maker;
 pub mod noise;
 
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use crate::pool::{Pool, Trade};
 use arbitrageur::{Arbitrage, Arbitrageur, Band};
+use manipulator::{Manipulator, ManipulatorBook};
 use market_maker::{MakerBook, MarketMaker, SpreadPolicy};
 use noise::NoiseTraders;
 
@@ -37,6 +39,9 @@ pub struct MarketConfig {
     pub arbitrage_capital: f64,
     /// A market maker quoting around the TWAP, if there is one.
     pub maker: Option<MakerConfig>,
+    /// An adversary dragging the maker's TWAP: dollars of stablecoins it
+    /// buys at each close (it needs a maker to prey on).
+    pub manipulator_push: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -83,6 +88,7 @@ impl Default for MarketConfig {
             panic_sell: 0.2,
             arbitrage_capital: 200_000.0,
             maker: Some(MakerConfig::adaptive()),
+            manipulator_push: None,
         }
     }
 }
@@ -149,6 +155,7 @@ struct Agents {
     noise: NoiseTraders,
     arbitrageur: Arbitrageur,
     maker: Option<MarketMaker>,
+    manipulator: Option<Manipulator>,
 }
 
 /// The secondary market and its agents, as `WindowAgents` for the demo.
@@ -179,6 +186,11 @@ impl Market {
     /// The market maker's book, if there is one.
     pub fn maker_book(&self) -> Option<&MakerBook> {
         self.agents.as_ref()?.maker.as_ref().map(|maker| &maker.book)
+    }
+
+    /// The manipulator's book, if there is one.
+    pub fn manipulator_book(&self) -> Option<&ManipulatorBook> {
+        self.agents.as_ref()?.manipulator.as_ref().map(|manipulator| &manipulator.book)
     }
 }
 
@@ -212,21 +224,35 @@ impl WindowAgents for Market {
             )?),
             None => None,
         };
-        self.agents = Some(Agents { usdc, pool, noise, arbitrageur, maker });
+        let manipulator = match config.manipulator_push {
+            Some(push) if maker.is_some() => Some(Manipulator::open(chain, world, 4.0 * push, push)?),
+            Some(_) => anyhow::bail!("a manipulator of the TWAP needs a market maker to prey on"),
+            None => None,
+        };
+        self.agents = Some(Agents { usdc, pool, noise, arbitrageur, maker, manipulator });
         Ok(())
     }
 
     fn window(&mut self, chain: &mut dyn Chain, world: &World, day: u64) -> Result<()> {
         let panic = (day == world.crash_day).then_some(self.config.panic_sell);
-        let Agents { usdc, pool, noise, arbitrageur, maker } =
+        let Agents { usdc, pool, noise, arbitrageur, maker, manipulator } =
             self.agents.as_mut().context("a market window before the market opened")?;
+        if let (Some(manipulator), Some(maker)) = (manipulator.as_mut(), maker.as_mut()) {
+            manipulator.unload(chain, pool, usdc, maker)?;
+        }
         noise.trade(chain, pool, usdc, &mut self.rng, maker.as_mut(), panic)?;
         let price_before_arbitrage = pool.read(chain)?.price();
         let band = Band::read(chain, pool.fee)?;
         let arbitrage = arbitrageur.act(chain, world, pool, usdc, band)?;
+        // The window's peg, at which books are marked; a manipulator's push
+        // moves only the close the maker averages.
         let price = pool.read(chain)?.price();
+        if let Some(manipulator) = manipulator.as_mut() {
+            manipulator.push(chain, pool, usdc, price)?;
+        }
+        let close = pool.read(chain)?.price();
         if let Some(maker) = maker {
-            maker.close_window(chain, usdc, price)?;
+            maker.close_window(chain, usdc, close, price)?;
         }
         self.windows.push(MarketWindow {
             day,
