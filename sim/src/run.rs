@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ballast_app::demo::quiet::QuietStdout;
-use ballast_app::demo::study::{spread, Spread};
+use ballast_app::demo::study::{percentile, spread, Spread};
 use ballast_app::demo::{simulate_with, DemoOptions};
 use ballast_sdk::BankChain;
 use ballast_oracle::plot::{line_chart, Labels, Series};
@@ -130,9 +130,6 @@ pub struct Pooled {
     pub max: f64,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0)
-}
 
 /// One run of the demo's world with the market's agents.
 pub fn run_one(seed: u64, days: u64, market: &MarketConfig, scratch: &Path) -> Result<RunReport> {

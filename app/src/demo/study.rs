@@ -48,10 +48,15 @@ pub struct StudySummary {
     pub plots: Vec<PathBuf>,
 }
 
+/// The value at fraction `p` of `sorted` (nearest rank); 0 when it is empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0)
+}
+
 /// Summarises `values`; `low_is_worse` picks which end is the worst.
 pub fn spread(mut values: Vec<f64>, low_is_worse: bool) -> Spread {
     values.sort_by(f64::total_cmp);
-    let at = |p: f64| values[((values.len() - 1) as f64 * p).round() as usize];
+    let at = |p: f64| percentile(&values, p);
     let (p90, worst) = if low_is_worse { (at(0.1), values[0]) } else { (at(0.9), values[values.len() - 1]) };
     Spread {
         mean: values.iter().sum::<f64>() / values.len() as f64,

@@ -8,10 +8,10 @@
 use anyhow::Result;
 use ballast_app::demo::World;
 use ballast_sdk::program::constants::pause;
-use ballast_sdk::{accounts, pda, status, token, Chain, Keypair, Pubkey, Signer};
+use ballast_sdk::{accounts, status, Chain, Keypair, Pubkey, Signer};
 use serde::Serialize;
 
-use super::{mint_stable, whole, PoolAccounts};
+use super::{holdings, mint_stable, PoolAccounts};
 use crate::pool::Trade;
 
 /// What the arbitrageur did in a window.
@@ -67,7 +67,7 @@ impl Arbitrageur {
         band: Band,
     ) -> Result<Arbitrage> {
         let now = pool.read(chain)?;
-        let dollars = whole(token::associated_balance(chain, &self.key.pubkey(), usdc)?.unwrap_or(0));
+        let (_, dollars) = holdings(chain, &self.key.pubkey(), usdc)?;
         let paused = {
             let protocol = accounts::protocol(chain)?;
             protocol.raw.paused_at(chain.slot()?)
@@ -94,7 +94,7 @@ impl Arbitrageur {
                 return Ok(done);
             }
             let bought = pool.trade(chain, usdc, &self.key, Trade::BuyStable(usd.min(dollars)))?;
-            let held = whole(token::associated_balance(chain, &self.key.pubkey(), &pda::stable_mint())?.unwrap_or(0));
+            let (held, _) = holdings(chain, &self.key.pubkey(), usdc)?;
             let amount = format!("{:.6}", held.min(bought));
             // Cash first; bills when the cash vault cannot pay.
             let assets = &world.deployment().assets;

@@ -7,11 +7,11 @@
 
 use anyhow::Result;
 use ballast_app::demo::World;
-use ballast_sdk::{pda, token, Chain, Keypair, Pubkey, Signer};
+use ballast_sdk::{Chain, Keypair, Pubkey, Signer};
 use serde::Serialize;
 
 use super::market_maker::MarketMaker;
-use super::{mint_stable, whole, PoolAccounts};
+use super::{holdings, mint_stable, PoolAccounts};
 use crate::pool::Trade;
 
 /// The adversary's running account.
@@ -70,8 +70,7 @@ impl Manipulator {
     /// Its book is marked at `price`, the window's price before the push.
     pub(super) fn push(&mut self, chain: &mut dyn Chain, pool: &PoolAccounts, usdc: &Pubkey, price: f64) -> Result<()> {
         self.held = pool.trade(chain, usdc, &self.key, Trade::BuyStable(self.push))?;
-        let stable = whole(token::associated_balance(chain, &self.key.pubkey(), &pda::stable_mint())?.unwrap_or(0));
-        let usd = whole(token::associated_balance(chain, &self.key.pubkey(), usdc)?.unwrap_or(0));
+        let (stable, usd) = holdings(chain, &self.key.pubkey(), usdc)?;
         self.book.profit = usd + stable * price - self.start_value;
         Ok(())
     }

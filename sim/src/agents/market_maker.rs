@@ -11,7 +11,7 @@ use ballast_app::demo::World;
 use ballast_sdk::{pda, token, Chain, Keypair, Pubkey, Signer};
 use serde::Serialize;
 
-use super::{mint_stable, units, whole, PoolAccounts};
+use super::{holdings, mint_stable, units, PoolAccounts};
 use crate::pool::{Pool, Trade};
 
 /// How the market maker sets its spread (the full width, as a fraction of the TWAP).
@@ -126,10 +126,7 @@ impl MarketMaker {
         let (bid, ask) = self.quotes(&state);
         let stable_mint = pda::stable_mint();
         let mine = |mint: &Pubkey| token::associated_address(&self.key.pubkey(), mint);
-        let (stable_held, usd_held) = (
-            whole(token::balance(chain, &mine(&stable_mint))?),
-            whole(token::balance(chain, &mine(usdc))?),
-        );
+        let (stable_held, usd_held) = holdings(chain, &self.key.pubkey(), usdc)?;
         // (stablecoins, dollars, the trader sells stablecoins)
         let (stable, usd, selling) = match trade {
             Trade::SellStable(stable) if stable * bid > state.usd_out(stable) && stable * bid <= usd_held => (stable, stable * bid, true),
@@ -166,8 +163,7 @@ impl MarketMaker {
         while self.prices.len() > TWAP_WINDOWS {
             self.prices.pop_front();
         }
-        let stable = whole(token::associated_balance(chain, &self.key.pubkey(), &pda::stable_mint())?.unwrap_or(0));
-        let usd = whole(token::associated_balance(chain, &self.key.pubkey(), usdc)?.unwrap_or(0));
+        let (stable, usd) = holdings(chain, &self.key.pubkey(), usdc)?;
         self.inventory.push(stable);
         self.book.profit = usd + stable * price - self.start_value;
         let n = self.inventory.len() as f64;

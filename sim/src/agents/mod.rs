@@ -277,6 +277,14 @@ fn mint_stable(chain: &mut dyn Chain, world: &World, who: &Keypair, usd: f64) ->
     receipt.minted.parse().context("the minted amount")
 }
 
+/// `owner`'s stablecoins and dollars (USDC), in whole tokens; none while
+/// an account does not exist.
+fn holdings(chain: &mut dyn Chain, owner: &Pubkey, usdc: &Pubkey) -> Result<(f64, f64)> {
+    let stable = token::associated_balance(chain, owner, &pda::stable_mint())?.unwrap_or(0);
+    let usd = token::associated_balance(chain, owner, usdc)?.unwrap_or(0);
+    Ok((whole(stable), whole(usd)))
+}
+
 fn whole(units: u64) -> f64 {
     units as f64 / 10f64.powi(i32::from(STABLE_DECIMALS))
 }

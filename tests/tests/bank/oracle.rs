@@ -292,6 +292,13 @@ fn an_oracle_set_change_takes_effect_at_a_round_boundary() {
     assert!(state.stats.iter().any(|s| s.oracle == newcomer.pubkey() && s.included == 1));
 }
 
+/// Oracle `index`'s observation for the round after the last finalized one.
+fn observe_early(h: &mut Harness, index: usize) -> Result<ballast_sdk::Signature, ballast_sdk::ChainError> {
+    let mut observation = h.oracle_update(&prices());
+    observation.round = h.protocol().raw.last_oracle_round + 1;
+    h.submit_observation(&oracle(h, index), observation)
+}
+
 /// Seed 000: "rebalance if CR < CR_crit or sigma_p > sigma_threshold". The
 /// round after a finalized scheduled round may open a quarter of its time
 /// in while either holds, once per scheduled round; it records its trigger
@@ -300,13 +307,6 @@ fn an_oracle_set_change_takes_effect_at_a_round_boundary() {
 fn seed_000s_trigger_opens_the_next_round_early_once_per_scheduled_round() {
     const SLOTS: u64 = 400;
     let mut h = Harness::new_with(|args| args.params.round_slots = SLOTS);
-    // An observation for the round after the last finalized one.
-    let observe_early = |h: &mut Harness, oracle: usize| {
-        let mut observation = h.oracle_update(&prices());
-        observation.round = h.protocol().raw.last_oracle_round + 1;
-        let signer = h.oracles[oracle].insecure_clone();
-        h.submit_observation(&signer, observation)
-    };
     let watched = [ballast_sdk::pda::oracle_rounds()];
 
     // Calm (sigma_p 0.02, nothing minted): a quarter in, the trigger does not hold.
@@ -378,11 +378,6 @@ fn loan_greeks_are_kept_as_medians_and_past_their_bounds_trigger_an_early_round(
             h.submit_observation(&oracle(h, index), observation).unwrap();
         }
     };
-    let observe_early = |h: &mut Harness| {
-        let mut observation = h.oracle_update(&prices());
-        observation.round = h.protocol().raw.last_oracle_round + 1;
-        h.submit_observation(&oracle(h, 0), observation)
-    };
     let watched = [ballast_sdk::pda::oracle_rounds()];
 
     // Within both bounds: gamma -1.25 and theta -0.25 (the medians of two).
@@ -392,14 +387,14 @@ fn loan_greeks_are_kept_as_medians_and_past_their_bounds_trigger_an_early_round(
     let opened = rounds(&mut h).opened_slot;
     h.chain.warp_to_slot(opened + SLOTS / 4).unwrap();
     let before = h.snapshot(&watched);
-    let result = observe_early(&mut h);
+    let result = observe_early(&mut h, 0);
     h.assert_refused(result, BallastError::EarlyRoundNotTriggered, &before);
 
     // Theta beyond its bound (a book losing 35% of its value a year).
     post(&mut h, [(-1.0, -0.3), (-1.0, -0.4)]);
     let opened = rounds(&mut h).opened_slot;
     h.chain.warp_to_slot(opened + SLOTS / 4).unwrap();
-    observe_early(&mut h).expect("theta past its bound opens the round early");
+    observe_early(&mut h, 0).expect("theta past its bound opens the round early");
     assert_eq!(rounds(&mut h).trigger, RebalanceTrigger::LoanGreeks as u8);
 }
 
