@@ -1,16 +1,18 @@
-//! `ballast-sim`: seeded runs of the demo's world with agents on a
-//! secondary market around it; writes runs.csv, windows.csv and
-//! summary.json and prints the summary.
+//! `ballast-sim`: seeded runs of the demo's world with agents in it (a
+//! secondary market, stakers who govern, a bank run); writes runs.csv,
+//! windows.csv, summary.json and plots, and prints the summary.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use ballast_sim::agents::{MakerConfig, MarketConfig};
+use ballast_sim::agents::bank_run::BankRunConfig;
+use ballast_sim::agents::governance::GovernanceConfig;
+use ballast_sim::agents::{AgentMix, MakerConfig, MarketConfig};
 use ballast_sim::run::{run, RunOptions, Summary, PEG_TOLERANCE};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
-#[command(name = "ballast-sim", about = "Agents on a secondary market around the demo's reserve, over seeded runs")]
+#[command(name = "ballast-sim", about = "Agents around the demo's reserve (a secondary market, stakers who govern, a bank run), over seeded runs")]
 struct Args {
     /// Seeded runs, each on a fresh embedded bank.
     #[arg(long, default_value_t = 5)]
@@ -38,6 +40,31 @@ struct Args {
     /// window's close to drag the market maker's TWAP up, and sells to it.
     #[arg(long)]
     manipulator_push: Option<f64>,
+    /// Stakers who each epoch vote CR_min, lambda0, fee_max and u_max to
+    /// maximise their own utility (0: the demo's scripted vote instead).
+    #[arg(long, default_value_t = 0)]
+    stakers: usize,
+    /// Stablecoins staked by all stakers together.
+    #[arg(long, default_value_t = 30_000.0)]
+    total_stake: f64,
+    /// The share of the stake a yield-seeking coalition holds; several,
+    /// comma-separated, run the same seeds once for each (with every
+    /// arbitrage capital) and write sensitivity.csv.
+    #[arg(long, default_value = "0", value_delimiter = ',')]
+    yield_seekers: Vec<f64>,
+    /// Members of the coalition, sharing its stake.
+    #[arg(long, default_value_t = 3)]
+    coalition_members: usize,
+    /// Stablecoins a buyer stakes just before the first CR_min vote after
+    /// the crash, voting with the coalition.
+    #[arg(long)]
+    stake_buyer: Option<f64>,
+    /// Stablecoins held by holders who all redeem from the crash day on.
+    #[arg(long)]
+    bank_run: Option<f64>,
+    /// How many holders share them.
+    #[arg(long, default_value_t = 20)]
+    run_holders: usize,
     #[arg(long, default_value = "out/sim")]
     out: PathBuf,
     /// Print the summary as JSON.
@@ -66,23 +93,49 @@ fn main() -> Result<()> {
         std::env::set_var("RUST_LOG", "error");
     }
     let args = Args::parse();
-    let sweep = args.arbitrage_capital.len() > 1;
+    let governs = args.stakers > 0;
+    anyhow::ensure!(
+        governs || (args.yield_seekers.iter().all(|&s| s == 0.0) && args.stake_buyer.is_none()),
+        "--yield-seekers and --stake-buyer need stakers to govern beside them: add --stakers N"
+    );
+    let points: Vec<(f64, f64)> = args
+        .arbitrage_capital
+        .iter()
+        .flat_map(|&capital| args.yield_seekers.iter().map(move |&share| (capital, share)))
+        .collect();
+    let sweep = points.len() > 1;
     let mut summaries = Vec::new();
-    for &capital in &args.arbitrage_capital {
+    for &(capital, share) in &points {
         anyhow::ensure!(capital >= 0.0, "--arbitrage-capital {capital}: an amount of dollars cannot be negative");
+        anyhow::ensure!((0.0..1.0).contains(&share), "--yield-seekers {share}: a share of the stake is in [0, 1)");
+        let governance = governs.then(|| GovernanceConfig {
+            maximisers: args.stakers,
+            total_stake: args.total_stake,
+            yield_seekers: if share > 0.0 { args.coalition_members } else { 0 },
+            yield_seeker_share: share,
+            stake_buyer: args.stake_buyer,
+        });
         let options = RunOptions {
             runs: args.runs,
             first_seed: args.first_seed,
             days: args.days,
-            market: MarketConfig {
-                pool_depth: args.pool_depth,
-                panic_sell: args.panic_sell,
-                arbitrage_capital: capital,
-                maker: args.maker.0,
-                manipulator_push: args.manipulator_push,
-                ..MarketConfig::default()
+            mix: AgentMix {
+                market: MarketConfig {
+                    pool_depth: args.pool_depth,
+                    panic_sell: args.panic_sell,
+                    arbitrage_capital: capital,
+                    maker: args.maker.0,
+                    manipulator_push: args.manipulator_push,
+                    ..MarketConfig::default()
+                },
+                governance,
+                bank_run: args.bank_run.map(|stablecoins| BankRunConfig { holders: args.run_holders, stablecoins }),
             },
-            out: if sweep { args.out.join(format!("capital-{capital:.0}")) } else { args.out.clone() },
+            out: if sweep {
+                args.out.join(format!("capital-{capital:.0}-yield-{:.0}", share * 100.0))
+            } else {
+                args.out.clone()
+            },
             progress: !args.json,
         };
         let (_, summary) = run(&options)?;
@@ -101,25 +154,36 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// How the peg moves with the arbitrageur's capital: one row per level.
+/// How the outcomes move with the arbitrageur's capital and the
+/// yield-seekers' share of the stake: one row per pair.
 fn write_sensitivity(out: &std::path::Path, summaries: &[Summary], print: bool) -> Result<()> {
-    let mut csv = String::from("arbitrage_capital,deviation_p50,deviation_p99,deviation_max,restore_windows_worst,runs_never_restored,refused_mean\n");
+    let mut csv = String::from("arbitrage_capital,yield_seeker_share,deviation_p50,deviation_p99,deviation_max,restore_windows_worst,runs_never_restored,refused_mean,lowest_cr_median,days_below_cr_min_mean,holders_loss_mean,final_cr_min_median,final_fee_max_median\n");
+    let median = |spread: &Option<ballast_app::demo::study::Spread>| {
+        spread.as_ref().map(|s| format!("{:.4}", s.median)).unwrap_or_default()
+    };
     for s in summaries {
+        let share = s.mix.governance.as_ref().map_or(0.0, |g| g.yield_seeker_share);
         csv.push_str(&format!(
-            "{:.0},{:.6},{:.6},{:.6},{},{},{:.2}\n",
-            s.market.arbitrage_capital,
+            "{:.0},{:.2},{:.6},{:.6},{:.6},{},{},{:.2},{:.4},{:.2},{:.2},{},{}\n",
+            s.mix.market.arbitrage_capital,
+            share,
             s.peg_deviation.p50,
             s.peg_deviation.p99,
             s.peg_deviation.max,
             s.windows_to_restore.as_ref().map(|w| format!("{:.0}", w.worst)).unwrap_or_default(),
             s.runs_never_restored,
             s.arbitrage_refused.mean,
+            s.lowest_collateral_ratio.median,
+            s.days_below_cr_min.mean,
+            s.holders_loss.mean,
+            median(&s.final_cr_min),
+            median(&s.final_fee_max),
         ));
     }
     let path = out.join("sensitivity.csv");
     std::fs::write(&path, &csv).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     if print {
-        println!("\nsensitivity to the arbitrageur's capital ({}):\n{}", path.display(), csv.replace(',', "\t"));
+        println!("\nsensitivity ({}):\n{}", path.display(), csv.replace(',', "\t"));
     }
     Ok(())
 }
@@ -130,8 +194,8 @@ fn print_summary(summary: &Summary, out: &std::path::Path) {
         summary.runs,
         summary.days,
         summary.first_seed,
-        summary.market.pool_depth,
-        100.0 * summary.market.panic_sell
+        summary.mix.market.pool_depth,
+        100.0 * summary.mix.market.panic_sell
     );
     println!("{:<44} {:>10} {:>10} {:>10} {:>10}", "", "mean", "median", "p90", "worst");
     let row = |name: &str, s: &ballast_app::demo::study::Spread| {
@@ -150,6 +214,23 @@ fn print_summary(summary: &Summary, out: &std::path::Path) {
     println!("runs whose pool never came back: {} of {}", summary.runs_never_restored, summary.runs);
     row("windows with arbitrage refused", &summary.arbitrage_refused);
     row("lowest CR", &summary.lowest_collateral_ratio);
+    row("days ending with CR under CR_min", &summary.days_below_cr_min);
+    row("breaker trips", &summary.breaker_trips);
+    row("auctions", &summary.auctions);
+    row("insurance paid into the reserve", &summary.insurance_paid);
+    row("bail-in borne by stakers", &summary.backstop_loss);
+    row("loss borne by holders", &summary.holders_loss);
+    for (name, spread) in [
+        ("CR_min at the end", &summary.final_cr_min),
+        ("lambda0 at the end", &summary.final_lambda0),
+        ("fee_max at the end", &summary.final_fee_max),
+        ("u_max at the end", &summary.final_u_max),
+        ("bank run: dollars per stablecoin", &summary.bank_run_rate),
+    ] {
+        if let Some(spread) = spread {
+            row(name, spread);
+        }
+    }
     if let (Some(profit), Some(risk)) = (&summary.maker_profit, &summary.maker_inventory_risk) {
         row("market maker's profit ($)", profit);
         row("market maker's inventory risk (stablecoins)", risk);
@@ -161,7 +242,8 @@ fn print_summary(summary: &Summary, out: &std::path::Path) {
         "{:.0} s in all: {:.0} agent-days a second ({} agents a run)",
         summary.seconds,
         summary.agent_days_per_second,
-        ballast_sim::run::AGENTS_PER_RUN
+        summary.agents
     );
-    println!("wrote {}/runs.csv, windows.csv, summary.json, peg.svg", out.display());
+    let governed = if summary.mix.governance.is_some() { ", parameters.csv, votes.csv, parameters.svg" } else { "" };
+    println!("wrote {}/runs.csv, runs.json, windows.csv, summary.json, peg.svg, collateral.svg{governed}", out.display());
 }

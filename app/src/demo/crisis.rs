@@ -49,10 +49,6 @@ impl CrisisSummary {
             let rate = w.redemption_rate.min(w.collateral_ratio.unwrap_or(1.0)).min(1.0);
             w.supply * (1.0 - rate)
         });
-        let backstop_loss = windows
-            .windows(2)
-            .map(|pair| (pair[0].staked - pair[1].staked).max(0.0))
-            .sum();
         Self {
             days_redeem_paused: redeem_paused.iter().filter(|p| **p).count(),
             days_mint_paused: windows.iter().filter(|w| w.paused_for_holders & pause::MINT != 0).count(),
@@ -64,7 +60,9 @@ impl CrisisSummary {
             final_weights,
             final_targets,
             holders_loss: windows.iter().map(|w| w.redemption_haircut).sum::<f64>() + outstanding_haircut,
-            backstop_loss,
+            // The program's count: a stake deposited in the same window
+            // would hide a burn from the staked total's changes.
+            backstop_loss: last.map_or(0.0, |w| w.backstop_burned),
             cash_sold_below_par: windows.iter().map(|w| w.cash_sold_below_par).sum(),
         }
     }

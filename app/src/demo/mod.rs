@@ -44,7 +44,7 @@ use timeline::{Timeline, WindowRecord};
 
 /// Slots between settlement windows, so that the deployment's 9,000-slot
 /// limit window (mint, redeem and rebalancing budgets) spans three of them.
-const SLOTS_PER_WINDOW: u64 = 3_000;
+pub const SLOTS_PER_WINDOW: u64 = 3_000;
 /// The keeper works the first 100 slots after each update, inside WBTC's
 /// 150-slot staleness bound, in passes 10 slots apart: a take must not lower
 /// CR, so below CR_target the Dutch price is worth taking only in a narrow
@@ -193,6 +193,11 @@ pub trait WindowAgents {
     fn open(&mut self, chain: &mut dyn Chain, world: &World) -> Result<()>;
     /// In window `day`, after the holders' mints and redemptions.
     fn window(&mut self, chain: &mut dyn Chain, world: &World, day: u64) -> Result<()>;
+    /// Whether the agents run governance: then the demo's own scripted
+    /// vote stays out of their epochs.
+    fn govern(&self) -> bool {
+        false
+    }
 }
 
 /// No agents: the demo as it is.
@@ -213,6 +218,9 @@ pub struct World<'a> {
     setup: &'a Setup<'a>,
     /// The day the crash comes.
     pub crash_day: u64,
+    /// The first oracle node's audit log, public like every node's: the
+    /// inputs and outputs of each of its decisions.
+    pub oracle_audit: PathBuf,
 }
 
 impl World<'_> {
@@ -288,6 +296,7 @@ pub fn simulate_with<C: Chain>(
     let world = World {
         setup: &people,
         crash_day: crash.day + 1 - LOOKBACK as u64,
+        oracle_audit: oracles::audit_path(&options.out, 0),
     };
     agents.open(&mut chain, &world)?;
     // Day 0 takes its window too, so day d is the market's window d.
@@ -330,15 +339,9 @@ pub fn simulate_with<C: Chain>(
         breaker_lapse_told = protocol.raw.breaker_lapsed_at(window_start);
         let trades = holders_trade(chain, &people, &holders, &mut flows, &mut rng)?;
         agents.window(chain, &world, day)?;
-        vote = governance_step(
-            chain,
-            day,
-            options.days,
-            &holders,
-            &operator,
-            vote,
-            &mut timeline,
-        )?;
+        if !agents.govern() {
+            vote = governance_step(chain, day, options.days, &holders, &operator, vote, &mut timeline)?;
+        }
         let mut actions = keeper_window(chain, &mut keeper, &people, day, &mut timeline)?;
         match triggered_round(chain, &mut network)? {
             Some((early, trigger)) => {
@@ -878,11 +881,14 @@ fn record(
         target_weights: reserve.assets.iter().map(|a| a.target_weight).collect(),
         fee_mint: protocol.fee_mint,
         fee_redeem: protocol.fee_redeem,
+        cr_min: protocol.cr_min,
         insurance,
         sigma_p,
         breaker_paused: protocol.raw.breaker_paused_at(chain.slot()?),
         paused_for_holders,
         staked,
+        insurance_paid_out: protocol.raw.insurance.paid_out as f64 / 1e6,
+        backstop_burned: protocol.raw.insurance.backstop_burned as f64 / 1e6,
         redemption_haircut: trades.haircut,
         cash_sold_below_par: 0.0,
         mints: trades.mints,

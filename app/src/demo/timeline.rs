@@ -20,6 +20,8 @@ pub struct WindowRecord {
     pub target_weights: Vec<f64>,
     pub fee_mint: f64,
     pub fee_redeem: f64,
+    /// The governed CR_min in force at the window's end.
+    pub cr_min: f64,
     /// Stablecoins in the insurance vault.
     pub insurance: f64,
     pub sigma_p: f64,
@@ -31,6 +33,10 @@ pub struct WindowRecord {
     pub paused_for_holders: u8,
     /// Stablecoins staked in the backstop.
     pub staked: f64,
+    /// What the loss waterfall has taken so far, as the program counts it:
+    /// paid by the insurance pool, and burned from the backstop.
+    pub insurance_paid_out: f64,
+    pub backstop_burned: f64,
     /// Stablecoins redeemers did not get back because the rate min(r, CR)
     /// was below one.
     pub redemption_haircut: f64,

@@ -1,9 +1,12 @@
 //! The agents around the reserve, acting each window in the demo's world
 //! (its holders, keeper, oracle nodes and crash) through the real program:
-//! noise traders and a panic on the secondary market, and an arbitrageur
-//! who mints and redeems against it whenever the gap beats the fees.
+//! noise traders and a panic on the secondary market, an arbitrageur who
+//! mints and redeems against it whenever the gap beats the fees, a market
+//! maker and its manipulator, stakers who govern, and a bank run.
 
 pub mod arbitrageur;
+pub mod bank_run;
+pub mod governance;
 pub mod manipulator;
 pub mod market_maker;
 pub mod noise;
@@ -18,6 +21,8 @@ use serde::Serialize;
 
 use crate::pool::{Pool, Trade};
 use arbitrageur::{Arbitrage, Arbitrageur, Band};
+use bank_run::{BankRun, BankRunConfig};
+use governance::{GovernanceConfig, Stakers};
 use manipulator::{Manipulator, ManipulatorBook};
 use market_maker::{MakerBook, MarketMaker, SpreadPolicy};
 use noise::NoiseTraders;
@@ -90,6 +95,79 @@ impl Default for MarketConfig {
             maker: Some(MakerConfig::adaptive()),
             manipulator_push: None,
         }
+    }
+}
+
+/// Everyone a run adds to the demo's world: the market always, stakers
+/// who govern and a bank run when asked for.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AgentMix {
+    pub market: MarketConfig,
+    pub governance: Option<GovernanceConfig>,
+    pub bank_run: Option<BankRunConfig>,
+}
+
+/// The demo's own: four holders, a keeper and three oracle nodes.
+const DEMO_AGENTS: usize = 8;
+
+impl AgentMix {
+    /// Agents acting in each window: the demo's, the pool's liquidity
+    /// provider, the noise traders and the arbitrageur, and the rest of the mix.
+    pub fn agents(&self) -> usize {
+        let market = &self.market;
+        DEMO_AGENTS
+            + 3
+            + usize::from(market.maker.is_some())
+            + usize::from(market.manipulator_push.is_some())
+            + self.governance.as_ref().map_or(0, GovernanceConfig::agents)
+            + self.bank_run.map_or(0, |run| run.holders)
+    }
+}
+
+/// A mix's agents acting in the demo's world.
+pub struct Simulation {
+    seed: u64,
+    pub market: Market,
+    pub governance: Option<Stakers>,
+    pub bank_run: Option<BankRun>,
+}
+
+impl Simulation {
+    pub fn new(mix: &AgentMix, seed: u64) -> Self {
+        Self {
+            seed,
+            market: Market::new(MarketConfig { seed, ..mix.market.clone() }),
+            governance: mix.governance.clone().map(Stakers::new),
+            bank_run: mix.bank_run.map(BankRun::new),
+        }
+    }
+}
+
+impl WindowAgents for Simulation {
+    fn open(&mut self, chain: &mut dyn Chain, world: &World) -> Result<()> {
+        self.market.open(chain, world)?;
+        if let Some(stakers) = self.governance.as_mut() {
+            stakers.open(chain, world, self.seed)?;
+        }
+        if let Some(run) = self.bank_run.as_mut() {
+            run.open(chain, world)?;
+        }
+        Ok(())
+    }
+
+    fn window(&mut self, chain: &mut dyn Chain, world: &World, day: u64) -> Result<()> {
+        self.market.window(chain, world, day)?;
+        if let Some(run) = self.bank_run.as_mut() {
+            run.window(chain, world, day)?;
+        }
+        if let Some(stakers) = self.governance.as_mut() {
+            stakers.window(chain, world, day)?;
+        }
+        Ok(())
+    }
+
+    fn govern(&self) -> bool {
+        self.governance.is_some()
     }
 }
 

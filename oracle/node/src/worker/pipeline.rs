@@ -283,6 +283,13 @@ pub struct Decision {
     /// Seed 001's loan book, when the reserve holds loans.
     #[serde(default)]
     pub loan_book: Option<LoanBook>,
+    /// The annual arithmetic expected returns mu_i and covariance Sigma the
+    /// allocation was solved with: what a staker needs to judge a weighting
+    /// by seed 000's U_j = w_j1 CR + w_j2 sum_i w_i mu_i - w_j3 sigma_p^2.
+    #[serde(default)]
+    pub expected_returns: Vec<f64>,
+    #[serde(default)]
+    pub covariance: Vec<Vec<f64>>,
 }
 
 /// Seed 003's capital ratios this window (tiers by kind: cash 1, bills 2,
@@ -447,12 +454,11 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         }
         Ok(simulate_reserve(&reserve_model(weights), &mc)?.breach[0].wilson.upper)
     };
+    // Expected arithmetic returns, annual, from the log moments.
+    let expected_returns: Vec<f64> =
+        (0..n).map(|i| mean_log_return[i] + 0.5 * estimates.covariance[i][i]).collect();
     // Spec section 6: dCR/dt = (1/S) sum_i w_i dV_i/dt >= 0, or CR >= 1.
-    let drift: f64 = holdings
-        .iter()
-        .enumerate()
-        .map(|(i, w)| w * (mean_log_return[i] + 0.5 * estimates.covariance[i][i]))
-        .sum();
+    let drift: f64 = holdings.iter().zip(&expected_returns).map(|(w, mu)| w * mu).sum();
     let stable = collateral_ratio.is_none_or(|cr| cr >= 1.0) || drift >= 0.0;
     // R_i = alpha sigma_i + (beta / L_i + gamma E_i), the last two the listing's.
     let risk_scores: Vec<f64> = reserve
@@ -464,10 +470,7 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
 
     let problem = AllocationProblem {
         assets: symbols.clone(),
-        // Expected arithmetic return over the horizon, from the log moments.
-        mu: (0..n)
-            .map(|i| (mean_log_return[i] + 0.5 * estimates.covariance[i][i]) * horizon_years)
-            .collect(),
+        mu: expected_returns.iter().map(|mu| mu * horizon_years).collect(),
         sigma: estimates.sigma_over(horizon_years),
         lambda,
         costs: vec![config.trade_cost; n],
@@ -554,6 +557,8 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         treasury,
         capital,
         loan_book,
+        expected_returns,
+        covariance: estimates.covariance,
     })
 }
 
