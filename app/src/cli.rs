@@ -51,6 +51,10 @@ pub struct DemoArgs {
     /// that the dashboard reads over JSON-RPC; ctrl-c ends both.
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<std::net::SocketAddr>,
+    /// What comes halfway: the crypto crash, or one of the treasury study's
+    /// redemption scenarios with prices left alone.
+    #[arg(long, value_enum, default_value_t = crate::demo::Stress::CryptoCrash)]
+    pub stress: crate::demo::Stress,
 }
 
 #[derive(Args)]
@@ -460,7 +464,14 @@ fn describe_deploy(report: &ballast_migrations::DeployReport) -> String {
 pub fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     if let Command::Demo(args) = &cli.command {
-        let options = crate::demo::DemoOptions { days: args.days, seed: args.seed, out: args.out.clone(), json, symbols: None };
+        let options = crate::demo::DemoOptions {
+            days: args.days,
+            seed: args.seed,
+            out: args.out.clone(),
+            json,
+            stress: args.stress,
+            symbols: None,
+        };
         if let Some(address) = args.serve {
             return crate::demo::run_served(options, address);
         }

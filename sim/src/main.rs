@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use ballast_app::demo::Stress;
 use ballast_sim::agents::bank_run::BankRunConfig;
 use ballast_sim::agents::governance::GovernanceConfig;
 use ballast_sim::agents::{AgentMix, MakerConfig, MarketConfig};
 use ballast_sim::run::{run, RunOptions, Summary, PEG_TOLERANCE};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(name = "ballast-sim", about = "Agents around the demo's reserve (a secondary market, stakers who govern, a bank run), over seeded runs")]
@@ -22,6 +23,10 @@ struct Args {
     /// Simulated days per run; the crash (and the panic) come halfway.
     #[arg(long, default_value_t = 42)]
     days: u64,
+    /// What comes halfway: crypto-crash, single-shock, prolonged-clustering
+    /// or false-alarm; several, comma-separated, run each.
+    #[arg(long, value_enum, default_value = "crypto-crash", value_delimiter = ',')]
+    stress: Vec<Stress>,
     /// Stablecoins (and as many dollars) in the pool.
     #[arg(long, default_value_t = 50_000.0)]
     pool_depth: f64,
@@ -98,14 +103,15 @@ fn main() -> Result<()> {
         governs || (args.yield_seekers.iter().all(|&s| s == 0.0) && args.stake_buyer.is_none()),
         "--yield-seekers and --stake-buyer need stakers to govern beside them: add --stakers N"
     );
-    let points: Vec<(f64, f64)> = args
-        .arbitrage_capital
+    let points: Vec<(Stress, f64, f64)> = args
+        .stress
         .iter()
-        .flat_map(|&capital| args.yield_seekers.iter().map(move |&share| (capital, share)))
+        .flat_map(|&stress| args.arbitrage_capital.iter().map(move |&capital| (stress, capital)))
+        .flat_map(|(stress, capital)| args.yield_seekers.iter().map(move |&share| (stress, capital, share)))
         .collect();
     let sweep = points.len() > 1;
     let mut summaries = Vec::new();
-    for &(capital, share) in &points {
+    for &(stress, capital, share) in &points {
         anyhow::ensure!(capital >= 0.0, "--arbitrage-capital {capital}: an amount of dollars cannot be negative");
         anyhow::ensure!((0.0..1.0).contains(&share), "--yield-seekers {share}: a share of the stake is in [0, 1)");
         let governance = governs.then(|| GovernanceConfig {
@@ -119,6 +125,7 @@ fn main() -> Result<()> {
             runs: args.runs,
             first_seed: args.first_seed,
             days: args.days,
+            stress,
             mix: AgentMix {
                 market: MarketConfig {
                     pool_depth: args.pool_depth,
@@ -132,7 +139,8 @@ fn main() -> Result<()> {
                 bank_run: args.bank_run.map(|stablecoins| BankRunConfig { holders: args.run_holders, stablecoins }),
             },
             out: if sweep {
-                args.out.join(format!("capital-{capital:.0}-yield-{:.0}", share * 100.0))
+                let stress = stress.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+                args.out.join(format!("{stress}-capital-{capital:.0}-yield-{:.0}", share * 100.0))
             } else {
                 args.out.clone()
             },
@@ -154,17 +162,18 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// How the outcomes move with the arbitrageur's capital and the
-/// yield-seekers' share of the stake: one row per pair.
+/// How the outcomes move with the stress, the arbitrageur's capital and
+/// the yield-seekers' share of the stake: one row per point.
 fn write_sensitivity(out: &std::path::Path, summaries: &[Summary], print: bool) -> Result<()> {
-    let mut csv = String::from("arbitrage_capital,yield_seeker_share,deviation_p50,deviation_p99,deviation_max,restore_windows_worst,runs_never_restored,refused_mean,lowest_cr_median,days_below_cr_min_mean,holders_loss_mean,final_cr_min_median,final_fee_max_median\n");
+    let mut csv = String::from("stress,arbitrage_capital,yield_seeker_share,deviation_p50,deviation_p99,deviation_max,restore_windows_worst,runs_never_restored,refused_mean,lowest_cr_median,days_below_cr_min_mean,holders_loss_mean,final_cr_min_median,final_fee_max_median\n");
     let median = |spread: &Option<ballast_app::demo::study::Spread>| {
         spread.as_ref().map(|s| format!("{:.4}", s.median)).unwrap_or_default()
     };
     for s in summaries {
         let share = s.mix.governance.as_ref().map_or(0.0, |g| g.yield_seeker_share);
         csv.push_str(&format!(
-            "{:.0},{:.2},{:.6},{:.6},{:.6},{},{},{:.2},{:.4},{:.2},{:.2},{},{}\n",
+            "{},{:.0},{:.2},{:.6},{:.6},{:.6},{},{},{:.2},{:.4},{:.2},{:.2},{},{}\n",
+            s.stress.label(),
             s.mix.market.arbitrage_capital,
             share,
             s.peg_deviation.p50,
@@ -190,10 +199,11 @@ fn write_sensitivity(out: &std::path::Path, summaries: &[Summary], print: bool) 
 
 fn print_summary(summary: &Summary, out: &std::path::Path) {
     println!(
-        "ballast-sim: {} runs of {} days (seeds {}..), pool of {:.0}, panic {:.0}% of it on the crash day",
+        "ballast-sim: {} runs of {} days (seeds {}..), {} halfway, pool of {:.0}, panic {:.0}% of it that day",
         summary.runs,
         summary.days,
         summary.first_seed,
+        summary.stress.label(),
         summary.mix.market.pool_depth,
         100.0 * summary.mix.market.panic_sell
     );

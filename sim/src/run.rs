@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use ballast_app::demo::quiet::QuietStdout;
 use ballast_app::demo::study::{percentile, spread, Spread};
-use ballast_app::demo::{simulate_with, DemoOptions, DemoReport};
+use ballast_app::demo::{simulate_with, DemoOptions, DemoReport, Stress};
 use ballast_sdk::BankChain;
 use ballast_oracle::plot::{line_chart, Labels, Series};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -31,6 +31,7 @@ pub struct RunOptions {
     pub runs: u64,
     pub first_seed: u64,
     pub days: u64,
+    pub stress: Stress,
     pub mix: AgentMix,
     pub out: PathBuf,
     pub progress: bool,
@@ -40,6 +41,7 @@ pub struct RunOptions {
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
     pub seed: u64,
+    /// The stress day: the crash's, or a redemption scenario's onset.
     pub crash_day: u64,
     /// |price - 1| after each window's arbitrage: median, 99th percentile, largest.
     pub peg_deviation_p50: f64,
@@ -138,6 +140,7 @@ pub struct Summary {
     pub runs: usize,
     pub first_seed: u64,
     pub days: u64,
+    pub stress: Stress,
     pub mix: AgentMix,
     /// Agents acting in each window of a run.
     pub agents: usize,
@@ -184,7 +187,7 @@ pub struct Pooled {
 
 
 /// One run of the demo's world with the market's agents.
-pub fn run_one(seed: u64, days: u64, mix: &AgentMix, scratch: &Path) -> Result<RunReport> {
+pub fn run_one(seed: u64, days: u64, stress: Stress, mix: &AgentMix, scratch: &Path) -> Result<RunReport> {
     std::fs::create_dir_all(scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
     let chain = BankChain::new()?;
     let operator = chain.payer();
@@ -193,6 +196,7 @@ pub fn run_one(seed: u64, days: u64, mix: &AgentMix, scratch: &Path) -> Result<R
         seed,
         out: scratch.to_path_buf(),
         json: true,
+        stress,
         symbols: None,
     };
     let mut simulation = Simulation::new(mix, seed);
@@ -216,7 +220,7 @@ pub fn run(options: &RunOptions) -> Result<(Vec<RunReport>, Summary)> {
     let started = std::time::Instant::now();
     let mut runs = Vec::new();
     for seed in options.first_seed..options.first_seed + options.runs {
-        runs.push(run_one(seed, options.days, &options.mix, &scratch)?);
+        runs.push(run_one(seed, options.days, options.stress, &options.mix, &scratch)?);
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -241,6 +245,7 @@ fn summarise(options: &RunOptions, runs: &[RunReport], seconds: f64) -> Summary 
         runs: runs.len(),
         first_seed: options.first_seed,
         days: options.days,
+        stress: options.stress,
         mix: options.mix.clone(),
         agents: options.mix.agents(),
         peg_deviation: Pooled {

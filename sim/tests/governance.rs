@@ -7,6 +7,7 @@
 use ballast_sim::agents::bank_run::BankRunConfig;
 use ballast_sim::agents::governance::{GovernanceConfig, ParamVote};
 use ballast_sim::agents::{AgentMix, MarketConfig};
+use ballast_app::demo::Stress;
 use ballast_sim::run::{run_one, RunReport};
 
 /// The embedded deployment's CR_crit and its bounded step per epoch: a
@@ -18,7 +19,7 @@ fn run(governance: GovernanceConfig, bank_run: Option<BankRunConfig>) -> RunRepo
     std::env::set_var("RUST_LOG", "error");
     let scratch = tempfile::tempdir().unwrap();
     let mix = AgentMix { market: MarketConfig::default(), governance: Some(governance), bank_run };
-    run_one(7, 42, &mix, scratch.path()).unwrap()
+    run_one(7, 42, Stress::CryptoCrash, &mix, scratch.path()).unwrap()
 }
 
 fn executed<'a>(run: &'a RunReport, param: &str) -> Vec<&'a ParamVote> {

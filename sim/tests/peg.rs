@@ -2,6 +2,7 @@
 //! the 45% crypto crash on day 21) with the market's agents in it.
 
 use ballast_sim::agents::{AgentMix, MarketConfig};
+use ballast_app::demo::Stress;
 use ballast_sim::run::run_one;
 
 #[test]
@@ -10,7 +11,7 @@ fn arbitrage_holds_the_band_until_the_breaker_and_the_cr_crit_halt_each_switch_o
     let scratch = tempfile::tempdir().unwrap();
     // Arbitrage alone: a market maker's quotes would blur what it cannot do.
     let market = MarketConfig { maker: None, ..MarketConfig::default() };
-    let run = run_one(7, 42, &AgentMix { market, ..AgentMix::default() }, scratch.path()).unwrap();
+    let run = run_one(7, 42, Stress::CryptoCrash, &AgentMix { market, ..AgentMix::default() }, scratch.path()).unwrap();
     let crash = run.crash_day;
     assert_eq!(run.windows.len(), 42);
 
@@ -70,7 +71,7 @@ fn the_adaptive_spread_earns_more_and_makes_dragging_the_twap_unprofitable_thoug
     for seed in [7, 8, 9] {
         let run = |maker: MakerConfig, push: Option<f64>| {
             let market = MarketConfig { maker: Some(maker), manipulator_push: push, ..MarketConfig::default() };
-            run_one(seed, 42, &AgentMix { market, ..AgentMix::default() }, scratch.path()).unwrap()
+            run_one(seed, 42, Stress::CryptoCrash, &AgentMix { market, ..AgentMix::default() }, scratch.path()).unwrap()
         };
         let (adaptive, fixed) = (run(MakerConfig::adaptive(), None).maker.unwrap(), run(MakerConfig::fixed(0.006), None).maker.unwrap());
         assert!(adaptive.fills > 0 && fixed.fills > 0, "seed {seed}: {adaptive:?} {fixed:?}");

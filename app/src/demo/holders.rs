@@ -58,6 +58,12 @@ impl Flows {
         }
     }
 
+    /// The mint and redemption processes from now on (their excitation carries over).
+    pub fn set_processes(&mut self, mint: HawkesParams, redeem: HawkesParams) {
+        self.model.mint = mint;
+        self.model.redeem = redeem;
+    }
+
     /// One window's flows, in arrival order, given how far CR is below target.
     pub fn window(&mut self, cr_shortfall: f64, rng: &mut impl Rng) -> Vec<Flow> {
         let model = self.model;

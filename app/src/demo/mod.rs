@@ -11,6 +11,7 @@ mod holders;
 mod market;
 mod oracles;
 pub mod quiet;
+mod stress;
 pub mod study;
 mod timeline;
 
@@ -39,6 +40,7 @@ use crate::keeper::{Keeper, KeeperAction, KeeperConfig, Policy};
 use holders::{Flow, FlowModel, Flows};
 use market::{Crash, CrashMarket};
 pub use crisis::CrisisSummary;
+pub use stress::Stress;
 use oracles::{OracleNetwork, RoundReport};
 use timeline::{Timeline, WindowRecord};
 
@@ -60,6 +62,9 @@ pub struct DemoOptions {
     pub seed: u64,
     pub out: PathBuf,
     pub json: bool,
+    /// The stress of the stress day: the crypto crash, or a redemption
+    /// scenario with prices left alone.
+    pub stress: Stress,
     /// Where to publish the assets' symbols once their mints exist (the
     /// dashboard of `--serve`).
     pub symbols: Option<ballast_dashboard::Symbols>,
@@ -72,6 +77,7 @@ impl Default for DemoOptions {
             seed: 7,
             out: PathBuf::from("out/demo"),
             json: false,
+            stress: Stress::default(),
             symbols: None,
         }
     }
@@ -266,7 +272,7 @@ pub fn simulate_with<C: Chain>(
     }
     let crash = Crash {
         day: LOOKBACK as u64 - 1 + options.days / 2,
-        depth: 0.45,
+        depth: if options.stress == Stress::CryptoCrash { 0.45 } else { 0.0 },
         recovered: 0.5,
         recovery_days: 14,
     };
@@ -320,11 +326,14 @@ pub fn simulate_with<C: Chain>(
             timeline.event(day, story);
         }
         if report.window == crash.day {
-            timeline.event(
-                day,
-                format!("crash: crypto prices fall {:.0}%", crash.depth * 100.0),
-            );
+            let story = match options.stress.flow_scenario() {
+                None => format!("crash: crypto prices fall {:.0}%", crash.depth * 100.0),
+                Some(scenario) => format!("stress: the holders' flows turn to the treasury study's {}", scenario.label()),
+            };
+            timeline.event(day, story);
         }
+        let (mint, redeem) = options.stress.flows(&FlowModel::default(), day, world.crash_day);
+        flows.set_processes(mint, redeem);
         let chain = &mut chain;
         let window_start = chain.slot()?;
         let protocol = accounts::protocol(chain)?;

@@ -86,7 +86,7 @@ pub fn run(options: &StudyOptions) -> Result<()> {
             seed,
             out: scratch.clone(),
             json: true,
-            symbols: None,
+            ..DemoOptions::default()
         };
         std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
         let (report, _) = simulate(chain, &operator, &demo, &ProgressBar::hidden()).with_context(|| format!("seed {seed}"))?;
