@@ -205,6 +205,8 @@ ballast_errors! {
     EarlyRoundNotTriggered,
     #[msg("the first oracle round has opened: the oracle set now changes only through governance (SetOracles)")]
     OracleRoundsStarted,
+    #[msg("this stake grew after the proposal opened: stake bought once a vote is known does not vote on it")]
+    StakedAfterProposal,
 }
 
 #[cfg(test)]

@@ -136,6 +136,8 @@ pub struct ParamPath {
 pub struct StakeBuyerBook {
     pub staked: f64,
     pub voted_day: Option<u64>,
+    /// The program's answer to its ballot, when it refused it.
+    pub vote_refused: Option<String>,
     /// How far its ballot moved the proposal's mean.
     pub moved_mean_by: f64,
     /// The program's answer when it tried to unstake right after voting.
@@ -427,8 +429,8 @@ fn staker(chain: &mut dyn Chain, world: &World, stake: f64) -> Result<Keypair> {
     Ok(key)
 }
 
-/// Stakes `stake` stablecoins just after the proposal opens, votes with the
-/// coalition, and tries to leave at once.
+/// Sees the proposal, stakes `stake` stablecoins a slot later, votes with
+/// the coalition, and tries to leave at once.
 fn buy_stake_and_vote(
     chain: &mut dyn Chain,
     buyer: &Keypair,
@@ -437,9 +439,11 @@ fn buy_stake_and_vote(
     value: f64,
     day: u64,
 ) -> Result<StakeBuyerBook> {
+    let slot = chain.slot()?;
+    chain.warp_to_slot(slot + 1)?;
     governance::stake(chain, buyer, units(stake)).context("the stake buyer staking")?;
     let before = accounts::proposal(chain, id)?.mean.unwrap_or(value);
-    governance::vote(chain, buyer, id, Ballot::Value(fixed(value))).context("the stake buyer voting")?;
+    let vote_refused = governance::vote(chain, buyer, id, Ballot::Value(fixed(value))).err().map(|e| refusal(&e));
     let after = accounts::proposal(chain, id)?.mean.unwrap_or(value);
     // Straight to the program, past the CLI's own check, to hear its answer.
     let destination = token::associated_account(chain, buyer, &buyer.pubkey(), &pda::stable_mint())?;
@@ -452,6 +456,7 @@ fn buy_stake_and_vote(
     Ok(StakeBuyerBook {
         staked: stake,
         voted_day: Some(day),
+        vote_refused,
         moved_mean_by: after - before,
         unstake_refused,
         ..StakeBuyerBook::default()
@@ -472,20 +477,22 @@ impl Allowed {
     fn of(key: ParamKey, protocol: &ProtocolView, max_step: f64) -> Result<Self> {
         let current = key.read(&protocol.raw, None)?;
         let step: f64 = key.max_move(current, I80F48::from_num(max_step))?.to_num();
-        // A hair inside the step, so that rounding to fixed point never crosses it.
-        let step = step * (1.0 - 1e-9);
-        let current: f64 = current.to_num();
         let (hard_low, hard_high) = key.bounds();
-        let (mut low, mut high) = ((current - step).max(hard_low.to_num()), (current + step).min(hard_high.to_num()));
-        match key {
-            ParamKey::CrMin => {
-                low = low.max(protocol.cr_crit + 1e-6);
-                high = high.min(protocol.cr_target);
-            }
-            ParamKey::FeeMax => low = low.max(protocol.fee_min).max(protocol.fee_mint).max(protocol.fee_redeem),
-            _ => {}
-        }
-        Ok(Self { low, high: high.max(low), step })
+        let (order_low, order_high) = match key {
+            ParamKey::CrMin => (protocol.cr_crit + 1e-6, protocol.cr_target),
+            ParamKey::FeeMax => (protocol.fee_min.max(protocol.fee_mint).max(protocol.fee_redeem), f64::INFINITY),
+            _ => (f64::NEG_INFINITY, f64::INFINITY),
+        };
+        let bounds = (order_low.max(hard_low.to_num()), order_high.min(hard_high.to_num()));
+        Ok(Self::around(current.to_num(), step, bounds))
+    }
+
+    /// Within `step` of `current` and inside `bounds`; a hair inside the
+    /// step, so that rounding to fixed point never crosses it.
+    fn around(current: f64, step: f64, (low, high): (f64, f64)) -> Self {
+        let step = step * (1.0 - 1e-9);
+        let low = (current - step).max(low);
+        Self { low, high: (current + step).min(high).max(low), step }
     }
 
     fn candidates(&self, reference: f64) -> Vec<f64> {
@@ -549,4 +556,30 @@ fn refusal(error: &anyhow::Error) -> String {
         .and_then(|e| e.ballast_error())
         .map(|e| format!("{e:?}"))
         .unwrap_or_else(|| format!("{error:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_stay_within_a_step_and_above_cr_crit() {
+        // CR_min 1.10, a step of 0.11, CR_crit 1.05 and CR_target 1.20.
+        let allowed = Allowed::around(1.10, 0.11, (1.05 + 1e-6, 1.20));
+        assert_eq!(allowed.low, 1.05 + 1e-6);
+        assert!((allowed.high - 1.20).abs() < 1e-12);
+        let candidates = allowed.candidates(1.10);
+        assert_eq!(candidates.len(), 4, "{candidates:?}");
+        assert!(candidates.contains(&1.10));
+        assert!(candidates.iter().all(|&c| c >= allowed.low && c <= allowed.high && (c - 1.10).abs() < 0.11));
+    }
+
+    #[test]
+    fn utility_trades_yield_against_variance_by_its_weights() {
+        let safe = Outcome { collateral_ratio: 1.2, expected_return: 0.04, variance: 0.001 };
+        let risky = Outcome { collateral_ratio: 1.2, expected_return: 0.10, variance: 0.04 };
+        let averse = Utility { collateral: 1.0, yield_weight: 1.0, variance: 8.0 };
+        assert!(averse.of(&safe) > averse.of(&risky));
+        assert!(Utility::YIELD_ONLY.of(&risky) > Utility::YIELD_ONLY.of(&safe));
+    }
 }

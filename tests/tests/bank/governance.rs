@@ -169,10 +169,20 @@ fn a_flash_stake_cannot_vote_and_leave() {
     let result = h.chain.send(&[stake, vote, unstake], &h.admin, &[&flash]);
     h.assert_refused(result, BallastError::StakeLocked, &before);
 
-    // Staked after the proposal opened, the stake counts but is locked
+    // Staked in the proposal's own slot, the stake counts but is locked
     // until the vote's timelock ends, through the end of voting.
     h.stake(&flash, 10_000 * STABLECOIN).unwrap();
     h.vote(&flash, id, value(1.19)).unwrap();
+
+    // Stake bought a slot later, once the proposal is known, does not vote on it.
+    h.warp_slots(1);
+    let buyer = h.holder(USDC, 20_000 * STABLECOIN);
+    h.mint(&buyer, USDC, 20_000 * STABLECOIN).unwrap();
+    h.stake(&buyer, 10_000 * STABLECOIN).unwrap();
+    let before = h.snapshot(&governance_accounts(&h, &[&buyer]));
+    let result = h.vote(&buyer, id, value(1.05));
+    h.assert_refused(result, BallastError::StakedAfterProposal, &before);
+
     let result = h.unstake(&flash, 10_000 * STABLECOIN);
     assert!(result.unwrap_err().is(BallastError::StakeLocked));
     h.warp_slots(VOTING_SLOTS);

@@ -59,7 +59,8 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
             shares: 0,
             share_generation: accounts.governance.share_generation,
             locked_until_slot: 0,
-            reserved: [0; 64],
+            last_deposit_slot: 0,
+            reserved: [0; 56],
         })
     } else {
         require_keys_eq!(*position_info.owner, crate::ID, ErrorCode::AccountOwnedByWrongProgram);
@@ -74,8 +75,10 @@ pub fn handle_stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
     position.shares = position.shares.checked_add(shares).ok_or_else(math::overflow)?;
     governance.total_shares = governance.total_shares.checked_add(shares).ok_or_else(math::overflow)?;
     governance.total_staked = governance.total_staked.checked_add(amount).ok_or_else(math::overflow)?;
-    let cooldown_ends = Clock::get()?.slot.saturating_add(accounts.protocol.params.risk.stake_cooldown_slots);
+    let slot = Clock::get()?.slot;
+    let cooldown_ends = slot.saturating_add(accounts.protocol.params.risk.stake_cooldown_slots);
     position.locked_until_slot = position.locked_until_slot.max(cooldown_ends);
+    position.last_deposit_slot = slot;
 
     token::transfer(
         CpiContext::new(

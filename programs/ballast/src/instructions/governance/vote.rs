@@ -25,8 +25,11 @@ pub struct CastVote<'info> {
 }
 
 /// Votes with the whole stake, which stays locked until the proposal's
-/// timelock ends: stake added after a proposal opens counts, but cannot
-/// leave before the result it helped decide can execute.
+/// timelock ends. A position that grew after the proposal opened does not
+/// vote on it: stake bought once a vote is known would otherwise decide it
+/// for two windows' lock-up (the agent simulation's stake buyer). A deposit
+/// in the proposal's own slot still counts; order within a slot is not
+/// something the program can see.
 pub fn handle_vote(ctx: Context<CastVote>, ballot: Ballot) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     let proposal = &mut accounts.proposal;
@@ -35,6 +38,10 @@ pub fn handle_vote(ctx: Context<CastVote>, ballot: Ballot) -> Result<()> {
     require!(is_uncreated(&accounts.vote_record), BallastError::AlreadyVoted);
     let weight = accounts.governance.position_value(&accounts.position);
     require!(weight > 0, BallastError::NoVotingPower);
+    require!(
+        accounts.position.last_deposit_slot <= proposal.created_slot,
+        BallastError::StakedAfterProposal
+    );
 
     match (proposal.kind, ballot) {
         (ProposalKind::Param(key), Ballot::Value(value)) => {
