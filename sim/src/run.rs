@@ -68,8 +68,7 @@ pub struct RunReport {
     pub insurance_paid: f64,
     pub backstop_loss: f64,
     pub holders_loss: f64,
-    /// (day, CR, CR_min) at each window's end.
-    pub collateral: Vec<(u64, Option<f64>, f64)>,
+    pub collateral: Vec<CollateralDay>,
     /// The market maker's fills, profit and inventory risk, if there was one.
     pub maker: Option<MakerBook>,
     /// The TWAP manipulator's sales to the maker and profit, if there was one.
@@ -77,6 +76,14 @@ pub struct RunReport {
     pub governance: Option<GovernanceRecord>,
     pub bank_run: Option<BankRunBook>,
     pub windows: Vec<MarketWindow>,
+}
+
+/// CR and the CR_min in force at a window's end.
+#[derive(Clone, Debug, Serialize)]
+pub struct CollateralDay {
+    pub day: u64,
+    pub collateral_ratio: Option<f64>,
+    pub cr_min: f64,
 }
 
 /// What the stakers voted and where the parameters went.
@@ -120,7 +127,10 @@ impl RunReport {
             insurance_paid: days.last().map_or(0.0, |w| w.insurance_paid_out),
             backstop_loss: demo.crisis.backstop_loss,
             holders_loss: demo.crisis.holders_loss,
-            collateral: days.iter().map(|w| (w.day, w.collateral_ratio, w.cr_min)).collect(),
+            collateral: days
+                .iter()
+                .map(|w| CollateralDay { day: w.day, collateral_ratio: w.collateral_ratio, cr_min: w.cr_min })
+                .collect(),
             maker: market.maker_book().cloned(),
             manipulator: market.manipulator_book().cloned(),
             governance: simulation.governance.as_ref().map(|stakers| GovernanceRecord {
@@ -334,8 +344,8 @@ fn plot_peg(path: &Path, runs: &[RunReport]) -> Result<()> {
 
 /// CR by day against the CR_min in force.
 fn plot_collateral(path: &Path, runs: &[RunReport]) -> Result<()> {
-    let by_day = |value: fn(&(u64, Option<f64>, f64)) -> f64| -> Vec<Vec<(f64, f64)>> {
-        runs.iter().map(|r| r.collateral.iter().map(|c| (c.0 as f64, value(c))).collect()).collect()
+    let by_day = |value: fn(&CollateralDay) -> f64| -> Vec<Vec<(f64, f64)>> {
+        runs.iter().map(|r| r.collateral.iter().map(|c| (c.day as f64, value(c))).collect()).collect()
     };
     let labels = Labels {
         title: "The reserve's collateral ratio",
@@ -343,8 +353,8 @@ fn plot_collateral(path: &Path, runs: &[RunReport]) -> Result<()> {
         y: "CR",
     };
     let series = [
-        band_series("CR (median, 5-95%)", &by_day(|c| c.1.unwrap_or(f64::NAN))),
-        band_series("CR_min in force", &by_day(|c| c.2)),
+        band_series("CR (median, 5-95%)", &by_day(|c| c.collateral_ratio.unwrap_or(f64::NAN))),
+        band_series("CR_min in force", &by_day(|c| c.cr_min)),
     ];
     line_chart(path, labels, &series)?;
     Ok(())
@@ -424,8 +434,8 @@ fn write_outputs(out: &Path, runs: &[RunReport], summary: &Summary) -> Result<()
                 w.arbitrage.minted_and_sold,
                 w.arbitrage.bought_and_redeemed,
                 refused,
-                optional(collateral.1),
-                collateral.2,
+                optional(collateral.collateral_ratio),
+                collateral.cr_min,
             ));
         }
         let Some(governance) = &run.governance else { continue };

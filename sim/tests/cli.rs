@@ -18,6 +18,32 @@ fn bad_arguments_say_what_is_wrong() {
     let out = tempfile::tempdir().unwrap();
     let output = sim(&["--runs", "0", "--out", out.path().to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("--runs must be at least 1"));
+    let output = sim(&["--yield-seekers", "0.6"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("need stakers to govern beside them: add --stakers N"));
+    let output = sim(&["--stakers", "3", "--yield-seekers", "1.2"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--yield-seekers 1.2: a share of the stake is in [0, 1)"));
+    let output = sim(&["--stress", "meteor"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid value 'meteor' for '--stress"));
+}
+
+#[test]
+fn a_governed_run_under_a_redemption_scenario_writes_the_parameters_path() {
+    let out = tempfile::tempdir().unwrap();
+    let args = ["--runs", "1", "--days", "6", "--stress", "false-alarm", "--stakers", "2", "--yield-seekers", "0.5"];
+    let more = ["--coalition-members", "1", "--bank-run", "1000", "--run-holders", "2", "--json", "--out"];
+    let output = sim(&[&args[..], &more[..], &[out.path().to_str().unwrap()]].concat());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["stress"], "false_alarm");
+    assert_eq!(summary["agents"], 8 + 4 + 2 + 1 + 2);
+    // The bank run (on the stress day, day 3) got out at about par.
+    let rate = summary["bank_run_rate"]["mean"].as_f64().unwrap();
+    assert!((0.99..=1.0).contains(&rate), "{rate}");
+    let parameters = std::fs::read_to_string(out.path().join("parameters.csv")).unwrap();
+    assert_eq!(parameters.lines().count(), 1 + 6, "a header and a line a day");
+    let votes = std::fs::read_to_string(out.path().join("votes.csv")).unwrap();
+    assert!(votes.lines().any(|line| line.contains(",cr_min,")), "{votes}");
+    assert!(out.path().join("parameters.svg").exists());
 }
 
 #[test]
