@@ -9,7 +9,7 @@ use ballast_app::demo::Stress;
 use ballast_sim::agents::bank_run::BankRunConfig;
 use ballast_sim::agents::governance::GovernanceConfig;
 use ballast_sim::agents::{AgentMix, MakerConfig, MarketConfig};
-use ballast_sim::run::{run, RunOptions, Summary, PEG_TOLERANCE};
+use ballast_sim::run::{run, Backend, RunOptions, Summary, PEG_TOLERANCE};
 use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -70,6 +70,15 @@ struct Args {
     /// How many holders share them.
     #[arg(long, default_value_t = 20)]
     run_holders: usize,
+    /// Run on this node over JSON-RPC instead of an embedded bank: one
+    /// run, on a fresh ledger (`ballast localnet --reset`), which the
+    /// agents' clock warps.
+    #[arg(long, requires = "keypair")]
+    url: Option<String>,
+    /// The operator's keypair file on that node, funded (a local node's
+    /// LEDGER/deployer.json).
+    #[arg(long)]
+    keypair: Option<PathBuf>,
     #[arg(long, default_value = "out/sim")]
     out: PathBuf,
     /// Print the summary as JSON.
@@ -122,6 +131,10 @@ fn main() -> Result<()> {
             stake_buyer: args.stake_buyer,
         });
         let options = RunOptions {
+            backend: match (&args.url, &args.keypair) {
+                (Some(url), Some(keypair)) => Backend::Rpc { url: url.clone(), keypair: keypair.clone() },
+                _ => Backend::Bank,
+            },
             runs: args.runs,
             first_seed: args.first_seed,
             days: args.days,

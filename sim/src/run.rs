@@ -12,7 +12,8 @@ use anyhow::{Context, Result};
 use ballast_app::demo::quiet::QuietStdout;
 use ballast_app::demo::study::{percentile, spread, Spread};
 use ballast_app::demo::{simulate_with, DemoOptions, DemoReport, Stress};
-use ballast_sdk::BankChain;
+use ballast_sdk::keypair::read_keypair_file;
+use ballast_sdk::{BankChain, RpcChain};
 use ballast_oracle::plot::{line_chart, Labels, Series};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -26,8 +27,18 @@ use crate::agents::{AgentMix, MarketWindow, Simulation};
 /// Within this of one dollar the pool counts as at the peg.
 pub const PEG_TOLERANCE: f64 = 0.01;
 
+/// Where runs happen: each on a fresh embedded bank, or on a node over
+/// JSON-RPC (one run: the sim deploys its own reserve there).
+#[derive(Clone, Debug, Default)]
+pub enum Backend {
+    #[default]
+    Bank,
+    Rpc { url: String, keypair: PathBuf },
+}
+
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    pub backend: Backend,
     pub runs: u64,
     pub first_seed: u64,
     pub days: u64,
@@ -196,11 +207,13 @@ pub struct Pooled {
 }
 
 
-/// One run of the demo's world with the market's agents.
+/// One run of the demo's world with the mix's agents, on a fresh embedded bank.
 pub fn run_one(seed: u64, days: u64, stress: Stress, mix: &AgentMix, scratch: &Path) -> Result<RunReport> {
+    run_one_on(&Backend::Bank, seed, days, stress, mix, scratch)
+}
+
+fn run_one_on(backend: &Backend, seed: u64, days: u64, stress: Stress, mix: &AgentMix, scratch: &Path) -> Result<RunReport> {
     std::fs::create_dir_all(scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
-    let chain = BankChain::new()?;
-    let operator = chain.payer();
     let demo = DemoOptions {
         days,
         seed,
@@ -210,14 +223,30 @@ pub fn run_one(seed: u64, days: u64, stress: Stress, mix: &AgentMix, scratch: &P
         symbols: None,
     };
     let mut simulation = Simulation::new(mix, seed);
-    let (report, _) = simulate_with(chain, &operator, &demo, &ProgressBar::hidden(), &mut simulation)
-        .with_context(|| format!("seed {seed}"))?;
+    let progress = ProgressBar::hidden();
+    let (report, _) = match backend {
+        Backend::Bank => {
+            let chain = BankChain::new()?;
+            let operator = chain.payer();
+            simulate_with(chain, &operator, &demo, &progress, &mut simulation)
+        }
+        Backend::Rpc { url, keypair } => {
+            let operator = read_keypair_file(keypair).with_context(|| format!("--keypair {}", keypair.display()))?;
+            simulate_with(RpcChain::new(url), &operator, &demo, &progress, &mut simulation)
+                .with_context(|| format!("on the node at {url} (it needs a fresh ledger: the sim deploys its own reserve)"))
+        }
+    }
+    .with_context(|| format!("seed {seed}"))?;
     Ok(RunReport::new(&simulation, seed, &report))
 }
 
 /// Every run, then `runs.csv`, `windows.csv` and `summary.json` in `out`.
 pub fn run(options: &RunOptions) -> Result<(Vec<RunReport>, Summary)> {
     anyhow::ensure!(options.runs > 0, "--runs must be at least 1");
+    anyhow::ensure!(
+        options.runs == 1 || matches!(options.backend, Backend::Bank),
+        "--url runs one run: each deploys its own reserve, and a node holds one"
+    );
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     let scratch = options.out.join("scratch");
     let progress = if options.progress { ProgressBar::new(options.runs) } else { ProgressBar::hidden() };
@@ -230,7 +259,7 @@ pub fn run(options: &RunOptions) -> Result<(Vec<RunReport>, Summary)> {
     let started = std::time::Instant::now();
     let mut runs = Vec::new();
     for seed in options.first_seed..options.first_seed + options.runs {
-        runs.push(run_one(seed, options.days, options.stress, &options.mix, &scratch)?);
+        runs.push(run_one_on(&options.backend, seed, options.days, options.stress, &options.mix, &scratch)?);
         progress.inc(1);
     }
     progress.finish_and_clear();

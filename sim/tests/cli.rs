@@ -60,3 +60,37 @@ fn a_short_run_writes_its_report() {
     let windows = std::fs::read_to_string(out.path().join("windows.csv")).unwrap();
     assert_eq!(windows.lines().count(), 1 + 6, "a header and a line a day");
 }
+
+#[test]
+fn a_run_over_json_rpc_on_a_local_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let node = ballast_localnet::start(&ballast_localnet::LocalnetArgs {
+        rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        ledger: ledger.clone(),
+        reset: true,
+        slot_ms: 100,
+        checkpoint_secs: 60,
+        deployer: None,
+    })
+    .unwrap();
+    let out = dir.path().join("out");
+    let keypair = ledger.join("deployer.json");
+    let args = ["--runs", "1", "--days", "4", "--stakers", "2", "--bank-run", "1000", "--run-holders", "2", "--json"];
+    let target = ["--url", &node.url, "--keypair", keypair.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let output = sim(&[&args[..], &target[..]].concat());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["runs"], 1);
+    let windows = std::fs::read_to_string(out.join("windows.csv")).unwrap();
+    assert_eq!(windows.lines().count(), 1 + 4, "a header and a line a day");
+
+    // The node now holds that reserve: a second run there is refused by name.
+    let output = sim(&[&args[..], &target[..]].concat());
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("it needs a fresh ledger"), "{error}");
+    let output = sim(&["--runs", "2", "--url", &node.url, "--keypair", keypair.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--url runs one run"));
+    node.stop().unwrap();
+}
