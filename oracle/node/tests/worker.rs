@@ -313,6 +313,25 @@ fn a_node_needs_a_registered_key() {
     assert!(error.contains(&stranger.pubkey().to_string()), "{error}");
 }
 
+/// Governance lists an asset while a node runs: the node stops with an
+/// error that says what to do, instead of deciding on part of the reserve.
+#[test]
+fn a_node_stops_by_name_when_the_reserve_lists_an_asset_it_does_not_know() {
+    use ballast_sdk::program::state::AssetKind;
+    let mut h = reserve();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = AuditLog::open(&dir.path().join("x.db")).unwrap();
+    let oracle = h.oracles[0].insecure_clone();
+    let mut node = ballast_oracle_node::Worker::new(&mut h.chain, node_view(0, 20), log, oracle, common::config(), Arc::new(Metrics::default()))
+        .expect("a node for the three-asset reserve");
+    h.add_asset(6, AssetKind::Loan, ballast_tests::asset_config(0.3, 0.01));
+    next_round(&mut h.chain);
+    let error = node.step(&mut h.chain).err().expect("stopped").to_string();
+    assert!(error.contains("the reserve has 4 assets but the node knows 3 symbols"), "{error}");
+    assert!(error.contains("add it to the deployment file"), "{error}");
+    assert!(node.audit().windows().unwrap().is_empty(), "nothing planned or sent");
+}
+
 fn price_account(price: f64, confidence: f64, publish_time: i64, level: VerificationLevel) -> Account {
     let update = PriceUpdateV2 {
         write_authority: [1; 32],

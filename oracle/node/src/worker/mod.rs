@@ -75,7 +75,10 @@ pub enum WorkerError {
     Chain(#[from] ChainError),
     #[error(transparent)]
     Audit(#[from] AuditError),
-    #[error("the reserve has {on_chain} assets but the node knows {configured} symbols")]
+    #[error(
+        "the reserve has {on_chain} assets but the node knows {configured} symbols: when governance lists an asset, \
+         add it to the deployment file (and the market source's series for it) and restart the node"
+    )]
     ReserveMismatch { on_chain: usize, configured: usize },
     #[error("oracle key {0} is neither in the registered oracle set nor in the one waiting to take over")]
     UnknownOracle(Pubkey),
@@ -533,6 +536,12 @@ impl<S: MarketSource> Worker<S> {
             let assets = accounts::assets(chain, &protocol)?;
             Ok((protocol, assets, chain.slot()?))
         })?;
+        // A decision on fewer assets than the reserve holds would be refused
+        // round after round, or worse, read as the whole reserve.
+        let (on_chain, configured) = (assets.len(), self.config.symbols.len());
+        if on_chain != configured {
+            return Err(WorkerError::ReserveMismatch { on_chain, configured });
+        }
         let raw = &protocol.raw;
         let window = raw.window;
         let used = if slot < window.start_slot.saturating_add(raw.params.limit_window_slots) {
