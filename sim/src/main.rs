@@ -10,9 +10,11 @@ use ballast_sim::agents::bank_run::BankRunConfig;
 use ballast_sim::agents::governance::GovernanceConfig;
 use ballast_sim::agents::{AgentMix, MakerConfig, MarketConfig};
 use ballast_sim::run::{run, Backend, RunOptions, Summary, PEG_TOLERANCE};
+use ballast_sim::scenario::Scenario;
 use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
+#[command(group(clap::ArgGroup::new("mix").multiple(true)))]
 #[command(name = "ballast-sim", about = "Agents around the demo's reserve (a secondary market, stakers who govern, a bank run), over seeded runs")]
 struct Args {
     /// Seeded runs, each on a fresh embedded bank.
@@ -23,52 +25,56 @@ struct Args {
     /// Simulated days per run; the crash (and the panic) come halfway.
     #[arg(long, default_value_t = 42)]
     days: u64,
+    /// The stresses and the agent mix from a file (`sim/scenarios/*.toml`)
+    /// instead of the flags below.
+    #[arg(long, conflicts_with = "mix")]
+    scenario: Option<PathBuf>,
     /// What comes halfway: crypto-crash, single-shock, prolonged-clustering
     /// or false-alarm; several, comma-separated, run each.
-    #[arg(long, value_enum, default_value = "crypto-crash", value_delimiter = ',')]
+    #[arg(long, group = "mix", value_enum, default_value = "crypto-crash", value_delimiter = ',')]
     stress: Vec<Stress>,
     /// Stablecoins (and as many dollars) in the pool.
-    #[arg(long, default_value_t = 50_000.0)]
+    #[arg(long, group = "mix", default_value_t = 50_000.0)]
     pool_depth: f64,
     /// The share of the pool's stablecoins dumped on it on the crash day.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, group = "mix", default_value_t = 0.2)]
     panic_sell: f64,
     /// The arbitrageur's dollars; several, comma-separated, run the same
     /// seeds once for each and write sensitivity.csv.
-    #[arg(long, default_value = "200000", value_delimiter = ',')]
+    #[arg(long, group = "mix", default_value = "200000", value_delimiter = ',')]
     arbitrage_capital: Vec<f64>,
     /// The market maker's spread: `adaptive`, `fixed:SPREAD` (0.006 is
     /// 0.6% wide) or `none`.
-    #[arg(long, default_value = "adaptive", value_parser = parse_maker)]
+    #[arg(long, group = "mix", default_value = "adaptive", value_parser = parse_maker)]
     maker: Maker,
     /// Add an adversary who buys this many dollars of stablecoins at each
     /// window's close to drag the market maker's TWAP up, and sells to it.
-    #[arg(long)]
+    #[arg(long, group = "mix")]
     manipulator_push: Option<f64>,
     /// Stakers who each epoch vote CR_min, lambda0, fee_max and u_max to
     /// maximise their own utility (0: the demo's scripted vote instead).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, group = "mix", default_value_t = 0)]
     stakers: usize,
     /// Stablecoins staked by all stakers together.
-    #[arg(long, default_value_t = 30_000.0)]
+    #[arg(long, group = "mix", default_value_t = 30_000.0)]
     total_stake: f64,
     /// The share of the stake a yield-seeking coalition holds; several,
     /// comma-separated, run the same seeds once for each (with every
     /// arbitrage capital) and write sensitivity.csv.
-    #[arg(long, default_value = "0", value_delimiter = ',')]
+    #[arg(long, group = "mix", default_value = "0", value_delimiter = ',')]
     yield_seekers: Vec<f64>,
     /// Members of the coalition, sharing its stake.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, group = "mix", default_value_t = 3)]
     coalition_members: usize,
     /// Stablecoins a buyer stakes just before the first CR_min vote after
     /// the crash, voting with the coalition.
-    #[arg(long)]
+    #[arg(long, group = "mix")]
     stake_buyer: Option<f64>,
     /// Stablecoins held by holders who all redeem from the crash day on.
-    #[arg(long)]
+    #[arg(long, group = "mix")]
     bank_run: Option<f64>,
     /// How many holders share them.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, group = "mix", default_value_t = 20)]
     run_holders: usize,
     /// Run on this node over JSON-RPC instead of an embedded bank: one
     /// run, on a fresh ledger (`ballast localnet --reset`), which the
@@ -107,29 +113,17 @@ fn main() -> Result<()> {
         std::env::set_var("RUST_LOG", "error");
     }
     let args = Args::parse();
-    let governs = args.stakers > 0;
-    anyhow::ensure!(
-        governs || (args.yield_seekers.iter().all(|&s| s == 0.0) && args.stake_buyer.is_none()),
-        "--yield-seekers and --stake-buyer need stakers to govern beside them: add --stakers N"
-    );
-    let points: Vec<(Stress, f64, f64)> = args
-        .stress
-        .iter()
-        .flat_map(|&stress| args.arbitrage_capital.iter().map(move |&capital| (stress, capital)))
-        .flat_map(|(stress, capital)| args.yield_seekers.iter().map(move |&share| (stress, capital, share)))
-        .collect();
+    let points = match &args.scenario {
+        Some(path) => {
+            let scenario = Scenario::load(path)?;
+            let mix = scenario.mix();
+            scenario.stress.iter().map(|&stress| (stress, mix.clone())).collect()
+        }
+        None => mixes_from_flags(&args)?,
+    };
     let sweep = points.len() > 1;
     let mut summaries = Vec::new();
-    for &(stress, capital, share) in &points {
-        anyhow::ensure!(capital >= 0.0, "--arbitrage-capital {capital}: an amount of dollars cannot be negative");
-        anyhow::ensure!((0.0..1.0).contains(&share), "--yield-seekers {share}: a share of the stake is in [0, 1)");
-        let governance = governs.then(|| GovernanceConfig {
-            maximisers: args.stakers,
-            total_stake: args.total_stake,
-            yield_seekers: if share > 0.0 { args.coalition_members } else { 0 },
-            yield_seeker_share: share,
-            stake_buyer: args.stake_buyer,
-        });
+    for (stress, mix) in points {
         let options = RunOptions {
             backend: match (&args.url, &args.keypair) {
                 (Some(url), Some(keypair)) => Backend::Rpc { url: url.clone(), keypair: keypair.clone() },
@@ -138,25 +132,9 @@ fn main() -> Result<()> {
             runs: args.runs,
             first_seed: args.first_seed,
             days: args.days,
+            out: if sweep { args.out.join(point_name(stress, &mix)) } else { args.out.clone() },
             stress,
-            mix: AgentMix {
-                market: MarketConfig {
-                    pool_depth: args.pool_depth,
-                    panic_sell: args.panic_sell,
-                    arbitrage_capital: capital,
-                    maker: args.maker.0,
-                    manipulator_push: args.manipulator_push,
-                    ..MarketConfig::default()
-                },
-                governance,
-                bank_run: args.bank_run.map(|stablecoins| BankRunConfig { holders: args.run_holders, stablecoins }),
-            },
-            out: if sweep {
-                let stress = stress.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
-                args.out.join(format!("{stress}-capital-{capital:.0}-yield-{:.0}", share * 100.0))
-            } else {
-                args.out.clone()
-            },
+            mix,
             progress: !args.json,
         };
         let (_, summary) = run(&options)?;
@@ -173,6 +151,56 @@ fn main() -> Result<()> {
         println!("{json}");
     }
     Ok(())
+}
+
+/// A sweep point's folder: its stress, the arbitrage capital and the
+/// yield-seekers' share.
+fn point_name(stress: Stress, mix: &AgentMix) -> String {
+    let stress = stress.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+    let share = mix.governance.as_ref().map_or(0.0, |g| g.yield_seeker_share);
+    format!("{stress}-capital-{:.0}-yield-{:.0}", mix.market.arbitrage_capital, share * 100.0)
+}
+
+/// Every (stress, mix) the flags ask for: each stress with each capital
+/// and each yield-seeking share.
+fn mixes_from_flags(args: &Args) -> Result<Vec<(Stress, AgentMix)>> {
+    let governs = args.stakers > 0;
+    anyhow::ensure!(
+        governs || (args.yield_seekers.iter().all(|&s| s == 0.0) && args.stake_buyer.is_none()),
+        "--yield-seekers and --stake-buyer need stakers to govern beside them: add --stakers N"
+    );
+    let points: Vec<(Stress, f64, f64)> = args
+        .stress
+        .iter()
+        .flat_map(|&stress| args.arbitrage_capital.iter().map(move |&capital| (stress, capital)))
+        .flat_map(|(stress, capital)| args.yield_seekers.iter().map(move |&share| (stress, capital, share)))
+        .collect();
+    let mut mixes = Vec::new();
+    for &(stress, capital, share) in &points {
+        anyhow::ensure!(capital >= 0.0, "--arbitrage-capital {capital}: an amount of dollars cannot be negative");
+        anyhow::ensure!((0.0..1.0).contains(&share), "--yield-seekers {share}: a share of the stake is in [0, 1)");
+        let governance = governs.then(|| GovernanceConfig {
+            maximisers: args.stakers,
+            total_stake: args.total_stake,
+            yield_seekers: if share > 0.0 { args.coalition_members } else { 0 },
+            yield_seeker_share: share,
+            stake_buyer: args.stake_buyer,
+        });
+        let mix = AgentMix {
+            market: MarketConfig {
+                pool_depth: args.pool_depth,
+                panic_sell: args.panic_sell,
+                arbitrage_capital: capital,
+                maker: args.maker.0,
+                manipulator_push: args.manipulator_push,
+                ..MarketConfig::default()
+            },
+            governance,
+            bank_run: args.bank_run.map(|stablecoins| BankRunConfig { holders: args.run_holders, stablecoins }),
+        };
+        mixes.push((stress, mix));
+    }
+    Ok(mixes)
 }
 
 /// How the outcomes move with the stress, the arbitrageur's capital and

@@ -24,6 +24,28 @@ fn bad_arguments_say_what_is_wrong() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--yield-seekers 1.2: a share of the stake is in [0, 1)"));
     let output = sim(&["--stress", "meteor"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid value 'meteor' for '--stress"));
+
+    // A scenario file: its bad keys are named with the line, and it stands
+    // instead of the mix's flags, not beside them.
+    let bad = out.path().join("bad.toml");
+    std::fs::write(&bad, "[governance]\nmaximisers = 2\nshare = 1\n").unwrap();
+    let error = String::from_utf8_lossy(&sim(&["--scenario", bad.to_str().unwrap()]).stderr).into_owned();
+    assert!(error.contains("bad.toml: invalid scenario") && error.contains("line 3") && error.contains("unknown field `share`"), "{error}");
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/stake-buyer.toml");
+    let error = String::from_utf8_lossy(&sim(&["--scenario", shipped, "--stakers", "3"]).stderr).into_owned();
+    assert!(error.contains("'--scenario <SCENARIO>' cannot be used with"), "{error}");
+}
+
+#[test]
+fn every_shipped_scenario_file_parses() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        ballast_sim::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+        count += 1;
+    }
+    assert!(count >= 4, "{count} scenario files in {}", dir.display());
 }
 
 #[test]

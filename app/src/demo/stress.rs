@@ -5,11 +5,11 @@
 
 use ballast_oracle::treasury::params::{FlowParams, HawkesParams};
 use ballast_oracle::treasury::scenario::{Scenario, ScenarioSettings};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::holders::FlowModel;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Stress {
     #[default]

@@ -6,15 +6,22 @@
 use anyhow::Result;
 use ballast_app::demo::World;
 use ballast_sdk::{pda, status, token, Chain, Keypair, Signer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{mint_stable, whole};
 
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct BankRunConfig {
     pub holders: usize,
     /// Stablecoins they hold between them, minted with USDC at the open.
     pub stablecoins: f64,
+}
+
+impl Default for BankRunConfig {
+    fn default() -> Self {
+        Self { holders: 20, stablecoins: 20_000.0 }
+    }
 }
 
 /// What the run got.

@@ -29,7 +29,7 @@ use ballast_sdk::program::state::{Ballot, ParamKey, ProposalKind};
 use ballast_sdk::{fixed, instructions, pda, token, Chain, Keypair, Signer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{mint_stable, units, whole};
 
@@ -67,7 +67,8 @@ pub enum Stance {
     YieldSeeker,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct GovernanceConfig {
     /// Stakers voting their own utility, each with weights drawn from the
     /// run's seed.

@@ -9,14 +9,14 @@ use std::collections::VecDeque;
 use anyhow::Result;
 use ballast_app::demo::World;
 use ballast_sdk::{pda, token, Chain, Keypair, Pubkey, Signer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{holdings, mint_stable, units, PoolAccounts};
 use crate::pool::{Pool, Trade};
 
 /// How the market maker sets its spread (the full width, as a fraction of the TWAP).
-#[derive(Clone, Copy, Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SpreadPolicy {
     Fixed { spread: f64 },
     /// base + per_volatility · sigma (of the last windows' log price moves)

@@ -17,7 +17,7 @@ use ballast_sdk::program::constants::STABLE_DECIMALS;
 use ballast_sdk::{pda, token, Chain, Keypair, Pubkey, Signer};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::pool::{Pool, Trade};
 use arbitrageur::{Arbitrage, Arbitrageur, Band};
@@ -28,8 +28,11 @@ use market_maker::{MakerBook, MarketMaker, SpreadPolicy};
 use noise::NoiseTraders;
 
 /// The agent mix and the market's shape.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct MarketConfig {
+    /// Each run's own seed.
+    #[serde(skip_deserializing)]
     pub seed: u64,
     /// Stablecoins (and as many dollars) the liquidity provider puts in the pool.
     pub pool_depth: f64,
@@ -42,14 +45,17 @@ pub struct MarketConfig {
     pub panic_sell: f64,
     /// The arbitrageur's dollars (USDC).
     pub arbitrage_capital: f64,
-    /// A market maker quoting around the TWAP, if there is one.
+    /// A market maker quoting around the TWAP, if there is one (in a
+    /// scenario file a `[market.maker]` table, or `maker = "none"`).
+    #[serde(deserialize_with = "maker_or_none")]
     pub maker: Option<MakerConfig>,
     /// An adversary dragging the maker's TWAP: dollars of stablecoins it
     /// buys at each close (it needs a maker to prey on).
     pub manipulator_push: Option<f64>,
 }
 
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct MakerConfig {
     pub policy: SpreadPolicy,
     /// Its dollars, half of them minted into stablecoins at the start.
@@ -81,6 +87,26 @@ impl MakerConfig {
     }
 }
 
+fn maker_or_none<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<MakerConfig>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Maker {
+        Quoting(MakerConfig),
+        Word(String),
+    }
+    match Maker::deserialize(deserializer)? {
+        Maker::Quoting(maker) => Ok(Some(maker)),
+        Maker::Word(word) if word == "none" => Ok(None),
+        Maker::Word(word) => Err(serde::de::Error::custom(format!("maker = \"{word}\": a [market.maker] table or \"none\""))),
+    }
+}
+
+impl Default for MakerConfig {
+    fn default() -> Self {
+        Self::adaptive()
+    }
+}
+
 impl Default for MarketConfig {
     fn default() -> Self {
         Self {
@@ -100,7 +126,8 @@ impl Default for MarketConfig {
 
 /// Everyone a run adds to the demo's world: the market always, stakers
 /// who govern and a bank run when asked for.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct AgentMix {
     pub market: MarketConfig,
     pub governance: Option<GovernanceConfig>,
