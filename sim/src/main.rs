@@ -264,6 +264,7 @@ fn print_summary(summary: &Summary, out: &std::path::Path) {
     }
     println!("runs whose pool never came back: {} of {}", summary.runs_never_restored, summary.runs);
     row("windows with arbitrage refused", &summary.arbitrage_refused);
+    row("arbitrageur's profit ($)", &summary.arbitrage_profit);
     row("lowest CR", &summary.lowest_collateral_ratio);
     row("days ending with CR under CR_min", &summary.days_below_cr_min);
     row("breaker trips", &summary.breaker_trips);

@@ -68,6 +68,8 @@ pub struct RunReport {
     pub arbitrage_refused: usize,
     pub minted_and_sold: f64,
     pub bought_and_redeemed: f64,
+    /// The arbitrageur's profit at the end, its coins marked at the pool's price.
+    pub arbitrage_profit: f64,
     pub lowest_collateral_ratio: f64,
     pub final_collateral_ratio: f64,
     /// Windows that ended with CR under the CR_min then in force.
@@ -130,6 +132,7 @@ impl RunReport {
             arbitrage_refused: windows.iter().filter(|w| w.arbitrage.refused.is_some()).count(),
             minted_and_sold: windows.iter().map(|w| w.arbitrage.minted_and_sold).sum(),
             bought_and_redeemed: windows.iter().map(|w| w.arbitrage.bought_and_redeemed).sum(),
+            arbitrage_profit: windows.last().map_or(0.0, |w| w.arbitrage_profit),
             lowest_collateral_ratio: demo.crisis.lowest_collateral_ratio,
             final_collateral_ratio: demo.crisis.final_collateral_ratio,
             days_below_cr_min: days.iter().filter(|w| w.collateral_ratio.is_some_and(|cr| cr < w.cr_min)).count(),
@@ -174,6 +177,7 @@ pub struct Summary {
     pub windows_to_restore: Option<Spread>,
     pub runs_never_restored: usize,
     pub arbitrage_refused: Spread,
+    pub arbitrage_profit: Spread,
     pub lowest_collateral_ratio: Spread,
     pub days_below_cr_min: Spread,
     pub breaker_trips: Spread,
@@ -297,6 +301,7 @@ fn summarise(options: &RunOptions, runs: &[RunReport], seconds: f64) -> Summary 
         runs_never_restored: runs.len() - restored.len(),
         windows_to_restore: (!restored.is_empty()).then(|| spread(restored, false)),
         arbitrage_refused: spread(metric(|r| r.arbitrage_refused as f64), false),
+        arbitrage_profit: spread(metric(|r| r.arbitrage_profit), true),
         lowest_collateral_ratio: spread(metric(|r| r.lowest_collateral_ratio), true),
         days_below_cr_min: spread(metric(|r| r.days_below_cr_min as f64), false),
         breaker_trips: spread(metric(|r| r.breaker_trips as f64), false),
@@ -417,7 +422,7 @@ fn plot_parameters(path: &Path, runs: &[RunReport]) -> Result<()> {
 
 fn write_outputs(out: &Path, runs: &[RunReport], summary: &Summary) -> Result<()> {
     let mut csv = String::from(
-        "seed,peg_deviation_p50,peg_deviation_p99,peg_deviation_max,shock_deviation_max,windows_to_restore,arbitrage_refused,minted_and_sold,bought_and_redeemed,lowest_collateral_ratio,final_collateral_ratio,days_below_cr_min,breaker_trips,auctions,insurance_paid,backstop_loss,holders_loss,maker_fills,maker_profit,maker_inventory_risk,manipulator_profit,bank_run_rate\n",
+        "seed,peg_deviation_p50,peg_deviation_p99,peg_deviation_max,shock_deviation_max,windows_to_restore,arbitrage_refused,minted_and_sold,bought_and_redeemed,arbitrage_profit,lowest_collateral_ratio,final_collateral_ratio,days_below_cr_min,breaker_trips,auctions,insurance_paid,backstop_loss,holders_loss,maker_fills,maker_profit,maker_inventory_risk,manipulator_profit,bank_run_rate\n",
     );
     let mut windows = String::from(
         "seed,day,price_before_arbitrage,price,minted_and_sold,bought_and_redeemed,refused,collateral_ratio,cr_min\n",
@@ -427,7 +432,7 @@ fn write_outputs(out: &Path, runs: &[RunReport], summary: &Summary) -> Result<()
     let optional = |value: Option<f64>| value.map(|v| format!("{v:.6}")).unwrap_or_default();
     for run in runs {
         csv.push_str(&format!(
-            "{},{:.6},{:.6},{:.6},{:.6},{},{},{:.2},{:.2},{:.6},{:.6},{},{},{},{:.2},{:.2},{:.2},{},{},{}\n",
+            "{},{:.6},{:.6},{:.6},{:.6},{},{},{:.2},{:.2},{:.2},{:.6},{:.6},{},{},{},{:.2},{:.2},{:.2},{},{},{}\n",
             run.seed,
             run.peg_deviation_p50,
             run.peg_deviation_p99,
@@ -437,6 +442,7 @@ fn write_outputs(out: &Path, runs: &[RunReport], summary: &Summary) -> Result<()
             run.arbitrage_refused,
             run.minted_and_sold,
             run.bought_and_redeemed,
+            run.arbitrage_profit,
             run.lowest_collateral_ratio,
             run.final_collateral_ratio,
             run.days_below_cr_min,

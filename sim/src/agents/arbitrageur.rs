@@ -49,13 +49,21 @@ impl Band {
 
 pub struct Arbitrageur {
     key: Keypair,
+    capital: f64,
 }
 
 impl Arbitrageur {
     pub(super) fn open(chain: &mut dyn Chain, world: &World, capital: f64) -> Result<Self> {
         Ok(Self {
             key: world.fund(chain, &[("USDC", capital)])?,
+            capital,
         })
+    }
+
+    /// Its dollars and coins at `price`, less what it started with.
+    pub(super) fn profit(&self, chain: &mut dyn Chain, usdc: &Pubkey, price: f64) -> Result<f64> {
+        let (stable, usd) = holdings(chain, &self.key.pubkey(), usdc)?;
+        Ok(usd + stable * price - self.capital)
     }
 
     pub(super) fn act(

@@ -209,6 +209,8 @@ pub struct MarketWindow {
     /// The no-arbitrage band the arbitrageur read.
     pub band: Band,
     pub arbitrage: Arbitrage,
+    /// The arbitrageur's profit so far, its coins marked at the window's price.
+    pub arbitrage_profit: f64,
 }
 
 /// The pool's token accounts on chain, owned by its liquidity provider.
@@ -359,12 +361,14 @@ impl WindowAgents for Market {
         if let Some(maker) = maker {
             maker.close_window(chain, usdc, close, price)?;
         }
+        let arbitrage_profit = arbitrageur.profit(chain, usdc, price)?;
         self.windows.push(MarketWindow {
             day,
             price_before_arbitrage,
             price,
             band,
             arbitrage,
+            arbitrage_profit,
         });
         Ok(())
     }
