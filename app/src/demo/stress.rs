@@ -20,8 +20,6 @@ pub enum Stress {
 }
 
 impl Stress {
-    pub const ALL: [Stress; 4] = [Stress::CryptoCrash, Stress::SingleShock, Stress::ProlongedClustering, Stress::FalseAlarm];
-
     pub fn label(self) -> &'static str {
         match self.flow_scenario() {
             Some(scenario) => scenario.label(),

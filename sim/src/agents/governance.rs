@@ -193,6 +193,7 @@ impl Stakers {
     /// Each staker mints its stake through the program and stakes it.
     pub fn open(&mut self, chain: &mut dyn Chain, world: &World, seed: u64) -> Result<()> {
         let config = &self.config;
+        anyhow::ensure!(config.maximisers + config.yield_seekers > 0, "governance needs at least one staker");
         anyhow::ensure!(
             (0.0..1.0).contains(&config.yield_seeker_share),
             "a yield-seeking share of {} of the stake: it is a fraction below 1",
@@ -320,6 +321,17 @@ impl Stakers {
     ) -> Result<()> {
         let protocol = accounts::protocol(chain)?;
         let governance_config = accounts::governance(chain)?;
+        // Bail-ins burn stake: only those with stake left propose and vote.
+        let power = self.voting_power(chain)?;
+        let Some(proposer) = power
+            .iter()
+            .zip(&self.stakers)
+            .filter(|(&power, _)| power >= governance_config.min_proposal_stake)
+            .max_by_key(|(&power, _)| power)
+            .map(|(_, staker)| &staker.key)
+        else {
+            return Ok(());
+        };
         let reference: f64 = key.read(&protocol.raw, None)?.to_num();
         let allowed = Allowed::of(key, &protocol, governance_config.max_step)?;
         let candidates = allowed.candidates(reference);
@@ -342,17 +354,6 @@ impl Stakers {
                 }
             }
             best.0
-        };
-        // Bail-ins burn stake: only those with stake left propose and vote.
-        let power = self.voting_power(chain)?;
-        let Some(proposer) = power
-            .iter()
-            .zip(&self.stakers)
-            .filter(|(&power, _)| power >= governance_config.min_proposal_stake)
-            .max_by_key(|(&power, _)| power)
-            .map(|(_, staker)| &staker.key)
-        else {
-            return Ok(());
         };
         let id = governance::propose(chain, proposer, ProposalKind::Param(key))
             .with_context(|| format!("proposing {}", key.name()))?;
