@@ -349,7 +349,7 @@ pub fn simulate_with<C: Chain>(
         let trades = holders_trade(chain, &people, &holders, &mut flows, &mut rng)?;
         agents.window(chain, &world, day)?;
         if !agents.govern() {
-            vote = governance_step(chain, day, options.days, &holders, &operator, vote, &mut timeline)?;
+            vote = governance_step(chain, day, options, &holders, &operator, vote, &mut timeline)?;
         }
         let mut actions = keeper_window(chain, &mut keeper, &people, day, &mut timeline)?;
         match triggered_round(chain, &mut network)? {
@@ -826,20 +826,21 @@ fn pick<'a>(rng: &mut impl Rng, choices: &[(&'a str, f64)]) -> &'a str {
     choices[choices.len() - 1].0
 }
 
-/// Alice and bob stake after the recovery and vote a higher CR_min; it is
+/// Alice and bob stake after the stress and vote a higher CR_min; it is
 /// executed once voting and the timelock are over.
 fn governance_step(
     chain: &mut dyn Chain,
     day: u64,
-    days: u64,
+    options: &DemoOptions,
     holders: &[Participant],
     operator: &Keypair,
     vote: Option<u64>,
     timeline: &mut Timeline,
 ) -> Result<Option<u64>> {
+    let after = if options.stress.flow_scenario().is_some() { "after the redemption wave" } else { "after the crash" };
     let (alice, bob) = (&holders[0], &holders[1]);
     match vote {
-        None if day == days / 2 + 3 => {
+        None if day == options.days / 2 + 3 => {
             for (staker, stake) in [(alice, STAKES[0]), (bob, STAKES[1])] {
                 governance::stake(chain, &staker.keypair, stake)?;
             }
@@ -847,7 +848,7 @@ fn governance_step(
                 governance::propose(chain, &alice.keypair, ProposalKind::Param(ParamKey::CrMin))?;
             governance::vote(chain, &alice.keypair, id, Ballot::Value(fixed(1.12)))?;
             governance::vote(chain, &bob.keypair, id, Ballot::Value(fixed(1.15)))?;
-            timeline.event(day, "after the crash, alice (20,000 staked) proposes CR_min 1.12 and bob (10,000) votes 1.15");
+            timeline.event(day, format!("{after}, alice (20,000 staked) proposes CR_min 1.12 and bob (10,000) votes 1.15"));
             Ok(Some(id))
         }
         Some(id) => {

@@ -45,15 +45,41 @@ fn the_demo_tells_the_stress_story_in_its_report_and_plots() {
 
 /// `ballast demo --json` on the embedded bank, into a fresh directory.
 fn demo_report(out: &std::path::Path) -> serde_json::Value {
+    demo_report_with(out, &[])
+}
+
+fn demo_report_with(out: &std::path::Path, args: &[&str]) -> serde_json::Value {
     let output = Command::new(env!("CARGO_BIN_EXE_ballast"))
         .args(["demo", "--json", "--out"])
         .arg(out)
+        .args(args)
         .output()
         .expect("run ballast demo");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8(output.stdout).unwrap();
     let line = stdout.lines().rev().find(|l| l.starts_with('{')).expect("the JSON report");
     serde_json::from_str(line).unwrap()
+}
+
+/// A redemption scenario instead of the crash: prices are left alone, the
+/// holders' redemptions triple from the stress day, and the reserve pays
+/// them at par without a breaker trip, an auction or a loss.
+#[test]
+fn a_single_shock_of_redemptions_is_paid_at_par_without_the_crisis_machinery() {
+    let out = tempfile::tempdir().unwrap();
+    let report = demo_report_with(out.path(), &["--days", "16", "--stress", "single-shock"]);
+    let events: Vec<&str> = report["timeline"]["events"].as_array().unwrap().iter().map(|e| e["what"].as_str().unwrap()).collect();
+    let stress = events.iter().position(|e| e.contains("the treasury study's single shock")).expect("the stress is told");
+    assert_eq!(report["timeline"]["events"][stress]["day"], 8);
+    assert!(!events.iter().any(|e| e.contains("crash:") || e.contains("trips the circuit breaker")), "{events:#?}");
+    let windows = report["timeline"]["windows"].as_array().unwrap();
+    let redemptions = |days: std::ops::Range<u64>| -> u64 {
+        windows.iter().filter(|w| days.contains(&w["day"].as_u64().unwrap())).map(|w| w["redemptions"].as_u64().unwrap()).sum()
+    };
+    let (before, during) = (redemptions(1..8), redemptions(8..15));
+    assert!(during > 2 * before, "{before} redemptions in the week before, {during} in the week of the shock");
+    assert!(windows.iter().all(|w| w["redemption_haircut"].as_f64().unwrap() == 0.0 && w["keeper_actions"].as_array().unwrap().iter().all(|a| a != "start_auction")));
+    assert!(report["lowest_collateral_ratio"].as_f64().unwrap() > 1.05);
 }
 
 /// The demo's crash, judged as holders would live it (issue 21).
