@@ -55,6 +55,11 @@ pub struct DemoArgs {
     /// redemption scenarios with prices left alone.
     #[arg(long, value_enum, default_value_t = crate::demo::Stress::CryptoCrash)]
     pub stress: crate::demo::Stress,
+    /// List a loan token on this day (seed 001's loan book): the oracle
+    /// nodes restart with its term sheet, a lender mints with loans the
+    /// next day, and the story tells the book's valuation.
+    #[arg(long, value_name = "DAY")]
+    pub list_loan: Option<u64>,
 }
 
 #[derive(Args)]
@@ -470,6 +475,7 @@ pub fn run(cli: Cli) -> Result<()> {
             out: args.out.clone(),
             json,
             stress: args.stress,
+            list_loan: args.list_loan,
             symbols: None,
         };
         if let Some(address) = args.serve {

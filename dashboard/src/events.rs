@@ -102,7 +102,7 @@ mod tests {
                 breach_epsilon: 0.05,
                 certified: true,
                 stable: true,
-                loan_book: LoanGreeks { gamma: 0.0, theta: 0.0, max_gamma: 5.0, max_theta: 0.5 },
+                loan_book: LoanGreeks { gamma: 0.0, theta: 0.0, max_gamma: 0.5, max_theta: 0.05 },
                 rounds: vec![round(1)],
             },
             governance: Governance { total_staked: Some(0.0), proposals: Vec::new() },

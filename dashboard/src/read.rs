@@ -90,7 +90,7 @@ pub struct Oracle {
     /// Whether most of the round's nodes found their allocation certified.
     pub certified: bool,
     pub stable: bool,
-    /// Seed 001's loan book gamma and theta per unit of its value (zero
+    /// Seed 001's loan book gamma and theta per unit of the reserve's value (zero
     /// without loans) and their governed bounds (zero: none).
     pub loan_book: LoanGreeks,
     /// The latest closed rounds, newest first.

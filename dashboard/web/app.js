@@ -67,7 +67,7 @@ function showSafety(safety) {
 function loanBook(book) {
   if (book.gamma === 0 && book.theta === 0) return "";
   const bound = (value) => (value > 0 ? value.toFixed(2) : "none");
-  return ` Loan book per unit of its value: gamma ${book.gamma.toFixed(3)} (bound ${bound(book.max_gamma)}), theta ${book.theta.toFixed(3)} a year (bound ${bound(book.max_theta)}).`;
+  return ` Loan book per unit of the reserve's value: gamma ${book.gamma.toFixed(3)} (bound ${bound(book.max_gamma)}), theta ${book.theta.toFixed(3)} a year (bound ${bound(book.max_theta)}).`;
 }
 
 function showOracle(oracle) {

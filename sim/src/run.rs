@@ -224,7 +224,7 @@ fn run_one_on(backend: &Backend, seed: u64, days: u64, stress: Stress, mix: &Age
         out: scratch.to_path_buf(),
         json: true,
         stress,
-        symbols: None,
+        ..DemoOptions::default()
     };
     let mut simulation = Simulation::new(mix, seed);
     let progress = ProgressBar::hidden();

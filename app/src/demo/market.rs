@@ -30,6 +30,8 @@ pub struct CrashMarket {
     /// Which reserve assets the crash hits, in reserve order.
     crypto: Vec<bool>,
     crash: Crash,
+    /// Assets listed after the start, priced by a market of their own.
+    listed: Option<Synthetic>,
 }
 
 impl CrashMarket {
@@ -38,7 +40,17 @@ impl CrashMarket {
             inner,
             crypto,
             crash,
+            listed: None,
         }
+    }
+
+    /// Appends the prices of `listed` after the reserve's first assets: a
+    /// listing leaves every other series as it was (one synthetic market
+    /// draws all its assets from one stream, so adding an asset to it
+    /// would redraw the rest).
+    pub fn with_listed(mut self, listed: Synthetic) -> Self {
+        self.listed = Some(listed);
+        self
     }
 }
 
@@ -53,6 +65,9 @@ impl MarketSource for CrashMarket {
             .filter(|(_, crypto)| **crypto)
         {
             *price *= factor;
+        }
+        if let Some(listed) = &mut self.listed {
+            window.prices.extend(listed.window(index, chain)?.prices);
         }
         Ok(window)
     }

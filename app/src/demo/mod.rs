@@ -8,6 +8,7 @@
 
 mod crisis;
 mod holders;
+mod loans;
 mod market;
 mod oracles;
 pub mod quiet;
@@ -65,6 +66,8 @@ pub struct DemoOptions {
     /// The stress of the stress day: the crypto crash, or a redemption
     /// scenario with prices left alone.
     pub stress: Stress,
+    /// The day the operator lists a loan token (seed 001's loan book), if any.
+    pub list_loan: Option<u64>,
     /// Where to publish the assets' symbols once their mints exist (the
     /// dashboard of `--serve`).
     pub symbols: Option<ballast_dashboard::Symbols>,
@@ -78,6 +81,7 @@ impl Default for DemoOptions {
             out: PathBuf::from("out/demo"),
             json: false,
             stress: Stress::default(),
+            list_loan: None,
             symbols: None,
         }
     }
@@ -315,6 +319,10 @@ pub fn simulate_with<C: Chain>(
     let (mut early_rounds, mut early_streak) = (0, 0);
     let mut breaker_lapse_told = false;
     let mut wave_told = false;
+    // With a listed loan token: the reserve's assets, and whether the
+    // nodes' valuation of the book has been told.
+    let mut listed: Option<Vec<ballast_migrations::AssetSpec>> = None;
+    let mut loan_book_told = false;
     for day in 1..=options.days {
         let report = network.round(&mut chain)?;
         if report.finalized {
@@ -348,10 +356,22 @@ pub fn simulate_with<C: Chain>(
         breaker_lapse_told = protocol.raw.breaker_lapsed_at(window_start);
         let trades = holders_trade(chain, &people, &holders, &mut flows, &mut rng)?;
         agents.window(chain, &world, day)?;
+        if let (Some(assets), Some(listing)) = (&listed, options.list_loan) {
+            if day == listing + 1 {
+                let lender = people.participant(chain, &[])?;
+                timeline.event(day, loans::lend(chain, &operator, &lender.keypair, assets)?);
+            }
+        }
         if !agents.govern() {
             vote = governance_step(chain, day, options, &holders, &operator, vote, &mut timeline)?;
         }
         let mut actions = keeper_window(chain, &mut keeper, &people, day, &mut timeline)?;
+        if let Some(book) = network.loan_book().filter(|_| !loan_book_told) {
+            let policy = accounts::protocol(chain)?.raw.params.policy;
+            let bound = |x| ballast_sdk::to_f64(x);
+            timeline.event(day, loans::valuation_story(book, bound(policy.max_loan_gamma), bound(policy.max_loan_theta)));
+            loan_book_told = true;
+        }
         match triggered_round(chain, &mut network)? {
             Some((early, trigger)) => {
                 if early.finalized {
@@ -367,11 +387,21 @@ pub fn simulate_with<C: Chain>(
             None if early_streak > 0 => {
                 timeline.event(
                     day,
-                    format!("seed 000's trigger no longer holds: no early round today, after {early_streak} days with one"),
+                    format!("the trigger no longer holds: no early round today, after {early_streak} days with one"),
                 );
                 early_streak = 0;
             }
             None => {}
+        }
+        if options.list_loan == Some(day) {
+            listed = Some(list_loan(chain, &mut network, &oracles, &people, options, crash)?);
+            timeline.event(
+                day,
+                format!(
+                    "the operator lists {}, a loan token (180 days at 8%, paying at most 1.04), capped at a tenth of the reserve; the oracle nodes restart knowing its term sheet",
+                    loans::SYMBOL
+                ),
+            );
         }
         let below_par = cash_sold_below_par(chain, &people, &actions)?;
         let mut window = record(chain, day, trades, &actions, sigma_p, paused_for_holders)?;
@@ -449,13 +479,39 @@ fn start_oracle_nodes(
     options: &DemoOptions,
     crash: Crash,
 ) -> Result<OracleNetwork> {
-    let mut config =
-        WorkerConfig::new(deployment.assets.iter().map(|a| a.symbol.clone()).collect());
+    let market = || crash_market(deployment, options, crash);
+    OracleNetwork::start(chain, oracles, market, &node_config(deployment), &options.out)
+}
+
+fn node_config(deployment: &Deployment) -> WorkerConfig {
+    let mut config = WorkerConfig::new(deployment.assets.iter().map(|a| a.symbol.clone()).collect());
     config.pipeline.lookback = LOOKBACK;
     config.pipeline.monte_carlo_paths = 4_000;
     config.first_window = LOOKBACK as u64 - 1;
-    let market = || crash_market(deployment, options, crash);
-    OracleNetwork::start(chain, oracles, market, &config, &options.out)
+    config
+}
+
+/// Lists the loan token and restarts the oracle nodes knowing it: its
+/// symbol, its term sheet and its market. Returns the reserve's assets
+/// with it, as holders name them.
+fn list_loan(
+    chain: &mut dyn Chain,
+    network: &mut OracleNetwork,
+    oracles: &[Keypair],
+    people: &Setup,
+    options: &DemoOptions,
+    crash: Crash,
+) -> Result<Vec<ballast_migrations::AssetSpec>> {
+    let spec = loans::list(chain, people.operator)?;
+    let mut config = node_config(people.deployment);
+    config.symbols.push(spec.symbol.clone());
+    config.pipeline.loans = vec![loans::terms()];
+    let days = LOOKBACK + options.days as usize + 1;
+    let market = || Ok(crash_market(people.deployment, options, crash)?.with_listed(loans::market(options.seed, days)?));
+    network.restart(chain, oracles, market, &config, &options.out)?;
+    let mut assets = people.deployment.assets.clone();
+    assets.push(spec);
+    Ok(assets)
 }
 
 /// Capital from the treasury, then the first mints; returns the four holders

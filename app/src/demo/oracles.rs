@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use ballast_oracle_node::worker::audit::AuditLog;
+use ballast_oracle_node::worker::loans::LoanBook;
 use ballast_oracle_node::worker::metrics::Metrics;
 use ballast_oracle_node::worker::pipeline::TreasuryPlan;
 use ballast_oracle_node::worker::source::NodeView;
@@ -52,23 +53,32 @@ impl OracleNetwork {
         config: &WorkerConfig,
         out: &Path,
     ) -> Result<Self> {
-        let mut nodes = Vec::new();
-        for (index, oracle) in oracles.iter().enumerate() {
+        for index in 0..oracles.len() {
             let audit_path = audit_path(out, index);
             if audit_path.exists() {
                 std::fs::remove_file(&audit_path).with_context(|| format!("cannot replace {}", audit_path.display()))?;
             }
-            let view = NodeView {
-                inner: market()?,
-                seed: 1_000 + index as u64,
-                noise: 0.0005,
-                bias: 0.0,
-            };
-            let audit = AuditLog::open(&audit_path)?;
-            let metrics = Arc::new(Metrics::default());
-            nodes.push(Worker::new(chain, view, audit, oracle.insecure_clone(), config.clone(), metrics)?);
         }
-        Ok(Self { nodes, rounds: 0 })
+        Ok(Self {
+            nodes: open_nodes(chain, oracles, market, config, out)?,
+            rounds: 0,
+        })
+    }
+
+    /// Restarts every node on `market` with `config`, each keeping its key,
+    /// its audit log and its place in the rotation: what the operators do
+    /// when governance lists an asset (a node stops on a reserve it does
+    /// not fully know).
+    pub fn restart(
+        &mut self,
+        chain: &mut dyn Chain,
+        oracles: &[Keypair],
+        market: impl Fn() -> Result<CrashMarket>,
+        config: &WorkerConfig,
+        out: &Path,
+    ) -> Result<()> {
+        self.nodes = open_nodes(chain, oracles, market, config, out)?;
+        Ok(())
     }
 
     /// Every node looks at the chain once, starting from a different node
@@ -105,8 +115,40 @@ impl OracleNetwork {
         self.nodes.len()
     }
 
+    /// A loan book with loans in it, as any node last valued it.
+    pub fn loan_book(&self) -> Option<&LoanBook> {
+        self.nodes
+            .iter()
+            .filter_map(|node| node.last_decision()?.loan_book.as_ref())
+            .find(|book| book.value > 0.0)
+    }
+
     /// The treasury controller's last decision, as the first node made it.
     pub fn treasury(&self) -> Option<&TreasuryPlan> {
         self.nodes[0].last_decision().map(|decision| &decision.treasury)
     }
+}
+
+/// One node per key, each on its own view of `market` (its own noise) and
+/// its audit log in `out`.
+fn open_nodes(
+    chain: &mut dyn Chain,
+    oracles: &[Keypair],
+    market: impl Fn() -> Result<CrashMarket>,
+    config: &WorkerConfig,
+    out: &Path,
+) -> Result<Vec<Worker<NodeView<CrashMarket>>>> {
+    let mut nodes = Vec::new();
+    for (index, oracle) in oracles.iter().enumerate() {
+        let view = NodeView {
+            inner: market()?,
+            seed: 1_000 + index as u64,
+            noise: 0.0005,
+            bias: 0.0,
+        };
+        let audit = AuditLog::open(&audit_path(out, index))?;
+        let metrics = Arc::new(Metrics::default());
+        nodes.push(Worker::new(chain, view, audit, oracle.insecure_clone(), config.clone(), metrics)?);
+    }
+    Ok(nodes)
 }

@@ -82,6 +82,36 @@ fn a_single_shock_of_redemptions_is_paid_at_par_without_the_crisis_machinery() {
     assert!(report["lowest_collateral_ratio"].as_f64().unwrap() > 1.05);
 }
 
+/// Seed 001's loop: governance's listing of a loan token reaches the oracle
+/// nodes (restarted with its term sheet), a lender's loans make the book
+/// 4% of the reserve, its gamma per unit of the reserve passes the governed
+/// bound and rounds open early, the targets hold no loans, the keeper sells
+/// them, and the early rounds stop.
+#[test]
+fn a_listed_loan_book_past_its_gamma_bound_brings_early_rounds_until_the_keeper_sheds_it() {
+    let out = tempfile::tempdir().unwrap();
+    let report = demo_report_with(out.path(), &["--days", "12", "--stress", "single-shock", "--list-loan", "4"]);
+    let events: Vec<(u64, &str)> = report["timeline"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["day"].as_u64().unwrap(), e["what"].as_str().unwrap()))
+        .collect();
+    let day_of = |words: &str| events.iter().find(|(_, e)| e.contains(words)).map(|(day, _)| *day);
+    assert_eq!(day_of("the operator lists LOAN"), Some(4), "{events:#?}");
+    assert_eq!(day_of("a lender mints"), Some(5), "{events:#?}");
+    let valued = day_of("value the loan book as a portfolio").expect("the book is valued");
+    let early = day_of("the loan book's gamma or theta beyond its bound").expect("a round opens early on the book");
+    let ended = day_of("the trigger no longer holds").expect("the early rounds stop");
+    assert!(valued <= early && early < ended, "{events:#?}");
+    let windows = report["timeline"]["windows"].as_array().unwrap();
+    let loan_weight = |day: u64| windows.iter().find(|w| w["day"] == day).unwrap()["weights"][3].as_f64().unwrap();
+    assert!(loan_weight(5) > 0.03, "the lender's loans are {} of the reserve", loan_weight(5));
+    // At a gamma of about -24 per unit of the book, the bound of 0.5 per
+    // unit of the reserve holds again below about 2% of it.
+    assert!(loan_weight(ended) < 0.025, "the keeper sold the loans down by day {ended}: {}", loan_weight(ended));
+}
+
 /// The demo's crash, judged as holders would live it (issue 21).
 #[test]
 fn after_the_crash_holders_get_back_in_the_reserve_de_risks_and_cash_is_never_sold_below_par() {

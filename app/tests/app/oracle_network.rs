@@ -108,9 +108,7 @@ max_confidence = 0.01
 price = 1.0
 ";
     let binary = std::path::Path::new(env!("CARGO_BIN_EXE_ballast"));
-    let mut cluster = Cluster::start_with(binary, 3, 2, &[("LOAN", 6)], |text| {
-        text.replace("max_loan_gamma = 5.0", "max_loan_gamma = 0.5") + LOAN
-    });
+    let mut cluster = Cluster::start_with(binary, 3, 2, &[("LOAN", 6)], |text| text + LOAN);
     // Senior debt with its face at about the loan's forward value: short gamma.
     let config = cluster.dir.path().join("pipeline.toml");
     let terms = "[[loans]]\nsymbol = \"LOAN\"\nbase_interest_rate_pct = 8.0\nduration_days = 180.0\nface = 1.04\ndiscount_rate = 0.04\n";

@@ -479,7 +479,8 @@ fn the_loan_books_greeks_past_their_bound_open_a_round_early() {
         let book = node.last_decision().unwrap().loan_book.clone().expect("a loan book");
         assert_eq!(book.loans.len(), 1);
         assert!((book.loans[0].weight - 1.0).abs() < 1e-12 && (book.value - 20_000.0).abs() < 1_000.0, "{book:?}");
-        gammas.push(book.gamma);
+        assert!(book.share_of_reserve > 0.05 && book.share_of_reserve < 0.5, "{book:?}");
+        gammas.push(book.greeks_of_reserve().0);
     }
     let risk = h.protocol().raw.risk;
     let mean = (gammas[0] + gammas[1]) / 2.0;

@@ -62,6 +62,19 @@ pub struct LoanBook {
     pub delta: f64,
     pub gamma: f64,
     pub theta: f64,
+    /// The book's share of the reserve's value.
+    #[serde(default)]
+    pub share_of_reserve: f64,
+}
+
+impl LoanBook {
+    /// Gamma and theta per unit of the reserve's value, what the oracles
+    /// post and the governed bounds judge: a book's own Greeks depend on its
+    /// loans' terms, not its size, so a book shed to dust would otherwise
+    /// keep its trigger for good.
+    pub fn greeks_of_reserve(&self) -> (f64, f64) {
+        (self.gamma * self.share_of_reserve, self.theta * self.share_of_reserve)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

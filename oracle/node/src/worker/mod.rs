@@ -626,9 +626,12 @@ impl<S: MarketSource> Worker<S> {
                 .flatten()
                 .and_then(|record| record.inputs_json)
                 .and_then(|json| serde_json::from_str::<DecisionInputs>(&json).ok());
+            let assets = self.config.symbols.len();
+            // A window recorded before governance listed an asset has too
+            // few prices: the source is asked for it again.
             let recorded = inputs.and_then(|inputs| {
                 self.flows = inputs.flows.into();
-                inputs.history.into_iter().find(|w| w.index == index)
+                inputs.history.into_iter().find(|w| w.index == index && w.prices.len() == assets)
             });
             match recorded.map(Ok).unwrap_or_else(|| self.source.window(index, chain)) {
                 Ok(market) => self.push_history(market),

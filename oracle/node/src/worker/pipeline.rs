@@ -382,9 +382,12 @@ pub fn decide(inputs: &DecisionInputs) -> Result<Decision, DecisionError> {
         .filter(|(asset, _)| asset.kind == "loan")
         .map(|(asset, (&spot, &volatility))| HeldLoan { symbol: &asset.symbol, amount: asset.amount, spot, volatility })
         .collect();
-    let loan_book = value_loan_book(&loans, &config.loans, config.loan_monte_carlo_paths, inputs.window)?;
+    let mut loan_book = value_loan_book(&loans, &config.loans, config.loan_monte_carlo_paths, inputs.window)?;
     let values: Vec<f64> = reserve.assets.iter().zip(&prices).map(|(a, p)| a.amount * p).collect();
     let value: f64 = values.iter().sum();
+    if let Some(book) = loan_book.as_mut().filter(|_| value > 0.0) {
+        book.share_of_reserve = book.value / value;
+    }
     let targets = normalised(reserve.assets.iter().map(|a| a.target_weight).collect());
     // An empty reserve is judged by the weights it is aiming for.
     let holdings = if value > 0.0 {
@@ -905,8 +908,8 @@ impl Decision {
             },
             fee_mint: fixed(self.fee_mint),
             fee_redeem: fixed(self.fee_redeem),
-            loan_gamma: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.gamma)),
-            loan_theta: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.theta)),
+            loan_gamma: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.greeks_of_reserve().0)),
+            loan_theta: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.greeks_of_reserve().1)),
         }
     }
 }
