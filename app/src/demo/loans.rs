@@ -78,6 +78,17 @@ pub fn lend(chain: &mut dyn Chain, operator: &Keypair, lender: &Keypair, assets:
     })
 }
 
+/// The story line for the listing.
+pub fn listing_story() -> String {
+    let terms = terms();
+    format!(
+        "the operator lists {SYMBOL}, a loan token ({:.0} days at {:.0}%, paying at most {:.2}), capped at a tenth of the reserve; the oracle nodes restart knowing its term sheet",
+        terms.duration_days,
+        terms.base_interest_rate_pct,
+        terms.face.unwrap_or(f64::INFINITY)
+    )
+}
+
 /// The story line for the nodes' first valuation of the book.
 pub fn valuation_story(book: &LoanBook, max_gamma: f64, max_theta: f64) -> String {
     let (gamma, theta) = book.greeks_of_reserve();

@@ -395,13 +395,7 @@ pub fn simulate_with<C: Chain>(
         }
         if options.list_loan == Some(day) {
             listed = Some(list_loan(chain, &mut network, &oracles, &people, options, crash)?);
-            timeline.event(
-                day,
-                format!(
-                    "the operator lists {}, a loan token (180 days at 8%, paying at most 1.04), capped at a tenth of the reserve; the oracle nodes restart knowing its term sheet",
-                    loans::SYMBOL
-                ),
-            );
+            timeline.event(day, loans::listing_story());
         }
         let below_par = cash_sold_below_par(chain, &people, &actions)?;
         let mut window = record(chain, day, trades, &actions, sigma_p, paused_for_holders)?;
