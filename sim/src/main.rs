@@ -157,8 +157,7 @@ fn main() -> Result<()> {
 /// yield-seekers' share.
 fn point_name(stress: Stress, mix: &AgentMix) -> String {
     let stress = stress.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
-    let share = mix.governance.as_ref().map_or(0.0, |g| g.yield_seeker_share);
-    format!("{stress}-capital-{:.0}-yield-{:.0}", mix.market.arbitrage_capital, share * 100.0)
+    format!("{stress}-capital-{:.0}-yield-{:.0}", mix.market.arbitrage_capital, mix.yield_seeker_share() * 100.0)
 }
 
 /// Every (stress, mix) the flags ask for: each stress with each capital
@@ -211,12 +210,11 @@ fn write_sensitivity(out: &std::path::Path, summaries: &[Summary], print: bool) 
         spread.as_ref().map(|s| format!("{:.4}", s.median)).unwrap_or_default()
     };
     for s in summaries {
-        let share = s.mix.governance.as_ref().map_or(0.0, |g| g.yield_seeker_share);
         csv.push_str(&format!(
             "{},{:.0},{:.2},{:.6},{:.6},{:.6},{},{},{:.2},{:.4},{:.2},{:.2},{},{}\n",
             s.stress.label(),
             s.mix.market.arbitrage_capital,
-            share,
+            s.mix.yield_seeker_share(),
             s.peg_deviation.p50,
             s.peg_deviation.p99,
             s.peg_deviation.max,

@@ -8,7 +8,7 @@ use ballast_app::demo::World;
 use ballast_sdk::{pda, status, token, Chain, Keypair, Signer};
 use serde::{Deserialize, Serialize};
 
-use super::{mint_stable, whole};
+use super::{mint_of, mint_stable, whole};
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -80,6 +80,12 @@ impl BankRun {
             return Ok(());
         }
         let assets = &world.deployment().assets;
+        // Prices change only with an oracle round, between windows.
+        let reserve = status::reserve_status(chain)?;
+        let price = |symbol: &str| -> Result<f64> {
+            let mint = mint_of(world, symbol)?.to_string();
+            Ok(reserve.assets.iter().find(|a| a.mint == mint).map_or(1.0, |a| a.price))
+        };
         let mut left = 0;
         for holder in &self.holders {
             let Some(units) = token::associated_balance(chain, &holder.pubkey(), &pda::stable_mint())? else {
@@ -102,9 +108,8 @@ impl BankRun {
             }
             match redeemed {
                 Some((asset, receipt)) => {
-                    let price = asset_price(chain, world, asset)?;
                     self.book.redeemed += whole(units);
-                    self.book.received += receipt.received.parse::<f64>().unwrap_or(0.0) * price;
+                    self.book.received += receipt.received.parse::<f64>().unwrap_or(0.0) * price(asset)?;
                 }
                 None => {
                     self.book.refusals.extend(refused.map(|error| (day, error)));
@@ -118,11 +123,4 @@ impl BankRun {
         }
         Ok(())
     }
-}
-
-fn asset_price(chain: &mut dyn Chain, world: &World, symbol: &str) -> Result<f64> {
-    let mint =
-        world.deployment().assets.iter().find(|a| a.symbol == symbol).and_then(|a| a.mint.clone()).unwrap_or_default();
-    let reserve = status::reserve_status(chain)?;
-    Ok(reserve.assets.iter().find(|a| a.mint == mint).map_or(1.0, |a| a.price))
 }

@@ -242,8 +242,10 @@ impl Stakers {
         let open = self.proposable(chain)?;
         if !open.is_empty() {
             let inputs = self.latest_inputs()?;
+            // Votes do not move stake: one read serves every proposal.
+            let power = self.voting_power(chain)?;
             for key in open {
-                self.propose(chain, world, day, key, inputs.as_ref())?;
+                self.propose(chain, world, day, key, inputs.as_ref(), &power)?;
             }
         }
         let protocol = accounts::protocol(chain)?;
@@ -318,11 +320,11 @@ impl Stakers {
         day: u64,
         key: ParamKey,
         inputs: Option<&DecisionInputs>,
+        power: &[u64],
     ) -> Result<()> {
         let protocol = accounts::protocol(chain)?;
         let governance_config = accounts::governance(chain)?;
         // Bail-ins burn stake: only those with stake left propose and vote.
-        let power = self.voting_power(chain)?;
         let Some(proposer) = power
             .iter()
             .zip(&self.stakers)
@@ -357,7 +359,7 @@ impl Stakers {
         };
         let id = governance::propose(chain, proposer, ProposalKind::Param(key))
             .with_context(|| format!("proposing {}", key.name()))?;
-        for (staker, _) in self.stakers.iter().zip(&power).filter(|(_, &power)| power > 0) {
+        for (staker, _) in self.stakers.iter().zip(power).filter(|(_, &power)| power > 0) {
             let value = match staker.stance {
                 Stance::Maximiser(utility) => best(&utility),
                 Stance::YieldSeeker if matches!(key, ParamKey::CrMin | ParamKey::FeeMax) => allowed.low,
@@ -451,10 +453,7 @@ fn buy_stake_and_vote(
     let destination = token::associated_account(chain, buyer, &buyer.pubkey(), &pda::stable_mint())?;
     let reserve = accounts::protocol(chain)?.assets;
     let unstake = instructions::unstake(&buyer.pubkey(), &destination, units(stake), &reserve);
-    let unstake_refused = match chain.send(&[unstake], buyer, &[]) {
-        Ok(_) => None,
-        Err(error) => Some(error.ballast_error().map(|e| format!("{e:?}")).unwrap_or_else(|| error.to_string())),
-    };
+    let unstake_refused = chain.send(&[unstake], buyer, &[]).err().map(|error| refusal(&error.into()));
     Ok(StakeBuyerBook {
         staked: stake,
         voted_day: Some(day),

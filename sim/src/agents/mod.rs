@@ -138,6 +138,11 @@ pub struct AgentMix {
 const DEMO_AGENTS: usize = 8;
 
 impl AgentMix {
+    /// The yield-seeking coalition's share of the stake (0 without stakers).
+    pub fn yield_seeker_share(&self) -> f64 {
+        self.governance.as_ref().map_or(0.0, |g| g.yield_seeker_share)
+    }
+
     /// Agents acting in each window: the demo's, the pool's liquidity
     /// provider, the noise traders and the arbitrageur, and the rest of the mix.
     pub fn agents(&self) -> usize {
@@ -306,7 +311,7 @@ impl WindowAgents for Market {
     /// pairs them with as many dollars; the traders get their stakes.
     fn open(&mut self, chain: &mut dyn Chain, world: &World) -> Result<()> {
         let config = &self.config;
-        let usdc = usdc_mint(world)?;
+        let usdc = mint_of(world, "USDC")?;
         self.crash_day = world.crash_day;
         let provider = world.fund(chain, &[("USDC", config.pool_depth)])?;
         let minted = mint_stable(chain, world, &provider, config.pool_depth)?;
@@ -374,9 +379,12 @@ impl WindowAgents for Market {
     }
 }
 
-fn usdc_mint(world: &World) -> Result<Pubkey> {
-    let spec = world.deployment().assets.iter().find(|a| a.symbol == "USDC").context("the deployment has no USDC")?;
-    spec.mint.as_deref().context("USDC has no mint yet")?.parse().context("USDC's mint address")
+/// The mint of the deployment's asset `symbol`.
+fn mint_of(world: &World, symbol: &str) -> Result<Pubkey> {
+    let spec = world.deployment().assets.iter().find(|a| a.symbol == symbol);
+    let spec = spec.with_context(|| format!("the deployment has no {symbol}"))?;
+    let mint = spec.mint.as_deref().with_context(|| format!("{symbol} has no mint yet"))?;
+    mint.parse().with_context(|| format!("{symbol}'s mint address"))
 }
 
 /// Mints stablecoins with `usd` of USDC through the program; returns how

@@ -199,10 +199,7 @@ impl<S: MarketSource> Worker<S> {
             last_decision: None,
         };
         let (protocol, rounds) = worker.retrying(chain, |chain| Ok((accounts::protocol(chain)?, accounts::oracle_rounds(chain)?)))?;
-        let (on_chain, configured) = (protocol.assets.len(), worker.config.symbols.len());
-        if on_chain != configured {
-            return Err(WorkerError::ReserveMismatch { on_chain, configured });
-        }
+        worker.check_reserve_size(protocol.assets.len())?;
         let key = worker.oracle.pubkey();
         let registered = &protocol.raw.oracles[..protocol.raw.oracle_count as usize];
         let pending = &rounds.pending_oracles[..rounds.pending_count as usize];
@@ -530,18 +527,24 @@ impl<S: MarketSource> Worker<S> {
         }
     }
 
+    /// A decision on fewer assets than the reserve holds would be refused
+    /// round after round, or worse, read as the whole reserve: at start and
+    /// whenever governance lists an asset, the node stops by name instead.
+    fn check_reserve_size(&self, on_chain: usize) -> Result<(), WorkerError> {
+        let configured = self.config.symbols.len();
+        if on_chain != configured {
+            return Err(WorkerError::ReserveMismatch { on_chain, configured });
+        }
+        Ok(())
+    }
+
     fn read_reserve(&mut self, chain: &mut dyn Chain) -> Result<ReserveState, WorkerError> {
         let (protocol, assets, slot) = self.retrying(chain, |chain| {
             let protocol = accounts::protocol(chain)?;
             let assets = accounts::assets(chain, &protocol)?;
             Ok((protocol, assets, chain.slot()?))
         })?;
-        // A decision on fewer assets than the reserve holds would be refused
-        // round after round, or worse, read as the whole reserve.
-        let (on_chain, configured) = (assets.len(), self.config.symbols.len());
-        if on_chain != configured {
-            return Err(WorkerError::ReserveMismatch { on_chain, configured });
-        }
+        self.check_reserve_size(assets.len())?;
         let raw = &protocol.raw;
         let window = raw.window;
         let used = if slot < window.start_slot.saturating_add(raw.params.limit_window_slots) {

@@ -871,6 +871,7 @@ impl Decision {
     /// held under their caps and fitted to sum to one with the program's own
     /// arithmetic, so rounding can never get an observation refused.
     pub fn to_observation(&self, round: u64, caps: &[I80F48]) -> Observation {
+        let (loan_gamma, loan_theta) = self.loan_book.as_ref().map_or((0.0, 0.0), LoanBook::greeks_of_reserve);
         let mut weights: Vec<I80F48> =
             self.target_weights.iter().zip(caps).map(|(w, cap)| fixed(*w).get().clamp(I80F48::ZERO, *cap)).collect();
         if weights.iter().any(|w| *w > 0) {
@@ -908,8 +909,8 @@ impl Decision {
             },
             fee_mint: fixed(self.fee_mint),
             fee_redeem: fixed(self.fee_redeem),
-            loan_gamma: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.greeks_of_reserve().0)),
-            loan_theta: fixed(self.loan_book.as_ref().map_or(0.0, |book| book.greeks_of_reserve().1)),
+            loan_gamma: fixed(loan_gamma),
+            loan_theta: fixed(loan_theta),
         }
     }
 }
